@@ -1,0 +1,26 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules', '.lifeline', 'bench/results'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': 'off',
+    },
+  },
+  {
+    // Workflow code must stay deterministic: the Temporal sandbox replaces these, but a reader should not have to know that.
+    files: ['src/workflows/**/*.ts'],
+    rules: {
+      'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'fetch', 'process'],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Math', property: 'random', message: 'Workflows must be deterministic: use uuid4() from @temporalio/workflow.' },
+        { object: 'Date', property: 'now', message: 'Workflows must be deterministic: pass time in or use workflow timers.' },
+      ],
+    },
+  },
+);

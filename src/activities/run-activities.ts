@@ -1,0 +1,167 @@
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import type { AgentClient } from '../agent/agent-client.js';
+import { AgentProtocolError, AgentRejectedError, AgentUnreachableError } from '../agent/agent-errors.js';
+import type { AgentExecution } from '../agent/protocol.js';
+import type { AgentRunSummary, RunHeartbeat } from '../domain/execution-types.js';
+import type { Logger } from '../util/logger.js';
+import type { ActivityDeps } from './activity-deps.js';
+import { activityLogger } from './activity-logger.js';
+
+export interface RunAgentInput {
+  executionId: string;
+  agent: string;
+  prompt: string;
+  timeoutSeconds: number;
+  metadata?: Record<string, unknown>;
+}
+
+export interface StopAgentInput {
+  executionId: string;
+  agent: string;
+  /** How long to wait for the process to end after asking it to stop. */
+  waitSeconds: number;
+}
+
+function lostExecution(agent: string, executionId: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: 'agent_lost_execution',
+    message: `agent "${agent}" no longer knows execution ${executionId} (restarted or lost it)`,
+    nonRetryable: true,
+  });
+}
+
+function asActivityFailure(err: unknown): unknown {
+  if (err instanceof AgentProtocolError) {
+    return ApplicationFailure.create({ type: 'agent_protocol_error', message: err.message, nonRetryable: true });
+  }
+  if (err instanceof AgentRejectedError) {
+    return ApplicationFailure.create({ type: 'agent_rejected', message: err.message, nonRetryable: true });
+  }
+  return err;
+}
+
+export function createRunActivities(deps: ActivityDeps) {
+  const { settings } = deps;
+
+  async function clientFor(agentName: string): Promise<AgentClient> {
+    const agent = await deps.agents.getWithToken(agentName);
+    if (!agent) {
+      throw ApplicationFailure.create({ type: 'invalid_input', message: `agent: unknown agent "${agentName}"`, nonRetryable: true });
+    }
+    return deps.agentClient(agent);
+  }
+
+  /**
+   * Calls the agent, riding out an unreachable agent (network error, 5xx) for up to
+   * agentUnreachableSeconds with backoff; `onWait` heartbeats so the wait stays cancellable.
+   */
+  async function callAgent<T>(call: (signal: AbortSignal) => Promise<T>, onWait: () => void, log: Logger): Promise<T> {
+    const ctx = Context.current();
+    let unreachableSince: number | undefined;
+    let backoffMs = 250;
+    for (;;) {
+      try {
+        return await call(ctx.cancellationSignal);
+      } catch (err) {
+        if (!(err instanceof AgentUnreachableError)) throw err;
+        const now = deps.clock();
+        unreachableSince ??= now;
+        const seconds = Math.round((now - unreachableSince) / 1000);
+        if (now - unreachableSince >= settings.agentUnreachableSeconds * 1000) {
+          throw ApplicationFailure.create({
+            type: 'agent_unreachable',
+            message: `${err.message} (unreachable for ${seconds} s, limit ${settings.agentUnreachableSeconds} s)`,
+            nonRetryable: true,
+          });
+        }
+        log.warn({ err: err.message, unreachableForSeconds: seconds }, 'agent unreachable, retrying');
+        onWait();
+        await ctx.sleep(backoffMs);
+        backoffMs = Math.min(backoffMs * 2, 5000);
+      }
+    }
+  }
+
+  /** Asks the agent to stop and waits (bounded) until it reports the process ended. */
+  async function stopAndWait(client: AgentClient, executionId: string, waitSeconds: number, log: Logger): Promise<void> {
+    const signal = AbortSignal.timeout(waitSeconds * 1000);
+    let exec = await client.stop(executionId, signal);
+    if (!exec) return;
+    while (exec && exec.status === 'running') {
+      if (signal.aborted) throw new Error(`execution ${executionId} still running ${waitSeconds} s after stop`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      exec = await client.get(executionId, signal);
+    }
+    log.info({ agentStatus: exec?.status }, 'agent process stopped');
+  }
+
+  return {
+    /**
+     * Starts the agent execution, or re-attaches to it when an earlier attempt (on a worker that
+     * died) already started it, then polls until it ends: heartbeating the agent's state and
+     * renewing the capacity lease on every poll. On cancellation it stops the agent process.
+     */
+    async runAgent(input: RunAgentInput): Promise<AgentRunSummary> {
+      const ctx = Context.current();
+      const { executionId, agent } = input;
+      const log = activityLogger(deps.log, { executionId, agent });
+      const client = await clientFor(agent);
+      const prior = ctx.info.heartbeatDetails as RunHeartbeat | undefined;
+      let polls = prior?.polls ?? 0;
+      let exec: AgentExecution | undefined;
+      const beat = () => ctx.heartbeat({ started: true, agentStatus: exec?.status ?? 'running', pid: exec?.pid, polls } satisfies RunHeartbeat);
+      try {
+        if (prior?.started) {
+          exec = await callAgent((s) => client.get(executionId, s), beat, log);
+          if (!exec) throw lostExecution(agent, executionId);
+          log.info({ pid: exec.pid, agentStatus: exec.status }, 're-attached to the running agent execution');
+        } else {
+          exec = await callAgent(
+            (s) => client.start({ id: executionId, prompt: input.prompt, timeoutSeconds: input.timeoutSeconds, metadata: input.metadata ?? {} }, s),
+            beat,
+            log,
+          );
+          log.info({ pid: exec.pid }, 'agent execution started');
+        }
+        beat();
+        while (exec.status === 'running') {
+          await ctx.sleep(settings.pollIntervalMs);
+          exec = await callAgent((s) => client.get(executionId, s), beat, log);
+          if (!exec) throw lostExecution(agent, executionId);
+          polls += 1;
+          await deps.slots.renew(agent, executionId).then(
+            (held) => held || log.warn('capacity lease had vanished (Redis restarted?) and was restored'),
+            (err: Error) => log.warn({ err: err.message }, 'could not renew the capacity lease; will retry on the next poll'),
+          );
+          beat();
+        }
+        const saved = await deps.executions.saveOutput(executionId, exec.output ?? '', exec.outputBytes);
+        return {
+          status: exec.status,
+          exitCode: exec.exitCode ?? null,
+          error: exec.error ?? null,
+          outputBytes: saved.bytes,
+          outputTruncated: saved.truncated,
+        };
+      } catch (err) {
+        if (err instanceof CancelledFailure || ctx.cancellationSignal.aborted) {
+          // On worker shutdown another worker re-attaches: the process must go on running.
+          if (!ctx.cancellationDetails?.workerShutdown) {
+            await stopAndWait(client, executionId, settings.stopWaitSeconds, log).catch((stopErr: Error) =>
+              log.warn({ err: stopErr.message }, 'could not stop the agent process on cancellation; the workflow will retry'),
+            );
+          }
+          throw err;
+        }
+        throw asActivityFailure(err);
+      }
+    },
+
+    /** Compensation: stop the process if it may still run. Idempotent; an unknown execution is already stopped. */
+    async stopAgent(input: StopAgentInput): Promise<void> {
+      const log = activityLogger(deps.log, input);
+      const client = await clientFor(input.agent);
+      await stopAndWait(client, input.executionId, input.waitSeconds, log);
+    },
+  };
+}

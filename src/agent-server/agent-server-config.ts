@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const mebibyte = 1024 * 1024;
+
+export const agentCommandConfig = z.object({
+  token: z.string().min(1),
+  /** argv of the command; the prompt is appended as its last argument (no shell, so no quoting issues). */
+  command: z.array(z.string().min(1)).min(1),
+  /** Output kept per execution; bytes past it are counted but dropped. */
+  maxOutputBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(16 * mebibyte),
+  /** Time between SIGTERM and SIGKILL to the execution's process group on stop. */
+  stopGraceMs: z.number().int().nonnegative().default(10_000),
+  env: z.record(z.string(), z.string()).optional(),
+});
+export type AgentCommandConfig = z.infer<typeof agentCommandConfig>;
+
+export const agentServerConfig = z.object({
+  host: z.string().min(1).default('127.0.0.1'),
+  /** 0 picks any free port; the server reports the one it got. */
+  port: z.number().int().min(0).max(65_535).default(0),
+  // Agent names become URL path segments, so they are kept to characters that need no escaping.
+  agents: z.record(
+    z.string().regex(/^[A-Za-z0-9_.-]+$/, 'agent names may use letters, digits, _ . -'),
+    agentCommandConfig,
+  ),
+});
+export type AgentServerConfig = z.infer<typeof agentServerConfig>;
+export type AgentServerConfigInput = z.input<typeof agentServerConfig>;
+
+/** Reads the config from a JSON file path, or validates an object already in hand. */
+export function loadAgentServerConfig(source: string | AgentServerConfigInput): AgentServerConfig {
+  const origin = typeof source === 'string' ? source : 'agent server config';
+  let raw: unknown = source;
+  if (typeof source === 'string') {
+    try {
+      raw = JSON.parse(readFileSync(source, 'utf8'));
+    } catch (err) {
+      throw new Error(`cannot read agent server config ${source}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  const parsed = agentServerConfig.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new Error(`invalid ${origin}: ${issues}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,14 @@
+import { fileURLToPath } from 'node:url';
+import type { AgentCommandConfig } from './agent-server-config.js';
+
+const demoCommandPath = fileURLToPath(new URL('./demo-command.ts', import.meta.url));
+
+/** The argv that runs the demo command with this Node and tsx; the prompt selects its behaviour. */
+export function demoCommand(): string[] {
+  return [process.execPath, '--import', 'tsx', demoCommandPath];
+}
+
+/** A demo agent's configuration for the reference agent server. */
+export function demoAgentConfig(token: string, overrides: Partial<AgentCommandConfig> = {}): AgentCommandConfig {
+  return { token, command: demoCommand(), maxOutputBytes: 16 * 1024 * 1024, stopGraceMs: 10_000, ...overrides };
+}

@@ -1,0 +1,52 @@
+/**
+ * What the demo agent does for a prompt. The prompt's first word picks the behaviour so that
+ * demos and tests can produce every way an agent run can end, deterministically.
+ */
+export type DemoBehaviour =
+  | { kind: 'succeed'; seconds: number; text: string }
+  | { kind: 'fail'; code: number }
+  | { kind: 'hang' }
+  | { kind: 'ignore-term' }
+  | { kind: 'big-output'; megabytes: number }
+  | { kind: 'crash' };
+
+/**
+ * `succeed [seconds=0] [text...]`, `fail [code=1]`, `hang`, `ignore-term`,
+ * `big-output [megabytes=5]`, `crash`; any other prompt is echoed as `succeed 0 <prompt>`.
+ * A numeric argument that does not parse falls back to its default (for `succeed`, it is text).
+ */
+export function parseDemoPrompt(prompt: string): DemoBehaviour {
+  const [word, ...args] = prompt.trim().split(/\s+/);
+  const first = args[0];
+  switch (word) {
+    case 'succeed': {
+      const seconds = nonNegativeNumber(first);
+      return seconds === undefined
+        ? { kind: 'succeed', seconds: 0, text: args.join(' ') }
+        : { kind: 'succeed', seconds, text: args.slice(1).join(' ') };
+    }
+    case 'fail': {
+      const code = Number(first);
+      // Exit codes are one byte and 0 would not be a failure.
+      return { kind: 'fail', code: Number.isInteger(code) && code >= 1 && code <= 255 ? code : 1 };
+    }
+    case 'hang':
+      return { kind: 'hang' };
+    case 'ignore-term':
+      return { kind: 'ignore-term' };
+    case 'big-output': {
+      const megabytes = nonNegativeNumber(first);
+      return { kind: 'big-output', megabytes: megabytes ?? 5 };
+    }
+    case 'crash':
+      return { kind: 'crash' };
+    default:
+      return { kind: 'succeed', seconds: 0, text: prompt };
+  }
+}
+
+function nonNegativeNumber(arg: string | undefined): number | undefined {
+  if (arg === undefined || arg === '') return undefined;
+  const n = Number(arg);
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
+}

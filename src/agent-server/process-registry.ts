@@ -1,0 +1,219 @@
+import { spawn } from 'node:child_process';
+import type { Logger } from '../util/logger.js';
+import type { AgentExecution, AgentRunStatus } from '../agent/protocol.js';
+import type { AgentCommandConfig } from './agent-server-config.js';
+
+/** After the command exits, how long its output pipes may stay open (held by a stray descendant). */
+const pipeDrainMs = 2_000;
+
+interface Run {
+  id: string;
+  prompt: string;
+  pid?: number;
+  status: AgentRunStatus;
+  startedAt: string;
+  finishedAt?: string;
+  exitCode?: number | null;
+  error?: string;
+  /** Captured output until the run ends, then joined into `output` once. */
+  chunks: Buffer[];
+  keptBytes: number;
+  outputBytes: number;
+  output?: string;
+  stopRequested: boolean;
+  killTimer?: NodeJS.Timeout;
+  ended: Promise<void>;
+}
+
+export type StartResult =
+  { outcome: 'created' | 'existing'; execution: AgentExecution } | { outcome: 'conflict'; message: string };
+
+/**
+ * The executions of one agent, each a child process in its own process group so that stop
+ * reaches everything the command spawned. State lives in memory only: after a restart the agent
+ * has lost its executions and says so with 404, which is what Lifeline must be able to handle.
+ */
+export class ProcessRegistry {
+  private readonly runs = new Map<string, Run>();
+  private readonly spawns = new Map<string, number>();
+
+  constructor(
+    private readonly agent: string,
+    private readonly config: AgentCommandConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Idempotent by id: a known id returns its record, running or finished, and never spawns again. */
+  start(req: { id: string; prompt: string }): StartResult {
+    const existing = this.runs.get(req.id);
+    if (existing) {
+      // The same id with another prompt is a caller bug; answering with the old run would hide it.
+      if (existing.prompt !== req.prompt) {
+        return { outcome: 'conflict', message: `execution ${req.id} already exists with a different prompt` };
+      }
+      return { outcome: 'existing', execution: view(existing) };
+    }
+    const run = this.spawn(req.id, req.prompt);
+    return { outcome: 'created', execution: view(run) };
+  }
+
+  get(id: string): AgentExecution | undefined {
+    const run = this.runs.get(id);
+    return run && view(run);
+  }
+
+  /** Outputs are left out: a listing is for finding work, and each output can be megabytes. */
+  list(status?: AgentRunStatus): AgentExecution[] {
+    return [...this.runs.values()].filter((r) => !status || r.status === status).map((r) => view(r, false));
+  }
+
+  /** SIGTERM to the group now, SIGKILL after the grace period; a no-op once the run has ended. */
+  stop(id: string): AgentExecution | undefined {
+    const run = this.runs.get(id);
+    if (!run) return undefined;
+    if (run.status === 'running' && !run.stopRequested) {
+      run.stopRequested = true;
+      this.log(run).info({ graceMs: this.config.stopGraceMs }, 'stopping execution');
+      signalGroup(run.pid, 'SIGTERM', this.log(run));
+      run.killTimer = setTimeout(() => {
+        this.log(run).warn('execution still alive after the stop grace period; killing its process group');
+        signalGroup(run.pid, 'SIGKILL', this.log(run));
+      }, this.config.stopGraceMs);
+    }
+    return view(run);
+  }
+
+  /** Stops every running execution and resolves once all of them have ended. */
+  async stopAll(): Promise<void> {
+    const running = [...this.runs.values()].filter((r) => r.status === 'running');
+    for (const run of running) this.stop(run.id);
+    await Promise.all(running.map((r) => r.ended));
+  }
+
+  /** Process spawns per execution id: the evidence that no execution was ever started twice. */
+  spawnCounts(): Record<string, number> {
+    return Object.fromEntries(this.spawns);
+  }
+
+  private spawn(id: string, prompt: string): Run {
+    const [file, ...args] = this.config.command as [string, ...string[]];
+    let markEnded!: () => void;
+    const run: Run = {
+      id,
+      prompt,
+      status: 'running',
+      startedAt: new Date().toISOString(),
+      chunks: [],
+      keptBytes: 0,
+      outputBytes: 0,
+      stopRequested: false,
+      ended: new Promise((resolve) => (markEnded = resolve)),
+    };
+    this.runs.set(id, run);
+    this.spawns.set(id, (this.spawns.get(id) ?? 0) + 1);
+
+    const child = spawn(file, [...args, prompt], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...this.config.env, LIFELINE_EXECUTION_ID: id },
+    });
+    run.pid = child.pid;
+    this.log(run).info({ command: this.config.command }, 'execution started');
+
+    const capture = (chunk: Buffer) => {
+      run.outputBytes += chunk.length;
+      const room = this.config.maxOutputBytes - run.keptBytes;
+      if (room <= 0) return;
+      const kept = chunk.length <= room ? chunk : chunk.subarray(0, room);
+      run.chunks.push(kept);
+      run.keptBytes += kept.length;
+    };
+    child.stdout.on('data', capture);
+    child.stderr.on('data', capture);
+
+    let spawnError: Error | undefined;
+    child.on('error', (err) => {
+      if (run.pid === undefined) spawnError = err;
+      else this.log(run).warn({ err }, 'child process error');
+    });
+
+    let drainTimer: NodeJS.Timeout | undefined;
+    child.once('exit', () => {
+      // Whatever the command left in its group dies with it, so nothing outlives the execution.
+      signalGroup(run.pid, 'SIGKILL', this.log(run));
+      drainTimer = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }, pipeDrainMs);
+    });
+
+    child.once('close', (code, signal) => {
+      clearTimeout(drainTimer);
+      clearTimeout(run.killTimer);
+      this.finish(run, code, signal, spawnError);
+      markEnded();
+    });
+    return run;
+  }
+
+  private finish(run: Run, code: number | null, signal: NodeJS.Signals | null, spawnError?: Error): void {
+    run.finishedAt = new Date().toISOString();
+    run.output = Buffer.concat(run.chunks).toString('utf8');
+    run.chunks = [];
+    const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
+    if (spawnError) {
+      run.status = 'failed';
+      run.exitCode = null;
+      run.error = `could not start ${this.config.command[0]}: ${spawnError.message}`;
+    } else {
+      run.exitCode = code;
+      if (run.stopRequested) {
+        run.status = 'cancelled';
+        run.error = `stopped on request (${how})`;
+      } else if (code === 0) {
+        run.status = 'succeeded';
+      } else {
+        run.status = 'failed';
+        run.error = how;
+      }
+    }
+    this.log(run).info(
+      { status: run.status, exitCode: run.exitCode, error: run.error, outputBytes: run.outputBytes },
+      'execution ended',
+    );
+  }
+
+  private log(run: Run): Logger {
+    return this.logger.child({ agent: this.agent, executionId: run.id, childPid: run.pid });
+  }
+}
+
+function view(run: Run, withOutput = true): AgentExecution {
+  const execution: AgentExecution = {
+    id: run.id,
+    status: run.status,
+    startedAt: run.startedAt,
+    outputBytes: run.outputBytes,
+  };
+  if (run.pid !== undefined) execution.pid = run.pid;
+  if (run.status === 'running') return execution;
+  if (withOutput) execution.output = run.output;
+  execution.finishedAt = run.finishedAt;
+  execution.exitCode = run.exitCode;
+  if (run.error !== undefined) execution.error = run.error;
+  return execution;
+}
+
+/**
+ * Signals the whole process group (negative pid). A group that is already gone is the expected
+ * race; any other failure is logged rather than thrown, as this runs from timers and child events.
+ */
+function signalGroup(pid: number | undefined, signal: NodeJS.Signals, log: Logger): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH')
+      log.error({ err, signal }, 'cannot signal process group');
+  }
+}

@@ -1,0 +1,194 @@
+import type { z } from 'zod';
+import { AgentProtocolError, AgentRejectedError, AgentUnreachableError, AgentError } from './agent-errors.js';
+import {
+  agentExecution,
+  agentExecutionList,
+  type AgentExecution,
+  type StartExecutionRequest,
+} from './protocol.js';
+
+export interface AgentClientOptions {
+  /** The agent's base URL; protocol paths such as `/executions` are appended to it. */
+  baseUrl: string;
+  token: string;
+  requestTimeoutMs?: number;
+}
+
+export interface AgentClient {
+  readonly baseUrl: string;
+  start(req: StartExecutionRequest, signal?: AbortSignal): Promise<AgentExecution>;
+  get(id: string, signal?: AbortSignal): Promise<AgentExecution | undefined>;
+  stop(id: string, signal?: AbortSignal): Promise<AgentExecution | undefined>;
+  listRunning(signal?: AbortSignal): Promise<AgentExecution[]>;
+  health(signal?: AbortSignal): Promise<boolean>;
+}
+
+type Method = 'GET' | 'POST';
+
+interface RawResponse {
+  status: number;
+  body: string;
+}
+
+/** Statuses meaning the agent understood the request and refused it; retrying cannot help. */
+const rejectedStatuses = new Set([400, 401, 403, 409]);
+/** Overload and gateway statuses: the agent (or the path to it) may recover, so they are retryable. */
+const transientStatuses = new Set([408, 429]);
+
+const bodyExcerptChars = 300;
+
+export function createAgentClient({
+  baseUrl,
+  token,
+  requestTimeoutMs = 10_000,
+}: AgentClientOptions): AgentClient {
+  const base = baseUrl.replace(/\/+$/, '');
+
+  const describe = (method: Method, path: string) => `agent ${base}: ${method} ${path}`;
+
+  async function send(
+    method: Method,
+    path: string,
+    signal?: AbortSignal,
+    body?: unknown,
+  ): Promise<RawResponse> {
+    const where = describe(method, path);
+    const timeout = AbortSignal.timeout(requestTimeoutMs);
+    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let status: number;
+    let text: string;
+    try {
+      const res = await fetch(base + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
+      status = res.status;
+      text = await res.text();
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      const reason = timeout.aborted ? `no response within ${requestTimeoutMs} ms` : networkReason(err);
+      throw new AgentUnreachableError(`${where} failed: ${reason}`, undefined, { cause: err });
+    }
+    if (status >= 500 || transientStatuses.has(status)) {
+      throw new AgentUnreachableError(`${where} failed: HTTP ${status} ${excerpt(text)}`, status);
+    }
+    if (rejectedStatuses.has(status)) {
+      const message = agentMessage(text);
+      throw new AgentRejectedError(`${where} rejected with HTTP ${status}: ${message}`, status, message);
+    }
+    return { status, body: text };
+  }
+
+  function parse<S extends z.ZodType>(schema: S, method: Method, path: string, res: RawResponse): z.infer<S> {
+    const where = describe(method, path);
+    let json: unknown;
+    try {
+      json = JSON.parse(res.body);
+    } catch {
+      throw new AgentProtocolError(`${where}: response is not JSON: ${excerpt(res.body)}`, res.status);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      const issues = parsed.error.issues
+        .map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`)
+        .join('; ');
+      throw new AgentProtocolError(`${where}: malformed response: ${issues}`, res.status);
+    }
+    return parsed.data;
+  }
+
+  function unexpected(method: Method, path: string, res: RawResponse): AgentProtocolError {
+    return new AgentProtocolError(
+      `${describe(method, path)}: unexpected HTTP ${res.status} ${excerpt(res.body)}`,
+      res.status,
+    );
+  }
+
+  /** One execution, checked to be the one asked for: an agent answering for another id is a protocol bug. */
+  function parseExecution(method: Method, path: string, res: RawResponse, id: string): AgentExecution {
+    const execution = parse(agentExecution, method, path, res);
+    if (execution.id !== id) {
+      throw new AgentProtocolError(
+        `${describe(method, path)}: response is for execution ${JSON.stringify(execution.id)}, not ${JSON.stringify(id)}`,
+        res.status,
+      );
+    }
+    return execution;
+  }
+
+  const executionPath = (id: string) => `/executions/${encodeURIComponent(id)}`;
+
+  return {
+    baseUrl: base,
+
+    async start(req, signal) {
+      const path = '/executions';
+      const res = await send('POST', path, signal, req);
+      if (res.status !== 200 && res.status !== 201) throw unexpected('POST', path, res);
+      return parseExecution('POST', path, res, req.id);
+    },
+
+    async get(id, signal) {
+      const path = executionPath(id);
+      const res = await send('GET', path, signal);
+      if (res.status === 404) return undefined;
+      if (res.status !== 200) throw unexpected('GET', path, res);
+      return parseExecution('GET', path, res, id);
+    },
+
+    async stop(id, signal) {
+      const path = `${executionPath(id)}/stop`;
+      const res = await send('POST', path, signal);
+      if (res.status === 404) return undefined;
+      if (res.status !== 200 && res.status !== 202) throw unexpected('POST', path, res);
+      return parseExecution('POST', path, res, id);
+    },
+
+    async listRunning(signal) {
+      const path = '/executions?status=running';
+      const res = await send('GET', path, signal);
+      if (res.status !== 200) throw unexpected('GET', path, res);
+      return parse(agentExecutionList, 'GET', path, res).executions;
+    },
+
+    async health(signal) {
+      try {
+        const res = await send('GET', '/healthz', signal);
+        return res.status >= 200 && res.status < 300;
+      } catch (err) {
+        if (err instanceof AgentError) return false;
+        throw err;
+      }
+    },
+  };
+}
+
+/** fetch reports every network failure as "fetch failed"; the useful part is in the cause. */
+function networkReason(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause;
+  if (cause instanceof Error) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    return code ? `${code} (${cause.message})` : cause.message;
+  }
+  return err.message;
+}
+
+function agentMessage(body: string): string {
+  try {
+    const json: unknown = JSON.parse(body);
+    if (json && typeof json === 'object' && 'error' in json && typeof json.error === 'string')
+      return json.error;
+  } catch {
+    // not JSON: the raw body is the best explanation available
+  }
+  return excerpt(body) || '(empty body)';
+}
+
+function excerpt(body: string): string {
+  const oneLine = body.replace(/\s+/g, ' ').trim();
+  return oneLine.length > bodyExcerptChars ? `${oneLine.slice(0, bodyExcerptChars)}…` : oneLine;
+}

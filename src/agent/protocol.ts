@@ -1,0 +1,38 @@
+import { z } from 'zod';
+
+/**
+ * The agent HTTP protocol (DESIGN §8). Every response an agent sends is parsed with these
+ * schemas at the boundary, so a malformed agent is an `agent_protocol_error`, never a crash.
+ */
+
+export const agentRunStatuses = ['running', 'succeeded', 'failed', 'cancelled'] as const;
+export type AgentRunStatus = (typeof agentRunStatuses)[number];
+
+export const startExecutionRequest = z.object({
+  id: z.string().min(1).max(200),
+  prompt: z.string().min(1),
+  timeoutSeconds: z.number().int().positive(),
+  metadata: z.record(z.string(), z.unknown()).default({}),
+});
+export type StartExecutionRequest = z.input<typeof startExecutionRequest>;
+
+export const agentExecution = z.object({
+  id: z.string(),
+  status: z.enum(agentRunStatuses),
+  /** Present once the run has finished (it can be megabytes; never sent while running). */
+  output: z.string().optional(),
+  /** Total bytes the process wrote, including what the agent dropped past its own cap. */
+  outputBytes: z.number().int().nonnegative().optional(),
+  error: z.string().optional(),
+  exitCode: z.number().int().nullable().optional(),
+  pid: z.number().int().positive().optional(),
+  startedAt: z.string(),
+  finishedAt: z.string().optional(),
+});
+export type AgentExecution = z.infer<typeof agentExecution>;
+
+export const agentExecutionList = z.object({ executions: z.array(agentExecution) });
+
+export function isAgentRunFinished(status: AgentRunStatus): boolean {
+  return status !== 'running';
+}

@@ -1,0 +1,23 @@
+/** Errors a caller of the Lifeline client can tell apart (documented in README.md). */
+
+export interface FieldIssue {
+  field: string;
+  message: string;
+}
+
+/** The input was refused before anything ran; nothing was stored. */
+export class InvalidExecutionInputError extends Error {
+  override name = 'InvalidExecutionInputError';
+  constructor(readonly issues: FieldIssue[]) {
+    super(`invalid execution input: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`);
+  }
+}
+
+/** Temporal, Postgres or Redis could not be reached; the call may be retried. */
+export class LifelineUnavailableError extends Error {
+  override name = 'LifelineUnavailableError';
+}
+
+export class ExecutionNotFoundError extends Error {
+  override name = 'ExecutionNotFoundError';
+}

@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { ExecutionInput } from '../domain/execution-types.js';
+import { InvalidExecutionInputError } from './client-errors.js';
+
+export const limits = {
+  promptBytes: 256 * 1024,
+  metadataBytes: 16 * 1024,
+  timeoutSeconds: { min: 1, max: 7 * 24 * 3600 },
+  queueTimeoutSeconds: { min: 1, max: 7 * 24 * 3600 },
+} as const;
+
+export const agentNamePattern = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const executionIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$/;
+
+const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+const whole = (name: string, { min, max }: { min: number; max: number }) =>
+  z
+    .number({ error: `${name} must be a number of seconds` })
+    .int(`${name} must be a whole number of seconds`)
+    .min(min, `must be at least ${min} s`)
+    .max(max, `must be at most ${max} s`);
+
+export const startExecutionSchema = z.object({
+  executionId: z
+    .string()
+    .regex(executionIdPattern, 'must be 1-200 characters of letters, digits and . _ : @ -, starting with a letter or digit')
+    .optional(),
+  agent: z.string({ error: 'agent is required' }).regex(agentNamePattern, 'must be a lowercase agent name (a-z, 0-9, _ and -)'),
+  prompt: z
+    .string({ error: 'prompt is required' })
+    .refine((p) => p.trim().length > 0, 'must not be empty')
+    .refine((p) => bytes(p) <= limits.promptBytes, `must be at most ${limits.promptBytes} bytes`),
+  timeoutSeconds: whole('timeoutSeconds', limits.timeoutSeconds).optional(),
+  busyPolicy: z.enum(['skip', 'queue'], { error: "must be 'skip' or 'queue'" }).default('queue'),
+  queueTimeoutSeconds: whole('queueTimeoutSeconds', limits.queueTimeoutSeconds).optional(),
+  trigger: z.string().min(1).max(64).default('api'),
+  scheduleId: z.string().min(1).max(200).optional(),
+  metadata: z
+    .record(z.string(), z.unknown())
+    .refine((m) => bytes(JSON.stringify(m)) <= limits.metadataBytes, `must be at most ${limits.metadataBytes} bytes of JSON`)
+    .optional(),
+});
+
+export type StartExecutionRequest = z.input<typeof startExecutionSchema>;
+
+/** A readable, unique execution id: the agent and the start time are visible in the Temporal UI. */
+export function newExecutionId(agent: string, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${agent}-${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Validates a start request; every invalid field is named in one error. */
+export function parseStartRequest(raw: unknown): ExecutionInput {
+  const parsed = startExecutionSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new InvalidExecutionInputError(
+      parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(input)', message: i.message })),
+    );
+  }
+  const { executionId, ...rest } = parsed.data;
+  return { ...rest, executionId: executionId ?? newExecutionId(rest.agent) };
+}

@@ -1,0 +1,69 @@
+/**
+ * The execution state machine (DESIGN §3). Pure and dependency-free: the workflow, the store and
+ * the tests use it, and migrations/0001_executions.sql enforces the same table in the database.
+ */
+
+export const executionStatuses = [
+  'queued',
+  'running',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'timed_out',
+  'skipped',
+] as const;
+export type ExecutionStatus = (typeof executionStatuses)[number];
+
+export const terminalStatuses = ['succeeded', 'failed', 'cancelled', 'timed_out', 'skipped'] as const;
+export type TerminalStatus = (typeof terminalStatuses)[number];
+
+const allowedTransitions: Record<ExecutionStatus, readonly ExecutionStatus[]> = {
+  queued: ['running', 'skipped', 'cancelled', 'timed_out', 'failed'],
+  running: ['succeeded', 'failed', 'cancelled', 'timed_out'],
+  succeeded: [],
+  failed: [],
+  cancelled: [],
+  timed_out: [],
+  skipped: [],
+};
+
+export function isTerminal(status: ExecutionStatus): status is TerminalStatus {
+  return (terminalStatuses as readonly string[]).includes(status);
+}
+
+export function canTransition(from: ExecutionStatus, to: ExecutionStatus): boolean {
+  return allowedTransitions[from].includes(to);
+}
+
+/** Statuses from which `to` may be reached: the guard of a compare-and-set UPDATE. */
+export function allowedFrom(to: ExecutionStatus): ExecutionStatus[] {
+  return executionStatuses.filter((from) => canTransition(from, to));
+}
+
+export const errorKinds = [
+  'agent_failed',
+  'agent_cancelled',
+  'agent_lost_execution',
+  'agent_unreachable',
+  'agent_protocol_error',
+  'agent_rejected',
+  'agent_busy',
+  'heartbeat_timeout',
+  'deadline_exceeded',
+  'queue_timeout',
+  'cancelled_by_operator',
+  'closed_outside_workflow',
+  'invalid_input',
+  'internal_error',
+] as const;
+export type ErrorKind = (typeof errorKinds)[number];
+
+export type Actor = 'workflow' | 'reconciler' | 'operator';
+
+/** How an execution ended, as the workflow or the reconciler decides it. */
+export interface TerminalOutcome {
+  status: TerminalStatus;
+  errorKind?: ErrorKind;
+  error?: string;
+  exitCode?: number | null;
+}

@@ -1,0 +1,73 @@
+import type { Redis } from 'ioredis';
+import { acquireScript, releaseScript, renewScript } from './slot-scripts.js';
+
+import type { BusyPolicy } from '../domain/execution-types.js';
+
+export interface SlotLease {
+  executionId: string;
+  expiresAt: number;
+}
+
+export interface CapacitySlotsOptions {
+  /** How long a lease lives without renewal before it is "suspect" (not reclaimed: see DESIGN §5). */
+  leaseMs: number;
+  /** How long a queued waiter keeps its place without polling. */
+  waiterTtlMs: number;
+  keyPrefix?: string;
+}
+
+type SlotRedis = Redis & {
+  lifelineAcquire(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<number>;
+  lifelineRenew(k1: string, ...args: (string | number)[]): Promise<number>;
+  lifelineRelease(k1: string, k2: string, k3: string, member: string): Promise<number>;
+};
+
+function withScripts(redis: Redis): SlotRedis {
+  const r = redis as SlotRedis;
+  // defineCommand sends EVALSHA and falls back to EVAL once after a restart flushed the script cache.
+  if (typeof r.lifelineAcquire !== 'function') {
+    redis.defineCommand('lifelineAcquire', { numberOfKeys: 3, lua: acquireScript });
+    redis.defineCommand('lifelineRenew', { numberOfKeys: 1, lua: renewScript });
+    redis.defineCommand('lifelineRelease', { numberOfKeys: 3, lua: releaseScript });
+  }
+  return r;
+}
+
+export type CapacitySlots = ReturnType<typeof createCapacitySlots>;
+
+export function createCapacitySlots(redis: Redis, options: CapacitySlotsOptions) {
+  const r = withScripts(redis);
+  const prefix = options.keyPrefix ?? 'lifeline:slots';
+  const keys = (agent: string) =>
+    [`${prefix}:{${agent}}:leases`, `${prefix}:{${agent}}:waiting`, `${prefix}:{${agent}}:seen`] as const;
+
+  return {
+    /** One atomic attempt; under `queue` it also takes (or keeps) the member's FIFO place. */
+    async tryAcquire(agent: string, executionId: string, capacity: number, policy: BusyPolicy): Promise<boolean> {
+      const [leases, waiting, seen] = keys(agent);
+      const got = await r.lifelineAcquire(leases, waiting, seen, executionId, capacity, options.leaseMs, policy, options.waiterTtlMs);
+      return got === 1;
+    },
+
+    /** Returns false when the lease had vanished and was restored. */
+    async renew(agent: string, executionId: string): Promise<boolean> {
+      return (await r.lifelineRenew(keys(agent)[0], executionId, options.leaseMs)) === 1;
+    },
+
+    async release(agent: string, executionId: string): Promise<boolean> {
+      const [leases, waiting, seen] = keys(agent);
+      return (await r.lifelineRelease(leases, waiting, seen, executionId)) === 1;
+    },
+
+    async leases(agent: string): Promise<SlotLease[]> {
+      const flat = await redis.zrange(keys(agent)[0], 0, -1, 'WITHSCORES');
+      const out: SlotLease[] = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) out.push({ executionId: flat[i]!, expiresAt: Number(flat[i + 1]) });
+      return out;
+    },
+
+    async waiting(agent: string): Promise<string[]> {
+      return redis.zrange(keys(agent)[1], 0, -1);
+    },
+  };
+}

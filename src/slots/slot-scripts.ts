@@ -1,0 +1,69 @@
+/**
+ * Lua scripts for capacity slots (DESIGN §5). Each runs atomically in Redis, and all of them use
+ * Redis' own clock (TIME) so that workers with skewed clocks agree on lease expiry.
+ *
+ * Keys per agent (one hash tag, so a cluster keeps them on one shard):
+ *   KEYS[1] leases  — sorted set: member = execution id, score = lease expiry (ms)
+ *   KEYS[2] waiting — sorted set: member = execution id, score = first enqueue time (FIFO order)
+ *   KEYS[3] seen    — sorted set: member = execution id, score = last time the waiter polled
+ */
+
+const now = `local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+/**
+ * ARGV: member, capacity, leaseMs, mode ('skip' | 'queue'), waiterTtlMs. Returns 1 when the member
+ * holds a lease afterwards, else 0. Expired leases still count: only the reconciler may release them.
+ */
+export const acquireScript = `
+${now}
+local member, capacity, leaseMs = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local queue, waiterTtl = ARGV[4] == 'queue', tonumber(ARGV[5])
+if redis.call('ZSCORE', KEYS[1], member) then
+  redis.call('ZADD', KEYS[1], now + leaseMs, member)
+  return 1
+end
+-- A waiter that stopped polling (its worker died) loses its place; its retry enqueues it again.
+local stale = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now - waiterTtl)
+for _, m in ipairs(stale) do
+  redis.call('ZREM', KEYS[2], m)
+  redis.call('ZREM', KEYS[3], m)
+end
+local free = capacity - redis.call('ZCARD', KEYS[1])
+if queue then
+  redis.call('ZADD', KEYS[2], 'NX', now, member)
+  redis.call('ZADD', KEYS[3], now, member)
+  if redis.call('ZRANK', KEYS[2], member) < free then
+    redis.call('ZREM', KEYS[2], member)
+    redis.call('ZREM', KEYS[3], member)
+    redis.call('ZADD', KEYS[1], now + leaseMs, member)
+    return 1
+  end
+  return 0
+end
+-- A 'skip' start never jumps ahead of executions already waiting in the queue.
+if free - redis.call('ZCARD', KEYS[2]) > 0 then
+  redis.call('ZADD', KEYS[1], now + leaseMs, member)
+  return 1
+end
+return 0
+`;
+
+/**
+ * ARGV: member, leaseMs. Extends the lease; restores it when it vanished (Redis flushed or
+ * restarted) because the execution is still running and must keep counting. Returns 1 when the
+ * lease was there, 0 when it had to be restored.
+ */
+export const renewScript = `
+${now}
+local existed = redis.call('ZSCORE', KEYS[1], ARGV[1]) and 1 or 0
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+return existed
+`;
+
+/** ARGV: member. Removes the member's lease and queue place, and nothing else. Returns 1 if it held a lease. */
+export const releaseScript = `
+local removed = redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return removed
+`;

@@ -1,0 +1,119 @@
+import { chmodSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { migrate } from '../db/migrate.js';
+import type { Logger } from '../util/logger.js';
+import { PostgresServer } from './postgres-server.js';
+import { RedisServer } from './redis-server.js';
+import { ensureTemporalCli } from './temporal-cli.js';
+import { startTemporalDevServer, type TemporalDevServer } from './temporal-server.js';
+
+export interface DevStackOptions {
+  /** Where data and logs go: a project-local ignored directory, or a temp dir for tests. */
+  dir: string;
+  log: Logger;
+  namespace: string;
+  /** Use these instead of starting private servers. */
+  temporalAddress?: string;
+  databaseUrl?: string;
+  redisUrl?: string;
+  temporalCliPath?: string;
+  temporalUiPort?: number;
+  /** Keep Temporal state in a file under `dir` across restarts. */
+  persistTemporal?: boolean;
+  /** Throwaway data: Postgres without fsync. */
+  ephemeral?: boolean;
+  onUnexpectedExit?: (message: string) => void;
+}
+
+export interface DevStack {
+  temporalAddress: string;
+  namespace: string;
+  temporalUiUrl: string | undefined;
+  databaseUrl: string;
+  redisUrl: string;
+  logDir: string;
+  postgres: PostgresServer | undefined;
+  redis: RedisServer | undefined;
+  temporal: TemporalDevServer | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * Brings up Temporal, Postgres and Redis (each one only when no address for it is configured),
+ * waits for each to be healthy, and migrates the database. Whatever started is stopped again if
+ * a later step fails, and by `stop()`.
+ */
+export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
+  const dir = resolve(opts.dir);
+  mkdirSync(dir, { recursive: true });
+  // Postgres runs as its own user when we are root and must be able to reach its data dir in here.
+  chmodSync(dir, 0o755);
+  const started: { stop(): Promise<void> }[] = [];
+  const stopAll = async () => {
+    await Promise.allSettled(started.splice(0).reverse().map((s) => s.stop()));
+  };
+  try {
+    // allSettled, not all: a server still starting when another fails must be stopped too.
+    const results = await Promise.allSettled([
+      (async () => {
+        if (opts.temporalAddress) return undefined;
+        const cli = await ensureTemporalCli({ explicitPath: opts.temporalCliPath, log: opts.log });
+        const server = await startTemporalDevServer({
+          cli,
+          dir,
+          namespace: opts.namespace,
+          dbFile: opts.persistTemporal ? join(dir, 'temporal.sqlite') : undefined,
+          uiPort: opts.temporalUiPort,
+          log: opts.log,
+          onUnexpectedExit: opts.onUnexpectedExit,
+        });
+        started.push(server.process);
+        return server;
+      })(),
+      (async () => {
+        if (opts.databaseUrl) return undefined;
+        const server = await PostgresServer.create({
+          dir: join(dir, 'postgres'),
+          database: 'lifeline',
+          log: opts.log,
+          unsafeFast: opts.ephemeral,
+          onUnexpectedExit: opts.onUnexpectedExit,
+        });
+        started.push(server);
+        await server.start();
+        return server;
+      })(),
+      (async () => {
+        if (opts.redisUrl) return undefined;
+        const server = await RedisServer.create({ dir: join(dir, 'redis'), log: opts.log, onUnexpectedExit: opts.onUnexpectedExit });
+        started.push(server);
+        await server.start();
+        return server;
+      })(),
+    ] as const);
+    const failure = results.find((r) => r.status === 'rejected');
+    if (failure) throw failure.reason;
+    const [temporal, postgres, redis] = results.map((r) => (r.status === 'fulfilled' ? r.value : undefined)) as [
+      TemporalDevServer | undefined,
+      PostgresServer | undefined,
+      RedisServer | undefined,
+    ];
+    const databaseUrl = opts.databaseUrl ?? postgres!.url;
+    await migrate(databaseUrl, opts.log);
+    return {
+      temporalAddress: opts.temporalAddress ?? temporal!.address,
+      namespace: opts.namespace,
+      temporalUiUrl: temporal?.uiUrl,
+      databaseUrl,
+      redisUrl: opts.redisUrl ?? redis!.url,
+      logDir: dir,
+      postgres,
+      redis,
+      temporal,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

@@ -1,0 +1,123 @@
+import { chmodSync, chownSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import getPort from 'get-port';
+import pg from 'pg';
+import type { Logger } from '../util/logger.js';
+import { waitUntil } from '../util/wait-until.js';
+import { ensureDebianPackages } from './debian-packages.js';
+import { findPostgresBinDir } from './find-executable.js';
+import { runCommand } from './run-command.js';
+import { logTail, startServerProcess, type ServerProcess } from './server-process.js';
+import { asServiceUser, serviceUser } from './service-user.js';
+
+export interface PostgresServerOptions {
+  dir: string;
+  database: string;
+  log: Logger;
+  /** Trade durability for speed: for throwaway test data only. */
+  unsafeFast?: boolean;
+  onUnexpectedExit?: (message: string) => void;
+}
+
+/** A private PostgreSQL server (Debian's binaries) on a free loopback port; restartable on the same port. */
+export class PostgresServer {
+  private proc: ServerProcess | undefined;
+
+  private constructor(
+    private readonly opts: PostgresServerOptions,
+    private readonly binDir: string,
+    readonly port: number,
+  ) {}
+
+  static async create(opts: PostgresServerOptions): Promise<PostgresServer> {
+    await ensureDebianPackages({
+      what: 'PostgreSQL',
+      packages: ['postgresql'],
+      present: () => findPostgresBinDir() !== undefined,
+      log: opts.log,
+    });
+    const binDir = findPostgresBinDir();
+    if (!binDir) throw new Error('PostgreSQL binaries not found under /usr/lib/postgresql/*/bin');
+    const server = new PostgresServer(opts, binDir, await getPort({ host: '127.0.0.1' }));
+    await server.initDataDir();
+    return server;
+  }
+
+  get url(): string {
+    return `postgres://postgres@127.0.0.1:${this.port}/${this.opts.database}`;
+  }
+
+  get logFile(): string {
+    return join(this.opts.dir, 'postgres.log');
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  private get dataDir(): string {
+    return join(this.opts.dir, 'pgdata');
+  }
+
+  private async initDataDir(): Promise<void> {
+    if (existsSync(join(this.dataDir, 'PG_VERSION'))) return;
+    mkdirSync(this.dataDir, { recursive: true });
+    // PostgreSQL refuses to run as root: the data belongs to the postgres user, who must reach it.
+    const user = serviceUser();
+    if (user) {
+      chmodSync(this.opts.dir, 0o755);
+      chownSync(this.dataDir, user.uid, user.gid);
+    }
+    const [command, args] = asServiceUser(join(this.binDir, 'initdb'), [
+      '-D', this.dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--no-sync',
+    ]);
+    await runCommand(command, args);
+  }
+
+  async start(): Promise<void> {
+    const settings = [
+      'listen_addresses=127.0.0.1',
+      'unix_socket_directories=',
+      'max_connections=300',
+      ...(this.opts.unsafeFast ? ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'] : []),
+    ];
+    const [command, args] = asServiceUser(join(this.binDir, 'postgres'), [
+      '-D', this.dataDir, '-p', String(this.port), ...settings.flatMap((s) => ['-c', s]),
+    ]);
+    // SIGINT is PostgreSQL's "fast shutdown"; SIGTERM would wait for every client to disconnect.
+    this.proc = startServerProcess({
+      name: 'Postgres',
+      command,
+      args,
+      stopSignal: 'SIGINT',
+      logFile: this.logFile,
+      onUnexpectedExit: this.opts.onUnexpectedExit,
+    });
+    const proc = this.proc;
+    await waitUntil(() => this.ensureDatabase(), {
+      what: `Postgres on 127.0.0.1:${this.port} to accept connections`,
+      timeoutMs: 60_000,
+      intervalMs: 200,
+      abortReason: proc.exitReason,
+      hint: () => `Postgres log ${this.logFile}:\n${logTail(this.logFile)}`,
+    });
+    this.opts.log.info({ url: this.url, logFile: this.logFile }, 'Postgres is up');
+  }
+
+  private async ensureDatabase(): Promise<boolean> {
+    const client = new pg.Client({ host: '127.0.0.1', port: this.port, user: 'postgres', database: 'postgres' });
+    await client.connect();
+    try {
+      const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [this.opts.database]);
+      if (!rowCount) await client.query(`CREATE DATABASE "${this.opts.database.replaceAll('"', '""')}"`);
+      return true;
+    } finally {
+      await client.end();
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.proc?.stop();
+    this.proc = undefined;
+  }
+}

@@ -1,0 +1,98 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import getPort from 'get-port';
+import { Redis } from 'ioredis';
+import type { Logger } from '../util/logger.js';
+import { waitUntil } from '../util/wait-until.js';
+import { ensureDebianPackages } from './debian-packages.js';
+import { findOnPath, isExecutable } from './find-executable.js';
+import { logTail, startServerProcess, type ServerProcess } from './server-process.js';
+
+function findRedisServer(): string | undefined {
+  return findOnPath('redis-server') ?? (isExecutable('/usr/bin/redis-server') ? '/usr/bin/redis-server' : undefined);
+}
+
+export interface RedisServerOptions {
+  dir: string;
+  log: Logger;
+  onUnexpectedExit?: (message: string) => void;
+}
+
+/**
+ * A private Redis server (Debian's redis-server) on a free loopback port, without persistence:
+ * slots are leases that the reconciler can rebuild, so a restart that loses them is a case Lifeline handles.
+ */
+export class RedisServer {
+  private proc: ServerProcess | undefined;
+
+  private constructor(
+    private readonly opts: RedisServerOptions,
+    private readonly binary: string,
+    readonly port: number,
+  ) {}
+
+  static async create(opts: RedisServerOptions): Promise<RedisServer> {
+    await ensureDebianPackages({
+      what: 'Redis',
+      packages: ['redis-server'],
+      present: () => findRedisServer() !== undefined,
+      log: opts.log,
+    });
+    const binary = findRedisServer();
+    if (!binary) throw new Error('redis-server not found');
+    mkdirSync(opts.dir, { recursive: true });
+    return new RedisServer(opts, binary, await getPort({ host: '127.0.0.1' }));
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  get logFile(): string {
+    return join(this.opts.dir, 'redis.log');
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  async start(): Promise<void> {
+    this.proc = startServerProcess({
+      name: 'Redis',
+      command: this.binary,
+      args: [
+        '--port', String(this.port), '--bind', '127.0.0.1', '--protected-mode', 'no',
+        '--save', '', '--appendonly', 'no', '--dir', this.opts.dir,
+      ],
+      stopSignal: 'SIGTERM',
+      logFile: this.logFile,
+      onUnexpectedExit: this.opts.onUnexpectedExit,
+    });
+    const proc = this.proc;
+    await waitUntil(
+      async () => {
+        const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        client.on('error', () => undefined);
+        try {
+          await client.connect();
+          return (await client.ping()) === 'PONG';
+        } finally {
+          client.disconnect();
+        }
+      },
+      {
+        what: `Redis on 127.0.0.1:${this.port} to answer PING`,
+        timeoutMs: 30_000,
+        intervalMs: 100,
+        abortReason: proc.exitReason,
+        hint: () => `Redis log ${this.logFile}:\n${logTail(this.logFile)}`,
+      },
+    );
+    this.opts.log.info({ url: this.url, logFile: this.logFile }, 'Redis is up');
+  }
+
+  async stop(): Promise<void> {
+    await this.proc?.stop();
+    this.proc = undefined;
+  }
+}

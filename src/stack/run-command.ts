@@ -1,0 +1,35 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Receives each output line (stdout and stderr), for progress reporting. */
+  onLine?: (line: string) => void;
+}
+
+/** Runs a command to completion; rejects with its exit status and last output lines on failure. */
+export async function runCommand(command: string, args: string[], options: RunOptions = {}): Promise<void> {
+  const child = spawn(command, args, {
+    env: options.env ?? process.env,
+    cwd: options.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const recent: string[] = [];
+  const collect = (line: string) => {
+    recent.push(line);
+    if (recent.length > 30) recent.shift();
+    options.onLine?.(line);
+  };
+  createInterface({ input: child.stdout }).on('line', collect);
+  createInterface({ input: child.stderr }).on('line', collect);
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (c, s) => resolve([c, s]));
+  });
+  if (code !== 0) {
+    throw new Error(
+      `\`${command} ${args.join(' ')}\` failed (${signal ?? `exit code ${code}`}). Last output:\n${recent.join('\n')}`,
+    );
+  }
+}

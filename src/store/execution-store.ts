@@ -1,0 +1,178 @@
+import type pg from 'pg';
+import {
+  allowedFrom,
+  type Actor,
+  type ErrorKind,
+  type ExecutionStatus,
+  type TerminalOutcome,
+} from '../domain/execution-status.js';
+import type { BusyPolicy } from '../domain/execution-types.js';
+import { capOutput } from './output-cap.js';
+
+export interface NewExecution {
+  id: string;
+  agent: string;
+  prompt: string;
+  trigger: string;
+  scheduleId?: string;
+  busyPolicy: BusyPolicy;
+  timeoutSeconds: number;
+  metadata?: Record<string, unknown>;
+}
+
+export interface ExecutionRow {
+  id: string;
+  agent: string;
+  status: ExecutionStatus;
+  prompt: string;
+  trigger: string;
+  scheduleId: string | null;
+  busyPolicy: BusyPolicy;
+  timeoutSeconds: number;
+  metadata: Record<string, unknown>;
+  output: string | null;
+  outputBytes: number | null;
+  outputTruncated: boolean;
+  exitCode: number | null;
+  errorKind: ErrorKind | null;
+  error: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+export interface TransitionRecord {
+  fromStatus: ExecutionStatus | null;
+  toStatus: ExecutionStatus;
+  actor: Actor;
+  reason: string | null;
+  at: Date;
+}
+
+/** `applied: false` is the logged no-op of DESIGN §3: the row was elsewhere (or missing), nothing changed. */
+export type TransitionResult =
+  | { applied: true; from: ExecutionStatus; to: ExecutionStatus }
+  | { applied: false; current: ExecutionStatus | undefined; to: ExecutionStatus };
+
+const rowColumns = `id, agent, status, prompt, trigger, schedule_id AS "scheduleId", busy_policy AS "busyPolicy",
+  timeout_seconds AS "timeoutSeconds", metadata, output, output_bytes::float8 AS "outputBytes",
+  output_truncated AS "outputTruncated", exit_code AS "exitCode", error_kind AS "errorKind", error,
+  created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
+
+export type ExecutionStore = ReturnType<typeof createExecutionStore>;
+
+export function createExecutionStore(pool: pg.Pool, options: { maxOutputBytes: number }) {
+  return {
+    /** Idempotent by id: a second call returns the existing row untouched. */
+    async create(input: NewExecution): Promise<{ created: boolean; row: ExecutionRow }> {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const inserted = await client.query<ExecutionRow>(
+          `INSERT INTO executions (id, agent, prompt, trigger, schedule_id, busy_policy, timeout_seconds, metadata)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (id) DO NOTHING
+           RETURNING ${rowColumns}`,
+          [
+            input.id,
+            input.agent,
+            input.prompt,
+            input.trigger,
+            input.scheduleId ?? null,
+            input.busyPolicy,
+            input.timeoutSeconds,
+            JSON.stringify(input.metadata ?? {}),
+          ],
+        );
+        const row = inserted.rows[0];
+        if (row) {
+          await client.query(
+            `INSERT INTO execution_transitions (execution_id, from_status, to_status, actor, reason)
+             VALUES ($1, NULL, 'queued', 'workflow', $2)`,
+            [input.id, `created by ${input.trigger}`],
+          );
+        }
+        await client.query('COMMIT');
+        if (row) return { created: true, row };
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+      const existing = await this.get(input.id);
+      if (!existing) throw new Error(`execution ${input.id} vanished while being created`);
+      return { created: false, row: existing };
+    },
+
+    async get(id: string): Promise<ExecutionRow | undefined> {
+      const { rows } = await pool.query<ExecutionRow>(`SELECT ${rowColumns} FROM executions WHERE id = $1`, [id]);
+      return rows[0];
+    },
+
+    /**
+     * Compare-and-set transition plus its audit record, in one statement (so one transaction):
+     * it applies only when the row is in a status `to` may be reached from.
+     */
+    async transition(
+      id: string,
+      to: ExecutionStatus,
+      change: { actor: Actor; reason?: string; outcome?: Omit<TerminalOutcome, 'status'> },
+    ): Promise<TransitionResult> {
+      const { rows } = await pool.query<{ current: ExecutionStatus | null; from_status: ExecutionStatus | null }>(
+        `WITH prev AS (
+           SELECT id, status FROM executions WHERE id = $1 FOR UPDATE
+         ), upd AS (
+           UPDATE executions e SET
+             status = $2::execution_status,
+             started_at = CASE WHEN $2::execution_status = 'running' THEN now() ELSE e.started_at END,
+             finished_at = CASE WHEN execution_status_is_terminal($2::execution_status) THEN now() END,
+             error_kind = $5,
+             error = $6,
+             exit_code = COALESCE($7, e.exit_code)
+           FROM prev
+           WHERE e.id = prev.id AND prev.status = ANY($3::execution_status[])
+           RETURNING e.id, prev.status AS from_status
+         ), ins AS (
+           INSERT INTO execution_transitions (execution_id, from_status, to_status, actor, reason)
+           SELECT id, from_status, $2::execution_status, $4, $8 FROM upd
+           RETURNING from_status
+         )
+         SELECT (SELECT status FROM prev) AS current, (SELECT from_status FROM ins) AS from_status`,
+        [
+          id,
+          to,
+          allowedFrom(to),
+          change.actor,
+          change.outcome?.errorKind ?? null,
+          change.outcome?.error ?? null,
+          change.outcome?.exitCode ?? null,
+          change.reason ?? null,
+        ],
+      );
+      const row = rows[0];
+      if (row?.from_status) return { applied: true, from: row.from_status, to };
+      return { applied: false, current: row?.current ?? undefined, to };
+    },
+
+    /** Stores the agent's output (capped) while the execution is live; a finished row is left as it is. */
+    async saveOutput(id: string, output: string, totalBytes?: number): Promise<{ truncated: boolean; bytes: number }> {
+      const capped = capOutput(output, options.maxOutputBytes, totalBytes);
+      await pool.query(
+        `UPDATE executions SET output = $2, output_bytes = $3, output_truncated = $4
+         WHERE id = $1 AND status IN ('queued', 'running')`,
+        [id, capped.text, capped.bytes, capped.truncated],
+      );
+      return { truncated: capped.truncated, bytes: capped.bytes };
+    },
+
+    async transitions(id: string): Promise<TransitionRecord[]> {
+      const { rows } = await pool.query<TransitionRecord>(
+        `SELECT from_status AS "fromStatus", to_status AS "toStatus", actor, reason, at
+         FROM execution_transitions WHERE execution_id = $1 ORDER BY id`,
+        [id],
+      );
+      return rows;
+    },
+  };
+}

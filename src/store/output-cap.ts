@@ -1,0 +1,14 @@
+/**
+ * Agent output is stored capped: Postgres rows stay small and the tail of a runaway log never
+ * crowds out the table. The marker says how much was dropped so nobody mistakes it for the whole.
+ */
+export function capOutput(output: string, maxBytes: number, totalBytes?: number): { text: string; truncated: boolean; bytes: number } {
+  // Postgres text cannot hold NUL bytes; a process can print them.
+  const clean = output.includes('\u0000') ? output.replaceAll('\u0000', '\uFFFD') : output;
+  const buf = Buffer.from(clean, 'utf8');
+  const bytes = Math.max(totalBytes ?? 0, buf.length);
+  if (bytes <= maxBytes && buf.length <= maxBytes) return { text: clean, truncated: false, bytes };
+  const kept = buf.subarray(0, maxBytes).toString('utf8').replace(/\uFFFD$/, '');
+  const keptBytes = Buffer.byteLength(kept, 'utf8');
+  return { text: `${kept}\n[lifeline: output truncated, kept ${keptBytes} of ${bytes} bytes]`, truncated: true, bytes };
+}

@@ -1,0 +1,27 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../activities/index.js';
+import { workflowsPath } from './workflows-path.js';
+
+export interface LifelineWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  deps: ActivityDeps;
+  /** A prebuilt workflow bundle (tests build it once); otherwise the workflows are bundled at start. */
+  workflowBundlePath?: string;
+  identity?: string;
+  shutdownGraceTime?: string;
+}
+
+/** A worker that runs Lifeline's workflows and activities on one task queue. */
+export async function createLifelineWorker(opts: LifelineWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    ...(opts.workflowBundlePath ? { workflowBundle: { codePath: opts.workflowBundlePath } } : { workflowsPath }),
+    activities: createActivities(opts.deps),
+    ...(opts.identity ? { identity: opts.identity } : {}),
+    shutdownGraceTime: opts.shutdownGraceTime ?? '10 seconds',
+  });
+}

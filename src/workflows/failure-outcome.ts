@@ -1,0 +1,51 @@
+import { TimeoutType } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, isCancellation, TimeoutFailure } from '@temporalio/workflow';
+import { errorKinds, type ErrorKind, type TerminalOutcome } from '../domain/execution-status.js';
+import type { AgentRunSummary, ExecutionPhase } from '../domain/execution-types.js';
+
+function isErrorKind(type: string | undefined | null): type is ErrorKind {
+  return (errorKinds as readonly string[]).includes(type ?? '');
+}
+
+/** The terminal outcome of an agent run that finished on the agent. */
+export function outcomeFromRun(run: AgentRunSummary): TerminalOutcome {
+  switch (run.status) {
+    case 'succeeded':
+      return { status: 'succeeded', exitCode: run.exitCode };
+    case 'cancelled':
+      return { status: 'cancelled', errorKind: 'agent_cancelled', error: run.error ?? 'stopped on the agent', exitCode: run.exitCode };
+    case 'failed':
+      return { status: 'failed', errorKind: 'agent_failed', error: run.error ?? 'agent run failed', exitCode: run.exitCode };
+  }
+}
+
+/** The terminal outcome of a failure thrown while the execution was in `phase`. */
+export function outcomeFromFailure(err: unknown, phase: ExecutionPhase, stopReason: string | undefined): TerminalOutcome {
+  if (isCancellation(err)) {
+    return {
+      status: 'cancelled',
+      errorKind: 'cancelled_by_operator',
+      error: stopReason !== undefined ? `stopped by operator: ${stopReason}` : 'cancelled through Temporal',
+    };
+  }
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof TimeoutFailure) {
+    if (phase === 'acquiring_slot') {
+      return { status: 'timed_out', errorKind: 'queue_timeout', error: 'no capacity slot became free within the queue timeout' };
+    }
+    if (cause.timeoutType === TimeoutType.HEARTBEAT) {
+      return { status: 'failed', errorKind: 'heartbeat_timeout', error: 'the worker running the agent stopped heartbeating on every attempt' };
+    }
+    return { status: 'timed_out', errorKind: 'deadline_exceeded', error: 'the execution ran past its timeout' };
+  }
+  if (cause instanceof ApplicationFailure && isErrorKind(cause.type)) {
+    return { status: 'failed', errorKind: cause.type, error: cause.message };
+  }
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return { status: 'failed', errorKind: 'internal_error', error: message };
+}
+
+/** After these the agent cannot be reached or has no such process: asking it to stop only delays compensation. */
+export function agentCannotBeStopped(outcome: TerminalOutcome): boolean {
+  return outcome.errorKind === 'agent_unreachable' || outcome.errorKind === 'agent_lost_execution';
+}

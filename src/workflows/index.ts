@@ -1,0 +1,1 @@
+export { agentExecution } from './agent-execution.js';

@@ -1,0 +1,377 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAgentClient, type AgentClient } from '../src/agent/agent-client.js';
+import { AgentProtocolError, AgentRejectedError, AgentUnreachableError } from '../src/agent/agent-errors.js';
+import type { AgentExecution } from '../src/agent/protocol.js';
+import { startAgentServer, type AgentServer } from '../src/agent-server/agent-server.js';
+import { silentLogger } from '../src/util/logger.js';
+import { waitUntil } from '../src/util/wait-until.js';
+
+const mebibyte = 1024 * 1024;
+const demoCommand = [
+  process.execPath,
+  '--import',
+  'tsx',
+  fileURLToPath(new URL('../src/agent-server/demo-command.ts', import.meta.url)),
+];
+const mainScript = fileURLToPath(new URL('../src/agent-server/main.ts', import.meta.url));
+
+let server: AgentServer;
+let demo: AgentClient;
+let capped: AgentClient;
+let ids = 0;
+const newId = () => `exec-${process.pid}-${++ids}`;
+
+beforeAll(async () => {
+  server = await startAgentServer(
+    {
+      agents: {
+        demo: { token: 'demo-token', command: demoCommand, stopGraceMs: 500 },
+        capped: { token: 'capped-token', command: demoCommand, maxOutputBytes: mebibyte },
+      },
+    },
+    silentLogger(),
+  );
+  demo = createAgentClient({ baseUrl: server.baseUrlFor('demo'), token: 'demo-token' });
+  capped = createAgentClient({ baseUrl: server.baseUrlFor('capped'), token: 'capped-token' });
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+function waitForEnd(client: AgentClient, id: string): Promise<AgentExecution> {
+  return waitUntil(
+    async () => {
+      const execution = await client.get(id);
+      return execution && execution.status !== 'running' ? execution : undefined;
+    },
+    { what: `execution ${id} to end`, timeoutMs: 15_000, intervalMs: 50 },
+  );
+}
+
+function processGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** Gone, or a zombie: an orphan is reaped by init in its own time, but it no longer runs. */
+function processDead(pid: number): boolean {
+  if (processGone(pid)) return true;
+  try {
+    return / Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\)/s, ' '));
+  } catch {
+    return processGone(pid);
+  }
+}
+
+async function spawnCounts(): Promise<Record<string, number>> {
+  const res = await fetch(`${server.url}/_debug/starts`);
+  return (await res.json()) as Record<string, number>;
+}
+
+/** Waits until the command has printed, which the demo does only once its signal handling is in place. */
+function waitForOutput(client: AgentClient, id: string): Promise<true> {
+  return waitUntil(async () => ((await client.get(id))?.outputBytes ?? 0) > 0, {
+    what: `execution ${id} to print`,
+    timeoutMs: 10_000,
+    intervalMs: 50,
+  });
+}
+
+/** A throwaway HTTP server on loopback that answers every request with `handler`. */
+async function fakeAgent(
+  handler: Parameters<typeof createServer>[1],
+): Promise<{ url: string; server: Server }> {
+  const fake = createServer(handler);
+  fake.listen(0, '127.0.0.1');
+  await once(fake, 'listening');
+  return { url: `http://127.0.0.1:${(fake.address() as AddressInfo).port}`, server: fake };
+}
+
+async function closeFake(fake: Server): Promise<void> {
+  fake.closeAllConnections();
+  await new Promise((resolve) => fake.close(resolve));
+}
+
+describe('reference agent server', () => {
+  it('starts an execution once per id and reports its output when it succeeds', async () => {
+    const id = newId();
+    const req = { id, prompt: 'succeed 0 hello from the demo agent', timeoutSeconds: 30 };
+    const [first, second] = await Promise.all([demo.start(req), demo.start(req)]);
+    expect(first.status).toBe('running');
+    expect(second.pid).toBe(first.pid);
+    expect(first.output).toBeUndefined();
+
+    const done = await waitForEnd(demo, id);
+    expect(done).toMatchObject({ id, status: 'succeeded', exitCode: 0, pid: first.pid });
+    expect(done.output).toContain('hello from the demo agent');
+    expect(done.finishedAt).toBeDefined();
+
+    const again = await demo.start(req);
+    expect(again.status).toBe('succeeded');
+    expect((await spawnCounts())[id]).toBe(1);
+  });
+
+  it('reports a non-zero exit as failed with the exit code', async () => {
+    const id = newId();
+    await demo.start({ id, prompt: 'fail 3', timeoutSeconds: 30 });
+    const done = await waitForEnd(demo, id);
+    expect(done).toMatchObject({ status: 'failed', exitCode: 3, error: 'exited with code 3' });
+    expect(done.output).toContain('failing with exit code 3');
+  });
+
+  it('reports a process killed by a signal as failed', async () => {
+    const id = newId();
+    await demo.start({ id, prompt: 'crash', timeoutSeconds: 30 });
+    const done = await waitForEnd(demo, id);
+    expect(done).toMatchObject({ status: 'failed', exitCode: null, error: 'killed by SIGKILL' });
+  });
+
+  it('stops a running execution with SIGTERM and reports it cancelled', async () => {
+    const id = newId();
+    const started = await demo.start({ id, prompt: 'hang', timeoutSeconds: 30 });
+    await waitForOutput(demo, id);
+    expect((await demo.listRunning()).map((e) => e.id)).toContain(id);
+
+    const stopping = await demo.stop(id);
+    expect(stopping?.id).toBe(id);
+    const done = await waitForEnd(demo, id);
+    expect(done).toMatchObject({ status: 'cancelled', exitCode: 143 });
+    expect(processGone(started.pid!)).toBe(true);
+    expect((await demo.listRunning()).map((e) => e.id)).not.toContain(id);
+    expect((await demo.stop(id))?.status).toBe('cancelled');
+  });
+
+  it('kills the process group after the grace period when SIGTERM is ignored', async () => {
+    const id = newId();
+    const started = await demo.start({ id, prompt: 'ignore-term', timeoutSeconds: 30 });
+    await waitForOutput(demo, id);
+    await demo.stop(id);
+    const done = await waitForEnd(demo, id);
+    expect(done).toMatchObject({
+      status: 'cancelled',
+      exitCode: null,
+      error: 'stopped on request (killed by SIGKILL)',
+    });
+    expect(done.output).toContain('ignoring SIGTERM');
+    expect(processGone(started.pid!)).toBe(true);
+  });
+
+  it('keeps at most maxOutputBytes of output but counts all of it', async () => {
+    const id = newId();
+    await capped.start({ id, prompt: 'big-output 5', timeoutSeconds: 30 });
+    const done = await waitForEnd(capped, id);
+    expect(done.status).toBe('succeeded');
+    expect(Buffer.byteLength(done.output ?? '')).toBeLessThanOrEqual(mebibyte);
+    expect(Buffer.byteLength(done.output ?? '')).toBeGreaterThan(0);
+    expect(done.outputBytes).toBeGreaterThanOrEqual(5 * mebibyte);
+  });
+
+  it('answers 404 for executions it does not know, and keeps agents apart', async () => {
+    expect(await demo.get('never-started')).toBeUndefined();
+    expect(await demo.stop('never-started')).toBeUndefined();
+    const id = newId();
+    await demo.start({ id, prompt: 'succeed', timeoutSeconds: 30 });
+    expect(await capped.get(id)).toBeUndefined();
+    await waitForEnd(demo, id);
+  });
+
+  it('rejects a second start of an id with a different prompt', async () => {
+    const id = newId();
+    await demo.start({ id, prompt: 'succeed 0 one', timeoutSeconds: 30 });
+    const err = await demo
+      .start({ id, prompt: 'succeed 0 two', timeoutSeconds: 30 })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AgentRejectedError);
+    expect((err as AgentRejectedError).status).toBe(409);
+    await waitForEnd(demo, id);
+    expect((await spawnCounts())[id]).toBe(1);
+  });
+
+  it('rejects an invalid start request naming the field', async () => {
+    const err = await demo.start({ id: newId(), prompt: '', timeoutSeconds: 30 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AgentRejectedError);
+    expect((err as AgentRejectedError).status).toBe(400);
+    expect((err as Error).message).toMatch(/prompt/);
+  });
+
+  it('reports health', async () => {
+    expect(await demo.health()).toBe(true);
+    const res = await fetch(`${server.url}/healthz`);
+    expect(res.status).toBe(200);
+  });
+
+  it('kills what the command leaves behind in its process group when it exits', async () => {
+    // The prompt lands in $0 of the script; the script backgrounds a sleeper and exits at once.
+    const own = await startAgentServer(
+      { agents: { shell: { token: 't', command: ['/bin/sh', '-c', 'sleep 30 & echo $!'] } } },
+      silentLogger(),
+    );
+    try {
+      const client = createAgentClient({ baseUrl: own.baseUrlFor('shell'), token: 't' });
+      const id = newId();
+      await client.start({ id, prompt: 'leaky', timeoutSeconds: 30 });
+      const done = await waitForEnd(client, id);
+      expect(done.status).toBe('succeeded');
+      const sleeperPid = Number(done.output?.trim());
+      expect(sleeperPid).toBeGreaterThan(0);
+      await waitUntil(async () => processDead(sleeperPid), {
+        what: `the left-behind sleeper ${sleeperPid} to be gone`,
+        timeoutMs: 5_000,
+        intervalMs: 20,
+      });
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('reports a command that cannot be started as failed', async () => {
+    const own = await startAgentServer(
+      { agents: { broken: { token: 't', command: ['/nonexistent/agent-cli'] } } },
+      silentLogger(),
+    );
+    try {
+      const client = createAgentClient({ baseUrl: own.baseUrlFor('broken'), token: 't' });
+      const id = newId();
+      await client.start({ id, prompt: 'anything', timeoutSeconds: 30 });
+      const done = await waitForEnd(client, id);
+      expect(done.status).toBe('failed');
+      expect(done.error).toContain('ENOENT');
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('stops every running child on close', async () => {
+    const own = await startAgentServer(
+      { agents: { demo: { token: 't', command: demoCommand, stopGraceMs: 300 } } },
+      silentLogger(),
+    );
+    const client = createAgentClient({ baseUrl: own.baseUrlFor('demo'), token: 't' });
+    const hang = await client.start({ id: newId(), prompt: 'hang', timeoutSeconds: 30 });
+    const stubborn = await client.start({ id: newId(), prompt: 'ignore-term', timeoutSeconds: 30 });
+    await Promise.all([waitForOutput(client, hang.id), waitForOutput(client, stubborn.id)]);
+    await own.close();
+    expect(processGone(hang.pid!)).toBe(true);
+    expect(processGone(stubborn.pid!)).toBe(true);
+    expect(await client.health()).toBe(false);
+  });
+});
+
+describe('agent client errors', () => {
+  it('throws AgentRejectedError on a bad token', async () => {
+    const client = createAgentClient({ baseUrl: server.baseUrlFor('demo'), token: 'capped-token' });
+    const err = await client.get('anything').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AgentRejectedError);
+    expect((err as AgentRejectedError).status).toBe(401);
+    expect((err as AgentRejectedError).retryable).toBe(false);
+    expect((err as Error).message).toContain(`${server.baseUrlFor('demo')}: GET /executions/anything`);
+  });
+
+  it('throws AgentProtocolError on a malformed response', async () => {
+    const fake = await fakeAgent((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+    try {
+      const client = createAgentClient({ baseUrl: fake.url, token: 't' });
+      const err = await client.get('x').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(AgentProtocolError);
+      expect((err as AgentProtocolError).retryable).toBe(false);
+      expect((err as Error).message).toContain(`${fake.url}: GET /executions/x`);
+      await expect(client.listRunning()).rejects.toBeInstanceOf(AgentProtocolError);
+    } finally {
+      await closeFake(fake.server);
+    }
+  });
+
+  it('throws AgentUnreachableError when nothing listens', async () => {
+    const fake = await fakeAgent(() => {});
+    await closeFake(fake.server);
+    const client = createAgentClient({ baseUrl: fake.url, token: 't' });
+    const err = await client.start({ id: 'x', prompt: 'p', timeoutSeconds: 1 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AgentUnreachableError);
+    expect((err as AgentUnreachableError).retryable).toBe(true);
+    expect((err as Error).message).toContain(`${fake.url}: POST /executions`);
+    expect((err as Error).message).toContain('ECONNREFUSED');
+    expect(await client.health()).toBe(false);
+  });
+
+  it('throws AgentUnreachableError on a 5xx and on a timeout, but rethrows a caller abort', async () => {
+    const fake = await fakeAgent((req, res) => {
+      if (req.url?.includes('boom')) {
+        res.writeHead(503);
+        res.end('overloaded');
+      }
+    });
+    try {
+      const client = createAgentClient({ baseUrl: fake.url, token: 't', requestTimeoutMs: 200 });
+      const boom = await client.get('boom').catch((e: unknown) => e);
+      expect(boom).toBeInstanceOf(AgentUnreachableError);
+      expect((boom as AgentUnreachableError).status).toBe(503);
+
+      const slow = await client.get('slow').catch((e: unknown) => e);
+      expect(slow).toBeInstanceOf(AgentUnreachableError);
+      expect((slow as Error).message).toContain('no response within 200 ms');
+
+      const controller = new AbortController();
+      const reason = new Error('caller gave up');
+      const pending = createAgentClient({ baseUrl: fake.url, token: 't' }).get('slow', controller.signal);
+      controller.abort(reason);
+      await expect(pending).rejects.toBe(reason);
+    } finally {
+      await closeFake(fake.server);
+    }
+  });
+});
+
+describe('agent server CLI', () => {
+  it('prints its URL once listening and on SIGTERM stops its executions and exits', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lifeline-agent-server-'));
+    const configPath = join(dir, 'agents.json');
+    writeFileSync(
+      configPath,
+      JSON.stringify({ agents: { demo: { token: 't', command: demoCommand, stopGraceMs: 300 } } }),
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', mainScript, '--config', configPath], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, LIFELINE_LOG_LEVEL: 'warn' },
+    });
+    const exited = once(child, 'exit');
+    try {
+      let url: string | undefined;
+      for await (const line of createInterface({ input: child.stdout })) {
+        const event = JSON.parse(line) as { event?: string; url?: string };
+        if (event.event === 'listening') {
+          url = event.url;
+          break;
+        }
+      }
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const client = createAgentClient({ baseUrl: `${url}/agents/demo`, token: 't' });
+      const stubborn = await client.start({ id: newId(), prompt: 'ignore-term', timeoutSeconds: 30 });
+      await waitForOutput(client, stubborn.id);
+
+      child.kill('SIGTERM');
+      const [code] = await exited;
+      expect(code).toBe(0);
+      expect(processGone(stubborn.pid!)).toBe(true);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
