@@ -29,7 +29,8 @@ export interface TemporalDevServerOptions {
 /** Starts `temporal server start-dev` on free loopback ports with Lifeline's search attributes registered. */
 export async function startTemporalDevServer(opts: TemporalDevServerOptions): Promise<TemporalDevServer> {
   const port = await getPort({ host: '127.0.0.1' });
-  const uiPort = opts.uiPort ?? (await getPort({ host: '127.0.0.1' }));
+  // The preferred UI port when it is free (so bookmarks keep working), any free port otherwise.
+  const uiPort = await getPort({ host: '127.0.0.1', port: opts.uiPort });
   const httpPort = await getPort({ host: '127.0.0.1' });
   const metricsPort = await getPort({ host: '127.0.0.1' });
   const logFile = join(opts.dir, 'temporal.log');

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { Redis } from 'ioredis';
-import pg from 'pg';
+import { createPool } from '../../src/db/pool.js';
 import { inject } from 'vitest';
 import { buildActivityDeps } from '../../src/activities/build-activity-deps.js';
 import type { ActivityDeps } from '../../src/activities/index.js';
@@ -55,7 +55,7 @@ export async function startHarness(opts: HarnessOptions) {
   const settings: ExecutionSettings = { ...testSettings, ...opts.settings };
   const namespace = inject('namespace');
   const taskQueue = `test-${suffix}`;
-  const pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 10 });
+  const pool = createPool(inject('databaseUrl'), log);
   const redis = new Redis(inject('redisUrl'));
   const connection = await Connection.connect({ address: inject('temporalAddress') });
   const temporal = new Client({ connection, namespace });

@@ -1,0 +1,122 @@
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { startAgentServer, type AgentServer } from './agent-server/agent-server.js';
+import { demoAgentConfig } from './agent-server/demo-agents.js';
+import { LifelineClient } from './client/lifeline-client.js';
+import { ConfigError, describeConfig, loadConfig } from './config/config.js';
+import { createPool } from './db/pool.js';
+import { startDevStack, type DevStack } from './stack/dev-stack.js';
+import { createAgentStore } from './store/agent-store.js';
+import { createLogger } from './util/logger.js';
+import { startWorker, type RunningWorker } from './worker.js';
+
+/** The demo agents `npm start` runs on the reference agent server. */
+const demoAgents = [
+  { name: 'demo-coder', capacity: 2, defaultTimeoutSeconds: 120 },
+  { name: 'demo-script', capacity: 1, defaultTimeoutSeconds: 30 },
+];
+
+/** One of each ending, so a newcomer sees success, failure and timeout within a minute. */
+const demoExecutions = [
+  { agent: 'demo-coder', prompt: 'succeed 3 refactored the parser, all tests green' },
+  { agent: 'demo-coder', prompt: 'fail 2' },
+  { agent: 'demo-script', prompt: 'hang', timeoutSeconds: 15 },
+];
+
+/**
+ * `npm start`: a local Lifeline. Brings up Temporal (with its Web UI), Postgres and Redis, the
+ * reference agent with demo agents, a worker, and a few demo executions; runs until Ctrl-C and
+ * then stops everything it started.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger('lifeline', config.logLevel);
+  log.info({ config: describeConfig(config) }, 'configuration');
+  const dataDir = resolve(config.dataDir);
+
+  let stack: DevStack | undefined;
+  let agentServer: AgentServer | undefined;
+  let worker: RunningWorker | undefined;
+  let stopping: Promise<void> | undefined;
+  const shutdown = (code: number) => {
+    stopping ??= (async () => {
+      log.info('stopping Lifeline');
+      await worker?.stop().catch((err: Error) => log.error({ err: err.message }, 'worker stop failed'));
+      await agentServer?.close().catch((err: Error) => log.error({ err: err.message }, 'agent server stop failed'));
+      await stack?.stop();
+      log.info('stopped');
+      process.exit(code);
+    })();
+    return stopping;
+  };
+  process.once('SIGINT', () => void shutdown(0));
+  process.once('SIGTERM', () => void shutdown(0));
+
+  stack = await startDevStack({
+    dir: dataDir,
+    log,
+    namespace: config.temporal.namespace,
+    temporalAddress: config.temporal.address,
+    databaseUrl: config.databaseUrl,
+    redisUrl: config.redisUrl,
+    temporalCliPath: config.temporal.cliPath,
+    temporalUiPort: config.uiPort,
+    persistTemporal: true,
+    onUnexpectedExit: (message) => {
+      log.error(message);
+      void shutdown(1);
+    },
+  });
+
+  const tokens = Object.fromEntries(demoAgents.map((a) => [a.name, randomBytes(16).toString('hex')]));
+  agentServer = await startAgentServer(
+    { agents: Object.fromEntries(demoAgents.map((a) => [a.name, demoAgentConfig(tokens[a.name]!)])) },
+    log.child({ component: 'agent-server' }),
+  );
+  const pool = createPool(stack.databaseUrl, log, 2);
+  const agentStore = createAgentStore(pool);
+  for (const a of demoAgents) {
+    await agentStore.upsert({ ...a, baseUrl: agentServer.baseUrlFor(a.name), token: tokens[a.name]! });
+  }
+
+  worker = await startWorker(
+    { ...config, temporal: { ...config.temporal, address: stack.temporalAddress }, databaseUrl: stack.databaseUrl, redisUrl: stack.redisUrl },
+    log,
+  );
+  worker.done.catch((err: Error) => {
+    log.error({ err: err.message }, 'worker failed');
+    void shutdown(1);
+  });
+
+  const connection = await Connection.connect({ address: stack.temporalAddress });
+  const client = new LifelineClient({
+    temporal: new Client({ connection, namespace: stack.namespace }),
+    pool,
+    taskQueue: config.temporal.taskQueue,
+  });
+  const started = [];
+  for (const demo of demoExecutions) started.push(await client.startExecution({ ...demo, trigger: 'demo' }));
+
+  const ui = stack.temporalUiUrl ? `${stack.temporalUiUrl}/namespaces/${stack.namespace}/workflows` : '(external Temporal)';
+  console.log(
+    [
+      '',
+      'Lifeline is running. Ctrl-C stops everything.',
+      `  Temporal UI    ${ui}`,
+      `  Temporal       ${stack.temporalAddress} (namespace ${stack.namespace}, task queue ${config.temporal.taskQueue})`,
+      `  Postgres       ${stack.databaseUrl}`,
+      `  Redis          ${stack.redisUrl}`,
+      `  Agent server   ${agentServer.url} (agents: ${demoAgents.map((a) => a.name).join(', ')})`,
+      `  Logs           ${stack.logDir}/*.log (servers); this terminal (Lifeline, JSON)`,
+      `  Demo executions: ${started.map((s) => s.executionId).join(', ')}`,
+      `  See them:  psql ${stack.databaseUrl} -c "SELECT id, status, error_kind FROM executions ORDER BY created_at"`,
+      '',
+    ].join('\n'),
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+});

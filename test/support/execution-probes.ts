@@ -1,0 +1,58 @@
+import { createAgentClient } from '../../src/agent/agent-client.js';
+import type { AgentExecution } from '../../src/agent/protocol.js';
+import type { ExecutionStatus } from '../../src/domain/execution-status.js';
+import type { ExecutionRow } from '../../src/store/execution-store.js';
+import { waitUntil } from '../../src/util/wait-until.js';
+import type { Harness } from './lifeline-harness.js';
+
+/** What the agent server itself reports for one execution (its process pid, status, exit code). */
+export async function agentRun(h: Harness, agentKey: string, executionId: string): Promise<AgentExecution | undefined> {
+  const agent = h.agent(agentKey);
+  const token = h.agentServerConfig.agents[agent]?.token;
+  if (!token) throw new Error(`no token for agent ${agent}`);
+  return createAgentClient({ baseUrl: h.agentServer().baseUrlFor(agent), token }).get(executionId);
+}
+
+/** Waits until the row is `running` and the agent reports a live process for it; returns that pid. */
+export async function waitForAgentProcess(h: Harness, agentKey: string, executionId: string, timeoutMs = 30_000): Promise<number> {
+  return waitUntil(
+    async () => {
+      const row = await h.executions.get(executionId);
+      if (row?.status !== 'running') return undefined;
+      const run = await agentRun(h, agentKey, executionId);
+      return run?.status === 'running' ? run.pid : undefined;
+    },
+    { what: `execution ${executionId} to run on the agent`, timeoutMs, intervalMs: 50 },
+  );
+}
+
+export async function waitForStatus(h: Harness, executionId: string, status: ExecutionStatus, timeoutMs = 30_000): Promise<ExecutionRow> {
+  return waitUntil(
+    async () => {
+      const row = await h.executions.get(executionId);
+      return row?.status === status ? row : undefined;
+    },
+    { what: `execution ${executionId} to be ${status}`, timeoutMs, intervalMs: 50 },
+  );
+}
+
+/** `ESRCH` once no process has this pid any more; `alive` while one does. */
+export function probePid(pid: number): string {
+  try {
+    process.kill(pid, 0);
+    return 'alive';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? String(err);
+  }
+}
+
+/** The audit log of an execution as `from>to` steps, `-` standing for "no previous status". */
+export async function auditSteps(h: Harness, executionId: string): Promise<string[]> {
+  const audit = await h.executions.transitions(executionId);
+  return audit.map((t) => `${t.fromStatus ?? '-'}>${t.toStatus}`);
+}
+
+/** The ids holding a capacity lease on the agent. */
+export async function leaseHolders(h: Harness, agentKey: string): Promise<string[]> {
+  return (await h.slots.leases(h.agent(agentKey))).map((l) => l.executionId);
+}
