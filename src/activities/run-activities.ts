@@ -135,13 +135,12 @@ export function createRunActivities(deps: ActivityDeps) {
           );
           beat();
         }
-        const saved = await deps.executions.saveOutput(executionId, exec.output ?? '', exec.outputBytes);
+        // The output is stored by storeOutput, so a Postgres outage cannot cost this run an attempt.
         return {
           status: exec.status,
           exitCode: exec.exitCode ?? null,
           error: exec.error ?? null,
-          outputBytes: saved.bytes,
-          outputTruncated: saved.truncated,
+          outputBytes: exec.outputBytes ?? Buffer.byteLength(exec.output ?? '', 'utf8'),
         };
       } catch (err) {
         if (err instanceof CancelledFailure || ctx.cancellationSignal.aborted) {
@@ -155,6 +154,17 @@ export function createRunActivities(deps: ActivityDeps) {
         }
         throw asActivityFailure(err);
       }
+    },
+
+    /**
+     * Copies a finished run's output from the agent into the row (capped). Retried until Postgres
+     * takes it; an agent that forgot the execution meanwhile leaves a note instead.
+     */
+    async storeOutput(input: { executionId: string; agent: string }): Promise<void> {
+      const client = await clientFor(input.agent);
+      const exec = await client.get(input.executionId, Context.current().cancellationSignal);
+      const output = exec?.output ?? '[lifeline: the agent no longer had this execution\'s output]';
+      await deps.executions.saveOutput(input.executionId, output, exec?.outputBytes);
     },
 
     /** Compensation: stop the process if it may still run. Idempotent; an unknown execution is already stopped. */

@@ -39,7 +39,6 @@ export interface AgentRunSummary {
   exitCode: number | null;
   error: string | null;
   outputBytes: number;
-  outputTruncated: boolean;
 }
 
 /** What the run activity records in its heartbeat, so a retried attempt re-attaches instead of starting again. */

@@ -79,6 +79,7 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
 
   let outcome: TerminalOutcome | undefined;
   let agentMayRun = false;
+  let runFinished = false;
   let failure: unknown;
   try {
     await work.run(async () => {
@@ -104,6 +105,7 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
         metadata: input.metadata,
       });
       agentMayRun = false;
+      runFinished = true;
       outcome = outcomeFromRun(run);
     });
   } catch (err) {
@@ -120,6 +122,7 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
           outcome = { ...outcome, error: `${outcome.error ?? ''} (the agent process could not be confirmed stopped: ${message})`.trim() };
         }
       }
+      if (runFinished) await persistent.storeOutput({ executionId, agent });
       await persistent.releaseSlot({ agent, executionId });
       if (outcome) {
         const actor = outcome.errorKind === 'cancelled_by_operator' ? 'operator' : 'workflow';

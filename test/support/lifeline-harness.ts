@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import { Redis } from 'ioredis';
 import { createPool } from '../../src/db/pool.js';
+import { createRedis } from '../../src/db/redis.js';
 import { inject } from 'vitest';
 import { buildActivityDeps } from '../../src/activities/build-activity-deps.js';
 import type { ActivityDeps } from '../../src/activities/index.js';
@@ -31,6 +31,9 @@ export interface HarnessOptions {
   /** Start an in-process worker (default true); worker-kill tests run theirs as child processes. */
   worker?: boolean;
   agentServerPort?: number;
+  /** Servers of the test's own (to stop and restart them) instead of the shared ones. */
+  databaseUrl?: string;
+  redisUrl?: string;
 }
 
 /** Unique per test file, so files running in parallel never see each other's agents or queues. */
@@ -55,8 +58,10 @@ export async function startHarness(opts: HarnessOptions) {
   const settings: ExecutionSettings = { ...testSettings, ...opts.settings };
   const namespace = inject('namespace');
   const taskQueue = `test-${suffix}`;
-  const pool = createPool(inject('databaseUrl'), log);
-  const redis = new Redis(inject('redisUrl'));
+  const databaseUrl = opts.databaseUrl ?? inject('databaseUrl');
+  const redisUrl = opts.redisUrl ?? inject('redisUrl');
+  const pool = createPool(databaseUrl, log);
+  const redis = createRedis(redisUrl, log);
   const connection = await Connection.connect({ address: inject('temporalAddress') });
   const temporal = new Client({ connection, namespace });
   const nativeConnection = await NativeConnection.connect({ address: inject('temporalAddress') });
@@ -100,6 +105,8 @@ export async function startHarness(opts: HarnessOptions) {
   return {
     log,
     settings,
+    databaseUrl,
+    redisUrl,
     namespace,
     taskQueue,
     pool,

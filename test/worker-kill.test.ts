@@ -1,0 +1,42 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../src/util/wait-until.js';
+import { startHarness, type Harness } from './support/lifeline-harness.js';
+import { startWorkerProcess, type WorkerProcess } from './support/worker-process.js';
+
+describe('a worker killed in the middle of a run', () => {
+  let h: Harness;
+  const workers: WorkerProcess[] = [];
+  beforeAll(async () => {
+    h = await startHarness({ agents: { demo: { capacity: 2 } }, worker: false });
+  });
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.kill('SIGTERM')));
+    await h?.close();
+  });
+
+  it('is survived: another worker re-attaches to the same agent execution and the row ends succeeded', async () => {
+    const first = await startWorkerProcess(h, 'worker-a');
+    workers.push(first);
+    const { executionId } = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'succeed 10 survived the kill' });
+    await waitUntil(async () => (await h.executions.get(executionId))?.status === 'running' && (await h.agentStarts())[executionId] === 1, {
+      what: 'the agent execution to be running',
+      timeoutMs: 30_000,
+    });
+
+    await first.kill('SIGKILL');
+    const killedAt = Date.now();
+    const second = await startWorkerProcess(h, 'worker-b');
+    workers.push(second);
+
+    const row = await h.client.waitForExecution(executionId, 60_000);
+    expect(row.status).toBe('succeeded');
+    expect(row.output).toContain('survived the kill');
+    expect((await h.agentStarts())[executionId]).toBe(1);
+    const reattach = second.lines.find((l) => l.entry.msg === 're-attached to the running agent execution' && l.entry.executionId === executionId);
+    expect(reattach).toBeDefined();
+    console.log(
+      `worker kill → re-attach: ${((reattach!.at - killedAt) / 1000).toFixed(1)} s (heartbeat timeout ${h.settings.heartbeatTimeoutSeconds} s)`,
+    );
+    expect(await h.slots.leases(h.agent('demo'))).toEqual([]);
+  });
+});
