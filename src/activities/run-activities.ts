@@ -109,6 +109,7 @@ export function createRunActivities(deps: ActivityDeps) {
       const prior = ctx.info.heartbeatDetails as RunHeartbeat | undefined;
       let polls = prior?.polls ?? 0;
       let exec: AgentExecution | undefined;
+      let renewing: Promise<unknown> | undefined;
       const beat = () => ctx.heartbeat({ started: true, agentStatus: exec?.status ?? 'running', pid: exec?.pid, polls } satisfies RunHeartbeat);
       try {
         if (prior?.started) {
@@ -129,10 +130,16 @@ export function createRunActivities(deps: ActivityDeps) {
           exec = await callAgent((s) => client.get(executionId, s), beat, log);
           if (!exec) throw lostExecution(agent, executionId);
           polls += 1;
-          await deps.slots.renew(agent, executionId).then(
-            (held) => held || log.warn('capacity lease had vanished (Redis restarted?) and was restored'),
-            (err: Error) => log.warn({ err: err.message }, 'could not renew the capacity lease; will retry on the next poll'),
-          );
+          // Not awaited: a slow or down Redis must never delay the heartbeat (that would look like a dead worker).
+          renewing ??= deps.slots
+            .renew(agent, executionId)
+            .then(
+              (held) => held || log.warn('capacity lease had vanished (Redis restarted?) and was restored'),
+              (err: Error) => log.warn({ err: err.message }, 'could not renew the capacity lease; will retry on the next poll'),
+            )
+            .finally(() => {
+              renewing = undefined;
+            });
           beat();
         }
         // The output is stored by storeOutput, so a Postgres outage cannot cost this run an attempt.

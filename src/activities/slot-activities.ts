@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { Context, type Info } from '@temporalio/activity';
 import type { BusyPolicy } from '../domain/execution-types.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { activityLogger } from './activity-logger.js';
@@ -8,6 +8,24 @@ export interface SlotRequest {
   executionId: string;
   capacity: number;
   policy: BusyPolicy;
+}
+
+/** How long before the activity's own deadline (the queue timeout) a queued acquire stops trying. */
+const lateTryMarginMs = 1000;
+
+/**
+ * The last moment a queued acquire may still take a slot: the earlier of its schedule-to-close and
+ * start-to-close deadlines, less a margin (at most half the timeout, so a short one still gets tries).
+ */
+function lastTryBefore(info: Info): number {
+  const windows: [from: number, timeoutMs: number][] = [
+    [info.scheduledTimestampMs, info.scheduleToCloseTimeoutMs],
+    [info.currentAttemptScheduledTimestampMs, info.startToCloseTimeoutMs],
+  ];
+  const limits = windows
+    .filter(([, timeoutMs]) => timeoutMs > 0)
+    .map(([from, timeoutMs]) => from + timeoutMs - Math.min(lateTryMarginMs, timeoutMs / 2));
+  return Math.min(Infinity, ...limits);
 }
 
 export function createSlotActivities(deps: ActivityDeps) {
@@ -21,8 +39,16 @@ export function createSlotActivities(deps: ActivityDeps) {
     async acquireSlot(req: SlotRequest): Promise<boolean> {
       const ctx = Context.current();
       if (req.policy === 'skip') return slots.tryAcquire(req.agent, req.executionId, req.capacity, 'skip');
+      const stopTryingAt = lastTryBefore(ctx.info);
       let polls = 0;
       for (;;) {
+        if (deps.clock() >= stopTryingAt) {
+          // A slot taken past this point could arrive after the workflow gave up waiting and released
+          // this execution's place: it would stay taken by a finished execution. Wait for the timeout.
+          ctx.heartbeat({ polls, stoppedTrying: true });
+          await ctx.sleep(settings.pollIntervalMs);
+          continue;
+        }
         if (await slots.tryAcquire(req.agent, req.executionId, req.capacity, 'queue')) {
           if (polls > 0) activityLogger(deps.log, req).info({ polls }, 'capacity slot acquired after waiting');
           return true;

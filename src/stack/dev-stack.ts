@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { migrate } from '../db/migrate.js';
 import type { Logger } from '../util/logger.js';
@@ -46,8 +46,6 @@ export interface DevStack {
 export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
   const dir = resolve(opts.dir);
   mkdirSync(dir, { recursive: true });
-  // Postgres runs as its own user when we are root and must be able to reach its data dir in here.
-  chmodSync(dir, 0o755);
   const started: { stop(): Promise<void> }[] = [];
   const stopAll = async () => {
     await Promise.allSettled(started.splice(0).reverse().map((s) => s.stop()));

@@ -1,5 +1,5 @@
-import { chmodSync, chownSync, existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, chownSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import getPort from 'get-port';
 import pg from 'pg';
 import type { Logger } from '../util/logger.js';
@@ -65,7 +65,7 @@ export class PostgresServer {
     // PostgreSQL refuses to run as root: the data belongs to the postgres user, who must reach it.
     const user = serviceUser();
     if (user) {
-      chmodSync(this.opts.dir, 0o755);
+      allowTraversal(this.opts.dir, this.opts.log);
       chownSync(this.dataDir, user.uid, user.gid);
     }
     const [command, args] = asServiceUser(join(this.binDir, 'initdb'), [
@@ -119,5 +119,20 @@ export class PostgresServer {
   async stop(): Promise<void> {
     await this.proc?.stop();
     this.proc = undefined;
+  }
+}
+
+/**
+ * Grants search (x) permission to others on `dir` and its ancestors where it is missing (a temp
+ * dir is 0700), so the postgres user can reach its data dir. Nothing becomes listable or readable.
+ */
+function allowTraversal(dir: string, log: Logger): void {
+  for (let d = dir; ; d = dirname(d)) {
+    const { mode } = statSync(d);
+    if ((mode & 0o001) === 0) {
+      chmodSync(d, (mode & 0o7777) | 0o001);
+      log.debug({ dir: d }, 'granted search permission so the postgres user can reach its data');
+    }
+    if (dirname(d) === d) break;
   }
 }

@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../src/db/migrate.js';
+import { PostgresServer } from '../src/stack/postgres-server.js';
+import { RedisServer } from '../src/stack/redis-server.js';
+import { silentLogger } from '../src/util/logger.js';
+import { waitUntil } from '../src/util/wait-until.js';
+import { startHarness, type Harness } from './support/lifeline-harness.js';
+
+/**
+ * Compensation must outlast an outage: these tests own a Postgres and a Redis of their own so
+ * they can stop them in the middle of an execution's finalize.
+ */
+describe('Postgres or Redis down during compensation', () => {
+  const log = silentLogger();
+  let dir: string;
+  let postgres: PostgresServer;
+  let redis: RedisServer;
+  let h: Harness;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lifeline-outage-'));
+    postgres = await PostgresServer.create({ dir: join(dir, 'postgres'), database: 'lifeline', log, unsafeFast: true });
+    redis = await RedisServer.create({ dir: join(dir, 'redis'), log });
+    await Promise.all([postgres.start(), redis.start()]);
+    await migrate(postgres.url, log);
+    h = await startHarness({ agents: { demo: { capacity: 2 } }, databaseUrl: postgres.url, redisUrl: redis.url });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await Promise.all([postgres?.stop(), redis?.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Resolves once the workflow's `activity` has failed at least once (so the outage really hit it). */
+  async function activityRetrying(executionId: string, activity: string): Promise<void> {
+    await waitUntil(
+      async () => {
+        const { raw } = await h.temporal.workflow.getHandle(executionId).describe();
+        return (raw.pendingActivities ?? []).some((a) => a.activityType?.name === activity && (a.attempt ?? 0) >= 2);
+      },
+      { what: `${activity} of ${executionId} to be retrying`, timeoutMs: 60_000, intervalMs: 250 },
+    );
+  }
+
+  async function untilRunning(executionId: string): Promise<void> {
+    await waitUntil(async () => (await h.executions.get(executionId))?.status === 'running', {
+      what: `${executionId} to be running`,
+      timeoutMs: 30_000,
+    });
+  }
+
+  it('Postgres stopped before the terminal write: the row ends succeeded once Postgres is back', async () => {
+    const { executionId } = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'succeed 1 through a postgres outage' });
+    await untilRunning(executionId);
+    await postgres.stop();
+    await activityRetrying(executionId, 'storeOutput');
+    await postgres.start();
+    const row = await h.client.waitForExecution(executionId, 60_000);
+    expect(row.status).toBe('succeeded');
+    expect(row.output).toContain('through a postgres outage');
+    const terminal = (await h.executions.transitions(executionId)).filter((t) => t.toStatus === 'succeeded');
+    expect(terminal).toHaveLength(1);
+  });
+
+  it('Redis stopped before the slot release: the slot is released and the row ends once Redis is back', async () => {
+    const { executionId } = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'succeed 1 through a redis outage' });
+    await untilRunning(executionId);
+    await redis.stop();
+    await activityRetrying(executionId, 'releaseSlot');
+    expect((await h.executions.get(executionId))?.status).toBe('running');
+    await redis.start();
+    const row = await h.client.waitForExecution(executionId, 60_000);
+    expect(row.status).toBe('succeeded');
+    expect(await h.slots.leases(h.agent('demo'))).toEqual([]);
+  });
+});

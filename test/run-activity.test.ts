@@ -1,0 +1,239 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { buildActivityDeps } from '../src/activities/build-activity-deps.js';
+import type { ActivityDeps } from '../src/activities/index.js';
+import { createRunActivities, type RunAgentInput } from '../src/activities/run-activities.js';
+import { createAgentClient, type AgentClient } from '../src/agent/agent-client.js';
+import { startAgentServer, type AgentServer } from '../src/agent-server/agent-server.js';
+import { demoAgentConfig } from '../src/agent-server/demo-agents.js';
+import type { AgentRunSummary, RunHeartbeat } from '../src/domain/execution-types.js';
+import { createAgentStore } from '../src/store/agent-store.js';
+import { createExecutionStore } from '../src/store/execution-store.js';
+import { silentLogger } from '../src/util/logger.js';
+import { waitUntil } from '../src/util/wait-until.js';
+import { testSettings } from './support/test-settings.js';
+
+const suffix = randomBytes(4).toString('hex');
+const agent = `run-act-${suffix}`;
+const unreachableAgent = `run-act-gone-${suffix}`;
+const token = randomBytes(12).toString('hex');
+let ids = 0;
+const newId = (label: string) => `run-act-${suffix}-${label}-${++ids}`;
+
+/** A fresh environment per run: MockActivityEnvironment reuses its context, cancellation included. */
+function activityEnv(heartbeatDetails?: RunHeartbeat): MockActivityEnvironment {
+  return new MockActivityEnvironment(
+    { activityType: 'runAgent', heartbeatDetails, heartbeatTimeoutMs: testSettings.heartbeatTimeoutSeconds * 1000 },
+    { logger: new DefaultLogger('ERROR') },
+  );
+}
+
+type RunAgent = (input: RunAgentInput) => Promise<AgentRunSummary>;
+
+/** Runs the activity function inside the environment's activity context. */
+function runIn(env: MockActivityEnvironment, fn: RunAgent, input: RunAgentInput): Promise<AgentRunSummary> {
+  return env.run<[RunAgentInput], AgentRunSummary, RunAgent>(fn, input);
+}
+
+function processGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** A port nothing listens on: bound once to get it from the OS, then closed again. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('the run activity against a real agent server, Postgres and Redis', () => {
+  let pool: pg.Pool;
+  let redis: Redis;
+  let server: AgentServer;
+  let deps: ActivityDeps;
+  let agentClient: AgentClient;
+  let activities: ReturnType<typeof createRunActivities>;
+  let runAgent: RunAgent;
+
+  beforeAll(async () => {
+    pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 4 });
+    redis = new Redis(inject('redisUrl'));
+    server = await startAgentServer({ agents: { [agent]: demoAgentConfig(token, { stopGraceMs: 2000 }) } }, silentLogger());
+    const agents = createAgentStore(pool);
+    await agents.upsert({ name: agent, baseUrl: server.baseUrlFor(agent), token, capacity: 5, defaultTimeoutSeconds: null });
+    await agents.upsert({
+      name: unreachableAgent,
+      baseUrl: `http://127.0.0.1:${await closedPort()}/agents/${unreachableAgent}`,
+      token,
+      capacity: 1,
+      defaultTimeoutSeconds: null,
+    });
+    deps = buildActivityDeps({ pool, redis, settings: testSettings, log: silentLogger() });
+    activities = createRunActivities(deps);
+    runAgent = activities.runAgent;
+    agentClient = createAgentClient({ baseUrl: server.baseUrlFor(agent), token });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    if (pool) {
+      await pool.query('DELETE FROM executions WHERE agent = ANY($1)', [[agent, unreachableAgent]]);
+      await pool.query('DELETE FROM agents WHERE name = ANY($1)', [[agent, unreachableAgent]]);
+      await pool.end();
+    }
+    if (redis) {
+      const keys = await redis.keys(`lifeline:slots:{${agent}}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+    }
+  });
+
+  /** A `running` row for the activity to write its output to, as the workflow leaves it. */
+  async function runningExecution(label: string, prompt: string, agentName = agent): Promise<RunAgentInput> {
+    const executionId = newId(label);
+    const store = createExecutionStore(pool, { maxOutputBytes: testSettings.maxOutputBytes });
+    await store.create({ id: executionId, agent: agentName, prompt, trigger: 'test', busyPolicy: 'skip', timeoutSeconds: 60 });
+    expect(await store.transition(executionId, 'running', { actor: 'workflow' })).toMatchObject({ applied: true });
+    return { executionId, agent: agentName, prompt, timeoutSeconds: 60 };
+  }
+
+  async function spawnCounts(): Promise<Record<string, number>> {
+    const res = await fetch(`${server.url}/_debug/starts`);
+    expect(res.status).toBe(200);
+    return (await res.json()) as Record<string, number>;
+  }
+
+  it('re-attaches to the agent execution an earlier attempt started, from the heartbeat details', async () => {
+    const input = await runningExecution('resume', 'succeed 2 resumed');
+    // The earlier attempt (on a worker that died) had started it.
+    const started = await agentClient.start({ id: input.executionId, prompt: input.prompt, timeoutSeconds: 60, metadata: {} });
+    expect(started.status).toBe('running');
+
+    const env = activityEnv({ started: true, agentStatus: 'running', polls: 3 });
+    const beats: RunHeartbeat[] = [];
+    env.on('heartbeat', (d: RunHeartbeat) => beats.push(d));
+    const summary = await runIn(env, runAgent, input);
+
+    expect(summary).toMatchObject({ status: 'succeeded', exitCode: 0, error: null });
+    expect((await spawnCounts())[input.executionId]).toBe(1);
+    // The poll count carries on from the earlier attempt's details.
+    expect(beats[0]!.polls).toBeGreaterThanOrEqual(3);
+    expect(beats.at(-1)!.polls).toBeGreaterThan(3);
+    expect(beats.at(-1)!.pid).toBe(started.pid);
+
+    // The workflow then copies the output into the row.
+    await activityEnv().run(activities.storeOutput, { executionId: input.executionId, agent });
+    const row = await deps.executions.get(input.executionId);
+    expect(row!.output).toContain('resumed');
+    expect(row!.outputBytes).toBe(summary.outputBytes);
+    expect(row!.outputTruncated).toBe(false);
+  });
+
+  it('fails with agent_lost_execution when the agent does not know an execution the details say was started', async () => {
+    const input = await runningExecution('lost', 'succeed 0 never started');
+    const env = activityEnv({ started: true, agentStatus: 'running', pid: 999_999, polls: 7 });
+
+    const err = await runIn(env, runAgent, input).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect(err).toMatchObject({ type: 'agent_lost_execution', nonRetryable: true });
+    // It must not start a second execution in place of the lost one.
+    expect((await spawnCounts())[input.executionId]).toBeUndefined();
+    expect(await agentClient.get(input.executionId)).toBeUndefined();
+    expect((await deps.executions.get(input.executionId))!.output).toBeNull();
+  });
+
+  it('stops the agent process when the activity is cancelled', async () => {
+    const input = await runningExecution('cancel', 'hang');
+    const env = activityEnv();
+    const outcome = runIn(env, runAgent, input).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+
+    const running = await waitUntil(
+      async () => {
+        const exec = await agentClient.get(input.executionId);
+        return exec?.status === 'running' && exec.pid !== undefined && exec;
+      },
+      { what: 'the agent to run the execution', timeoutMs: 15_000, intervalMs: 50 },
+    );
+    const pid = running.pid!;
+    expect(processGone(pid)).toBe(false);
+
+    env.cancel();
+    const err = await outcome;
+    expect(err).toBeInstanceOf(CancelledFailure);
+
+    // The activity waited for the stop, so the agent already reports the run ended.
+    const after = await agentClient.get(input.executionId);
+    expect(after?.status).not.toBe('running');
+    await waitUntil(async () => processGone(pid), { what: `process ${pid} to be gone`, timeoutMs: 10_000, intervalMs: 50 });
+    expect((await spawnCounts())[input.executionId]).toBe(1);
+  });
+
+  it('heartbeats the agent state on every poll and renews the capacity lease', async () => {
+    const input = await runningExecution('beats', 'succeed 1 beating');
+    expect(await deps.slots.tryAcquire(agent, input.executionId, 5, 'skip')).toBe(true);
+    const [leaseBefore] = (await deps.slots.leases(agent)).filter((l) => l.executionId === input.executionId);
+
+    const env = activityEnv();
+    const beats: RunHeartbeat[] = [];
+    env.on('heartbeat', (d: RunHeartbeat) => beats.push(d));
+    const summary = await runIn(env, runAgent, input);
+    expect(summary.status).toBe('succeeded');
+
+    expect(beats.length).toBeGreaterThanOrEqual(3);
+    for (const beat of beats) {
+      expect(beat.started).toBe(true);
+      expect(beat.pid).toEqual(expect.any(Number));
+    }
+    expect(beats.some((b) => b.agentStatus === 'running')).toBe(true);
+    expect(beats.at(-1)!.agentStatus).toBe('succeeded');
+    expect(beats.map((b) => b.polls)).toEqual([...beats.map((b) => b.polls)].sort((a, b) => a - b));
+    expect(beats.at(-1)!.polls).toBeGreaterThan(0);
+
+    const [leaseAfter] = (await deps.slots.leases(agent)).filter((l) => l.executionId === input.executionId);
+    expect(leaseAfter!.expiresAt).toBeGreaterThan(leaseBefore!.expiresAt);
+    await deps.slots.release(agent, input.executionId);
+  });
+
+  it('gives up with agent_unreachable after agentUnreachableSeconds', async () => {
+    const settings = { ...testSettings, agentUnreachableSeconds: 1 };
+    const quick = createRunActivities(buildActivityDeps({ pool, redis, settings, log: silentLogger() }));
+    const input = await runningExecution('unreachable', 'succeed 0 nobody home', unreachableAgent);
+    const env = activityEnv();
+    const beats: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => beats.push(d));
+
+    const startedAt = Date.now();
+    const err = await runIn(env, quick.runAgent, input).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const elapsed = Date.now() - startedAt;
+
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect(err).toMatchObject({ type: 'agent_unreachable', nonRetryable: true });
+    expect(elapsed).toBeGreaterThanOrEqual(1000);
+    expect(elapsed).toBeLessThan(5000);
+    // The wait heartbeats, so it stays cancellable and a dead worker is still detected.
+    expect(beats.length).toBeGreaterThan(0);
+  });
+});
