@@ -15,6 +15,8 @@ export async function migrate(databaseUrl: string, log: Logger): Promise<string[
     direction: 'up',
     migrationsTable: 'pgmigrations',
     checkOrder: true,
+    // Several workers starting at once: the later ones wait for the lock instead of failing.
+    advisoryLockMode: 'wait',
     logger: { debug: () => undefined, info: (m) => log.debug(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
   });
   const names = applied.map((m) => m.name);

@@ -17,7 +17,7 @@ export interface CapacitySlotsOptions {
 }
 
 type SlotRedis = Redis & {
-  lifelineAcquire(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<number>;
+  lifelineAcquire(k1: string, k2: string, k3: string, k4: string, ...args: (string | number)[]): Promise<number>;
   lifelineRenew(k1: string, ...args: (string | number)[]): Promise<number>;
   lifelineRelease(k1: string, k2: string, k3: string, member: string): Promise<number>;
 };
@@ -26,7 +26,7 @@ function withScripts(redis: Redis): SlotRedis {
   const r = redis as SlotRedis;
   // defineCommand sends EVALSHA and falls back to EVAL once after a restart flushed the script cache.
   if (typeof r.lifelineAcquire !== 'function') {
-    redis.defineCommand('lifelineAcquire', { numberOfKeys: 3, lua: acquireScript });
+    redis.defineCommand('lifelineAcquire', { numberOfKeys: 4, lua: acquireScript });
     redis.defineCommand('lifelineRenew', { numberOfKeys: 1, lua: renewScript });
     redis.defineCommand('lifelineRelease', { numberOfKeys: 3, lua: releaseScript });
   }
@@ -39,13 +39,18 @@ export function createCapacitySlots(redis: Redis, options: CapacitySlotsOptions)
   const r = withScripts(redis);
   const prefix = options.keyPrefix ?? 'lifeline:slots';
   const keys = (agent: string) =>
-    [`${prefix}:{${agent}}:leases`, `${prefix}:{${agent}}:waiting`, `${prefix}:{${agent}}:seen`] as const;
+    [
+      `${prefix}:{${agent}}:leases`,
+      `${prefix}:{${agent}}:waiting`,
+      `${prefix}:{${agent}}:seen`,
+      `${prefix}:{${agent}}:arrivals`,
+    ] as const;
 
   return {
     /** One atomic attempt; under `queue` it also takes (or keeps) the member's FIFO place. */
     async tryAcquire(agent: string, executionId: string, capacity: number, policy: BusyPolicy): Promise<boolean> {
-      const [leases, waiting, seen] = keys(agent);
-      const got = await r.lifelineAcquire(leases, waiting, seen, executionId, capacity, options.leaseMs, policy, options.waiterTtlMs);
+      const [leases, waiting, seen, arrivals] = keys(agent);
+      const got = await r.lifelineAcquire(leases, waiting, seen, arrivals, executionId, capacity, options.leaseMs, policy, options.waiterTtlMs);
       return got === 1;
     },
 

@@ -4,8 +4,9 @@
  *
  * Keys per agent (one hash tag, so a cluster keeps them on one shard):
  *   KEYS[1] leases  — sorted set: member = execution id, score = lease expiry (ms)
- *   KEYS[2] waiting — sorted set: member = execution id, score = first enqueue time (FIFO order)
+ *   KEYS[2] waiting — sorted set: member = execution id, score = arrival number (FIFO order)
  *   KEYS[3] seen    — sorted set: member = execution id, score = last time the waiter polled
+ *   KEYS[4] arrivals — counter numbering queue arrivals (acquire only)
  */
 
 const now = `local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
@@ -30,7 +31,10 @@ for _, m in ipairs(stale) do
 end
 local free = capacity - redis.call('ZCARD', KEYS[1])
 if queue then
-  redis.call('ZADD', KEYS[2], 'NX', now, member)
+  if not redis.call('ZSCORE', KEYS[2], member) then
+    -- A counter, not the clock: two arrivals in one millisecond keep their order.
+    redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[4]), member)
+  end
   redis.call('ZADD', KEYS[3], now, member)
   if redis.call('ZRANK', KEYS[2], member) < free then
     redis.call('ZREM', KEYS[2], member)
