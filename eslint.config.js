@@ -9,6 +9,7 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'off',
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },
   },
   {

@@ -1,48 +1,91 @@
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import getPort from 'get-port';
 import { pathToFileURL } from 'node:url';
 import { buildActivityDeps } from './activities/build-activity-deps.js';
 import { ConfigError, describeConfig, loadConfig, type LifelineConfig } from './config/config.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
 import { createRedis } from './db/redis.js';
+import { startMetricsServer } from './metrics/metrics-server.js';
 import { createLifelineWorker } from './temporal/lifeline-worker.js';
+import { ensureReconcilerSchedule } from './temporal/reconciler-schedule.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
 import { createLogger, type Logger } from './util/logger.js';
 
 export interface RunningWorker {
   /** Resolves when the worker has stopped. */
   done: Promise<void>;
+  metricsUrl: string | undefined;
   /** Graceful stop: in-flight activities get the shutdown grace time, then everything is closed. */
   stop(): Promise<void>;
 }
 
-/** Starts a Lifeline worker: migrations, then workflows and activities on the configured task queue. */
+type ReadyConfig = LifelineConfig & { temporal: { address: string }; databaseUrl: string; redisUrl: string };
+
+/**
+ * Starts a Lifeline worker: migrations, workflows and activities on the configured task queue, the
+ * reconciler schedule (and one cycle now, for startup recovery), and the metrics endpoint.
+ */
 export async function startWorker(
-  config: LifelineConfig & { temporal: { address: string }; databaseUrl: string; redisUrl: string },
+  config: ReadyConfig,
   log: Logger,
   options: { workflowBundlePath?: string; identity?: string } = {},
 ): Promise<RunningWorker> {
-  installTemporalRuntime(log);
+  const sdkMetricsPort = config.metricsPort ? await getPort({ host: '127.0.0.1' }) : undefined;
+  installTemporalRuntime(log, sdkMetricsPort);
   await migrate(config.databaseUrl, log);
   const pool = createPool(config.databaseUrl, log);
   const redis = createRedis(config.redisUrl, log);
+  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const deps = buildActivityDeps({
+    pool,
+    redis,
+    workflows: client.workflow,
+    settings: config.execution,
+    log,
+    reconcileGraceSeconds: config.reconciler.graceSeconds,
+    webhookUrl: config.webhookUrl,
+  });
   const worker = await createLifelineWorker({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    deps: buildActivityDeps({ pool, redis, settings: config.execution, log }),
+    deps,
     workflowBundlePath: options.workflowBundlePath,
     identity: options.identity,
   });
-  log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');
+  const metrics = config.metricsPort
+    ? await startMetricsServer({
+        port: config.metricsPort,
+        registry: deps.metrics.registry,
+        sdkMetricsUrl: `http://127.0.0.1:${sdkMetricsPort}/metrics`,
+        log,
+      })
+    : undefined;
   const done = worker.run().finally(async () => {
+    await metrics?.close();
     await connection.close();
+    await clientConnection.close();
     redis.disconnect();
     await pool.end();
   });
+  if (config.reconciler.intervalSeconds > 0) {
+    const schedule = await ensureReconcilerSchedule(client, {
+      taskQueue: config.temporal.taskQueue,
+      intervalSeconds: config.reconciler.intervalSeconds,
+    });
+    await schedule.trigger();
+  }
+  log.info(
+    { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, metricsUrl: metrics?.url },
+    'worker started',
+  );
   return {
     done,
+    metricsUrl: metrics?.url,
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await done;

@@ -164,7 +164,7 @@ describe('capacity slots on a real Redis', () => {
     expect((await shortLeases.leases(agent)).map((l) => l.executionId)).toEqual(['old']);
   });
 
-  it('renew extends a held lease and restores a vanished one', async () => {
+  it('renew extends a held lease but never re-creates one; restore does', async () => {
     const agent = newAgent();
     expect(await slots.tryAcquire(agent, 'a', 2, 'skip')).toBe(true);
     const [before] = await slots.leases(agent);
@@ -177,6 +177,9 @@ describe('capacity slots on a real Redis', () => {
     expect(await slots.leases(agent)).toEqual([]);
 
     expect(await slots.renew(agent, 'a')).toBe(false);
+    expect(await slots.leases(agent)).toEqual([]);
+
+    expect(await slots.restore(agent, 'a')).toBe(false);
     const restored = await slots.leases(agent);
     expect(restored.map((l) => l.executionId)).toEqual(['a']);
     expect(restored[0]!.expiresAt).toBeGreaterThan(await redisNowMs(redis));

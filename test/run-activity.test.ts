@@ -1,3 +1,4 @@
+import { Client, Connection, type WorkflowClient } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
@@ -68,6 +69,8 @@ describe('the run activity against a real agent server, Postgres and Redis', () 
   let agentClient: AgentClient;
   let activities: ReturnType<typeof createRunActivities>;
   let runAgent: RunAgent;
+  let temporalConnection: Connection;
+  let workflows: WorkflowClient;
 
   beforeAll(async () => {
     pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 4 });
@@ -82,7 +85,9 @@ describe('the run activity against a real agent server, Postgres and Redis', () 
       capacity: 1,
       defaultTimeoutSeconds: null,
     });
-    deps = buildActivityDeps({ pool, redis, settings: testSettings, log: silentLogger() });
+    temporalConnection = await Connection.connect({ address: inject('temporalAddress') });
+    workflows = new Client({ connection: temporalConnection, namespace: inject('namespace') }).workflow;
+    deps = buildActivityDeps({ pool, redis, workflows, settings: testSettings, log: silentLogger() });
     activities = createRunActivities(deps);
     runAgent = activities.runAgent;
     agentClient = createAgentClient({ baseUrl: server.baseUrlFor(agent), token });
@@ -90,6 +95,7 @@ describe('the run activity against a real agent server, Postgres and Redis', () 
 
   afterAll(async () => {
     await server?.close();
+    await temporalConnection?.close();
     if (pool) {
       await pool.query('DELETE FROM executions WHERE agent = ANY($1)', [[agent, unreachableAgent]]);
       await pool.query('DELETE FROM agents WHERE name = ANY($1)', [[agent, unreachableAgent]]);
@@ -216,7 +222,7 @@ describe('the run activity against a real agent server, Postgres and Redis', () 
 
   it('gives up with agent_unreachable after agentUnreachableSeconds', async () => {
     const settings = { ...testSettings, agentUnreachableSeconds: 1 };
-    const quick = createRunActivities(buildActivityDeps({ pool, redis, settings, log: silentLogger() }));
+    const quick = createRunActivities(buildActivityDeps({ pool, redis, workflows, settings, log: silentLogger() }));
     const input = await runningExecution('unreachable', 'succeed 0 nobody home', unreachableAgent);
     const env = activityEnv();
     const beats: unknown[] = [];

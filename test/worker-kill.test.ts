@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../src/util/wait-until.js';
+import { waitForRelease } from './support/execution-probes.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
 import { startWorkerProcess, type WorkerProcess } from './support/worker-process.js';
 
@@ -37,6 +38,6 @@ describe('a worker killed in the middle of a run', () => {
     console.log(
       `worker kill → re-attach: ${((reattach!.at - killedAt) / 1000).toFixed(1)} s (heartbeat timeout ${h.settings.heartbeatTimeoutSeconds} s)`,
     );
-    expect(await h.slots.leases(h.agent('demo'))).toEqual([]);
+    await waitForRelease(h, 'demo', executionId);
   });
 });

@@ -1,4 +1,5 @@
 import type { ActivityDeps } from './activity-deps.js';
+import { createReconcileActivities } from './reconcile-activities.js';
 import { createRecordActivities } from './record-activities.js';
 import { createRunActivities } from './run-activities.js';
 import { createSlotActivities } from './slot-activities.js';
@@ -11,6 +12,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRecordActivities(deps),
     ...createSlotActivities(deps),
     ...createRunActivities(deps),
+    ...createReconcileActivities(deps),
   };
 }
 

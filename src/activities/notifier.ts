@@ -1,5 +1,6 @@
-import type { Logger } from '../util/logger.js';
+import type { Alerter } from '../alerts/webhook.js';
 import type { Actor, TerminalOutcome } from '../domain/execution-status.js';
+import type { Logger } from '../util/logger.js';
 
 export interface TerminalEvent {
   executionId: string;
@@ -9,17 +10,20 @@ export interface TerminalEvent {
   reason?: string;
 }
 
-/** Where terminal events go after the row is written. Best effort: a failure never changes the outcome. */
-export interface Notifier {
-  notify(event: TerminalEvent): Promise<void>;
-}
-
-/** The default notifier: one structured log line per finished execution. */
-export function logNotifier(log: Logger): Notifier {
-  return {
-    async notify(event) {
-      const level = event.outcome.status === 'succeeded' || event.outcome.status === 'skipped' ? 'info' : 'warn';
-      log[level]({ executionId: event.executionId, agent: event.agent, ...event.outcome, actor: event.actor }, 'execution finished');
-    },
-  };
+/**
+ * What happens after the terminal write: one log line per execution, and an alert for the
+ * endings an operator should look at. Best effort: it never changes the outcome.
+ */
+export async function announceFinished(event: TerminalEvent, alerter: Alerter, log: Logger): Promise<void> {
+  const { executionId, agent, outcome, actor } = event;
+  const alarming = outcome.status === 'failed' || outcome.status === 'timed_out';
+  log[alarming ? 'warn' : 'info']({ executionId, agent, ...outcome, actor }, 'execution finished');
+  if (!alarming) return;
+  await alerter.send({
+    kind: `execution_${outcome.status}`,
+    summary: `${agent} execution ${executionId} ${outcome.status.replace('_', ' ')}: ${outcome.error ?? outcome.errorKind}`,
+    executionId,
+    agent,
+    details: { errorKind: outcome.errorKind, error: outcome.error, exitCode: outcome.exitCode, actor },
+  });
 }

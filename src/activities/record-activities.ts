@@ -4,6 +4,7 @@ import type { ExecutionInput, ExecutionPlan } from '../domain/execution-types.js
 import type { TransitionResult } from '../store/execution-store.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { activityLogger } from './activity-logger.js';
+import { announceFinished } from './notifier.js';
 
 export interface FinalizeInput {
   executionId: string;
@@ -18,7 +19,7 @@ export function createRecordActivities(deps: ActivityDeps) {
   const { executions, agents, settings } = deps;
   return {
     /** Step 1: the `queued` row (idempotent) and the resolved plan for the rest of the workflow. */
-    async recordQueued(input: ExecutionInput): Promise<ExecutionPlan> {
+    async recordQueued(input: ExecutionInput & { executionId: string }): Promise<ExecutionPlan> {
       const agent = await agents.get(input.agent);
       if (!agent) {
         throw ApplicationFailure.create({
@@ -37,6 +38,7 @@ export function createRecordActivities(deps: ActivityDeps) {
         timeoutSeconds: input.timeoutSeconds ?? agent.defaultTimeoutSeconds ?? settings.defaultTimeoutSeconds,
         metadata: input.metadata,
       });
+      if (created) deps.metrics.executionStarted(input.agent);
       activityLogger(deps.log, { executionId: input.executionId, agent: input.agent }).info(
         { created, status: row.status },
         created ? 'execution recorded as queued' : 'execution row already existed',
@@ -52,8 +54,12 @@ export function createRecordActivities(deps: ActivityDeps) {
       };
     },
 
-    async markRunning(executionId: string): Promise<TransitionResult> {
-      return executions.transition(executionId, 'running', { actor: 'workflow', reason: 'capacity slot acquired' });
+    async markRunning(input: { executionId: string; agent: string }): Promise<TransitionResult> {
+      const result = await executions.transition(input.executionId, 'running', { actor: 'workflow', reason: 'capacity slot acquired' });
+      if (result.applied && result.startedAt) {
+        deps.metrics.queueWaited(input.agent, (result.startedAt.getTime() - result.createdAt.getTime()) / 1000);
+      }
+      return result;
     },
 
     /** The terminal write. A row already terminal is left alone and reported, never overwritten. */
@@ -65,14 +71,18 @@ export function createRecordActivities(deps: ActivityDeps) {
         outcome,
       });
       const log = activityLogger(deps.log, { executionId, agent });
-      if (result.applied) log.info({ from: result.from, to: result.to, errorKind: outcome.errorKind }, 'execution finished');
+      if (result.applied) {
+        const ran = result.startedAt && result.finishedAt ? (result.finishedAt.getTime() - result.startedAt.getTime()) / 1000 : undefined;
+        deps.metrics.executionFinished(agent, outcome.status, outcome.errorKind, ran);
+        log.info({ from: result.from, to: result.to, errorKind: outcome.errorKind }, 'terminal status written');
+      }
       else log.warn({ current: result.current, wanted: outcome.status }, 'terminal write skipped: row not in a live status');
       return result;
     },
 
     /** Best effort by contract: the caller never lets a notification failure change the outcome. */
     async notifyFinished(input: FinalizeInput): Promise<void> {
-      await deps.notifier.notify(input);
+      await announceFinished(input, deps.alerter, activityLogger(deps.log, input));
     },
   };
 }

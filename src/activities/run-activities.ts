@@ -2,6 +2,7 @@ import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activ
 import type { AgentClient } from '../agent/agent-client.js';
 import { AgentProtocolError, AgentRejectedError, AgentUnreachableError } from '../agent/agent-errors.js';
 import type { AgentExecution } from '../agent/protocol.js';
+import { stopAndWait } from '../agent/stop-and-wait.js';
 import type { AgentRunSummary, RunHeartbeat } from '../domain/execution-types.js';
 import type { Logger } from '../util/logger.js';
 import type { ActivityDeps } from './activity-deps.js';
@@ -82,16 +83,8 @@ export function createRunActivities(deps: ActivityDeps) {
     }
   }
 
-  /** Asks the agent to stop and waits (bounded) until it reports the process ended. */
-  async function stopAndWait(client: AgentClient, executionId: string, waitSeconds: number, log: Logger): Promise<void> {
-    const signal = AbortSignal.timeout(waitSeconds * 1000);
-    let exec = await client.stop(executionId, signal);
-    if (!exec) return;
-    while (exec && exec.status === 'running') {
-      if (signal.aborted) throw new Error(`execution ${executionId} still running ${waitSeconds} s after stop`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      exec = await client.get(executionId, signal);
-    }
+  async function stopAndLog(client: AgentClient, executionId: string, log: Logger): Promise<void> {
+    const exec = await stopAndWait(client, executionId, settings.stopWaitSeconds);
     log.info({ agentStatus: exec?.status }, 'agent process stopped');
   }
 
@@ -134,7 +127,7 @@ export function createRunActivities(deps: ActivityDeps) {
           renewing ??= deps.slots
             .renew(agent, executionId)
             .then(
-              (held) => held || log.warn('capacity lease had vanished (Redis restarted?) and was restored'),
+              (held) => held || log.warn('capacity lease is missing (Redis restarted?); the reconciler restores it'),
               (err: Error) => log.warn({ err: err.message }, 'could not renew the capacity lease; will retry on the next poll'),
             )
             .finally(() => {
@@ -153,7 +146,7 @@ export function createRunActivities(deps: ActivityDeps) {
         if (err instanceof CancelledFailure || ctx.cancellationSignal.aborted) {
           // On worker shutdown another worker re-attaches: the process must go on running.
           if (!ctx.cancellationDetails?.workerShutdown) {
-            await stopAndWait(client, executionId, settings.stopWaitSeconds, log).catch((stopErr: Error) =>
+            await stopAndLog(client, executionId, log).catch((stopErr: Error) =>
               log.warn({ err: stopErr.message }, 'could not stop the agent process on cancellation; the workflow will retry'),
             );
           }
@@ -177,8 +170,8 @@ export function createRunActivities(deps: ActivityDeps) {
     /** Compensation: stop the process if it may still run. Idempotent; an unknown execution is already stopped. */
     async stopAgent(input: StopAgentInput): Promise<void> {
       const log = activityLogger(deps.log, input);
-      const client = await clientFor(input.agent);
-      await stopAndWait(client, input.executionId, input.waitSeconds, log);
+      const exec = await stopAndWait(await clientFor(input.agent), input.executionId, input.waitSeconds);
+      log.info({ agentStatus: exec?.status }, 'agent process stopped');
     },
   };
 }

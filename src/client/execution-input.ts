@@ -14,7 +14,8 @@ export const agentNamePattern = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const executionIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$/;
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
-const whole = (name: string, { min, max }: { min: number; max: number }) =>
+/** A whole number of seconds within limits; the messages name the field. */
+export const wholeSeconds = (name: string, { min, max }: { min: number; max: number }) =>
   z
     .number({ error: `${name} must be a number of seconds` })
     .int(`${name} must be a whole number of seconds`)
@@ -31,9 +32,9 @@ export const startExecutionSchema = z.object({
     .string({ error: 'prompt is required' })
     .refine((p) => p.trim().length > 0, 'must not be empty')
     .refine((p) => bytes(p) <= limits.promptBytes, `must be at most ${limits.promptBytes} bytes`),
-  timeoutSeconds: whole('timeoutSeconds', limits.timeoutSeconds).optional(),
+  timeoutSeconds: wholeSeconds('timeoutSeconds', limits.timeoutSeconds).optional(),
   busyPolicy: z.enum(['skip', 'queue'], { error: "must be 'skip' or 'queue'" }).default('queue'),
-  queueTimeoutSeconds: whole('queueTimeoutSeconds', limits.queueTimeoutSeconds).optional(),
+  queueTimeoutSeconds: wholeSeconds('queueTimeoutSeconds', limits.queueTimeoutSeconds).optional(),
   trigger: z.string().min(1).max(64).default('api'),
   scheduleId: z.string().min(1).max(200).optional(),
   metadata: z
@@ -50,14 +51,15 @@ export function newExecutionId(agent: string, now = new Date()): string {
   return `${agent}-${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
+/** The zod issues as one error naming each invalid field. */
+export function invalidInput(error: z.ZodError): InvalidExecutionInputError {
+  return new InvalidExecutionInputError(error.issues.map((i) => ({ field: i.path.join('.') || '(input)', message: i.message })));
+}
+
 /** Validates a start request; every invalid field is named in one error. */
-export function parseStartRequest(raw: unknown): ExecutionInput {
+export function parseStartRequest(raw: unknown): { executionId: string; input: ExecutionInput } {
   const parsed = startExecutionSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new InvalidExecutionInputError(
-      parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(input)', message: i.message })),
-    );
-  }
-  const { executionId, ...rest } = parsed.data;
-  return { ...rest, executionId: executionId ?? newExecutionId(rest.agent) };
+  if (!parsed.success) throw invalidInput(parsed.error);
+  const { executionId, ...input } = parsed.data;
+  return { executionId: executionId ?? newExecutionId(input.agent), input };
 }

@@ -6,13 +6,15 @@ import {
 } from '@temporalio/client';
 import type pg from 'pg';
 import { isTerminal } from '../domain/execution-status.js';
-import { searchAttributes } from '../domain/search-attributes.js';
 import { createAgentStore } from '../store/agent-store.js';
 import { createExecutionStore, type ExecutionRow } from '../store/execution-store.js';
 import { waitUntil } from '../util/wait-until.js';
 import { stopSignal } from '../workflows/execution-messages.js';
-import { ExecutionNotFoundError, InvalidExecutionInputError, LifelineUnavailableError } from './client-errors.js';
+import { AgentSchedules } from './agent-schedules.js';
+import { ExecutionNotFoundError, InvalidExecutionInputError } from './client-errors.js';
 import { parseStartRequest, type StartExecutionRequest } from './execution-input.js';
+import { agentExecutionWorkflowType, executionWorkflowOptions } from './execution-workflow-options.js';
+import { asUnavailable, unavailableOnFailure } from './unavailable.js';
 
 export interface LifelineClientOptions {
   temporal: Client;
@@ -25,17 +27,18 @@ export interface StartedExecution {
   workflowId: string;
 }
 
-const excerpt = (text: string, max = 200) => (text.length > max ? `${text.slice(0, max)}…` : text);
-
 /** What schedulers and services use to run agents through Lifeline. */
 export class LifelineClient {
   private readonly executions;
   private readonly agents;
+  /** Temporal Schedules that start executions of an agent (create, pause, trigger...). */
+  readonly schedules: AgentSchedules;
 
   constructor(private readonly opts: LifelineClientOptions) {
     // Reads only: the row's writers are the workflow and the reconciler.
     this.executions = createExecutionStore(opts.pool, { maxOutputBytes: 0 });
     this.agents = createAgentStore(opts.pool);
+    this.schedules = new AgentSchedules(opts);
   }
 
   /**
@@ -43,37 +46,22 @@ export class LifelineClient {
    * second start with the same id returns the same execution and never runs the agent again.
    */
   async startExecution(request: StartExecutionRequest): Promise<StartedExecution> {
-    const input = parseStartRequest(request);
+    const { executionId, input } = parseStartRequest(request);
     const agent = await unavailableOnFailure('Postgres', () => this.agents.get(input.agent));
     if (!agent) throw new InvalidExecutionInputError([{ field: 'agent', message: `unknown agent "${input.agent}"` }]);
-    const workflowId = input.executionId;
+    const workflowId = executionId;
     try {
-      await this.opts.temporal.workflow.start('agentExecution', {
+      await this.opts.temporal.workflow.start(agentExecutionWorkflowType, {
         workflowId,
-        taskQueue: this.opts.taskQueue,
-        args: [input],
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        typedSearchAttributes: [
-          { key: searchAttributes.agent, value: input.agent },
-          { key: searchAttributes.status, value: 'queued' },
-          { key: searchAttributes.trigger, value: input.trigger },
-          ...(input.scheduleId ? [{ key: searchAttributes.schedule, value: input.scheduleId }] : []),
-        ],
-        staticSummary: `${input.agent}: ${excerpt(input.prompt.replace(/\s+/g, ' '), 80)}`,
-        staticDetails: [
-          `**agent** ${input.agent}`,
-          `**trigger** ${input.trigger}${input.scheduleId ? ` (schedule ${input.scheduleId})` : ''}`,
-          `**timeout** ${input.timeoutSeconds ? `${input.timeoutSeconds} s` : 'agent default'}`,
-          `**busy policy** ${input.busyPolicy}`,
-          `**prompt** ${excerpt(input.prompt)}`,
-        ].join('\n\n'),
+        ...executionWorkflowOptions(input, this.opts.taskQueue),
       });
     } catch (err) {
       // A closed workflow with this id: the execution already ran; starting it again is not an error.
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw asUnavailable('Temporal', err);
     }
-    return { executionId: input.executionId, workflowId };
+    return { executionId, workflowId };
   }
 
   async getExecution(executionId: string): Promise<ExecutionRow | undefined> {
@@ -98,22 +86,5 @@ export class LifelineClient {
     if (!row) throw new ExecutionNotFoundError(`execution ${executionId} not found`);
     if (isTerminal(row.status)) return;
     await this.opts.temporal.workflow.getHandle(executionId).signal(stopSignal, { reason });
-  }
-}
-
-function asUnavailable(what: string, err: unknown): Error {
-  if (err instanceof InvalidExecutionInputError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  if (/UNAVAILABLE|ECONNREFUSED|ETIMEDOUT|Connection terminated|connect/i.test(message)) {
-    return new LifelineUnavailableError(`${what} is unavailable: ${message}`, { cause: err });
-  }
-  return err instanceof Error ? err : new Error(message);
-}
-
-async function unavailableOnFailure<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw asUnavailable(what, err);
   }
 }

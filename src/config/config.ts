@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { codecKeysRequirement, parseCodecKeys, type CodecKey } from '../payload-codec/codec-keys.js';
 
 const seconds = (name: string, def: number, min: number, max: number) =>
   z.coerce
@@ -22,6 +23,23 @@ const optionalUrl = (name: string, protocols: RegExp) =>
     .regex(protocols, `${name} must be a URL like ${protocols.source.replace(/[\^\\()|?]/g, '')}...`)
     .optional();
 
+/** Compose files pass unset variables as empty strings; both mean "not configured". */
+const unsetWhenEmpty = (value: unknown) => (value === '' ? undefined : value);
+
+const codecKeys = z.preprocess(
+  unsetWhenEmpty,
+  z
+    .string()
+    .optional()
+    .transform((text, ctx): CodecKey[] | undefined => {
+      if (text === undefined) return undefined;
+      const parsed = parseCodecKeys(text);
+      if ('keys' in parsed) return parsed.keys;
+      ctx.addIssue({ code: 'custom', message: `LIFELINE_CODEC_KEYS must be ${codecKeysRequirement}: ${parsed.problems.join('; ')}` });
+      return z.NEVER;
+    }),
+);
+
 /** Every environment variable Lifeline reads, with its default and limits. */
 export const configSchema = z.object({
   LIFELINE_TEMPORAL_ADDRESS: z.string().optional(),
@@ -40,7 +58,21 @@ export const configSchema = z.object({
   LIFELINE_RUN_MAX_ATTEMPTS: integer('LIFELINE_RUN_MAX_ATTEMPTS', 5, 1, 1000),
   LIFELINE_MAX_OUTPUT_BYTES: integer('LIFELINE_MAX_OUTPUT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
   LIFELINE_STOP_WAIT_SECONDS: seconds('LIFELINE_STOP_WAIT_SECONDS', 30, 1, 3600),
+  LIFELINE_RECONCILE_INTERVAL_SECONDS: seconds('LIFELINE_RECONCILE_INTERVAL_SECONDS', 60, 1, 24 * 3600),
+  LIFELINE_RECONCILE_GRACE_SECONDS: seconds('LIFELINE_RECONCILE_GRACE_SECONDS', 30, 0, 24 * 3600),
+  LIFELINE_WEBHOOK_URL: optionalUrl('LIFELINE_WEBHOOK_URL', /^https?:\/\//),
+  LIFELINE_METRICS_PORT: integer('LIFELINE_METRICS_PORT', 9464, 0, 65535),
   LIFELINE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LIFELINE_CODEC_KEYS: codecKeys,
+  LIFELINE_CODEC_PORT: z.preprocess(unsetWhenEmpty, integer('LIFELINE_CODEC_PORT', 0, 0, 65535)),
+  LIFELINE_CODEC_AUTH_TOKEN: z.preprocess(unsetWhenEmpty, z.string().optional()),
+  LIFELINE_CODEC_CORS_ORIGINS: z.preprocess(
+    unsetWhenEmpty,
+    z
+      .string()
+      .default('http://localhost:8233,http://127.0.0.1:8233')
+      .transform((list) => list.split(',').map((o) => o.trim()).filter(Boolean)),
+  ),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -53,6 +85,13 @@ export interface LifelineConfig {
   uiPort: number;
   logLevel: RawConfig['LIFELINE_LOG_LEVEL'];
   execution: ExecutionSettings;
+  reconciler: { intervalSeconds: number; graceSeconds: number };
+  /** Alerts for failed and timed-out executions and reconciler recoveries; logged only when absent. */
+  webhookUrl: string | undefined;
+  /** The worker's Prometheus endpoint; 0 turns it off. */
+  metricsPort: number;
+  /** Payload encryption; off without keys. The codec server runs only when a port is set too. */
+  codec: { keys: CodecKey[] | undefined; port: number | undefined; authToken: string | undefined; corsOrigins: string[] };
 }
 
 /** The knobs of one execution's lifecycle; the workflow receives them through its first activity. */
@@ -79,6 +118,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig
     throw new ConfigError(`invalid configuration:\n${problems}`);
   }
   const c = parsed.data;
+  if (c.LIFELINE_CODEC_PORT && !c.LIFELINE_CODEC_KEYS) {
+    throw new ConfigError('invalid configuration:\n  LIFELINE_CODEC_PORT: the codec server needs LIFELINE_CODEC_KEYS to decode with');
+  }
   return {
     temporal: {
       address: c.LIFELINE_TEMPORAL_ADDRESS,
@@ -91,6 +133,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig
     dataDir: c.LIFELINE_DATA_DIR,
     uiPort: c.LIFELINE_UI_PORT,
     logLevel: c.LIFELINE_LOG_LEVEL,
+    reconciler: { intervalSeconds: c.LIFELINE_RECONCILE_INTERVAL_SECONDS, graceSeconds: c.LIFELINE_RECONCILE_GRACE_SECONDS },
+    webhookUrl: c.LIFELINE_WEBHOOK_URL,
+    metricsPort: c.LIFELINE_METRICS_PORT,
+    codec: {
+      keys: c.LIFELINE_CODEC_KEYS,
+      port: c.LIFELINE_CODEC_PORT || undefined,
+      authToken: c.LIFELINE_CODEC_AUTH_TOKEN,
+      corsOrigins: c.LIFELINE_CODEC_CORS_ORIGINS,
+    },
     execution: {
       defaultTimeoutSeconds: c.LIFELINE_DEFAULT_TIMEOUT_SECONDS,
       heartbeatTimeoutSeconds: c.LIFELINE_HEARTBEAT_TIMEOUT_SECONDS,
@@ -107,5 +158,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig
 /** The configuration without secrets, for the summary printed at start. */
 export function describeConfig(config: LifelineConfig): Record<string, unknown> {
   const redact = (url: string | undefined) => url?.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@');
-  return { ...config, databaseUrl: redact(config.databaseUrl), redisUrl: redact(config.redisUrl) };
+  const webhookUrl = config.webhookUrl ? `${new URL(config.webhookUrl).origin}/***` : undefined;
+  const codec = {
+    ...config.codec,
+    keys: config.codec.keys?.map((k) => k.id),
+    authToken: config.codec.authToken && '***',
+  };
+  return { ...config, databaseUrl: redact(config.databaseUrl), redisUrl: redact(config.redisUrl), webhookUrl, codec };
 }

@@ -5,10 +5,10 @@ export type BusyPolicy = 'skip' | 'queue';
 
 /**
  * The workflow's input. No secrets: it is stored in Temporal history. The prompt is bounded by the
- * start-time validation (src/client/execution-input.ts).
+ * start-time validation (src/client/execution-input.ts). The execution id is the workflow id, so a
+ * Temporal Schedule (which appends the fire time to it) gives each fire its own execution.
  */
 export interface ExecutionInput {
-  executionId: string;
   agent: string;
   prompt: string;
   /** The run's own timeout; when absent the agent's default applies, then Lifeline's. */

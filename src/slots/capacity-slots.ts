@@ -54,9 +54,14 @@ export function createCapacitySlots(redis: Redis, options: CapacitySlotsOptions)
       return got === 1;
     },
 
-    /** Returns false when the lease had vanished and was restored. */
+    /** Extends a held lease; false when the member holds none (nothing is created then). */
     async renew(agent: string, executionId: string): Promise<boolean> {
-      return (await r.lifelineRenew(keys(agent)[0], executionId, options.leaseMs)) === 1;
+      return (await r.lifelineRenew(keys(agent)[0], executionId, options.leaseMs, 'renew')) === 1;
+    },
+
+    /** Re-creates a vanished lease of an execution known to be running; false when it had to. */
+    async restore(agent: string, executionId: string): Promise<boolean> {
+      return (await r.lifelineRenew(keys(agent)[0], executionId, options.leaseMs, 'restore')) === 1;
     },
 
     async release(agent: string, executionId: string): Promise<boolean> {

@@ -53,14 +53,18 @@ return 0
 `;
 
 /**
- * ARGV: member, leaseMs. Extends the lease; restores it when it vanished (Redis flushed or
- * restarted) because the execution is still running and must keep counting. Returns 1 when the
- * lease was there, 0 when it had to be restored.
+ * ARGV: member, leaseMs, mode ('renew' | 'restore'). `renew` extends a lease the member holds and
+ * never creates one: a late renewal from a run whose slot was already released must not bring the
+ * slot back. `restore` also re-creates a lease that vanished (Redis flushed or restarted); only the
+ * reconciler uses it, after Temporal confirmed the execution's workflow is running. Returns 1 when
+ * the lease was there.
  */
 export const renewScript = `
 ${now}
 local existed = redis.call('ZSCORE', KEYS[1], ARGV[1]) and 1 or 0
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+if existed == 1 or ARGV[3] == 'restore' then
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+end
 return existed
 `;
 

@@ -51,7 +51,7 @@ export interface TransitionRecord {
 
 /** `applied: false` is the logged no-op of DESIGN §3: the row was elsewhere (or missing), nothing changed. */
 export type TransitionResult =
-  | { applied: true; from: ExecutionStatus; to: ExecutionStatus }
+  | { applied: true; from: ExecutionStatus; to: ExecutionStatus; createdAt: Date; startedAt: Date | null; finishedAt: Date | null }
   | { applied: false; current: ExecutionStatus | undefined; to: ExecutionStatus };
 
 const rowColumns = `id, agent, status, prompt, trigger, schedule_id AS "scheduleId", busy_policy AS "busyPolicy",
@@ -119,7 +119,13 @@ export function createExecutionStore(pool: pg.Pool, options: { maxOutputBytes: n
       to: ExecutionStatus,
       change: { actor: Actor; reason?: string; outcome?: Omit<TerminalOutcome, 'status'> },
     ): Promise<TransitionResult> {
-      const { rows } = await pool.query<{ current: ExecutionStatus | null; from_status: ExecutionStatus | null }>(
+      const { rows } = await pool.query<{
+        current: ExecutionStatus | null;
+        from_status: ExecutionStatus | null;
+        created_at: Date;
+        started_at: Date | null;
+        finished_at: Date | null;
+      }>(
         `WITH prev AS (
            SELECT id, status FROM executions WHERE id = $1 FOR UPDATE
          ), upd AS (
@@ -132,13 +138,15 @@ export function createExecutionStore(pool: pg.Pool, options: { maxOutputBytes: n
              exit_code = COALESCE($7, e.exit_code)
            FROM prev
            WHERE e.id = prev.id AND prev.status = ANY($3::execution_status[])
-           RETURNING e.id, prev.status AS from_status
+           RETURNING e.id, prev.status AS from_status, e.created_at, e.started_at, e.finished_at
          ), ins AS (
            INSERT INTO execution_transitions (execution_id, from_status, to_status, actor, reason)
            SELECT id, from_status, $2::execution_status, $4, $8 FROM upd
            RETURNING from_status
          )
-         SELECT (SELECT status FROM prev) AS current, (SELECT from_status FROM ins) AS from_status`,
+         SELECT (SELECT status FROM prev) AS current, (SELECT from_status FROM ins) AS from_status,
+           upd.created_at, upd.started_at, upd.finished_at
+         FROM (SELECT 1) one LEFT JOIN upd ON true`,
         [
           id,
           to,
@@ -151,7 +159,9 @@ export function createExecutionStore(pool: pg.Pool, options: { maxOutputBytes: n
         ],
       );
       const row = rows[0];
-      if (row?.from_status) return { applied: true, from: row.from_status, to };
+      if (row?.from_status) {
+        return { applied: true, from: row.from_status, to, createdAt: row.created_at, startedAt: row.started_at, finishedAt: row.finished_at };
+      }
       return { applied: false, current: row?.current ?? undefined, to };
     },
 
@@ -164,6 +174,20 @@ export function createExecutionStore(pool: pg.Pool, options: { maxOutputBytes: n
         [id, capped.text, capped.bytes, capped.truncated],
       );
       return { truncated: capped.truncated, bytes: capped.bytes };
+    },
+
+    /**
+     * Live rows created before `olderThanSeconds` ago, oldest first. Served by the partial index on
+     * live rows, so the cost follows running work, not history.
+     */
+    async listLive(olderThanSeconds: number, limit = 1000): Promise<Pick<ExecutionRow, 'id' | 'agent' | 'status' | 'createdAt'>[]> {
+      const { rows } = await pool.query<Pick<ExecutionRow, 'id' | 'agent' | 'status' | 'createdAt'>>(
+        `SELECT id, agent, status, created_at AS "createdAt" FROM executions
+         WHERE status IN ('queued', 'running') AND created_at < now() - make_interval(secs => $1)
+         ORDER BY created_at LIMIT $2`,
+        [olderThanSeconds, limit],
+      );
+      return rows;
     },
 
     async transitions(id: string): Promise<TransitionRecord[]> {

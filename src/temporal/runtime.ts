@@ -3,8 +3,11 @@ import type { Logger } from '../util/logger.js';
 
 let installed = false;
 
-/** Routes the Temporal SDK's own logs into Lifeline's structured logger; once per process. */
-export function installTemporalRuntime(log: Logger): void {
+/**
+ * Routes the Temporal SDK's own logs into Lifeline's structured logger and, given a port, serves
+ * its runtime metrics there on loopback (the worker's metrics endpoint includes them). Once per process.
+ */
+export function installTemporalRuntime(log: Logger, metricsPort?: number): void {
   if (installed) return;
   installed = true;
   const sdk = log.child({ component: 'temporal-sdk' });
@@ -22,5 +25,8 @@ export function installTemporalRuntime(log: Logger): void {
       error: (m, meta) => write('ERROR', m, meta),
     },
     shutdownSignals: [],
+    ...(metricsPort
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}` } } } }
+      : {}),
   });
 }

@@ -8,6 +8,7 @@ import {
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { LifelineActivities } from '../activities/index.js';
 import { nonRetryableRunErrors } from '../activities/run-error-types.js';
@@ -38,10 +39,11 @@ const bestEffort = proxyActivities<LifelineActivities>({
 /**
  * One agent execution, from `queued` to a terminal row (DESIGN §4). Every path out of it, including
  * cancellation, runs the compensation in `finally`: stop the agent process if it may still run,
- * release the capacity slot, write the terminal status, notify.
+ * store its output, write the terminal status, release the capacity slot, notify.
  */
 export async function agentExecution(input: ExecutionInput): Promise<ExecutionResult> {
-  const { executionId, agent } = input;
+  const { agent } = input;
+  const executionId = workflowInfo().workflowId;
   const state: ExecutionLiveState = { executionId, agent, phase: 'recording', status: 'queued' };
   const enter = (phase: ExecutionPhase, details: string) => {
     state.phase = phase;
@@ -69,7 +71,7 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
   ]);
   publishStatus('queued');
   enter('recording', 'writing the queued row');
-  const plan: ExecutionPlan = await persistent.recordQueued(input);
+  const plan: ExecutionPlan = await persistent.recordQueued({ ...input, executionId });
   if (plan.status !== 'queued') {
     // A re-run of an execution that already got past this point: nothing may run twice.
     publishStatus(plan.status);
@@ -84,12 +86,12 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
   try {
     await work.run(async () => {
       enter('acquiring_slot', `${input.busyPolicy === 'queue' ? 'waiting for' : 'trying'} a capacity slot on ${agent}`);
-      const acquired = await acquireSlot(plan, input);
+      const acquired = await acquireSlot(plan, input, executionId);
       if (!acquired) {
         outcome = { status: 'skipped', errorKind: 'agent_busy', error: `agent "${agent}" had no free capacity slot (busy policy: skip)` };
         return;
       }
-      const marked = await persistent.markRunning(executionId);
+      const marked = await persistent.markRunning({ executionId, agent });
       if (!marked.applied) {
         log.warn('row left queued by someone else; not starting the agent', { current: marked.current });
         return;
@@ -123,13 +125,17 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
         }
       }
       if (runFinished) await persistent.storeOutput({ executionId, agent });
-      await persistent.releaseSlot({ agent, executionId });
+      // The terminal write comes before the release: the reconciler restores the lease of a row it
+      // still sees running, so a released slot must never belong to a row that is still live.
+      const actor = outcome?.errorKind === 'cancelled_by_operator' ? 'operator' : 'workflow';
+      const reason = state.stopReason ?? outcome?.error;
       if (outcome) {
-        const actor = outcome.errorKind === 'cancelled_by_operator' ? 'operator' : 'workflow';
-        const reason = state.stopReason ?? outcome.error;
         const written = await persistent.finalize({ executionId, agent, outcome, actor, reason });
         publishStatus(written.applied ? outcome.status : (written.current ?? outcome.status));
         state.errorKind = outcome.errorKind;
+      }
+      await persistent.releaseSlot({ agent, executionId });
+      if (outcome) {
         await bestEffort.notifyFinished({ executionId, agent, outcome, actor, reason }).catch((err: unknown) => {
           log.warn('notification failed; the execution outcome stands', { error: String(err) });
         });
@@ -146,7 +152,7 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
   return { executionId, status: final.status, errorKind: final.errorKind, error: final.error };
 }
 
-function acquireSlot(plan: ExecutionPlan, input: ExecutionInput): Promise<boolean> {
+function acquireSlot(plan: ExecutionPlan, input: ExecutionInput, executionId: string): Promise<boolean> {
   const { acquireSlot } = proxyActivities<LifelineActivities>({
     scheduleToCloseTimeout: input.busyPolicy === 'queue' ? `${plan.queueTimeoutSeconds} seconds` : '2 minutes',
     startToCloseTimeout: input.busyPolicy === 'queue' ? `${plan.queueTimeoutSeconds} seconds` : '30 seconds',
@@ -154,7 +160,7 @@ function acquireSlot(plan: ExecutionPlan, input: ExecutionInput): Promise<boolea
     retry: { initialInterval: '500 ms', maximumInterval: '5 seconds' },
     summary: 'acquire a capacity slot',
   });
-  return acquireSlot({ agent: input.agent, executionId: input.executionId, capacity: plan.capacity, policy: input.busyPolicy });
+  return acquireSlot({ agent: input.agent, executionId, capacity: plan.capacity, policy: input.busyPolicy });
 }
 
 function runAgent(plan: ExecutionPlan) {

@@ -1,1 +1,2 @@
 export { agentExecution } from './agent-execution.js';
+export { reconcileWorkflow } from './reconcile.js';

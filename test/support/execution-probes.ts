@@ -7,10 +7,14 @@ import type { Harness } from './lifeline-harness.js';
 
 /** What the agent server itself reports for one execution (its process pid, status, exit code). */
 export async function agentRun(h: Harness, agentKey: string, executionId: string): Promise<AgentExecution | undefined> {
+  return agentClient(h, agentKey).get(executionId);
+}
+
+function agentClient(h: Harness, agentKey: string) {
   const agent = h.agent(agentKey);
   const token = h.agentServerConfig.agents[agent]?.token;
   if (!token) throw new Error(`no token for agent ${agent}`);
-  return createAgentClient({ baseUrl: h.agentServer().baseUrlFor(agent), token }).get(executionId);
+  return createAgentClient({ baseUrl: h.agentServer().baseUrlFor(agent), token });
 }
 
 /** Waits until the row is `running` and the agent reports a live process for it; returns that pid. */
@@ -55,4 +59,33 @@ export async function auditSteps(h: Harness, executionId: string): Promise<strin
 /** The ids holding a capacity lease on the agent. */
 export async function leaseHolders(h: Harness, agentKey: string): Promise<string[]> {
   return (await h.slots.leases(h.agent(agentKey))).map((l) => l.executionId);
+}
+
+/** Stops the run on the agent directly (SIGTERM now), as if someone stopped it there, bypassing Lifeline. */
+export async function stopOnAgent(h: Harness, agentKey: string, executionId: string): Promise<AgentExecution | undefined> {
+  return agentClient(h, agentKey).stop(executionId);
+}
+
+/**
+ * Waits until the execution no longer holds a capacity lease. The workflow releases the slot just
+ * after the terminal write, so a test that saw the row finish polls for the release.
+ */
+export async function waitForRelease(h: Harness, agentKey: string, executionId: string, timeoutMs = 15_000): Promise<void> {
+  await waitUntil(async () => !(await leaseHolders(h, agentKey)).includes(executionId), {
+    what: `the capacity lease of ${executionId} to be released`,
+    timeoutMs,
+    intervalMs: 50,
+  });
+}
+
+/** Waits until the execution neither holds a capacity lease nor waits in the agent's queue. */
+export async function waitForSlotReleased(h: Harness, agentKey: string, executionId: string, timeoutMs = 15_000): Promise<void> {
+  await waitUntil(
+    async () => {
+      const agent = h.agent(agentKey);
+      const [leases, waiting] = await Promise.all([h.slots.leases(agent), h.slots.waiting(agent)]);
+      return !leases.some((l) => l.executionId === executionId) && !waiting.includes(executionId);
+    },
+    { what: `execution ${executionId} to give its capacity slot back`, timeoutMs, intervalMs: 50 },
+  );
 }

@@ -13,8 +13,6 @@ import { LifelineClient } from '../../src/client/lifeline-client.js';
 import type { ExecutionSettings } from '../../src/config/config.js';
 import { createAgentStore } from '../../src/store/agent-store.js';
 import { createExecutionStore } from '../../src/store/execution-store.js';
-import { createCapacitySlots } from '../../src/slots/capacity-slots.js';
-import { leaseMsFor } from '../../src/activities/build-activity-deps.js';
 import { createLifelineWorker } from '../../src/temporal/lifeline-worker.js';
 import { silentLogger, createLogger } from '../../src/util/logger.js';
 import { testSettings } from './test-settings.js';
@@ -34,6 +32,8 @@ export interface HarnessOptions {
   /** Servers of the test's own (to stop and restart them) instead of the shared ones. */
   databaseUrl?: string;
   redisUrl?: string;
+  /** Overrides of activity dependencies, such as a webhook URL for alerts. */
+  deps?: { webhookUrl?: string; leaseMs?: number };
 }
 
 /** Unique per test file, so files running in parallel never see each other's agents or queues. */
@@ -86,7 +86,7 @@ export async function startHarness(opts: HarnessOptions) {
     });
   }
 
-  const deps: ActivityDeps = buildActivityDeps({ pool, redis, settings, log });
+  const deps: ActivityDeps = buildActivityDeps({ pool, redis, workflows: temporal.workflow, settings, log, reconcileGraceSeconds: 0, ...opts.deps });
   let worker: Worker | undefined;
   let workerRun: Promise<void> | undefined;
   if (opts.worker !== false) {
@@ -116,7 +116,7 @@ export async function startHarness(opts: HarnessOptions) {
     client,
     deps,
     executions: createExecutionStore(pool, { maxOutputBytes: settings.maxOutputBytes }),
-    slots: createCapacitySlots(redis, { leaseMs: leaseMsFor(settings), waiterTtlMs: 10_000 }),
+    slots: deps.slots,
     agent: (name: string) => names[name]!,
     agentServer: () => agentServer,
     agentServerConfig,

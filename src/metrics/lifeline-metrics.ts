@@ -1,0 +1,74 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+const durationBuckets = [1, 5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200];
+
+export type LifelineMetrics = ReturnType<typeof createLifelineMetrics>;
+
+/**
+ * Lifeline's own Prometheus series. `slotsInUse` is read at scrape time by the collector given,
+ * so it shows Redis as it is, not as this worker last saw it.
+ */
+export function createLifelineMetrics(opts: { slotsInUse?: () => Promise<Record<string, number>> } = {}) {
+  const registry = new Registry();
+  const started = new Counter({
+    name: 'lifeline_executions_started_total',
+    help: 'Executions recorded (queued), by agent',
+    labelNames: ['agent'],
+    registers: [registry],
+  });
+  const finished = new Counter({
+    name: 'lifeline_executions_finished_total',
+    help: 'Executions that reached a terminal status, by agent, status and error kind',
+    labelNames: ['agent', 'status', 'error_kind'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'lifeline_execution_duration_seconds',
+    help: 'Time from running to terminal, by agent and status',
+    labelNames: ['agent', 'status'],
+    buckets: durationBuckets,
+    registers: [registry],
+  });
+  const queueWait = new Histogram({
+    name: 'lifeline_queue_wait_seconds',
+    help: 'Time from queued to running, by agent',
+    labelNames: ['agent'],
+    buckets: [0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600],
+    registers: [registry],
+  });
+  const recoveries = new Counter({
+    name: 'lifeline_reconciler_recoveries_total',
+    help: 'Rows finalized or leases released by the reconciler, by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  const { slotsInUse } = opts;
+  new Gauge({
+    name: 'lifeline_slots_in_use',
+    help: 'Capacity slot leases held, by agent',
+    labelNames: ['agent'],
+    registers: [registry],
+    async collect() {
+      if (!slotsInUse) return;
+      this.reset();
+      for (const [agent, n] of Object.entries(await slotsInUse())) this.set({ agent }, n);
+    },
+  });
+
+  return {
+    registry,
+    executionStarted(agent: string) {
+      started.inc({ agent });
+    },
+    executionFinished(agent: string, status: string, errorKind: string | undefined, runningSeconds: number | undefined) {
+      finished.inc({ agent, status, error_kind: errorKind ?? '' });
+      if (runningSeconds !== undefined) duration.observe({ agent, status }, runningSeconds);
+    },
+    queueWaited(agent: string, seconds: number) {
+      queueWait.observe({ agent }, seconds);
+    },
+    recovered(reason: string) {
+      recoveries.inc({ reason });
+    },
+  };
+}

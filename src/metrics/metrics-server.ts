@@ -1,0 +1,52 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../util/logger.js';
+
+export interface MetricsServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * One Prometheus endpoint per worker: Lifeline's own series, followed by the Temporal SDK's
+ * runtime metrics, which the SDK serves on a private loopback port (`sdkMetricsUrl`).
+ */
+export async function startMetricsServer(opts: {
+  port: number;
+  host?: string;
+  registry: Registry;
+  sdkMetricsUrl?: string;
+  log: Logger;
+}): Promise<MetricsServer> {
+  const server: Server = createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url !== '/metrics' && req.url !== '/')) {
+      res.writeHead(404).end('not found; try /metrics\n');
+      return;
+    }
+    void (async () => {
+      try {
+        let body = await opts.registry.metrics();
+        if (opts.sdkMetricsUrl) {
+          const sdk = await fetch(opts.sdkMetricsUrl, { signal: AbortSignal.timeout(2000) })
+            .then((r) => r.text())
+            .catch((err: Error) => `# Temporal SDK metrics unavailable: ${err.message}\n`);
+          body += `\n${sdk}`;
+        }
+        res.writeHead(200, { 'content-type': opts.registry.contentType }).end(body);
+      } catch (err) {
+        opts.log.error({ err: (err as Error).message }, 'metrics collection failed');
+        res.writeHead(500).end(`metrics collection failed: ${(err as Error).message}\n`);
+      }
+    })();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '0.0.0.0', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/metrics`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

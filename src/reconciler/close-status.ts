@@ -1,0 +1,26 @@
+import type { TerminalOutcome } from '../domain/execution-status.js';
+
+/** A workflow's state as the reconciler sees it: Temporal's status name, or NOT_FOUND. */
+export type WorkflowState = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TERMINATED' | 'TIMED_OUT' | 'CONTINUED_AS_NEW' | 'NOT_FOUND' | 'UNKNOWN';
+
+export function isWorkflowOpen(state: WorkflowState): boolean {
+  // A state the reconciler does not understand counts as open: it never finalizes what it cannot prove closed.
+  return state === 'RUNNING' || state === 'CONTINUED_AS_NEW' || state === 'UNKNOWN';
+}
+
+/** The terminal row for a live row whose workflow closed without writing it (DESIGN §6). */
+export function outcomeForClosedWorkflow(state: WorkflowState): TerminalOutcome {
+  const errorKind = 'closed_outside_workflow' as const;
+  switch (state) {
+    case 'TERMINATED':
+      return { status: 'cancelled', errorKind, error: 'workflow terminated outside Lifeline (for example Terminate in the Temporal UI)' };
+    case 'CANCELLED':
+      return { status: 'cancelled', errorKind, error: 'workflow cancelled before it could write its status' };
+    case 'TIMED_OUT':
+      return { status: 'timed_out', errorKind, error: 'workflow hit a Temporal execution timeout' };
+    case 'NOT_FOUND':
+      return { status: 'failed', errorKind, error: 'no workflow exists for this execution' };
+    default:
+      return { status: 'failed', errorKind, error: `workflow ended (${state}) without writing its status` };
+  }
+}

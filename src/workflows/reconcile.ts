@@ -1,0 +1,14 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { LifelineActivities } from '../activities/index.js';
+import type { ReconcileReport } from '../reconciler/reconcile.js';
+
+const { reconcile } = proxyActivities<LifelineActivities>({
+  startToCloseTimeout: '10 minutes',
+  retry: { maximumAttempts: 3 },
+  summary: 'reconcile live rows and slot leases with Temporal',
+});
+
+/** One reconcile cycle; a Temporal Schedule runs it every interval and the worker once at start. */
+export async function reconcileWorkflow(options: { dryRun?: boolean; graceSeconds?: number } = {}): Promise<ReconcileReport> {
+  return reconcile(options);
+}
