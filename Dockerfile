@@ -1,9 +1,14 @@
+# One image for every Lifeline process; docker-compose.yml picks the command (worker, reference
+# agent, codec endpoint, CLI). TypeScript runs through tsx, so there is no build step to drift.
+# Configuration and secrets come from the environment at run time, never from the image.
 FROM node:20-bookworm-slim
+ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY tsconfig.json ./
 COPY migrations ./migrations
 COPY src ./src
 USER node
-CMD ["npx", "tsx", "src/worker.ts"]
+EXPOSE 9464
+CMD ["node", "--import", "tsx", "src/worker.ts"]

@@ -6,7 +6,9 @@ import { demoAgentConfig } from './agent-server/demo-agents.js';
 import { LifelineClient } from './client/lifeline-client.js';
 import { ConfigError, describeConfig, loadConfig } from './config/config.js';
 import { createPool } from './db/pool.js';
+import { dataConverterOptions, payloadCodecFromConfig } from './payload-codec/data-converter.js';
 import { startDevStack, type DevStack } from './stack/dev-stack.js';
+import { removeStackFile, writeStackFile } from './stack/stack-file.js';
 import { createAgentStore } from './store/agent-store.js';
 import { createLogger } from './util/logger.js';
 import { startWorker, type RunningWorker } from './worker.js';
@@ -44,6 +46,7 @@ async function main(): Promise<void> {
       log.info('stopping Lifeline');
       await worker?.stop().catch((err: Error) => log.error({ err: err.message }, 'worker stop failed'));
       await agentServer?.close().catch((err: Error) => log.error({ err: err.message }, 'agent server stop failed'));
+      removeStackFile(dataDir);
       await stack?.stop();
       log.info('stopped');
       process.exit(code);
@@ -88,10 +91,18 @@ async function main(): Promise<void> {
     log.error({ err: err.message }, 'worker failed');
     void shutdown(1);
   });
+  const stackFile = writeStackFile(dataDir, {
+    temporalAddress: stack.temporalAddress,
+    namespace: stack.namespace,
+    taskQueue: config.temporal.taskQueue,
+    databaseUrl: stack.databaseUrl,
+    redisUrl: stack.redisUrl,
+    temporalUiUrl: stack.temporalUiUrl,
+  });
 
   const connection = await Connection.connect({ address: stack.temporalAddress });
   const client = new LifelineClient({
-    temporal: new Client({ connection, namespace: stack.namespace }),
+    temporal: new Client({ connection, namespace: stack.namespace, ...dataConverterOptions(payloadCodecFromConfig(config)) }),
     pool,
     taskQueue: config.temporal.taskQueue,
   });
@@ -109,6 +120,7 @@ async function main(): Promise<void> {
       `  Redis          ${stack.redisUrl}`,
       `  Agent server   ${agentServer.url} (agents: ${demoAgents.map((a) => a.name).join(', ')})`,
       `  Logs           ${stack.logDir}/*.log (servers); this terminal (Lifeline, JSON)`,
+      `  CLI            npm run lifeline -- --help (reads ${stackFile})`,
       `  Demo executions: ${started.map((s) => s.executionId).join(', ')}`,
       `  See them:  psql ${stack.databaseUrl} -c "SELECT id, status, error_kind FROM executions ORDER BY created_at"`,
       '',

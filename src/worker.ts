@@ -8,6 +8,8 @@ import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
 import { createRedis } from './db/redis.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
+import { startCodecServer } from './payload-codec/codec-server.js';
+import { dataConverterOptions, payloadCodecFromConfig } from './payload-codec/data-converter.js';
 import { createLifelineWorker } from './temporal/lifeline-worker.js';
 import { ensureReconcilerSchedule } from './temporal/reconciler-schedule.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
@@ -37,8 +39,9 @@ export async function startWorker(
   await migrate(config.databaseUrl, log);
   const pool = createPool(config.databaseUrl, log);
   const redis = createRedis(config.redisUrl, log);
+  const codec = payloadCodecFromConfig(config);
   const clientConnection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace, ...dataConverterOptions(codec) });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const deps = buildActivityDeps({
     pool,
@@ -56,6 +59,7 @@ export async function startWorker(
     deps,
     workflowBundlePath: options.workflowBundlePath,
     identity: options.identity,
+    ...dataConverterOptions(codec),
   });
   const metrics = config.metricsPort
     ? await startMetricsServer({
@@ -65,8 +69,13 @@ export async function startWorker(
         log,
       })
     : undefined;
+  const codecServer =
+    codec && config.codec.port
+      ? await startCodecServer({ ...config.codec, port: config.codec.port, codec, log: log.child({ component: 'codec-server' }) })
+      : undefined;
   const done = worker.run().finally(async () => {
     await metrics?.close();
+    await codecServer?.close();
     await connection.close();
     await clientConnection.close();
     redis.disconnect();
@@ -80,7 +89,13 @@ export async function startWorker(
     await schedule.trigger();
   }
   log.info(
-    { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, metricsUrl: metrics?.url },
+    {
+      taskQueue: config.temporal.taskQueue,
+      namespace: config.temporal.namespace,
+      metricsUrl: metrics?.url,
+      payloadEncryption: codec ? 'on' : 'off',
+      codecUrl: codecServer?.url,
+    },
     'worker started',
   );
   return {

@@ -1,7 +1,7 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentRun, auditSteps, leaseHolders, probePid, waitForAgentProcess } from './support/execution-probes.js';
+import { agentRun, auditSteps, leaseHolders, probePid, waitForAgentProcess, waitForSlotReleased } from './support/execution-probes.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
 
 const stopGraceMs = 2000;
@@ -25,7 +25,7 @@ describe('cancelling and stopping agent executions', () => {
     expect(row.errorKind).toBe('cancelled_by_operator');
     expect(probePid(pid)).toBe('ESRCH');
     expect((await agentRun(h, 'demo', executionId))?.status).toBe('cancelled');
-    expect(await leaseHolders(h, 'demo')).not.toContain(executionId);
+    await waitForSlotReleased(h, 'demo', executionId);
     expect(await auditSteps(h, executionId)).toEqual(['->queued', 'queued>running', 'running>cancelled']);
 
     const failure = await handle.result().then(
@@ -51,7 +51,7 @@ describe('cancelling and stopping agent executions', () => {
     const onAgent = await agentRun(h, 'demo', executionId);
     expect(onAgent?.status).toBe('cancelled');
     expect(onAgent?.error).toMatch(/SIGKILL/);
-    expect(await leaseHolders(h, 'demo')).not.toContain(executionId);
+    await waitForSlotReleased(h, 'demo', executionId);
   });
 
   it("an operator stop records the operator and the reason in the row and the audit log", async () => {
@@ -71,7 +71,7 @@ describe('cancelling and stopping agent executions', () => {
     expect(terminal).toHaveLength(1);
     expect(audit.at(-1)).toMatchObject({ fromStatus: 'running', toStatus: 'cancelled', actor: 'operator', reason });
     expect(audit.slice(0, -1).every((t) => t.actor === 'workflow')).toBe(true);
-    expect(await leaseHolders(h, 'demo')).not.toContain(executionId);
+    await waitForSlotReleased(h, 'demo', executionId);
 
     // A stop with a reason completes the workflow with the cancelled outcome instead of failing it.
     const handle = h.temporal.workflow.getHandle(executionId);

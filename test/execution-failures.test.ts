@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentRun, auditSteps, leaseHolders, probePid, waitForAgentProcess } from './support/execution-probes.js';
+import { agentRun, auditSteps, leaseHolders, probePid, waitForAgentProcess, waitForSlotReleased } from './support/execution-probes.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
 
 const mebibyte = 1024 * 1024;
@@ -31,13 +31,14 @@ describe('agent executions that fail', () => {
     expect(row.error).toMatch(/code 3/);
     expect((await h.agentStarts())[executionId]).toBe(1);
     expect(await auditSteps(h, executionId)).toEqual(['->queued', 'queued>running', 'running>failed']);
-    expect(await leaseHolders(h, 'demo')).not.toContain(executionId);
+    await waitForSlotReleased(h, 'demo', executionId);
   });
 
   it('times out a hanging run at its deadline and really ends the agent process', async () => {
     const { executionId } = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'hang', timeoutSeconds: 2 });
     const pid = await waitForAgentProcess(h, 'demo', executionId);
     expect(probePid(pid)).toBe('alive');
+    expect(await leaseHolders(h, 'demo')).toContain(executionId);
 
     const row = await h.client.waitForExecution(executionId, 60_000);
     expect(row.status).toBe('timed_out');
@@ -48,12 +49,13 @@ describe('agent executions that fail', () => {
     const onAgent = await agentRun(h, 'demo', executionId);
     expect(onAgent?.status).toBe('cancelled');
     expect((await h.agentStarts())[executionId]).toBe(1);
-    expect(await leaseHolders(h, 'demo')).not.toContain(executionId);
+    await waitForSlotReleased(h, 'demo', executionId);
   });
 
   it('fails with agent_lost_execution when the agent restarts and forgets the run', async () => {
     const { executionId } = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'hang' });
     await waitForAgentProcess(h, 'demo', executionId);
+    expect(await leaseHolders(h, 'demo')).toContain(executionId);
 
     await h.restartAgentServer();
     const row = await h.client.waitForExecution(executionId, 60_000);
@@ -62,7 +64,7 @@ describe('agent executions that fail', () => {
     expect(row.error).toContain(executionId);
     // The restarted agent never saw the execution again: nothing started it a second time.
     expect((await h.agentStarts())[executionId]).toBeUndefined();
-    expect(await leaseHolders(h, 'demo')).not.toContain(executionId);
+    await waitForSlotReleased(h, 'demo', executionId);
   });
 
   it('stores 5 MB of output capped in Postgres and keeps it out of the workflow history', async () => {
@@ -91,6 +93,7 @@ describe('agent executions that fail', () => {
   it('fails with agent_unreachable when the agent server goes away during the run', async () => {
     const { executionId } = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'hang' });
     await waitForAgentProcess(h, 'demo', executionId);
+    expect(await leaseHolders(h, 'demo')).toContain(executionId);
 
     const closedAt = Date.now();
     await h.agentServer().close();
@@ -101,7 +104,7 @@ describe('agent executions that fail', () => {
       expect(row.error).toMatch(/unreachable/);
       // It rode out the outage for agentUnreachableSeconds before giving up.
       expect(row.finishedAt!.getTime() - closedAt).toBeGreaterThanOrEqual(h.settings.agentUnreachableSeconds * 1000 - 500);
-      expect(await leaseHolders(h, 'demo')).not.toContain(executionId);
+      await waitForSlotReleased(h, 'demo', executionId);
     } finally {
       await h.restartAgentServer();
     }

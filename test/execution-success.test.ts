@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitForRelease } from './support/execution-probes.js';
+import { waitForSlotReleased } from './support/execution-probes.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
 
 describe('an agent execution that succeeds', () => {
@@ -19,7 +19,7 @@ describe('an agent execution that succeeds', () => {
     const audit = await h.executions.transitions(executionId);
     expect(audit.map((t) => `${t.fromStatus ?? '-'}>${t.toStatus}`)).toEqual(['->queued', 'queued>running', 'running>succeeded']);
     expect(audit.every((t) => t.actor === 'workflow')).toBe(true);
-    await waitForRelease(h, 'demo', executionId);
+    await waitForSlotReleased(h, 'demo', executionId);
     expect(await h.slots.leases(h.agent('demo'))).toEqual([]);
   });
 });

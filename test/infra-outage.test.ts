@@ -7,7 +7,7 @@ import { PostgresServer } from '../src/stack/postgres-server.js';
 import { RedisServer } from '../src/stack/redis-server.js';
 import { silentLogger } from '../src/util/logger.js';
 import { waitUntil } from '../src/util/wait-until.js';
-import { waitForRelease } from './support/execution-probes.js';
+import { waitForSlotReleased } from './support/execution-probes.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
 
 /**
@@ -75,6 +75,6 @@ describe('Postgres or Redis down during compensation', () => {
     await redis.start();
     const row = await h.client.waitForExecution(executionId, 60_000);
     expect(row.status).toBe('succeeded');
-    await waitForRelease(h, 'demo', executionId);
+    await waitForSlotReleased(h, 'demo', executionId);
   });
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconcileOnce, type ReconcileReport } from '../src/reconciler/reconcile.js';
 import { waitUntil } from '../src/util/wait-until.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
-import { auditSteps, leaseHolders, probePid, waitForAgentProcess, waitForRelease, waitForStatus } from './support/execution-probes.js';
+import { auditSteps, leaseHolders, probePid, waitForAgentProcess, waitForSlotReleased, waitForStatus } from './support/execution-probes.js';
 
 describe('the reconciler', () => {
   let h: Harness;
@@ -62,7 +62,7 @@ describe('the reconciler', () => {
     expect(await leaseHolders(h, 'demo')).toContain(executionId);
     await h.client.stopExecution(executionId, 'test done');
     await waitForStatus(h, executionId, 'cancelled');
-    await waitForRelease(h, 'demo', executionId);
+    await waitForSlotReleased(h, 'demo', executionId);
   });
 
   it('releases a lease whose workflow is gone, and only that one', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../src/util/wait-until.js';
-import { waitForRelease } from './support/execution-probes.js';
+import { waitForSlotReleased } from './support/execution-probes.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
 import { startWorkerProcess, type WorkerProcess } from './support/worker-process.js';
 
@@ -38,6 +38,6 @@ describe('a worker killed in the middle of a run', () => {
     console.log(
       `worker kill → re-attach: ${((reattach!.at - killedAt) / 1000).toFixed(1)} s (heartbeat timeout ${h.settings.heartbeatTimeoutSeconds} s)`,
     );
-    await waitForRelease(h, 'demo', executionId);
+    await waitForSlotReleased(h, 'demo', executionId);
   });
 });

@@ -21,3 +21,12 @@ export class LifelineUnavailableError extends Error {
 export class ExecutionNotFoundError extends Error {
   override name = 'ExecutionNotFoundError';
 }
+
+export class ScheduleNotFoundError extends Error {
+  override name = 'ScheduleNotFoundError';
+}
+
+/** A schedule with this id already exists; nothing was changed. */
+export class ScheduleConflictError extends Error {
+  override name = 'ScheduleConflictError';
+}

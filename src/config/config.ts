@@ -46,6 +46,7 @@ export const configSchema = z.object({
   LIFELINE_TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   LIFELINE_TASK_QUEUE: z.string().min(1).default('lifeline'),
   LIFELINE_TEMPORAL_CLI: z.string().optional(),
+  LIFELINE_TEMPORAL_UI_URL: optionalUrl('LIFELINE_TEMPORAL_UI_URL', /^https?:\/\//),
   DATABASE_URL: optionalUrl('DATABASE_URL', /^postgres(ql)?:\/\//),
   REDIS_URL: optionalUrl('REDIS_URL', /^rediss?:\/\//),
   LIFELINE_DATA_DIR: z.string().default('.lifeline'),
@@ -58,7 +59,7 @@ export const configSchema = z.object({
   LIFELINE_RUN_MAX_ATTEMPTS: integer('LIFELINE_RUN_MAX_ATTEMPTS', 5, 1, 1000),
   LIFELINE_MAX_OUTPUT_BYTES: integer('LIFELINE_MAX_OUTPUT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
   LIFELINE_STOP_WAIT_SECONDS: seconds('LIFELINE_STOP_WAIT_SECONDS', 30, 1, 3600),
-  LIFELINE_RECONCILE_INTERVAL_SECONDS: seconds('LIFELINE_RECONCILE_INTERVAL_SECONDS', 60, 1, 24 * 3600),
+  LIFELINE_RECONCILE_INTERVAL_SECONDS: seconds('LIFELINE_RECONCILE_INTERVAL_SECONDS', 60, 0, 24 * 3600),
   LIFELINE_RECONCILE_GRACE_SECONDS: seconds('LIFELINE_RECONCILE_GRACE_SECONDS', 30, 0, 24 * 3600),
   LIFELINE_WEBHOOK_URL: optionalUrl('LIFELINE_WEBHOOK_URL', /^https?:\/\//),
   LIFELINE_METRICS_PORT: integer('LIFELINE_METRICS_PORT', 9464, 0, 65535),
@@ -78,7 +79,14 @@ export const configSchema = z.object({
 export type RawConfig = z.infer<typeof configSchema>;
 
 export interface LifelineConfig {
-  temporal: { address: string | undefined; namespace: string; taskQueue: string; cliPath: string | undefined };
+  temporal: {
+    address: string | undefined;
+    namespace: string;
+    taskQueue: string;
+    cliPath: string | undefined;
+    /** The Temporal Web UI, for links to an execution's workflow. */
+    uiUrl: string | undefined;
+  };
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
   dataDir: string;
@@ -127,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig
       namespace: c.LIFELINE_TEMPORAL_NAMESPACE,
       taskQueue: c.LIFELINE_TASK_QUEUE,
       cliPath: c.LIFELINE_TEMPORAL_CLI,
+      uiUrl: c.LIFELINE_TEMPORAL_UI_URL?.replace(/\/+$/, ''),
     },
     databaseUrl: c.DATABASE_URL,
     redisUrl: c.REDIS_URL,

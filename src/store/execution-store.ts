@@ -49,6 +49,21 @@ export interface TransitionRecord {
   at: Date;
 }
 
+/** A row without its prompt and output: what listings show. */
+export type ExecutionSummary = Pick<
+  ExecutionRow,
+  'id' | 'agent' | 'status' | 'trigger' | 'scheduleId' | 'errorKind' | 'error' | 'createdAt' | 'startedAt' | 'finishedAt'
+>;
+
+export interface ExecutionFilter {
+  agent?: string;
+  status?: ExecutionStatus;
+  scheduleId?: string;
+  /** Only rows created within this many seconds. */
+  sinceSeconds?: number;
+  limit: number;
+}
+
 /** `applied: false` is the logged no-op of DESIGN §3: the row was elsewhere (or missing), nothing changed. */
 export type TransitionResult =
   | { applied: true; from: ExecutionStatus; to: ExecutionStatus; createdAt: Date; startedAt: Date | null; finishedAt: Date | null }
@@ -57,6 +72,9 @@ export type TransitionResult =
 const rowColumns = `id, agent, status, prompt, trigger, schedule_id AS "scheduleId", busy_policy AS "busyPolicy",
   timeout_seconds AS "timeoutSeconds", metadata, output, output_bytes::float8 AS "outputBytes",
   output_truncated AS "outputTruncated", exit_code AS "exitCode", error_kind AS "errorKind", error,
+  created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
+
+const summaryColumns = `id, agent, status, trigger, schedule_id AS "scheduleId", error_kind AS "errorKind", error,
   created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
 
 export type ExecutionStore = ReturnType<typeof createExecutionStore>;
@@ -186,6 +204,30 @@ export function createExecutionStore(pool: pg.Pool, options: { maxOutputBytes: n
          WHERE status IN ('queued', 'running') AND created_at < now() - make_interval(secs => $1)
          ORDER BY created_at LIMIT $2`,
         [olderThanSeconds, limit],
+      );
+      return rows;
+    },
+
+    /**
+     * Newest first. Only the given filters become conditions, so the planner sees each query's own
+     * shape and uses the agent, schedule or live-rows index that fits it.
+     */
+    async list(filter: ExecutionFilter): Promise<ExecutionSummary[]> {
+      const params: unknown[] = [];
+      const where: string[] = [];
+      const condition = (sql: (param: string) => string, value: unknown) => {
+        params.push(value);
+        where.push(sql(`$${params.length}`));
+      };
+      if (filter.agent !== undefined) condition((p) => `agent = ${p}`, filter.agent);
+      if (filter.status !== undefined) condition((p) => `status = ${p}::execution_status`, filter.status);
+      if (filter.scheduleId !== undefined) condition((p) => `schedule_id = ${p}`, filter.scheduleId);
+      if (filter.sinceSeconds !== undefined) condition((p) => `created_at >= now() - make_interval(secs => ${p})`, filter.sinceSeconds);
+      params.push(filter.limit);
+      const { rows } = await pool.query<ExecutionSummary>(
+        `SELECT ${summaryColumns} FROM executions ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY created_at DESC LIMIT $${params.length}`,
+        params,
       );
       return rows;
     },

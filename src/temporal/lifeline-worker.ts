@@ -1,3 +1,4 @@
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { workflowsPath } from './workflows-path.js';
@@ -11,6 +12,8 @@ export interface LifelineWorkerOptions {
   workflowBundlePath?: string;
   identity?: string;
   shutdownGraceTime?: string;
+  /** Must match the clients' (see src/payload-codec/data-converter.ts). */
+  dataConverter?: DataConverter;
 }
 
 /** A worker that runs Lifeline's workflows and activities on one task queue. */
@@ -22,6 +25,7 @@ export async function createLifelineWorker(opts: LifelineWorkerOptions): Promise
     ...(opts.workflowBundlePath ? { workflowBundle: { codePath: opts.workflowBundlePath } } : { workflowsPath }),
     activities: createActivities(opts.deps),
     ...(opts.identity ? { identity: opts.identity } : {}),
+    ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
     shutdownGraceTime: opts.shutdownGraceTime ?? '10 seconds',
   });
 }

@@ -66,17 +66,6 @@ export async function stopOnAgent(h: Harness, agentKey: string, executionId: str
   return agentClient(h, agentKey).stop(executionId);
 }
 
-/**
- * Waits until the execution no longer holds a capacity lease. The workflow releases the slot just
- * after the terminal write, so a test that saw the row finish polls for the release.
- */
-export async function waitForRelease(h: Harness, agentKey: string, executionId: string, timeoutMs = 15_000): Promise<void> {
-  await waitUntil(async () => !(await leaseHolders(h, agentKey)).includes(executionId), {
-    what: `the capacity lease of ${executionId} to be released`,
-    timeoutMs,
-    intervalMs: 50,
-  });
-}
 
 /** Waits until the execution neither holds a capacity lease nor waits in the agent's queue. */
 export async function waitForSlotReleased(h: Harness, agentKey: string, executionId: string, timeoutMs = 15_000): Promise<void> {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { createPool } from '../../src/db/pool.js';
 import { createRedis } from '../../src/db/redis.js';
@@ -14,6 +15,7 @@ import type { ExecutionSettings } from '../../src/config/config.js';
 import { createAgentStore } from '../../src/store/agent-store.js';
 import { createExecutionStore } from '../../src/store/execution-store.js';
 import { createLifelineWorker } from '../../src/temporal/lifeline-worker.js';
+import { dataConverterOptions } from '../../src/payload-codec/data-converter.js';
 import { silentLogger, createLogger } from '../../src/util/logger.js';
 import { testSettings } from './test-settings.js';
 
@@ -34,6 +36,8 @@ export interface HarnessOptions {
   redisUrl?: string;
   /** Overrides of activity dependencies, such as a webhook URL for alerts. */
   deps?: { webhookUrl?: string; leaseMs?: number };
+  /** A payload codec for the harness's client and in-process worker alike. */
+  codec?: PayloadCodec;
 }
 
 /** Unique per test file, so files running in parallel never see each other's agents or queues. */
@@ -63,7 +67,7 @@ export async function startHarness(opts: HarnessOptions) {
   const pool = createPool(databaseUrl, log);
   const redis = createRedis(redisUrl, log);
   const connection = await Connection.connect({ address: inject('temporalAddress') });
-  const temporal = new Client({ connection, namespace });
+  const temporal = new Client({ connection, namespace, ...dataConverterOptions(opts.codec) });
   const nativeConnection = await NativeConnection.connect({ address: inject('temporalAddress') });
 
   const names = Object.fromEntries(Object.keys(opts.agents).map((a) => [a, `${a}-${suffix}`]));
@@ -97,6 +101,7 @@ export async function startHarness(opts: HarnessOptions) {
       deps,
       workflowBundlePath: inject('workflowBundlePath'),
       shutdownGraceTime: '2 seconds',
+      ...dataConverterOptions(opts.codec),
     });
     workerRun = worker.run();
   }

@@ -15,8 +15,11 @@ export interface WorkerProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** A real worker process (src/worker.ts) on the harness's task queue, ready once it has logged "worker started". */
-export async function startWorkerProcess(h: Harness, identity: string): Promise<WorkerProcess> {
+/**
+ * A real worker process (src/worker.ts) on the harness's task queue, ready once it has logged
+ * "worker started". `env` adds or overrides variables of the worker's configuration.
+ */
+export async function startWorkerProcess(h: Harness, identity: string, env: Record<string, string> = {}): Promise<WorkerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', workerEntry], {
     env: {
       ...process.env,
@@ -29,6 +32,7 @@ export async function startWorkerProcess(h: Harness, identity: string): Promise<
       LIFELINE_WORKFLOW_BUNDLE: inject('workflowBundlePath'),
       LIFELINE_WORKER_IDENTITY: identity,
       LIFELINE_LOG_LEVEL: 'info',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

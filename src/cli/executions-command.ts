@@ -1,0 +1,179 @@
+import { Option, type Command } from 'commander';
+import { ExecutionNotFoundError } from '../client/client-errors.js';
+import { executionStatuses, isTerminal, type ExecutionStatus } from '../domain/execution-status.js';
+import type { BusyPolicy } from '../domain/execution-types.js';
+import { createExecutionStore, type ExecutionRow, type TransitionRecord } from '../store/execution-store.js';
+import { withCliContext, type CliContext } from './cli-context.js';
+import { UsageError } from './cli-errors.js';
+import { ageInSeconds, positiveLimit, wholeNumber } from './option-parsers.js';
+import { printFields, printJson, printTable, time } from './output.js';
+
+/** The Temporal UI page of an execution's workflow (execution ids use only URL-safe characters). */
+function workflowLink(ctx: CliContext, executionId: string): string | undefined {
+  const { uiUrl, namespace } = ctx.config.temporal;
+  return uiUrl ? `${uiUrl}/namespaces/${namespace}/workflows/${executionId}` : undefined;
+}
+
+/** Reads only: the row's writers are the workflow and the reconciler. */
+const readStore = (ctx: CliContext) => createExecutionStore(ctx.pool(), { maxOutputBytes: 0 });
+
+function printExecution(row: ExecutionRow, transitions: TransitionRecord[], link: string | undefined): void {
+  printFields([
+    ['id', row.id],
+    ['agent', row.agent],
+    ['status', row.status],
+    ['error kind', row.errorKind],
+    ['error', row.error],
+    ['exit code', row.exitCode],
+    ['trigger', row.trigger],
+    ['schedule', row.scheduleId],
+    ['busy policy', row.busyPolicy],
+    ['timeout', `${row.timeoutSeconds} s`],
+    ['created', time(row.createdAt)],
+    ['started', row.startedAt && time(row.startedAt)],
+    ['finished', row.finishedAt && time(row.finishedAt)],
+    ['temporal ui', link ?? '(set LIFELINE_TEMPORAL_UI_URL for a link)'],
+    ['prompt', row.prompt],
+  ]);
+  console.log('\ntransitions:');
+  printTable(
+    ['at', 'from', 'to', 'actor', 'reason'],
+    transitions.map((t) => [time(t.at), t.fromStatus ?? '-', t.toStatus, t.actor, t.reason ?? '']),
+  );
+  if (row.output !== null) {
+    console.log(`\noutput (${row.outputBytes ?? 0} bytes${row.outputTruncated ? ', truncated' : ''}):`);
+    console.log(row.output);
+  }
+}
+
+async function show(ctx: CliContext, executionId: string, json: boolean): Promise<ExecutionRow> {
+  const store = readStore(ctx);
+  const row = await store.get(executionId);
+  if (!row) throw new ExecutionNotFoundError(`execution ${executionId} not found`);
+  const transitions = await store.transitions(executionId);
+  const link = workflowLink(ctx, executionId);
+  if (json) printJson({ execution: row, transitions, temporalUiUrl: link ?? null });
+  else printExecution(row, transitions, link);
+  return row;
+}
+
+export function addExecutionsCommands(program: Command): void {
+  const executions = program
+    .command('executions')
+    .description('list, inspect, start and stop agent executions');
+
+  executions
+    .command('list')
+    .description('executions, newest first')
+    .option('--agent <name>', 'only this agent')
+    .addOption(new Option('--status <status>', 'only this status').choices(executionStatuses))
+    .option('--schedule <id>', 'only executions started by this schedule')
+    .option('--since <age>', 'only executions created within this age: 90s, 30m, 1h, 2d', ageInSeconds)
+    .option('--limit <n>', 'at most this many (1-1000)', positiveLimit(1000), 50)
+    .option('--json', 'print JSON')
+    .action(
+      (opts: {
+        agent?: string;
+        status?: ExecutionStatus;
+        schedule?: string;
+        since?: number;
+        limit: number;
+        json?: boolean;
+      }) =>
+        withCliContext(async (ctx) => {
+          const rows = await readStore(ctx).list({
+            agent: opts.agent,
+            status: opts.status,
+            scheduleId: opts.schedule,
+            sinceSeconds: opts.since,
+            limit: opts.limit,
+          });
+          if (opts.json) return printJson(rows);
+          printTable(
+            ['id', 'agent', 'status', 'trigger', 'created', 'finished', 'error kind'],
+            rows.map((r) => [
+              r.id,
+              r.agent,
+              r.status,
+              r.trigger,
+              time(r.createdAt),
+              time(r.finishedAt),
+              r.errorKind ?? '',
+            ]),
+          );
+        }),
+    );
+
+  executions
+    .command('show')
+    .description('one execution: its row, its audit trail and its Temporal UI link')
+    .argument('<id>', 'execution id')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      await withCliContext((ctx) => show(ctx, id, opts.json === true));
+    });
+
+  executions
+    .command('start')
+    .description('start an execution; prints its id (with --wait, exits 1 unless it succeeded)')
+    .requiredOption('--agent <name>', 'agent to run on')
+    .requiredOption('--prompt <text>', 'what the agent should do')
+    .option('--timeout <seconds>', "execution timeout (default: the agent's, then Lifeline's)", wholeNumber)
+    .option(
+      '--busy-policy <policy>',
+      'when the agent is full: skip (end as skipped) or queue (wait, the default)',
+    )
+    .option(
+      '--id <id>',
+      'execution id (default: <agent>-<time>-<random>); starting an id again never runs it twice',
+    )
+    .option('--wait', 'wait until it finishes and show it')
+    .option('--json', 'print JSON')
+    .action(
+      (opts: {
+        agent: string;
+        prompt: string;
+        timeout?: number;
+        busyPolicy?: string;
+        id?: string;
+        wait?: boolean;
+        json?: boolean;
+      }) =>
+        withCliContext(async (ctx) => {
+          const lifeline = await ctx.lifeline();
+          const { executionId } = await lifeline.startExecution({
+            agent: opts.agent,
+            prompt: opts.prompt,
+            timeoutSeconds: opts.timeout,
+            // Validated with the rest of the request, so a bad value is named like any other field.
+            busyPolicy: opts.busyPolicy as BusyPolicy | undefined,
+            executionId: opts.id,
+            trigger: 'cli',
+          });
+          if (!opts.wait) return opts.json ? printJson({ executionId }) : console.log(executionId);
+          if (!opts.json) console.error(`${executionId} started; waiting for it to finish`);
+          await lifeline.waitForExecution(executionId, Number.MAX_SAFE_INTEGER);
+          const row = await show(ctx, executionId, opts.json === true);
+          if (row.status !== 'succeeded') process.exitCode = 1;
+        }),
+    );
+
+  executions
+    .command('stop')
+    .description(
+      'stop a live execution: the agent process is stopped and the row ends cancelled with your reason',
+    )
+    .argument('<id>', 'execution id')
+    .requiredOption('--reason <text>', 'why; recorded in the row and the audit log (actor operator)')
+    .action((id: string, opts: { reason: string }) =>
+      withCliContext(async (ctx) => {
+        if (!opts.reason.trim()) throw new UsageError('--reason must not be empty');
+        const lifeline = await ctx.lifeline();
+        const row = await lifeline.getExecution(id);
+        if (row && isTerminal(row.status))
+          return console.log(`${id} already finished as ${row.status}; nothing to stop`);
+        await lifeline.stopExecution(id, opts.reason);
+        console.log(`stop requested for ${id}; \`lifeline executions show ${id}\` shows when it has ended`);
+      }),
+    );
+}

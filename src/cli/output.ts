@@ -1,0 +1,25 @@
+/** Machine-readable output: one JSON document on stdout (dates as ISO strings). */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function printTable(headers: string[], rows: string[][]): void {
+  if (rows.length === 0) {
+    console.log('(none)');
+    return;
+  }
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  console.log(line(headers));
+  for (const row of rows) console.log(line(row));
+}
+
+/** `label  value` lines, aligned; absent values are left out. */
+export function printFields(fields: [string, string | number | boolean | null | undefined][]): void {
+  const present = fields.filter(([, v]) => v !== undefined && v !== null && v !== '');
+  const width = Math.max(...present.map(([k]) => k.length));
+  for (const [k, v] of present) console.log(`${k.padEnd(width)}  ${String(v)}`);
+}
+
+export const time = (d: Date | null | undefined): string => (d ? d.toISOString() : '-');

@@ -1,0 +1,174 @@
+import type { Command } from 'commander';
+import type { BusyPolicy } from '../domain/execution-types.js';
+import type { CreateScheduleRequest, OverlapPolicy } from '../client/schedule-input.js';
+import type { AgentScheduleDescription, AgentScheduleSummary } from '../client/schedule-view.js';
+import { withCliContext } from './cli-context.js';
+import { wholeNumber } from './option-parsers.js';
+import { printFields, printJson, printTable, time } from './output.js';
+
+const when = (s: AgentScheduleSummary) =>
+  s.cron === undefined ? `every ${s.intervalSeconds} s` : `cron ${s.cron}`;
+
+function printDescription(d: AgentScheduleDescription): void {
+  printFields([
+    ['schedule', d.scheduleId],
+    ['agent', d.agent],
+    ['when', `${when(d)} (${d.timezone})`],
+    ['state', d.paused ? 'paused' : 'active'],
+    ['note', d.note],
+    ['prompt', d.prompt],
+    ['timeout', d.timeoutSeconds ? `${d.timeoutSeconds} s` : 'agent default'],
+    ['busy policy', d.busyPolicy],
+    ['overlap', d.overlap],
+    ['task queue', d.taskQueue],
+    ['fires', d.fireCount],
+    ['skipped (overlap)', d.skippedOverlapCount],
+    ['running', d.runningExecutionIds.join(', ')],
+    ['next fires', d.nextFireTimes.slice(0, 3).map(time).join(', ')],
+    ['created', time(d.createdAt)],
+  ]);
+  console.log('\nrecent fires:');
+  printTable(
+    ['scheduled', 'execution'],
+    d.recentFires.map((f) => [time(f.scheduledAt), f.executionId]),
+  );
+}
+
+interface CreateOptions {
+  agent: string;
+  prompt: string;
+  cron?: string;
+  interval?: number;
+  timezone?: string;
+  timeout?: number;
+  busyPolicy?: string;
+  overlap?: string;
+  paused?: boolean;
+  note?: string;
+}
+
+export function addSchedulesCommands(program: Command): void {
+  const schedules = program
+    .command('schedules')
+    .description('Temporal Schedules that start executions of an agent');
+
+  schedules
+    .command('create')
+    .description('create a schedule; each fire starts an execution with id <agent>-<schedule>-<fire time>')
+    .argument('<id>', 'schedule id (letters, digits, . _ -)')
+    .requiredOption('--agent <name>', 'agent to run on')
+    .requiredOption('--prompt <text>', 'what the agent should do on each fire')
+    .option('--cron <expression>', 'cron expression, such as "0 9 * * MON-FRI" (or --interval)')
+    .option('--interval <seconds>', 'fire every this many seconds (or --cron)', wholeNumber)
+    .option('--timezone <zone>', 'IANA time zone of the cron expression (default UTC)')
+    .option('--timeout <seconds>', "execution timeout (default: the agent's, then Lifeline's)", wholeNumber)
+    .option('--busy-policy <policy>', 'when the agent is full: skip or queue (default queue)')
+    .option(
+      '--overlap <policy>',
+      'when the previous fire still runs: skip (default), buffer_one, buffer_all, cancel_other, allow_all',
+    )
+    .option('--paused', 'create it paused')
+    .option('--note <text>', 'a note shown with the schedule')
+    .action((id: string, opts: CreateOptions) =>
+      withCliContext(async (ctx) => {
+        // Passed as given: the schedule validation names each bad field.
+        const request = {
+          scheduleId: id,
+          agent: opts.agent,
+          prompt: opts.prompt,
+          cron: opts.cron,
+          intervalSeconds: opts.interval,
+          timezone: opts.timezone,
+          timeoutSeconds: opts.timeout,
+          busyPolicy: opts.busyPolicy as BusyPolicy | undefined,
+          overlap: opts.overlap as OverlapPolicy | undefined,
+          paused: opts.paused,
+          note: opts.note,
+        } satisfies CreateScheduleRequest;
+        await (await ctx.lifeline()).schedules.create(request);
+        console.log(`schedule ${id} created${opts.paused ? ' (paused)' : ''}`);
+      }),
+    );
+
+  schedules
+    .command('list')
+    .description("this task queue's agent schedules")
+    .option('--agent <name>', 'only schedules of this agent')
+    .option('--json', 'print JSON')
+    .action((opts: { agent?: string; json?: boolean }) =>
+      withCliContext(async (ctx) => {
+        const list = await (await ctx.lifeline()).schedules.list({ agent: opts.agent });
+        if (opts.json) return printJson(list);
+        printTable(
+          ['schedule', 'agent', 'when', 'zone', 'state', 'next fire'],
+          list.map((s) => [
+            s.scheduleId,
+            s.agent,
+            when(s),
+            s.timezone,
+            s.paused ? 'paused' : 'active',
+            time(s.nextFireTimes[0]),
+          ]),
+        );
+      }),
+    );
+
+  schedules
+    .command('describe')
+    .description('one schedule: its definition, state and recent fires')
+    .argument('<id>', 'schedule id')
+    .option('--json', 'print JSON')
+    .action((id: string, opts: { json?: boolean }) =>
+      withCliContext(async (ctx) => {
+        const description = await (await ctx.lifeline()).schedules.describe(id);
+        if (opts.json) printJson(description);
+        else printDescription(description);
+      }),
+    );
+
+  schedules
+    .command('pause')
+    .description('stop firing until unpaused')
+    .argument('<id>', 'schedule id')
+    .option('--note <text>', 'why (shown with the schedule)')
+    .action((id: string, opts: { note?: string }) =>
+      withCliContext(async (ctx) => {
+        await (await ctx.lifeline()).schedules.pause(id, opts.note);
+        console.log(`schedule ${id} paused`);
+      }),
+    );
+
+  schedules
+    .command('unpause')
+    .description('fire again')
+    .argument('<id>', 'schedule id')
+    .option('--note <text>', 'a note shown with the schedule')
+    .action((id: string, opts: { note?: string }) =>
+      withCliContext(async (ctx) => {
+        await (await ctx.lifeline()).schedules.unpause(id, opts.note);
+        console.log(`schedule ${id} unpaused`);
+      }),
+    );
+
+  schedules
+    .command('trigger')
+    .description('fire once now, even if paused')
+    .argument('<id>', 'schedule id')
+    .action((id: string) =>
+      withCliContext(async (ctx) => {
+        await (await ctx.lifeline()).schedules.trigger(id);
+        console.log(`schedule ${id} triggered`);
+      }),
+    );
+
+  schedules
+    .command('delete')
+    .description('delete a schedule; executions it started run on')
+    .argument('<id>', 'schedule id')
+    .action((id: string) =>
+      withCliContext(async (ctx) => {
+        await (await ctx.lifeline()).schedules.delete(id);
+        console.log(`schedule ${id} deleted`);
+      }),
+    );
+}

@@ -1,0 +1,146 @@
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError as TemporalScheduleNotFoundError,
+  type Client,
+  type ScheduleHandle,
+  type ScheduleOverlapPolicy,
+} from '@temporalio/client';
+import type pg from 'pg';
+import type { ExecutionInput } from '../domain/execution-types.js';
+import { createAgentStore } from '../store/agent-store.js';
+import { InvalidExecutionInputError, ScheduleConflictError, ScheduleNotFoundError } from './client-errors.js';
+import { agentExecutionWorkflowType, executionWorkflowOptions } from './execution-workflow-options.js';
+import { parseScheduleRequest, type CreateScheduleRequest } from './schedule-input.js';
+import {
+  descriptionView,
+  readScheduleMemo,
+  scheduleMemo,
+  summaryView,
+  type AgentScheduleDescription,
+  type AgentScheduleSummary,
+} from './schedule-view.js';
+import { asUnavailable, unavailableOnFailure } from './unavailable.js';
+
+export interface AgentSchedulesOptions {
+  temporal: Client;
+  pool: pg.Pool;
+  taskQueue: string;
+}
+
+/**
+ * Fires missed while Temporal or the workers were down are made up only within this window: after
+ * an outage, an hourly agent runs once, not once for every hour it missed.
+ */
+const catchupWindow = '5 minutes';
+
+/**
+ * Temporal Schedules that start executions of an agent. Each fire starts the execution workflow
+ * with the workflow id `<agent>-<scheduleId>`, to which Temporal appends the fire time: every fire
+ * is its own execution, and the schedule id is on its row and its search attributes.
+ */
+export class AgentSchedules {
+  private readonly agents;
+
+  constructor(private readonly opts: AgentSchedulesOptions) {
+    this.agents = createAgentStore(opts.pool);
+  }
+
+  /** Validates the schedule and creates it; ScheduleConflictError when the id is taken. */
+  async create(request: CreateScheduleRequest): Promise<{ scheduleId: string }> {
+    const s = parseScheduleRequest(request);
+    const agent = await unavailableOnFailure('Postgres', () => this.agents.get(s.agent));
+    if (!agent)
+      throw new InvalidExecutionInputError([{ field: 'agent', message: `unknown agent "${s.agent}"` }]);
+    const input: ExecutionInput = {
+      agent: s.agent,
+      prompt: s.prompt,
+      timeoutSeconds: s.timeoutSeconds,
+      busyPolicy: s.busyPolicy,
+      trigger: 'schedule',
+      scheduleId: s.scheduleId,
+    };
+    try {
+      await this.opts.temporal.schedule.create({
+        scheduleId: s.scheduleId,
+        spec: {
+          ...(s.cron === undefined
+            ? { intervals: [{ every: `${s.intervalSeconds} seconds` }] }
+            : { cronExpressions: [s.cron] }),
+          timezone: s.timezone,
+        },
+        action: {
+          type: 'startWorkflow',
+          workflowType: agentExecutionWorkflowType,
+          workflowId: `${s.agent}-${s.scheduleId}`,
+          ...executionWorkflowOptions(input, this.opts.taskQueue),
+        },
+        policies: { overlap: s.overlap.toUpperCase() as ScheduleOverlapPolicy, catchupWindow },
+        memo: scheduleMemo(s, this.opts.taskQueue),
+        state: { paused: s.paused, note: s.note },
+      });
+    } catch (err) {
+      if (err instanceof ScheduleAlreadyRunning)
+        throw new ScheduleConflictError(`schedule ${s.scheduleId} already exists`);
+      // The SDK turns the server's "Invalid schedule spec" into a TypeError: the expression did not parse.
+      if (err instanceof TypeError)
+        throw new InvalidExecutionInputError([
+          { field: s.cron === undefined ? 'intervalSeconds' : 'cron', message: err.message },
+        ]);
+      throw asUnavailable('Temporal', err);
+    }
+    return { scheduleId: s.scheduleId };
+  }
+
+  /** This task queue's agent schedules (Temporal lists schedules eventually consistently). */
+  async list(filter: { agent?: string } = {}): Promise<AgentScheduleSummary[]> {
+    return unavailableOnFailure('Temporal', async () => {
+      const found: AgentScheduleSummary[] = [];
+      for await (const summary of this.opts.temporal.schedule.list()) {
+        if (summary.action?.workflowType !== agentExecutionWorkflowType) continue;
+        const memo = readScheduleMemo(summary.memo);
+        if (memo?.taskQueue !== this.opts.taskQueue) continue;
+        if (filter.agent !== undefined && memo.agent !== filter.agent) continue;
+        found.push(summaryView(summary, memo));
+      }
+      return found.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
+    });
+  }
+
+  async describe(scheduleId: string): Promise<AgentScheduleDescription> {
+    const description = await this.withHandle(scheduleId, (h) => h.describe());
+    const memo = readScheduleMemo(description.memo);
+    if (description.action.workflowType !== agentExecutionWorkflowType || !memo) {
+      throw new ScheduleNotFoundError(`schedule ${scheduleId} is not an agent schedule`);
+    }
+    return descriptionView(description, memo);
+  }
+
+  /** Stops fires until unpaused; the note says why, in the Temporal UI too. */
+  async pause(scheduleId: string, note = 'paused through Lifeline'): Promise<void> {
+    await this.withHandle(scheduleId, (h) => h.pause(note));
+  }
+
+  async unpause(scheduleId: string, note = 'unpaused through Lifeline'): Promise<void> {
+    await this.withHandle(scheduleId, (h) => h.unpause(note));
+  }
+
+  /** Fires once now, even while paused or while an earlier fire still runs. */
+  async trigger(scheduleId: string): Promise<void> {
+    await this.withHandle(scheduleId, (h) => h.trigger());
+  }
+
+  /** Deletes the schedule; executions it already started run on. */
+  async delete(scheduleId: string): Promise<void> {
+    await this.withHandle(scheduleId, (h) => h.delete());
+  }
+
+  private async withHandle<T>(scheduleId: string, fn: (handle: ScheduleHandle) => Promise<T>): Promise<T> {
+    try {
+      return await fn(this.opts.temporal.schedule.getHandle(scheduleId));
+    } catch (err) {
+      if (err instanceof TemporalScheduleNotFoundError)
+        throw new ScheduleNotFoundError(`schedule ${scheduleId} not found`);
+      throw asUnavailable('Temporal', err);
+    }
+  }
+}

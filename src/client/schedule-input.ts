@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { invalidInput, startExecutionSchema, wholeSeconds } from './execution-input.js';
+
+export const overlapPolicies = ['skip', 'buffer_one', 'buffer_all', 'cancel_other', 'allow_all'] as const;
+export type OverlapPolicy = (typeof overlapPolicies)[number];
+
+export const scheduleLimits = {
+  intervalSeconds: { min: 1, max: 366 * 24 * 3600 },
+  noteLength: 1000,
+} as const;
+
+/**
+ * Temporal appends `-<fire time>` (20 characters) to the action's workflow id `<agent>-<scheduleId>`;
+ * with a 63-character agent name a 100-character schedule id keeps execution ids within 200.
+ */
+const scheduleIdPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+const ianaName = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/;
+
+/** Temporal's server resolves the zone with the IANA database: accept only names, and only ones this runtime knows. */
+function isIanaTimeZone(name: string): boolean {
+  if (!ianaName.test(name)) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const { agent, prompt, timeoutSeconds, busyPolicy } = startExecutionSchema.shape;
+
+export const createScheduleSchema = z
+  .object({
+    scheduleId: z
+      .string({ error: 'scheduleId is required' })
+      .regex(
+        scheduleIdPattern,
+        'must be 1-100 characters of letters, digits and . _ -, starting with a letter or digit',
+      ),
+    agent,
+    prompt,
+    cron: z
+      .string({ error: 'cron must be a cron expression' })
+      .trim()
+      .min(1, 'must not be empty')
+      .refine((c) => !/^(CRON_)?TZ=/.test(c), 'set the time zone with timezone, not inside the expression')
+      .optional(),
+    intervalSeconds: wholeSeconds('intervalSeconds', scheduleLimits.intervalSeconds).optional(),
+    timezone: z
+      .string({ error: 'timezone must be an IANA time zone name' })
+      .refine(isIanaTimeZone, 'must be an IANA time zone name such as UTC or Europe/Paris')
+      .default('UTC'),
+    timeoutSeconds,
+    busyPolicy,
+    overlap: z
+      .enum(overlapPolicies, { error: `must be one of ${overlapPolicies.join(', ')}` })
+      .default('skip'),
+    paused: z.boolean({ error: 'paused must be true or false' }).default(false),
+    note: z
+      .string()
+      .max(scheduleLimits.noteLength, `must be at most ${scheduleLimits.noteLength} characters`)
+      .optional(),
+  })
+  .superRefine((s, ctx) => {
+    if ((s.cron === undefined) === (s.intervalSeconds === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cron'],
+        message: 'give exactly one of cron or intervalSeconds',
+      });
+    }
+  });
+
+export type CreateScheduleRequest = z.input<typeof createScheduleSchema>;
+export type ScheduleDefinition = z.output<typeof createScheduleSchema>;
+
+/** Validates a schedule; every invalid field is named in one error. */
+export function parseScheduleRequest(raw: unknown): ScheduleDefinition {
+  const parsed = createScheduleSchema.safeParse(raw);
+  if (!parsed.success) throw invalidInput(parsed.error);
+  return parsed.data;
+}

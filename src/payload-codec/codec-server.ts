@@ -1,0 +1,126 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { PayloadCodec } from '@temporalio/common';
+import type { Logger } from '../util/logger.js';
+import { payloadFromJson, payloadsBody, payloadToJson } from './payload-json.js';
+
+export interface CodecServerOptions {
+  port: number;
+  host?: string;
+  codec: PayloadCodec;
+  /** When set, requests must carry `Authorization: Bearer <token>`. */
+  authToken?: string;
+  /** Browser origins (the Temporal UI's) allowed to call the endpoint; `*` allows any. */
+  corsOrigins: readonly string[];
+  log: Logger;
+}
+
+export interface CodecServer {
+  /** Base URL; the Temporal UI's codec endpoint and the CLI's `--codec-endpoint`. */
+  url: string;
+  close(): Promise<void>;
+}
+
+// Temporal caps one payload at a few MB; a page of history holds many.
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The Temporal codec server protocol: `POST .../encode` and `POST .../decode`, each taking and
+ * returning `{ payloads: [...] }`. Only the last path segment is matched, so the endpoint may be
+ * mounted under a prefix such as `/{namespace}/decode`, as the protocol asks.
+ */
+export async function startCodecServer(opts: CodecServerOptions): Promise<CodecServer> {
+  const expectedAuth = opts.authToken ? digest(`Bearer ${opts.authToken}`) : undefined;
+
+  const server = createServer((req, res) => {
+    setCorsHeaders(req, res, opts.corsOrigins);
+    void handle(req, res).catch((err: unknown) => {
+      const status = err instanceof HttpError ? err.status : 500;
+      const message = err instanceof Error ? err.message : String(err);
+      if (status >= 500) opts.log.error({ err: message, url: req.url }, 'codec request failed');
+      else opts.log.warn({ status, err: message, url: req.url }, 'codec request rejected');
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (status === 401) headers['www-authenticate'] = 'Bearer';
+      if (!res.headersSent) res.writeHead(status, headers).end(JSON.stringify({ error: message }));
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const operation = new URL(req.url ?? '/', 'http://codec').pathname.split('/').pop();
+    if (operation !== 'encode' && operation !== 'decode') throw new HttpError(404, 'the codec endpoints are POST /encode and POST /decode');
+    // Preflights carry no credentials by design; answering them is what lets the UI send the real request.
+    if (req.method === 'OPTIONS') return void res.writeHead(204).end();
+    if (req.method !== 'POST') throw new HttpError(405, `${operation} takes POST`);
+    if (expectedAuth && !timingSafeEqual(expectedAuth, digest(req.headers.authorization ?? ''))) {
+      throw new HttpError(401, 'missing or wrong bearer token');
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(await readBody(req));
+    } catch (err) {
+      if (err instanceof HttpError) throw err;
+      throw new HttpError(400, `the body is not JSON: ${(err as Error).message}`);
+    }
+    const parsed = payloadsBody.safeParse(body);
+    if (!parsed.success) throw new HttpError(400, 'the body must be { "payloads": [{ "metadata": {...}, "data": "<base64>" }] }');
+    const payloads = parsed.data.payloads.map(payloadFromJson);
+    let result;
+    try {
+      result = operation === 'encode' ? await opts.codec.encode(payloads) : await opts.codec.decode(payloads);
+    } catch (err) {
+      throw new HttpError(400, `cannot ${operation}: ${(err as Error).message}`);
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ payloads: result.map(payloadToJson) }));
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '0.0.0.0', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+/** Fixed-length digests, so comparing them takes the same time whatever was sent. */
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+function setCorsHeaders(req: IncomingMessage, res: ServerResponse, allowed: readonly string[]): void {
+  const origin = req.headers.origin;
+  res.setHeader('vary', 'Origin');
+  if (!origin || !(allowed.includes('*') || allowed.includes(origin))) return;
+  res.setHeader('access-control-allow-origin', origin);
+  res.setHeader('access-control-allow-credentials', 'true');
+  res.setHeader('access-control-allow-methods', 'POST, OPTIONS');
+  res.setHeader('access-control-allow-headers', 'Content-Type, X-Namespace, Authorization');
+  res.setHeader('access-control-max-age', '600');
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, `the body is larger than ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,59 @@
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Where `npm start`'s local stack listens, written once it is up so that the CLI reaches it
+ * without exported variables, and removed when it stops so that nothing points at dead servers.
+ */
+const stackFileSchema = z.object({
+  temporalAddress: z.string().min(1),
+  namespace: z.string().min(1),
+  taskQueue: z.string().min(1),
+  databaseUrl: z.string().min(1),
+  redisUrl: z.string().min(1),
+  temporalUiUrl: z.string().optional(),
+});
+export type StackFile = z.infer<typeof stackFileSchema>;
+
+export function stackFilePath(dataDir: string): string {
+  return join(resolve(dataDir), 'stack.json');
+}
+
+/** Written under a temporary name and renamed, so a reader never sees half a file. */
+export function writeStackFile(dataDir: string, stack: StackFile): string {
+  const path = stackFilePath(dataDir);
+  mkdirSync(resolve(dataDir), { recursive: true });
+  // The URLs may hold database credentials.
+  writeFileSync(`${path}.tmp`, `${JSON.stringify(stack, null, 2)}\n`, { mode: 0o600 });
+  renameSync(`${path}.tmp`, path);
+  return path;
+}
+
+/** The stack file, or undefined when there is none; a file that is not one is an error naming it. */
+export function readStackFile(dataDir: string): StackFile | undefined {
+  const path = stackFilePath(dataDir);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error(`${path} is not JSON; delete it or restart \`npm start\``);
+  }
+  const parsed = stackFileSchema.safeParse(json);
+  if (!parsed.success)
+    throw new Error(
+      `${path} is not a Lifeline stack file: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`,
+    );
+  return parsed.data;
+}
+
+export function removeStackFile(dataDir: string): void {
+  rmSync(stackFilePath(dataDir), { force: true });
+}

@@ -1,0 +1,46 @@
+import type { Connection } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import { searchAttributes } from '../domain/search-attributes.js';
+
+// A CommonJS module whose exports Node cannot name statically: imported whole.
+const { IndexedValueType } = proto.temporal.api.enums.v1;
+
+export interface SearchAttributeRegistration {
+  added: string[];
+  alreadyPresent: string[];
+}
+
+/**
+ * Registers Lifeline's search attributes on a namespace of a Temporal server (the dev server gets
+ * them at start). Idempotent: only the missing ones are added, so it is safe on every deploy. One
+ * registered under the same name with another type is an error: workflows could not upsert it.
+ */
+export async function registerSearchAttributes(
+  connection: Connection,
+  namespace: string,
+): Promise<SearchAttributeRegistration> {
+  const wanted = Object.values(searchAttributes).map((key) => ({
+    name: key.name,
+    type: IndexedValueType[`INDEXED_VALUE_TYPE_${key.type}`],
+  }));
+  const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+  const existing = customAttributes ?? {};
+  const wrongType = wanted.filter(({ name, type }) => name in existing && existing[name] !== type);
+  if (wrongType.length > 0) {
+    const names = wrongType.map((w) => w.name).join(', ');
+    throw new Error(
+      `search attributes ${names} exist on namespace ${namespace} with another type; Lifeline needs Keyword`,
+    );
+  }
+  const missing = wanted.filter(({ name }) => !(name in existing));
+  if (missing.length > 0) {
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(missing.map(({ name, type }) => [name, type])),
+    });
+  }
+  return {
+    added: missing.map((m) => m.name),
+    alreadyPresent: wanted.filter(({ name }) => name in existing).map((w) => w.name),
+  };
+}

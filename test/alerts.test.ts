@@ -1,0 +1,94 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import getPort from 'get-port';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import type { Alert } from '../src/alerts/webhook.js';
+import { reconcileOnce } from '../src/reconciler/reconcile.js';
+import { waitUntil } from '../src/util/wait-until.js';
+import { waitForAgentProcess, waitForStatus } from './support/execution-probes.js';
+import { startHarness, type Harness } from './support/lifeline-harness.js';
+
+/** A local webhook receiver that records every alert posted to it. */
+async function startReceiver(): Promise<{ url: string; alerts: Alert[]; server: Server }> {
+  const alerts: Alert[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      alerts.push(JSON.parse(body) as Alert);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, alerts, server };
+}
+
+describe('alerts', () => {
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let h: Harness;
+  let down: Harness;
+  beforeAll(async () => {
+    receiver = await startReceiver();
+    h = await startHarness({ agents: { alerting: {} }, deps: { webhookUrl: receiver.url } });
+    // Nothing listens on this port: every delivery fails and is retried with backoff.
+    down = await startHarness({ agents: { muted: {} }, deps: { webhookUrl: `http://127.0.0.1:${await getPort()}/hook` } });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await down?.close();
+    receiver?.server.close();
+  });
+
+  it('posts an actionable alert when an execution fails', async () => {
+    const { executionId } = await h.client.startExecution({ agent: h.agent('alerting'), prompt: 'fail 4' });
+    const alert = await waitUntil(async () => receiver.alerts.find((a) => a.executionId === executionId), {
+      what: 'the failure alert',
+      timeoutMs: 30_000,
+    });
+    expect(alert).toMatchObject({ kind: 'execution_failed', agent: h.agent('alerting') });
+    expect(alert.summary).toContain('exited with code 4');
+    expect(alert.details).toMatchObject({ errorKind: 'agent_failed', exitCode: 4 });
+  });
+
+  it('posts a recovery alert when the reconciler finalizes a terminated execution', async () => {
+    const { executionId } = await h.client.startExecution({ agent: h.agent('alerting'), prompt: 'hang' });
+    await waitForAgentProcess(h, 'alerting', executionId);
+    await h.temporal.workflow.getHandle(executionId).terminate('alert test');
+    await reconcileOnce({ ...h.deps, graceSeconds: 0, stopWaitSeconds: 5 });
+    const alert = receiver.alerts.find((a) => a.executionId === executionId);
+    expect(alert).toMatchObject({ kind: 'execution_recovered', details: { workflow: 'TERMINATED' } });
+  });
+
+  it('a webhook that is down does not delay the terminal write', async () => {
+    const { executionId } = await down.client.startExecution({ agent: down.agent('muted'), prompt: 'fail 1' });
+    const row = await waitForStatus(down, executionId, 'failed');
+    expect(row.errorKind).toBe('agent_failed');
+    // The row is final while the workflow is still retrying the alert delivery.
+    const { status } = await down.temporal.workflow.getHandle(executionId).describe();
+    expect(status.name).toBe('RUNNING');
+  });
+
+  it('every transition is announced on the lifeline_transitions channel', async () => {
+    const listener = new pg.Client({ connectionString: inject('databaseUrl') });
+    await listener.connect();
+    const seen: { executionId: string; from: string | null; to: string }[] = [];
+    listener.on('notification', (n) => seen.push(JSON.parse(n.payload ?? '{}')));
+    await listener.query('LISTEN lifeline_transitions');
+    try {
+      const { executionId } = await h.client.startExecution({ agent: h.agent('alerting'), prompt: 'succeed 0 notify me' });
+      await waitUntil(async () => seen.filter((n) => n.executionId === executionId).length === 3, {
+        what: 'three transition notifications',
+        timeoutMs: 30_000,
+      });
+      expect(seen.filter((n) => n.executionId === executionId).map((n) => `${n.from ?? '-'}>${n.to}`)).toEqual([
+        '->queued',
+        'queued>running',
+        'running>succeeded',
+      ]);
+    } finally {
+      await listener.end();
+    }
+  });
+});

@@ -1,0 +1,429 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { msToTs } from '@temporalio/common/lib/time.js';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { ReconcileReport } from '../src/reconciler/reconcile.js';
+import { writeStackFile } from '../src/stack/stack-file.js';
+import type { ExecutionRow, ExecutionSummary, TransitionRecord } from '../src/store/execution-store.js';
+import { waitUntil } from '../src/util/wait-until.js';
+import { cliEnvironment, runCli, type CliResult } from './support/cli-process.js';
+import { probePid, waitForAgentProcess, waitForStatus } from './support/execution-probes.js';
+import { startHarness, uniqueSuffix, type Harness } from './support/lifeline-harness.js';
+import { createPrivateDatabase, type PrivateDatabase } from './support/private-database.js';
+
+const uiUrl = 'http://temporal-ui.test:8233';
+
+interface ShownExecution {
+  execution: ExecutionRow;
+  transitions: TransitionRecord[];
+  temporalUiUrl: string | null;
+}
+
+describe('the lifeline CLI', () => {
+  let db: PrivateDatabase;
+  let h: Harness;
+  let emptyDir: string;
+  let env: NodeJS.ProcessEnv;
+  const lifeline = (...args: string[]): Promise<CliResult> => runCli(args, env);
+
+  beforeAll(async () => {
+    // `reconcile` acts on every row of its database: this file's rows live apart from other files'.
+    db = await createPrivateDatabase('cli');
+    h = await startHarness({ agents: { demo: { capacity: 5 } }, databaseUrl: db.url });
+    emptyDir = mkdtempSync(join(tmpdir(), 'lifeline-cli-'));
+    env = cliEnvironment({
+      LIFELINE_TEMPORAL_ADDRESS: inject('temporalAddress'),
+      LIFELINE_TEMPORAL_NAMESPACE: h.namespace,
+      LIFELINE_TASK_QUEUE: h.taskQueue,
+      DATABASE_URL: h.databaseUrl,
+      REDIS_URL: h.redisUrl,
+      LIFELINE_TEMPORAL_UI_URL: uiUrl,
+      LIFELINE_RECONCILE_GRACE_SECONDS: '0',
+      LIFELINE_STOP_WAIT_SECONDS: String(h.settings.stopWaitSeconds),
+      // No stack file here: the variables above are all the CLI may use.
+      LIFELINE_DATA_DIR: emptyDir,
+    });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await db?.drop();
+    if (emptyDir) rmSync(emptyDir, { recursive: true, force: true });
+  });
+
+  it('--help exits 0 and lists the command groups', async () => {
+    const result = await lifeline('--help');
+    expect(result.code).toBe(0);
+    for (const command of ['executions', 'agents', 'schedules', 'reconcile', 'setup'])
+      expect(result.stdout).toContain(command);
+    const sub = await lifeline('executions', '--help');
+    expect(sub.code).toBe(0);
+    for (const command of ['list', 'show', 'start', 'stop']) expect(sub.stdout).toContain(command);
+  });
+
+  it('agents list --json includes the harness agent and never a token; agents add saves one', async () => {
+    const listed = await lifeline('agents', 'list', '--json');
+    expect(listed.code).toBe(0);
+    const agents = JSON.parse(listed.stdout) as { name: string; capacity: number }[];
+    expect(agents).toContainEqual(expect.objectContaining({ name: h.agent('demo'), capacity: 5 }));
+    const harnessToken = h.agentServerConfig.agents[h.agent('demo')]!.token;
+    expect(listed.stdout).not.toContain(harnessToken);
+
+    const name = `cli-added-${uniqueSuffix()}`;
+    const token = `secret-${uniqueSuffix()}`;
+    const added = await runCli(
+      [
+        'agents',
+        'add',
+        '--name',
+        name,
+        '--url',
+        'http://127.0.0.1:9/',
+        '--token-env',
+        'CLI_AGENT_TOKEN',
+        '--capacity',
+        '3',
+        '--default-timeout',
+        '45',
+      ],
+      { ...env, CLI_AGENT_TOKEN: token },
+    );
+    expect(added.code).toBe(0);
+    expect(added.stdout + added.stderr).not.toContain(token);
+    expect(await h.deps.agents.getWithToken(name)).toEqual({
+      name,
+      baseUrl: 'http://127.0.0.1:9',
+      capacity: 3,
+      defaultTimeoutSeconds: 45,
+      token,
+    });
+
+    const refused = await lifeline(
+      'agents',
+      'add',
+      '--name',
+      'Bad Name',
+      '--url',
+      'ftp://x',
+      '--token',
+      't',
+      '--capacity',
+      '0',
+    );
+    expect(refused.code).toBe(2);
+    for (const field of ['name', 'baseUrl', 'capacity']) expect(refused.stderr).toContain(`${field}:`);
+  });
+
+  it('executions start runs one; executions show --json shows its row, audit trail and Temporal UI link', async () => {
+    const executionId = `cli-start-${uniqueSuffix()}`;
+    const started = await lifeline(
+      'executions',
+      'start',
+      '--agent',
+      h.agent('demo'),
+      '--prompt',
+      'succeed 0 from the cli',
+      '--id',
+      executionId,
+      '--wait',
+    );
+    expect(started.code).toBe(0);
+    expect(started.stdout).toContain(executionId);
+
+    const shown = await lifeline('executions', 'show', executionId, '--json');
+    expect(shown.code).toBe(0);
+    const { execution, transitions, temporalUiUrl } = JSON.parse(shown.stdout) as ShownExecution;
+    expect(execution).toMatchObject({
+      id: executionId,
+      agent: h.agent('demo'),
+      status: 'succeeded',
+      trigger: 'cli',
+      output: expect.stringContaining('from the cli'),
+    });
+    expect(transitions.map((t) => t.toStatus)).toEqual(['queued', 'running', 'succeeded']);
+    expect(temporalUiUrl).toBe(`${uiUrl}/namespaces/${h.namespace}/workflows/${executionId}`);
+
+    const human = await lifeline('executions', 'show', executionId);
+    expect(human.stdout).toContain(`${uiUrl}/namespaces/${h.namespace}/workflows/${executionId}`);
+    expect(human.stdout).toMatch(/status\s+succeeded/);
+
+    // Without --wait it prints only the id; --wait exits 1 when the execution did not succeed.
+    const failing = await lifeline(
+      'executions',
+      'start',
+      '--agent',
+      h.agent('demo'),
+      '--prompt',
+      'fail 3',
+      '--wait',
+      '--json',
+    );
+    expect(failing.code).toBe(1);
+    expect((JSON.parse(failing.stdout) as ShownExecution).execution).toMatchObject({
+      status: 'failed',
+      errorKind: 'agent_failed',
+      exitCode: 3,
+    });
+    const quick = await lifeline('executions', 'start', '--agent', h.agent('demo'), '--prompt', 'succeed 0');
+    expect(quick.code).toBe(0);
+    const quickId = quick.stdout.trim();
+    expect(await h.client.waitForExecution(quickId, 30_000)).toMatchObject({
+      status: 'succeeded',
+      trigger: 'cli',
+    });
+  });
+
+  it('executions list filters by agent and status; executions stop ends a running execution with the operator reason', async () => {
+    const executionId = `cli-stop-${uniqueSuffix()}`;
+    expect(
+      (
+        await lifeline(
+          'executions',
+          'start',
+          '--agent',
+          h.agent('demo'),
+          '--prompt',
+          'hang',
+          '--id',
+          executionId,
+        )
+      ).code,
+    ).toBe(0);
+    const pid = await waitForAgentProcess(h, 'demo', executionId);
+
+    const listed = await lifeline(
+      'executions',
+      'list',
+      '--agent',
+      h.agent('demo'),
+      '--status',
+      'running',
+      '--since',
+      '10m',
+      '--json',
+    );
+    expect(listed.code).toBe(0);
+    const running = JSON.parse(listed.stdout) as ExecutionSummary[];
+    expect(running.map((r) => r.id)).toContain(executionId);
+    expect(running.every((r) => r.status === 'running' && r.agent === h.agent('demo'))).toBe(true);
+    const succeeded = JSON.parse(
+      (await lifeline('executions', 'list', '--status', 'succeeded', '--json')).stdout,
+    ) as ExecutionSummary[];
+    expect(succeeded.map((r) => r.id)).not.toContain(executionId);
+
+    const stopped = await lifeline('executions', 'stop', executionId, '--reason', 'cli says stop');
+    expect(stopped.code).toBe(0);
+    const row = await waitForStatus(h, executionId, 'cancelled');
+    expect(row.errorKind).toBe('cancelled_by_operator');
+    const audit = await h.executions.transitions(executionId);
+    expect(audit.at(-1)).toMatchObject({
+      fromStatus: 'running',
+      toStatus: 'cancelled',
+      actor: 'operator',
+      reason: 'cli says stop',
+    });
+    expect(probePid(pid)).toBe('ESRCH');
+  });
+
+  it('reconcile --dry-run reports a live row whose workflow was terminated and changes nothing; reconcile finalizes it', async () => {
+    const executionId = `cli-reconcile-${uniqueSuffix()}`;
+    await h.client.startExecution({ agent: h.agent('demo'), prompt: 'hang', executionId });
+    const pid = await waitForAgentProcess(h, 'demo', executionId);
+    await h.temporal.workflow.getHandle(executionId).terminate('terminated to leave a live row behind');
+    const expected = expect.objectContaining({
+      executionId,
+      workflow: 'TERMINATED',
+      action: 'finalized',
+      status: 'cancelled',
+    });
+
+    const dryRun = await lifeline('reconcile', '--dry-run', '--json');
+    expect(dryRun.code).toBe(0);
+    const planned = JSON.parse(dryRun.stdout) as ReconcileReport;
+    expect(planned).toMatchObject({ dryRun: true, failures: [] });
+    expect(planned.liveRowsChecked).toBeGreaterThanOrEqual(1);
+    expect(planned.recoveries).toContainEqual(expected);
+    expect((await h.executions.get(executionId))?.status).toBe('running');
+    expect(probePid(pid)).toBe('alive');
+
+    const applied = await lifeline('reconcile', '--json');
+    expect(applied.code).toBe(0);
+    expect((JSON.parse(applied.stdout) as ReconcileReport).recoveries).toContainEqual(expected);
+    expect(await h.executions.get(executionId)).toMatchObject({
+      status: 'cancelled',
+      errorKind: 'closed_outside_workflow',
+    });
+    expect((await h.executions.transitions(executionId)).at(-1)).toMatchObject({
+      toStatus: 'cancelled',
+      actor: 'reconciler',
+    });
+    expect(probePid(pid)).toBe('ESRCH');
+  });
+
+  it('schedules: create, describe, list, trigger, pause, unpause and delete', async () => {
+    const scheduleId = `cli-sched-${uniqueSuffix()}`;
+    const agent = h.agent('demo');
+    const created = await lifeline(
+      'schedules',
+      'create',
+      scheduleId,
+      '--agent',
+      agent,
+      '--prompt',
+      'succeed 0 scheduled',
+      '--interval',
+      '3600',
+      '--paused',
+      '--note',
+      'from the cli',
+    );
+    expect(created.code).toBe(0);
+
+    const described = await lifeline('schedules', 'describe', scheduleId, '--json');
+    expect(described.code).toBe(0);
+    expect(JSON.parse(described.stdout)).toMatchObject({
+      scheduleId,
+      agent,
+      intervalSeconds: 3600,
+      paused: true,
+      note: 'from the cli',
+      taskQueue: h.taskQueue,
+    });
+    await waitUntil(
+      async () => {
+        const listed = JSON.parse((await lifeline('schedules', 'list', '--json')).stdout) as {
+          scheduleId: string;
+        }[];
+        return listed.some((s) => s.scheduleId === scheduleId);
+      },
+      { what: `schedules list to show ${scheduleId}`, timeoutMs: 30_000, intervalMs: 500 },
+    );
+
+    expect((await lifeline('schedules', 'trigger', scheduleId)).code).toBe(0);
+    const fired = await waitUntil(
+      async () => (await h.executions.list({ scheduleId, limit: 10 })).find((r) => r.status === 'succeeded'),
+      { what: `the triggered fire of ${scheduleId}`, timeoutMs: 30_000, intervalMs: 200 },
+    );
+    expect(fired).toMatchObject({ agent, trigger: 'schedule' });
+
+    expect((await lifeline('schedules', 'unpause', scheduleId)).code).toBe(0);
+    expect((await h.client.schedules.describe(scheduleId)).paused).toBe(false);
+    expect((await lifeline('schedules', 'pause', scheduleId, '--note', 'paused by the cli')).code).toBe(0);
+    expect(await h.client.schedules.describe(scheduleId)).toMatchObject({
+      paused: true,
+      note: 'paused by the cli',
+    });
+
+    expect((await lifeline('schedules', 'delete', scheduleId)).code).toBe(0);
+    const gone = await lifeline('schedules', 'describe', scheduleId);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain(`schedule ${scheduleId} not found`);
+  });
+
+  it('invalid input exits 2 naming the field; a missing execution exits 1', async () => {
+    const unknownAgent = await lifeline('executions', 'start', '--agent', 'nope', '--prompt', 'x');
+    expect(unknownAgent.code).toBe(2);
+    expect(unknownAgent.stderr).toContain('agent: unknown agent "nope"');
+
+    // One of each way input is refused: by the request's validation, by an option's parser, by commander.
+    const cases: { args: string[]; names: string }[] = [
+      {
+        args: ['executions', 'start', '--agent', h.agent('demo'), '--prompt', 'x', '--timeout', '0'],
+        names: 'timeoutSeconds',
+      },
+      {
+        args: ['schedules', 'create', 'no-when', '--agent', h.agent('demo'), '--prompt', 'x'],
+        names: 'cron',
+      },
+      { args: ['executions', 'list', '--since', 'yesterday'], names: '--since' },
+      { args: ['executions', 'list', '--status', 'lost'], names: '--status' },
+      { args: ['executions', 'stop', 'some-id'], names: '--reason' },
+      { args: ['no-such-command'], names: 'no-such-command' },
+    ];
+    for (const { args, names } of cases) {
+      const result = await lifeline(...args);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr, args.join(' ')).toContain(names);
+    }
+
+    const missing = await lifeline('executions', 'show', 'no-such-execution');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('execution no-such-execution not found');
+  });
+
+  it("reads npm start's stack file for unset variables, and says what to do when there is none", async () => {
+    const stackDir = mkdtempSync(join(tmpdir(), 'lifeline-stack-'));
+    try {
+      writeStackFile(stackDir, {
+        temporalAddress: inject('temporalAddress'),
+        namespace: h.namespace,
+        taskQueue: h.taskQueue,
+        databaseUrl: h.databaseUrl,
+        redisUrl: h.redisUrl,
+        temporalUiUrl: 'http://stack-ui.test:8233',
+      });
+      const fromStack = cliEnvironment({ LIFELINE_DATA_DIR: stackDir });
+      const listed = await runCli(['agents', 'list', '--json'], fromStack);
+      expect(listed.code).toBe(0);
+      expect(JSON.parse(listed.stdout)).toContainEqual(expect.objectContaining({ name: h.agent('demo') }));
+
+      const executionId = `cli-stack-${uniqueSuffix()}`;
+      const started = await runCli(
+        [
+          'executions',
+          'start',
+          '--agent',
+          h.agent('demo'),
+          '--prompt',
+          'succeed 0',
+          '--id',
+          executionId,
+          '--wait',
+          '--json',
+        ],
+        fromStack,
+      );
+      expect(started.code).toBe(0);
+      expect(JSON.parse(started.stdout)).toMatchObject({
+        execution: { id: executionId, status: 'succeeded' },
+        temporalUiUrl: `http://stack-ui.test:8233/namespaces/${h.namespace}/workflows/${executionId}`,
+      });
+    } finally {
+      rmSync(stackDir, { recursive: true, force: true });
+    }
+
+    const nothing = await runCli(['agents', 'list'], cliEnvironment({ LIFELINE_DATA_DIR: emptyDir }));
+    expect(nothing.code).toBe(1);
+    expect(nothing.stderr).toContain('DATABASE_URL');
+    expect(nothing.stderr).toContain('npm start');
+  });
+
+  it('setup registers the search attributes a namespace lacks, and only those', async () => {
+    const namespace = `cli-setup-${uniqueSuffix()}`;
+    const { workflowService, operatorService } = h.temporal.connection;
+    await workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
+    await waitUntil(async () => workflowService.describeNamespace({ namespace }), {
+      what: `namespace ${namespace}`,
+      timeoutMs: 30_000,
+    });
+    const setupEnv = { ...env, LIFELINE_TEMPORAL_NAMESPACE: namespace };
+
+    const first = await runCli(['setup', '--json'], setupEnv);
+    expect(first.code, first.stderr).toBe(0);
+    const names = ['LifelineAgent', 'LifelineSchedule', 'LifelineStatus', 'LifelineTrigger'];
+    const added = JSON.parse(first.stdout) as {
+      migrations: string[];
+      searchAttributes: { added: string[]; alreadyPresent: string[] };
+    };
+    expect(added.migrations).toEqual([]);
+    expect(added.searchAttributes.added.sort()).toEqual(names);
+    const { customAttributes } = await operatorService.listSearchAttributes({ namespace });
+    expect(Object.keys(customAttributes ?? {})).toEqual(expect.arrayContaining(names));
+
+    const again = await runCli(['setup', '--json'], setupEnv);
+    expect(again.code).toBe(0);
+    const second = JSON.parse(again.stdout) as typeof added;
+    expect(second.searchAttributes.added).toEqual([]);
+    expect(second.searchAttributes.alreadyPresent.sort()).toEqual(names);
+  });
+});

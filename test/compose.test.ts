@@ -1,0 +1,108 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadAgentServerConfig } from '../src/agent-server/agent-server-config.js';
+import { configSchema } from '../src/config/config.js';
+import { ensureComposeCli } from './support/compose-cli.js';
+
+const composeFile = fileURLToPath(new URL('../docker-compose.yml', import.meta.url));
+const secrets = { POSTGRES_PASSWORD: 'compose-test-password', AGENT_TOKEN: 'compose-test-agent-token' };
+const lifelineVariable = /^(LIFELINE_\w+|DATABASE_URL|REDIS_URL)$/;
+
+interface ComposeService {
+  environment?: Record<string, string | number | null> | string[];
+  command?: string[];
+  container_name?: string;
+  ports?: unknown[];
+  expose?: (string | number)[];
+  healthcheck?: { test: string[] };
+  deploy?: { replicas?: number };
+}
+
+/** `docker compose config` with only the given variables: no shell environment, no .env file. */
+function composeConfig(compose: string, env: Record<string, string>) {
+  const args = ['--env-file', '/dev/null', '--profile', 'codec', '-f', composeFile, 'config', '--format', 'json'];
+  const result = spawnSync(compose, args, { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/', ...env }, encoding: 'utf8' });
+  return { ...result, command: `${compose} ${args.join(' ')}` };
+}
+
+function environmentOf(service: ComposeService): Record<string, string> {
+  const env = service.environment ?? {};
+  if (Array.isArray(env)) return Object.fromEntries(env.map((e) => [e.split('=')[0]!, e.slice(e.indexOf('=') + 1)]));
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v ?? '')]));
+}
+
+describe('docker-compose.yml', () => {
+  let compose: string;
+  // A first build of the Compose CLI downloads and compiles it: minutes, then cached.
+  beforeAll(async () => {
+    compose = await ensureComposeCli();
+  }, 20 * 60_000);
+
+  const raw = parse(readFileSync(composeFile, 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
+  const defaultMetricsPort = configSchema.shape.LIFELINE_METRICS_PORT.parse(undefined);
+
+  it('is accepted by `docker compose config` and renders every part of the deployment', () => {
+    const result = composeConfig(compose, secrets);
+    expect(result.status, `${result.command}\n${result.stderr}`).toBe(0);
+    const rendered = JSON.parse(result.stdout) as { services: Record<string, unknown> };
+    expect(Object.keys(rendered.services).sort()).toEqual(
+      ['agent', 'agent-registration', 'codec', 'postgres', 'redis', 'setup', 'temporal', 'temporal-namespace', 'temporal-schema', 'temporal-ui', 'worker'].sort(),
+    );
+  });
+
+  it.each(Object.keys(secrets))('refuses to render without %s instead of using a baked-in value', (name) => {
+    const result = composeConfig(compose, Object.fromEntries(Object.entries(secrets).filter(([k]) => k !== name)));
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain(`required variable ${name} is missing a value`);
+  });
+
+  it("mounts a valid reference-agent config whose agent, URL and token match the agent's registration", () => {
+    const result = composeConfig(compose, secrets);
+    expect(result.status, `${result.command}\n${result.stderr}`).toBe(0);
+    const rendered = JSON.parse(result.stdout) as {
+      configs: Record<string, { content: string }>;
+      services: Record<string, ComposeService>;
+    };
+    const agentConfig = loadAgentServerConfig(JSON.parse(rendered.configs['agent-server']!.content));
+    expect(Object.keys(agentConfig.agents)).toEqual(['demo-coder']);
+    expect(agentConfig.agents['demo-coder']!.token).toBe(secrets.AGENT_TOKEN);
+    const registration = rendered.services['agent-registration']!;
+    expect(registration.command).toEqual(
+      expect.arrayContaining(['--name=demo-coder', `--url=http://agent:${agentConfig.port}/agents/demo-coder`, '--token-env=AGENT_TOKEN']),
+    );
+    expect(environmentOf(registration).AGENT_TOKEN).toBe(secrets.AGENT_TOKEN);
+  });
+
+  it('sets only variables that src/config/config.ts knows', () => {
+    const known = new Set(Object.keys(configSchema.shape));
+    const set = Object.entries(raw.services).flatMap(([name, service]) =>
+      Object.keys(environmentOf(service))
+        .filter((v) => lifelineVariable.test(v))
+        .map((v) => `${name}: ${v}`),
+    );
+    expect(set).toEqual(expect.arrayContaining(['worker: DATABASE_URL', 'worker: REDIS_URL', 'worker: LIFELINE_TEMPORAL_ADDRESS']));
+    expect(set.filter((entry) => !known.has(entry.split(': ')[1]!))).toEqual([]);
+  });
+
+  it('takes every password, token and key from the environment', () => {
+    const literal = Object.entries(raw.services).flatMap(([name, service]) =>
+      Object.entries(environmentOf(service))
+        .filter(([k, v]) => /PASSWORD|PWD|TOKEN|KEYS|DATABASE_URL/.test(k) && !/\$\{(POSTGRES_PASSWORD|AGENT_TOKEN|LIFELINE_CODEC_\w+)[:}]/.test(v))
+        .map(([k]) => `${name}: ${k}`),
+    );
+    expect(literal).toEqual([]);
+  });
+
+  it('runs scalable workers whose metrics endpoint is the default LIFELINE_METRICS_PORT', () => {
+    const worker = raw.services.worker!;
+    expect(worker.deploy?.replicas).toBeGreaterThanOrEqual(2);
+    expect(worker.container_name).toBeUndefined();
+    expect(worker.ports).toBeUndefined();
+    expect(environmentOf(worker).LIFELINE_METRICS_PORT ?? String(defaultMetricsPort)).toBe(String(defaultMetricsPort));
+    expect(worker.expose?.map(String)).toContain(String(defaultMetricsPort));
+    expect(worker.healthcheck?.test.join(' ')).toContain(`:${defaultMetricsPort}/metrics`);
+  });
+});
