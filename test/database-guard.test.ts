@@ -3,7 +3,8 @@ import { PG_MIGRATE_LOCK_ID } from 'node-pg-migrate';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { migrate } from '../src/db/migrate.js';
+import { readdirSync } from 'node:fs';
+import { migrate, migrationsDir } from '../src/db/migrate.js';
 import {
   canTransition,
   executionStatuses,
@@ -14,6 +15,12 @@ import {
 import { createExecutionStore, type NewExecution } from '../src/store/execution-store.js';
 import { silentLogger } from '../src/util/logger.js';
 import { waitUntil } from '../src/util/wait-until.js';
+
+/** Every migration, in the order node-pg-migrate applies them. */
+const allMigrations = readdirSync(migrationsDir)
+  .filter((f) => f.endsWith('.sql'))
+  .map((f) => f.replace(/\.sql$/, ''))
+  .sort();
 
 const suffix = randomBytes(4).toString('hex');
 const agent = `guard-${suffix}`;
@@ -246,7 +253,7 @@ describe('migrations', () => {
   it('applies each migration once when run twice in a row on a fresh database', async () => {
     const url = await freshDatabase('seq');
     const log = silentLogger();
-    expect(await migrate(url, log)).toEqual(['0001_executions']);
+    expect(await migrate(url, log)).toEqual(allMigrations);
     expect(await migrate(url, log)).toEqual([]);
     expect(await tablesIn(url)).toEqual(tables);
   });
@@ -255,14 +262,14 @@ describe('migrations', () => {
     const url = await freshDatabase('par');
     const log = silentLogger();
     const results = await Promise.all([migrate(url, log), migrate(url, log)]);
-    expect(results.flat()).toEqual(['0001_executions']);
+    expect(results.flat()).toEqual(allMigrations);
     expect(await migrate(url, log)).toEqual([]);
     expect(await tablesIn(url)).toEqual(tables);
     const c = new pg.Client({ connectionString: url });
     await c.connect();
     try {
       const { rows } = await c.query<{ name: string }>('SELECT name FROM pgmigrations');
-      expect(rows.map((r) => r.name)).toEqual(['0001_executions']);
+      expect(rows.map((r) => r.name)).toEqual(allMigrations);
     } finally {
       await c.end();
     }
@@ -294,7 +301,7 @@ describe('migrations', () => {
       expect(settled).toBeUndefined();
       await holder.query('SELECT pg_advisory_unlock($1)', [PG_MIGRATE_LOCK_ID]);
       await run;
-      expect(settled).toEqual({ ok: ['0001_executions'] });
+      expect(settled).toEqual({ ok: allMigrations });
     } finally {
       await holder.end();
     }
@@ -351,10 +358,10 @@ describe('the execution store', () => {
     const store = createExecutionStore(pool, { maxOutputBytes: 1024 * 1024 });
     const { id } = newExecution('terminal');
     await store.create({ ...newExecution('x'), id });
-    expect(await store.transition(id, 'running', { actor: 'workflow' })).toEqual({ applied: true, from: 'queued', to: 'running' });
+    expect(await store.transition(id, 'running', { actor: 'workflow' })).toMatchObject({ applied: true, from: 'queued', to: 'running' });
 
     const first = await store.transition(id, 'succeeded', { actor: 'workflow', outcome: { exitCode: 0 } });
-    expect(first).toEqual({ applied: true, from: 'running', to: 'succeeded' });
+    expect(first).toMatchObject({ applied: true, from: 'running', to: 'succeeded' });
     const again = await store.transition(id, 'succeeded', { actor: 'workflow' });
     expect(again).toEqual({ applied: false, current: 'succeeded', to: 'succeeded' });
     const late = await store.transition(id, 'failed', {

@@ -144,8 +144,11 @@ export function createRunActivities(deps: ActivityDeps) {
         };
       } catch (err) {
         if (err instanceof CancelledFailure || ctx.cancellationSignal.aborted) {
-          // On worker shutdown another worker re-attaches: the process must go on running.
-          if (!ctx.cancellationDetails?.workerShutdown) {
+          // Only a cancel the workflow asked for stops the process. This attempt may also end because
+          // it timed out (a late heartbeat under load), its task is gone, or the worker shuts down:
+          // then a retry re-attaches, so the process must go on running. The deadline and a
+          // terminated workflow are handled by the workflow's compensation and the reconciler.
+          if (ctx.cancellationDetails?.cancelRequested) {
             await stopAndLog(client, executionId, log).catch((stopErr: Error) =>
               log.warn({ err: stopErr.message }, 'could not stop the agent process on cancellation; the workflow will retry'),
             );
