@@ -14,6 +14,7 @@ import type { AgentExecution } from '../src/agent/protocol.js';
 import { startAgentServer, type AgentServer } from '../src/agent-server/agent-server.js';
 import { silentLogger } from '../src/util/logger.js';
 import { waitUntil } from '../src/util/wait-until.js';
+import { probePid } from './support/execution-probes.js';
 
 const mebibyte = 1024 * 1024;
 const demoCommand = [
@@ -58,22 +59,13 @@ function waitForEnd(client: AgentClient, id: string): Promise<AgentExecution> {
   );
 }
 
-function processGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
-
 /** Gone, or a zombie: an orphan is reaped by init in its own time, but it no longer runs. */
 function processDead(pid: number): boolean {
-  if (processGone(pid)) return true;
+  if (probePid(pid) === 'ESRCH') return true;
   try {
     return / Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\)/s, ' '));
   } catch {
-    return processGone(pid);
+    return probePid(pid) === 'ESRCH';
   }
 }
 
@@ -150,7 +142,7 @@ describe('reference agent server', () => {
     expect(stopping?.id).toBe(id);
     const done = await waitForEnd(demo, id);
     expect(done).toMatchObject({ status: 'cancelled', exitCode: 143 });
-    expect(processGone(started.pid!)).toBe(true);
+    expect(probePid(started.pid!)).toBe('ESRCH');
     expect((await demo.listRunning()).map((e) => e.id)).not.toContain(id);
     expect((await demo.stop(id))?.status).toBe('cancelled');
   });
@@ -167,7 +159,7 @@ describe('reference agent server', () => {
       error: 'stopped on request (killed by SIGKILL)',
     });
     expect(done.output).toContain('ignoring SIGTERM');
-    expect(processGone(started.pid!)).toBe(true);
+    expect(probePid(started.pid!)).toBe('ESRCH');
   });
 
   it('keeps at most maxOutputBytes of output but counts all of it', async () => {
@@ -265,8 +257,8 @@ describe('reference agent server', () => {
     const stubborn = await client.start({ id: newId(), prompt: 'ignore-term', timeoutSeconds: 30 });
     await Promise.all([waitForOutput(client, hang.id), waitForOutput(client, stubborn.id)]);
     await own.close();
-    expect(processGone(hang.pid!)).toBe(true);
-    expect(processGone(stubborn.pid!)).toBe(true);
+    expect(probePid(hang.pid!)).toBe('ESRCH');
+    expect(probePid(stubborn.pid!)).toBe('ESRCH');
     expect(await client.health()).toBe(false);
   });
 });
@@ -368,7 +360,7 @@ describe('agent server CLI', () => {
       child.kill('SIGTERM');
       const [code] = await exited;
       expect(code).toBe(0);
-      expect(processGone(stubborn.pid!)).toBe(true);
+      expect(probePid(stubborn.pid!)).toBe('ESRCH');
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });

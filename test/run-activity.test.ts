@@ -20,6 +20,7 @@ import { createExecutionStore } from '../src/store/execution-store.js';
 import { silentLogger } from '../src/util/logger.js';
 import { waitUntil } from '../src/util/wait-until.js';
 import { testSettings } from './support/test-settings.js';
+import { probePid } from './support/execution-probes.js';
 
 const suffix = randomBytes(4).toString('hex');
 const agent = `run-act-${suffix}`;
@@ -41,15 +42,6 @@ type RunAgent = (input: RunAgentInput) => Promise<AgentRunSummary>;
 /** Runs the activity function inside the environment's activity context. */
 function runIn(env: MockActivityEnvironment, fn: RunAgent, input: RunAgentInput): Promise<AgentRunSummary> {
   return env.run<[RunAgentInput], AgentRunSummary, RunAgent>(fn, input);
-}
-
-function processGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
 }
 
 /** A port nothing listens on: bound once to get it from the OS, then closed again. */
@@ -181,7 +173,7 @@ describe('the run activity against a real agent server, Postgres and Redis', () 
       { what: 'the agent to run the execution', timeoutMs: 15_000, intervalMs: 50 },
     );
     const pid = running.pid!;
-    expect(processGone(pid)).toBe(false);
+    expect(probePid(pid)).toBe('alive');
 
     env.cancel();
     const err = await outcome;
@@ -190,7 +182,7 @@ describe('the run activity against a real agent server, Postgres and Redis', () 
     // The activity waited for the stop, so the agent already reports the run ended.
     const after = await agentClient.get(input.executionId);
     expect(after?.status).not.toBe('running');
-    await waitUntil(async () => processGone(pid), { what: `process ${pid} to be gone`, timeoutMs: 10_000, intervalMs: 50 });
+    await waitUntil(async () => probePid(pid) === 'ESRCH', { what: `process ${pid} to be gone`, timeoutMs: 10_000, intervalMs: 50 });
     expect((await spawnCounts())[input.executionId]).toBe(1);
   });
 
