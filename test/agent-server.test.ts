@@ -1,17 +1,16 @@
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentClient, type AgentClient } from '../src/agent/agent-client.js';
 import { AgentProtocolError, AgentRejectedError, AgentUnreachableError } from '../src/agent/agent-errors.js';
 import type { AgentExecution } from '../src/agent/protocol.js';
 import { startAgentServer, type AgentServer } from '../src/agent-server/agent-server.js';
+import { startAgentServerProcess } from '../src/agent-server/agent-server-process.js';
 import { silentLogger } from '../src/util/logger.js';
 import { waitUntil } from '../src/util/wait-until.js';
 import { probePid } from './support/execution-probes.js';
@@ -23,7 +22,6 @@ const demoCommand = [
   'tsx',
   fileURLToPath(new URL('../src/agent-server/demo-command.ts', import.meta.url)),
 ];
-const mainScript = fileURLToPath(new URL('../src/agent-server/main.ts', import.meta.url));
 
 let server: AgentServer;
 let demo: AgentClient;
@@ -338,31 +336,18 @@ describe('agent server CLI', () => {
       configPath,
       JSON.stringify({ agents: { demo: { token: 't', command: demoCommand, stopGraceMs: 300 } } }),
     );
-    const child = spawn(process.execPath, ['--import', 'tsx', mainScript, '--config', configPath], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, LIFELINE_LOG_LEVEL: 'warn' },
-    });
-    const exited = once(child, 'exit');
+    const server = await startAgentServerProcess({ configPath, env: { ...process.env, LIFELINE_LOG_LEVEL: 'warn' } });
     try {
-      let url: string | undefined;
-      for await (const line of createInterface({ input: child.stdout })) {
-        const event = JSON.parse(line) as { event?: string; url?: string };
-        if (event.event === 'listening') {
-          url = event.url;
-          break;
-        }
-      }
-      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      const client = createAgentClient({ baseUrl: `${url}/agents/demo`, token: 't' });
+      expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const client = createAgentClient({ baseUrl: `${server.url}/agents/demo`, token: 't' });
       const stubborn = await client.start({ id: newId(), prompt: 'ignore-term', timeoutSeconds: 30 });
       await waitForOutput(client, stubborn.id);
 
-      child.kill('SIGTERM');
-      const [code] = await exited;
-      expect(code).toBe(0);
+      await server.stop(15_000);
+      expect(server.child.exitCode).toBe(0);
       expect(probePid(stubborn.pid!)).toBe('ESRCH');
     } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await server.kill();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -7,7 +7,8 @@ import type { ReconcileReport } from '../src/reconciler/reconcile.js';
 import { writeStackFile } from '../src/stack/stack-file.js';
 import type { ExecutionRow, ExecutionSummary, TransitionRecord } from '../src/store/execution-store.js';
 import { waitUntil } from '../src/util/wait-until.js';
-import { cliEnvironment, runCli, type CliResult } from './support/cli-process.js';
+import { isolatedEnvironment } from '../src/config/isolated-environment.js';
+import { runCli, type CliResult } from './support/cli-process.js';
 import { probePid, waitForAgentProcess, waitForStatus } from './support/execution-probes.js';
 import { startHarness, uniqueSuffix, type Harness } from './support/lifeline-harness.js';
 import { createPrivateDatabase, type PrivateDatabase } from './support/private-database.js';
@@ -32,7 +33,7 @@ describe('the lifeline CLI', () => {
     db = await createPrivateDatabase('cli');
     h = await startHarness({ agents: { demo: { capacity: 5 } }, databaseUrl: db.url });
     emptyDir = mkdtempSync(join(tmpdir(), 'lifeline-cli-'));
-    env = cliEnvironment({
+    env = isolatedEnvironment({
       LIFELINE_TEMPORAL_ADDRESS: inject('temporalAddress'),
       LIFELINE_TEMPORAL_NAMESPACE: h.namespace,
       LIFELINE_TASK_QUEUE: h.taskQueue,
@@ -362,7 +363,7 @@ describe('the lifeline CLI', () => {
         redisUrl: h.redisUrl,
         temporalUiUrl: 'http://stack-ui.test:8233',
       });
-      const fromStack = cliEnvironment({ LIFELINE_DATA_DIR: stackDir });
+      const fromStack = isolatedEnvironment({ LIFELINE_DATA_DIR: stackDir });
       const listed = await runCli(['agents', 'list', '--json'], fromStack);
       expect(listed.code).toBe(0);
       expect(JSON.parse(listed.stdout)).toContainEqual(expect.objectContaining({ name: h.agent('demo') }));
@@ -392,7 +393,7 @@ describe('the lifeline CLI', () => {
       rmSync(stackDir, { recursive: true, force: true });
     }
 
-    const nothing = await runCli(['agents', 'list'], cliEnvironment({ LIFELINE_DATA_DIR: emptyDir }));
+    const nothing = await runCli(['agents', 'list'], isolatedEnvironment({ LIFELINE_DATA_DIR: emptyDir }));
     expect(nothing.code).toBe(1);
     expect(nothing.stderr).toContain('DATABASE_URL');
     expect(nothing.stderr).toContain('npm start');

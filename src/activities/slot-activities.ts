@@ -28,8 +28,23 @@ function lastTryBefore(info: Info): number {
   return Math.min(Infinity, ...limits);
 }
 
-export function createSlotActivities(deps: ActivityDeps) {
+export function createSlotActivities(deps: Pick<ActivityDeps, 'slots' | 'settings' | 'clock' | 'log'>) {
   const { slots, settings } = deps;
+
+  /**
+   * One try of a queued acquire. Redis being down (restarting) counts as "no slot yet": the wait
+   * stays bounded by the queue timeout, whereas a failed attempt that Temporal cannot retry before
+   * that timeout would end the execution as failed with a Redis error instead of queue_timeout.
+   */
+  async function tryQueued(req: SlotRequest): Promise<boolean> {
+    try {
+      return await slots.tryAcquire(req.agent, req.executionId, req.capacity, 'queue');
+    } catch (err) {
+      activityLogger(deps.log, req).warn({ err: (err as Error).message }, 'capacity slot try failed; still waiting');
+      return false;
+    }
+  }
+
   return {
     /**
      * `skip`: one attempt. `queue`: keeps its FIFO place and polls until admitted; the workflow
@@ -49,7 +64,7 @@ export function createSlotActivities(deps: ActivityDeps) {
           await ctx.sleep(settings.pollIntervalMs);
           continue;
         }
-        if (await slots.tryAcquire(req.agent, req.executionId, req.capacity, 'queue')) {
+        if (await tryQueued(req)) {
           if (polls > 0) activityLogger(deps.log, req).info({ polls }, 'capacity slot acquired after waiting');
           return true;
         }

@@ -4,15 +4,16 @@ export function printJson(value: unknown): void {
 }
 
 export function printTable(headers: string[], rows: string[][]): void {
-  if (rows.length === 0) {
-    console.log('(none)');
-    return;
-  }
+  console.log(formatTable(headers, rows));
+}
+
+/** Columns aligned on the widest cell; the last column is not padded. */
+export function formatTable(headers: string[], rows: string[][]): string {
+  if (rows.length === 0) return '(none)';
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
-  console.log(line(headers));
-  for (const row of rows) console.log(line(row));
+  return [headers, ...rows].map(line).join('\n');
 }
 
 /** `label  value` lines, aligned; absent values are left out. */

@@ -7,6 +7,7 @@ import type { LifelineMetrics } from '../metrics/lifeline-metrics.js';
 import type { CapacitySlots } from '../slots/capacity-slots.js';
 import type { AgentStore, AgentWithToken } from '../store/agent-store.js';
 import type { ExecutionStore } from '../store/execution-store.js';
+import { forEachConcurrently } from '../util/for-each-concurrently.js';
 import type { Logger } from '../util/logger.js';
 import { isWorkflowOpen, outcomeForClosedWorkflow, type WorkflowState } from './close-status.js';
 
@@ -57,6 +58,23 @@ async function workflowState(workflows: WorkflowClient, workflowId: string): Pro
 }
 
 /**
+ * Executions one cycle checks at once. Their describe calls (one per live row: only a describe is
+ * current the moment a workflow closes, visibility lags behind it) and their Postgres and Redis
+ * calls overlap instead of queueing, which matters when Temporal is a network hop away.
+ */
+export const parallelChecks = 16;
+
+async function leaseHoldersOf(deps: ReconcilerDeps, agents: Set<string>): Promise<Map<string, Set<string>>> {
+  const holders = new Map<string, Set<string>>();
+  for (const agent of agents) {
+    // Unreadable (Redis down): every running row then tries the restore script and reports its own failure.
+    const leases = await deps.slots.leases(agent).catch(() => []);
+    holders.set(agent, new Set(leases.map((lease) => lease.executionId)));
+  }
+  return holders;
+}
+
+/**
  * One reconcile cycle (DESIGN §6). Finalizes live rows whose workflow is closed or missing (the
  * case of Terminate in the Temporal UI, where no workflow code runs), stopping their agent process
  * and releasing their slot; restores the lease of a running execution that Redis lost; then
@@ -74,23 +92,26 @@ export async function reconcileOnce(deps: ReconcilerDeps, { dryRun = false }: Re
 
   const live = await deps.executions.listLive(deps.graceSeconds);
   report.liveRowsChecked = live.length;
-  for (const row of live) {
+  // Each agent's leases read once: only a running row missing from them needs the restore script.
+  const leaseHolders = await leaseHoldersOf(deps, new Set(live.map((row) => row.agent)));
+  await forEachConcurrently(live, parallelChecks, async (row) => {
     try {
       const state = await workflowState(deps.workflows, row.id);
       if (isWorkflowOpen(state)) {
         // Redis lost the lease of a run that is really going on: count it again.
-        if (row.status === 'running' && !dryRun && !(await deps.slots.restore(row.agent, row.id))) {
+        const held = leaseHolders.get(row.agent)?.has(row.id);
+        if (row.status === 'running' && !dryRun && !held && !(await deps.slots.restore(row.agent, row.id))) {
           // The workflow writes the terminal row before it releases: if the row is no longer live
           // now, its release may already have happened and the restored lease must go again.
           const now = await deps.executions.get(row.id);
           if (!now || isTerminal(now.status)) {
             await deps.slots.release(row.agent, row.id);
-            continue;
+            return;
           }
           deps.metrics.recovered('lease_restored');
           report.recoveries.push({ executionId: row.id, agent: row.agent, workflow: state, action: 'lease_restored' });
         }
-        continue;
+        return;
       }
       const outcome = outcomeForClosedWorkflow(state);
       const recovery: Recovery = { executionId: row.id, agent: row.agent, workflow: state, action: 'finalized', status: outcome.status };
@@ -102,7 +123,7 @@ export async function reconcileOnce(deps: ReconcilerDeps, { dryRun = false }: Re
           reason: `workflow ${state}: ${outcome.error}`,
           outcome,
         });
-        if (!written.applied) continue; // the workflow wrote it first: nothing to recover
+        if (!written.applied) return; // the workflow wrote it first: nothing to recover
         deps.metrics.recovered(`workflow_${state.toLowerCase()}`);
         deps.metrics.executionFinished(row.agent, outcome.status, outcome.errorKind, undefined);
         await deps.alerter.send({
@@ -117,25 +138,30 @@ export async function reconcileOnce(deps: ReconcilerDeps, { dryRun = false }: Re
     } catch (err) {
       fail(row.id, err);
     }
-  }
+  });
 
   for (const agent of await deps.agents.list()) {
-    for (const lease of await deps.slots.leases(agent.name)) {
-      report.leasesChecked += 1;
+    const leases = await deps.slots.leases(agent.name);
+    report.leasesChecked += leases.length;
+    const rowStatus = await deps.executions.statuses(leases.map((lease) => lease.executionId));
+    // Leases of live rows are handled above, with their workflow.
+    const unowned = leases.map((lease) => lease.executionId).filter((id) => {
+      const status = rowStatus.get(id);
+      return status === undefined || isTerminal(status);
+    });
+    await forEachConcurrently(unowned, parallelChecks, async (executionId) => {
       try {
-        const row = await deps.executions.get(lease.executionId);
-        if (row && !isTerminal(row.status)) continue; // live rows are handled above, with their workflow
-        const state = await workflowState(deps.workflows, lease.executionId);
-        if (isWorkflowOpen(state)) continue;
+        const state = await workflowState(deps.workflows, executionId);
+        if (isWorkflowOpen(state)) return;
         if (!dryRun) {
-          await deps.slots.release(agent.name, lease.executionId);
+          await deps.slots.release(agent.name, executionId);
           deps.metrics.recovered('lease_of_closed_workflow');
         }
-        report.recoveries.push({ executionId: lease.executionId, agent: agent.name, workflow: state, action: 'lease_released' });
+        report.recoveries.push({ executionId, agent: agent.name, workflow: state, action: 'lease_released' });
       } catch (err) {
-        fail(lease.executionId, err);
+        fail(executionId, err);
       }
-    }
+    });
   }
 
   report.durationMs = Date.now() - started;

@@ -194,6 +194,15 @@ export function createExecutionStore(pool: pg.Pool, options: { maxOutputBytes: n
       return { truncated: capped.truncated, bytes: capped.bytes };
     },
 
+    /** The status of each of these executions that has a row, in one query. */
+    async statuses(ids: readonly string[]): Promise<Map<string, ExecutionStatus>> {
+      const { rows } = await pool.query<{ id: string; status: ExecutionStatus }>(
+        'SELECT id, status FROM executions WHERE id = ANY($1::text[])',
+        [ids],
+      );
+      return new Map(rows.map((r) => [r.id, r.status]));
+    },
+
     /**
      * Live rows created before `olderThanSeconds` ago, oldest first. Served by the partial index on
      * live rows, so the cost follows running work, not history.

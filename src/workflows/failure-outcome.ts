@@ -1,4 +1,4 @@
-import { TimeoutType } from '@temporalio/common';
+import { RetryState, TimeoutType } from '@temporalio/common';
 import { ActivityFailure, ApplicationFailure, isCancellation, TimeoutFailure } from '@temporalio/workflow';
 import { errorKinds, type ErrorKind, type TerminalOutcome } from '../domain/execution-status.js';
 import type { AgentRunSummary, ExecutionPhase } from '../domain/execution-types.js';
@@ -21,19 +21,25 @@ export function outcomeFromRun(run: AgentRunSummary): TerminalOutcome {
 
 /** The terminal outcome of a failure thrown while the execution was in `phase`. */
 export function outcomeFromFailure(err: unknown, phase: ExecutionPhase, stopReason: string | undefined): TerminalOutcome {
-  if (isCancellation(err)) {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  const retryState = err instanceof ActivityFailure ? err.retryState : undefined;
+  // An activity asked to cancel whose worker died before it could confirm ends with that attempt's
+  // timeout, but the cancel is why it was not retried.
+  const lostWhileCancelling = cause instanceof TimeoutFailure && retryState === RetryState.CANCEL_REQUESTED;
+  if (isCancellation(err) || lostWhileCancelling) {
     return {
       status: 'cancelled',
       errorKind: 'cancelled_by_operator',
       error: stopReason !== undefined ? `stopped by operator: ${stopReason}` : 'cancelled through Temporal',
     };
   }
-  const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof TimeoutFailure) {
     if (phase === 'acquiring_slot') {
       return { status: 'timed_out', errorKind: 'queue_timeout', error: 'no capacity slot became free within the queue timeout' };
     }
-    if (cause.timeoutType === TimeoutType.HEARTBEAT) {
+    // A worker that died too close to the deadline for another attempt leaves a heartbeat timeout as
+    // the last failure, but what ended the run is the deadline.
+    if (cause.timeoutType === TimeoutType.HEARTBEAT && retryState !== RetryState.TIMEOUT) {
       return { status: 'failed', errorKind: 'heartbeat_timeout', error: 'the worker running the agent stopped heartbeating on every attempt' };
     }
     return { status: 'timed_out', errorKind: 'deadline_exceeded', error: 'the execution ran past its timeout' };

@@ -9,15 +9,6 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Variables through which the CLI could reach some other stack: never inherited from the test's environment. */
-const connectionVariables = /^(LIFELINE_|DATABASE_URL$|REDIS_URL$)/;
-
-/** The environment of a CLI run: this process's, minus any Lifeline connection settings, plus `env`. */
-export function cliEnvironment(env: Record<string, string>): NodeJS.ProcessEnv {
-  const inherited = Object.entries(process.env).filter(([name]) => !connectionVariables.test(name));
-  return { ...Object.fromEntries(inherited), ...env };
-}
-
 /** Runs the real CLI (`node --import tsx src/cli/main.ts ...args`) to its exit; killed past the deadline. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<CliResult> {
   return new Promise((resolve, reject) => {

@@ -5,6 +5,8 @@ import type { ExecutionRow } from '../../src/store/execution-store.js';
 import { waitUntil } from '../../src/util/wait-until.js';
 import type { Harness } from './lifeline-harness.js';
 
+export { probePid } from '../../src/util/process-probe.js';
+
 /** What the agent server itself reports for one execution (its process pid, status, exit code). */
 export async function agentRun(h: Harness, agentKey: string, executionId: string): Promise<AgentExecution | undefined> {
   return agentClient(h, agentKey).get(executionId);
@@ -38,16 +40,6 @@ export async function waitForStatus(h: Harness, executionId: string, status: Exe
     },
     { what: `execution ${executionId} to be ${status}`, timeoutMs, intervalMs: 50 },
   );
-}
-
-/** `ESRCH` once no process has this pid any more; `alive` while one does. */
-export function probePid(pid: number): string {
-  try {
-    process.kill(pid, 0);
-    return 'alive';
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code ?? String(err);
-  }
 }
 
 /** The audit log of an execution as `from>to` steps, `-` standing for "no previous status". */

@@ -1,11 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { startDevStack } from '../../src/stack/dev-stack.js';
 import { createLogger } from '../../src/util/logger.js';
-import { workflowsPath } from '../../src/temporal/workflows-path.js';
+import { writeWorkflowBundle } from '../../src/temporal/workflow-bundle.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -35,9 +34,7 @@ export default async function setup(project: TestProject) {
     temporalCliPath: process.env.LIFELINE_TEMPORAL_CLI,
     onUnexpectedExit: (message) => log.error(message),
   });
-  const bundle = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
-  const workflowBundlePath = join(dir, 'workflow-bundle.js');
-  writeFileSync(workflowBundlePath, bundle.code);
+  const workflowBundlePath = await writeWorkflowBundle(join(dir, 'workflow-bundle.js'));
   console.log(`test stack up in ${Date.now() - started} ms (logs in ${dir})`);
 
   project.provide('temporalAddress', stack.temporalAddress);

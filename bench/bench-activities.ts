@@ -1,0 +1,4 @@
+/** The bench worker's activities: the bare workflow's single step does nothing. */
+export const benchActivities = {
+  async noop(): Promise<void> {},
+};

@@ -1,0 +1,88 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection } from '@temporalio/worker';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import { createPool } from '../src/db/pool.js';
+import { createRedis } from '../src/db/redis.js';
+import { startDevStack, type DevStack } from '../src/stack/dev-stack.js';
+import { installTemporalRuntime } from '../src/temporal/runtime.js';
+import { workflowsPath } from '../src/temporal/workflows-path.js';
+import { createLogger, type Logger } from '../src/util/logger.js';
+
+const benchWorkflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+
+export interface BenchStack {
+  dir: string;
+  log: Logger;
+  stack: DevStack;
+  pool: pg.Pool;
+  redis: Redis;
+  temporal: Client;
+  nativeConnection: NativeConnection;
+  /** Lifeline's workflows, bundled once for the in-process worker and the worker child processes. */
+  lifelineBundlePath: string;
+  /** The bench's own workflows (bare baseline, parked). */
+  benchBundlePath: string;
+  close(): Promise<void>;
+}
+
+async function bundle(entry: string, file: string): Promise<string> {
+  const { code } = await bundleWorkflowCode({ workflowsPath: entry, logger: new DefaultLogger('WARN') });
+  writeFileSync(file, code);
+  return file;
+}
+
+/** A private, throwaway stack (Temporal dev server, Postgres without fsync, Redis) in a temp dir. */
+export async function startBenchStack(): Promise<BenchStack> {
+  const log = createLogger('bench', process.env.LIFELINE_LOG_LEVEL ?? 'warn');
+  installTemporalRuntime(log);
+  const dir = mkdtempSync(join(tmpdir(), 'lifeline-bench-'));
+  const bundles = Promise.all([
+    bundle(workflowsPath, join(dir, 'lifeline-workflows.js')),
+    bundle(benchWorkflowsPath, join(dir, 'bench-workflows.js')),
+  ]);
+  bundles.catch(() => undefined); // awaited below; this only keeps a failure from going unhandled meanwhile
+  const stack = await startDevStack({
+    dir,
+    log,
+    namespace: 'default',
+    ephemeral: true,
+    temporalCliPath: process.env.LIFELINE_TEMPORAL_CLI,
+    onUnexpectedExit: (message) => log.error(message),
+  });
+  let lifelineBundlePath: string, benchBundlePath: string;
+  try {
+    [lifelineBundlePath, benchBundlePath] = await bundles;
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+  const pool = createPool(stack.databaseUrl, log, 20);
+  const redis = createRedis(stack.redisUrl, log);
+  const connection = await Connection.connect({ address: stack.temporalAddress });
+  const temporal = new Client({ connection, namespace: stack.namespace });
+  const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
+  return {
+    dir,
+    log,
+    stack,
+    pool,
+    redis,
+    temporal,
+    nativeConnection,
+    lifelineBundlePath,
+    benchBundlePath,
+    async close() {
+      await nativeConnection.close();
+      await connection.close();
+      redis.disconnect();
+      await pool.end();
+      await stack.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,200 @@
+import { randomBytes } from 'node:crypto';
+import { buildActivityDeps } from '../src/activities/build-activity-deps.js';
+import { LifelineClient } from '../src/client/lifeline-client.js';
+import type { ExecutionSettings } from '../src/config/config.js';
+import { createPool } from '../src/db/pool.js';
+import { createRedis } from '../src/db/redis.js';
+import { createAgentStore } from '../src/store/agent-store.js';
+import { createLifelineWorker } from '../src/temporal/lifeline-worker.js';
+import { forEachConcurrently } from '../src/util/for-each-concurrently.js';
+import { runWorker, slotsOf, startBenchWorker, tuningOf } from './bench-worker.js';
+import type { BenchStack } from './bench-stack.js';
+import { startInstantAgent, type AgentArrival } from './instant-agent.js';
+import { progress } from './progress.js';
+import { alternatingRounds } from './rounds.js';
+import { distribution, nowMs, type Distribution } from './stats.js';
+import type { NoopSteps } from './workflows/index.js';
+
+export interface LifecycleOptions {
+  /** Executions per kind, in `roundsPerKind` rounds; the kinds take turns, forwards then backwards. */
+  perKind: number;
+  roundsPerKind: number;
+  concurrency: number;
+  /** Executions one at a time, for latency without queueing. */
+  aloneCount: number;
+  settings: ExecutionSettings;
+}
+
+/**
+ * `bare` is the baseline of the goal: one no-op activity. The other two explain the gap: no-op
+ * workflows with Lifeline's own number of activities, as activities and as local activities.
+ */
+export type Kind = 'lifeline' | 'bare' | 'sameSteps' | 'localSteps';
+
+export interface TemporalWork {
+  workflowTasks: number;
+  activityTasks: number;
+  historyEvents: number;
+}
+
+interface LifecycleLatency {
+  startToAgentMs: Distribution;
+  agentToTerminalMs: Distribution;
+}
+
+export interface LifecycleResult {
+  perSecond: Record<Kind, number>;
+  /** lifeline / bare. */
+  ratio: number;
+  shapes: Record<Exclude<Kind, 'lifeline'>, NoopSteps>;
+  rounds: { kind: Kind; count: number; seconds: number }[];
+  workerTuning: Record<string, unknown>;
+  /** The tuning in a few words, for the table. */
+  workerSlots: string;
+  sameWorkerTuning: boolean;
+  notSucceeded: number;
+  /** Temporal's work for one execution of each kind, read from its history. */
+  perExecution: Record<Kind, TemporalWork>;
+  /** Under the throughput load, and one execution at a time. */
+  latency: Record<'loaded' | 'alone', LifecycleLatency>;
+}
+
+const agentName = 'bench-instant';
+const kinds: Kind[] = ['lifeline', 'bare', 'sameSteps', 'localSteps'];
+
+/**
+ * Executions per second of Lifeline's full lifecycle against an instant agent, next to a bare
+ * workflow with one no-op activity on the same server and worker settings; rounds alternate so
+ * all kinds share the machine's drift. Also the lifecycle latencies of those executions.
+ */
+export async function benchLifecycle(bs: BenchStack, opts: LifecycleOptions): Promise<LifecycleResult> {
+  const token = randomBytes(16).toString('hex');
+  const agent = await startInstantAgent(token);
+  await createAgentStore(bs.pool).upsert({ name: agentName, baseUrl: agent.baseUrl, token, capacity: 10_000, defaultTimeoutSeconds: null });
+  // The worker's own pool and Redis connection, as src/worker.ts gives it.
+  const workerPool = createPool(bs.stack.databaseUrl, bs.log);
+  const workerRedis = createRedis(bs.stack.redisUrl, bs.log);
+  const deps = buildActivityDeps({ pool: workerPool, redis: workerRedis, workflows: bs.temporal.workflow, settings: opts.settings, log: bs.log });
+  const lifelineQueue = 'bench-lifeline';
+  const bareQueue = 'bench-bare';
+  const lifelineWorker = runWorker(
+    await createLifelineWorker({
+      connection: bs.nativeConnection,
+      namespace: bs.stack.namespace,
+      taskQueue: lifelineQueue,
+      deps,
+      workflowBundlePath: bs.lifelineBundlePath,
+    }),
+  );
+  const bareWorker = await startBenchWorker(bs, bareQueue);
+  const client = new LifelineClient({ temporal: bs.temporal, pool: bs.pool, taskQueue: lifelineQueue });
+  const startCalledAt = new Map<string, number>();
+  let shapes: LifecycleResult['shapes'] | undefined;
+
+  const runOne = async (kind: Kind, id: string) => {
+    if (kind === 'lifeline') {
+      startCalledAt.set(id, Date.now());
+      await client.startExecution({ executionId: id, agent: agentName, prompt: 'instant' });
+      await bs.temporal.workflow.getHandle(id).result();
+    } else {
+      await bs.temporal.workflow.execute('noopStepsWorkflow', { taskQueue: bareQueue, workflowId: id, args: [shapes![kind]] });
+    }
+  };
+  const round = async (kind: Kind, label: string, count: number, concurrency: number) => {
+    const ids = Array.from({ length: count }, (_, i) => `${kind}-${label}-${i}`);
+    const started = nowMs();
+    await forEachConcurrently(ids, concurrency, (id) => runOne(kind, id));
+    return { ids, seconds: (nowMs() - started) / 1000 };
+  };
+
+  try {
+    progress(`lifecycle: warm-up (${opts.concurrency} of each kind)`);
+    const { ids: warmIds } = await round('lifeline', 'warmup', opts.concurrency, opts.concurrency);
+    const steps = (await temporalWork(bs, warmIds[0]!)).activityTasks;
+    shapes = {
+      bare: { activities: 1, localActivities: 0 },
+      sameSteps: { activities: steps, localActivities: 0 },
+      localSteps: { activities: 1, localActivities: steps - 1 },
+    };
+    for (const kind of kinds.slice(1)) await round(kind, 'warmup', opts.concurrency, opts.concurrency);
+
+    const perRound = Math.ceil(opts.perKind / opts.roundsPerKind);
+    const order = alternatingRounds(kinds, opts.roundsPerKind);
+    const rounds: LifecycleResult['rounds'] = [];
+    const loadedIds = Object.fromEntries(kinds.map((k) => [k, [] as string[]])) as Record<Kind, string[]>;
+    for (const [i, kind] of order.entries()) {
+      const { ids, seconds } = await round(kind, `r${i}`, perRound, opts.concurrency);
+      rounds.push({ kind, count: perRound, seconds });
+      loadedIds[kind].push(...ids);
+      progress(`lifecycle: round ${i + 1}/${order.length} ${kind}: ${(perRound / seconds).toFixed(1)}/s`);
+    }
+    const rate = (kind: Kind) => {
+      const mine = rounds.filter((r) => r.kind === kind);
+      return mine.reduce((n, r) => n + r.count, 0) / mine.reduce((s, r) => s + r.seconds, 0);
+    };
+
+    progress(`lifecycle: ${opts.aloneCount} executions one at a time`);
+    const { ids: aloneIds } = await round('lifeline', 'alone', opts.aloneCount, 1);
+
+    const { rows: statusRows } = await bs.pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM executions WHERE agent = $1 AND status <> 'succeeded'`,
+      [agentName],
+    );
+    const lifelineTuning = tuningOf(lifelineWorker.worker);
+    const perExecution = {} as Record<Kind, TemporalWork>;
+    for (const kind of kinds) perExecution[kind] = await temporalWork(bs, loadedIds[kind][0]!);
+    return {
+      perSecond: Object.fromEntries(kinds.map((k) => [k, rate(k)])) as Record<Kind, number>,
+      ratio: rate('lifeline') / rate('bare'),
+      shapes,
+      rounds,
+      workerTuning: lifelineTuning,
+      workerSlots: slotsOf(lifelineWorker.worker),
+      sameWorkerTuning: JSON.stringify(lifelineTuning) === JSON.stringify(tuningOf(bareWorker.worker)),
+      notSucceeded: Number(statusRows[0]?.n ?? 0),
+      perExecution,
+      latency: {
+        loaded: await latencyOf(bs, loadedIds.lifeline, startCalledAt, agent.arrivals),
+        alone: await latencyOf(bs, aloneIds, startCalledAt, agent.arrivals),
+      },
+    };
+  } finally {
+    await lifelineWorker.stop();
+    await bareWorker.stop();
+    await agent.close();
+    workerRedis.disconnect();
+    await workerPool.end();
+  }
+}
+
+/**
+ * Start → agent called: the agent's arrival time minus the start call's. Agent finished → terminal
+ * row: the row's finished_at minus that same arrival (the instant agent finishes as it answers).
+ */
+async function latencyOf(bs: BenchStack, ids: string[], startCalledAt: Map<string, number>, arrivals: Map<string, AgentArrival>): Promise<LifecycleLatency> {
+  const { rows } = await bs.pool.query<{ id: string; finished_ms: number }>(
+    `SELECT id, extract(epoch FROM finished_at) * 1000 AS finished_ms FROM executions WHERE id = ANY($1)`,
+    [ids],
+  );
+  const finishedAt = new Map(rows.map((r) => [r.id, Number(r.finished_ms)]));
+  const startToAgent: number[] = [];
+  const agentToTerminal: number[] = [];
+  for (const id of ids) {
+    const arrived = arrivals.get(id)?.receivedAtMs;
+    const finished = finishedAt.get(id);
+    const called = startCalledAt.get(id);
+    if (arrived === undefined || finished === undefined || called === undefined) continue;
+    startToAgent.push(arrived - called);
+    agentToTerminal.push(finished - arrived);
+  }
+  return { startToAgentMs: distribution(startToAgent), agentToTerminalMs: distribution(agentToTerminal) };
+}
+
+async function temporalWork(bs: BenchStack, workflowId: string): Promise<TemporalWork> {
+  const events = (await bs.temporal.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  return {
+    workflowTasks: events.filter((e) => e.workflowTaskScheduledEventAttributes).length,
+    activityTasks: events.filter((e) => e.activityTaskScheduledEventAttributes).length,
+    historyEvents: events.length,
+  };
+}

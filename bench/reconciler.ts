@@ -1,0 +1,122 @@
+import { buildActivityDeps } from '../src/activities/build-activity-deps.js';
+import type { LifelineConfig } from '../src/config/config.js';
+import { parallelChecks, reconcileOnce } from '../src/reconciler/reconcile.js';
+import { createAgentStore } from '../src/store/agent-store.js';
+import { forEachConcurrently } from '../src/util/for-each-concurrently.js';
+import { waitUntil } from '../src/util/wait-until.js';
+import { startBenchWorker } from './bench-worker.js';
+import type { BenchStack } from './bench-stack.js';
+import { progress } from './progress.js';
+import { medianTime } from './stats.js';
+
+export interface ReconcilerPoint {
+  terminalRows: number;
+  liveRows: number;
+  /** (a) one full reconcileOnce cycle, median. */
+  cycleMs: number;
+  cycleSamplesMs: number[];
+  /** (b) the live-row query alone (executions.listLive), median. */
+  listLiveMs: number;
+  /** The Temporal part alone: a describe of every live row's workflow, at the reconciler's concurrency, median. */
+  describeAllMs: number;
+}
+
+export interface ReconcilerResult {
+  points: ReconcilerPoint[];
+  graceSeconds: number;
+  /** How many runs each median is taken over. */
+  runs: { cycle: number; listLive: number; describeAll: number };
+  setup: { startLiveWorkflowsSeconds: number; insertTerminalRowsSeconds: number };
+}
+
+const agentName = 'bench-reconciler';
+const cycles = 5;
+const listLiveRuns = 20;
+
+/**
+ * The cost of one reconcile cycle with real dependencies, with 1,000 live rows (each with a
+ * running workflow and a lease, as in steady state) and 10,000 then 1,000,000 terminal rows.
+ */
+export async function benchReconciler(bs: BenchStack, config: LifelineConfig, liveRows: number, terminalSteps: number[]): Promise<ReconcilerResult> {
+  // The reconciler only calls an agent to stop the process of a closed workflow; none is closed here.
+  await createAgentStore(bs.pool).upsert({ name: agentName, baseUrl: 'http://127.0.0.1:9', token: 'unused', capacity: 10_000, defaultTimeoutSeconds: null });
+  const deps = buildActivityDeps({ pool: bs.pool, redis: bs.redis, workflows: bs.temporal.workflow, settings: config.execution, log: bs.log });
+  const graceSeconds = config.reconciler.graceSeconds;
+  const reconcilerDeps = { ...deps, graceSeconds, stopWaitSeconds: config.execution.stopWaitSeconds };
+
+  const worker = await startBenchWorker(bs, 'bench-parked');
+  try {
+    progress(`reconciler: starting ${liveRows} long-running workflows`);
+    const ids = Array.from({ length: liveRows }, (_, i) => `parked-${i}`);
+    let started = Date.now();
+    await forEachConcurrently(ids, 50, async (workflowId) => {
+      await bs.temporal.workflow.start('parkedWorkflow', { taskQueue: 'bench-parked', workflowId });
+    });
+    // Measuring starts once the worker has run every first workflow task and gone idle.
+    await waitUntil(async () => worker.worker.getStatus().numCachedWorkflows >= liveRows, {
+      what: `the worker to run all ${liveRows} parked workflows`,
+      timeoutMs: 5 * 60_000,
+    });
+    const startLiveWorkflowsSeconds = (Date.now() - started) / 1000;
+    await bs.pool.query(
+      `INSERT INTO executions (id, agent, status, prompt, trigger, busy_policy, timeout_seconds, created_at, started_at)
+       SELECT id, $2, 'running', 'bench', 'api', 'queue', 900, now() - interval '10 minutes', now() - interval '10 minutes'
+       FROM unnest($1::text[]) AS id`,
+      [ids, agentName],
+    );
+    await forEachConcurrently(ids, 50, async (id) => {
+      await deps.slots.tryAcquire(agentName, id, 10_000, 'skip');
+    });
+
+    const points: ReconcilerPoint[] = [];
+    let inserted = 0;
+    let insertSeconds = 0;
+    for (const target of terminalSteps) {
+      progress(`reconciler: inserting terminal rows up to ${target.toLocaleString('en')}`);
+      started = Date.now();
+      await insertTerminalRows(bs, inserted + 1, target);
+      inserted = target;
+      insertSeconds += (Date.now() - started) / 1000;
+
+      const warm = await reconcileOnce(reconcilerDeps);
+      if (warm.liveRowsChecked !== liveRows || warm.recoveries.length > 0 || warm.failures.length > 0) {
+        throw new Error(`reconciler setup is off: ${JSON.stringify({ ...warm, recoveries: warm.recoveries.slice(0, 3), failures: warm.failures.slice(0, 3) })}`);
+      }
+      progress(`reconciler: ${cycles} cycles and ${listLiveRuns} live-row queries with ${target.toLocaleString('en')} terminal rows`);
+      const cycle = await medianTime(cycles, () => reconcileOnce(reconcilerDeps));
+      const listLive = await medianTime(listLiveRuns, () => deps.executions.listLive(graceSeconds));
+      const describeAll = await medianTime(cycles, () =>
+        forEachConcurrently(ids, parallelChecks, async (id) => {
+          await bs.temporal.workflow.getHandle(id).describe();
+        }),
+      );
+      points.push({
+        terminalRows: target,
+        liveRows,
+        cycleMs: cycle.medianMs,
+        cycleSamplesMs: cycle.samplesMs,
+        listLiveMs: listLive.medianMs,
+        describeAllMs: describeAll.medianMs,
+      });
+    }
+    return { points, graceSeconds, runs: { cycle: cycles, listLive: listLiveRuns, describeAll: cycles }, setup: { startLiveWorkflowsSeconds, insertTerminalRowsSeconds: insertSeconds } };
+  } finally {
+    await worker.stop();
+  }
+}
+
+/**
+ * Rows `from`..`to` of a finished history, in one set-based statement. Then the table is vacuumed
+ * and analyzed, as autovacuum would soon do, and checkpointed, so no catch-up runs while measuring.
+ */
+async function insertTerminalRows(bs: BenchStack, from: number, to: number): Promise<void> {
+  await bs.pool.query(
+    `INSERT INTO executions (id, agent, status, prompt, trigger, busy_policy, timeout_seconds, created_at, started_at, finished_at)
+     SELECT 'done-' || g, $3, 'succeeded', 'bench', 'api', 'queue', 900,
+       now() - make_interval(secs => g), now() - make_interval(secs => g), now() - make_interval(secs => g) + interval '1 second'
+     FROM generate_series($1::int, $2::int) AS g`,
+    [from, to, agentName],
+  );
+  await bs.pool.query('VACUUM ANALYZE executions');
+  await bs.pool.query('CHECKPOINT');
+}

@@ -1,0 +1,24 @@
+import { condition, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import type { benchActivities } from '../bench-activities.js';
+
+const { noop } = proxyActivities<typeof benchActivities>({ startToCloseTimeout: '30 seconds' });
+const local = proxyLocalActivities<typeof benchActivities>({ startToCloseTimeout: '30 seconds' });
+
+export interface NoopSteps {
+  activities: number;
+  localActivities: number;
+}
+
+/**
+ * The baselines of the lifecycle benchmark: what Temporal itself costs for a workflow of this many
+ * no-op steps, one after another (local ones first). One activity is the bare workflow.
+ */
+export async function noopStepsWorkflow(steps: NoopSteps): Promise<void> {
+  for (let i = 0; i < steps.localActivities; i++) await local.noop();
+  for (let i = 0; i < steps.activities; i++) await noop();
+}
+
+/** Stays running until the stack goes away: the live executions whose rows the reconciler benchmark checks. */
+export async function parkedWorkflow(): Promise<void> {
+  await condition(() => false);
+}

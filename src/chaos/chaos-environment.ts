@@ -1,0 +1,132 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type pg from 'pg';
+import type { Redis } from 'ioredis';
+import { leaseMsFor } from '../activities/build-activity-deps.js';
+import { LifelineClient } from '../client/lifeline-client.js';
+import { isolatedEnvironment } from '../config/isolated-environment.js';
+import { executionSettingsEnv } from '../config/settings-env.js';
+import { createPool } from '../db/pool.js';
+import { createRedis } from '../db/redis.js';
+import { createCapacitySlots, type CapacitySlots } from '../slots/capacity-slots.js';
+import { startDevStack, type DevStack } from '../stack/dev-stack.js';
+import type { PostgresServer } from '../stack/postgres-server.js';
+import type { RedisServer } from '../stack/redis-server.js';
+import { createAgentStore } from '../store/agent-store.js';
+import { createExecutionStore, type ExecutionStore } from '../store/execution-store.js';
+import { writeWorkflowBundle } from '../temporal/workflow-bundle.js';
+import { createLogger } from '../util/logger.js';
+import { AgentLedger } from './agent-ledger.js';
+import { ChaosAgentServer } from './chaos-agent-server.js';
+import { chaosSettings, reconcileIntervalSeconds } from './chaos-settings.js';
+import type { ChaosOptions } from './options.js';
+import { WorkerPool } from './worker-pool.js';
+
+export interface ChaosEnvironment {
+  /** Holds every log of the run. */
+  dir: string;
+  taskQueue: string;
+  reconcileGraceSeconds: number;
+  postgres: PostgresServer;
+  redis: RedisServer;
+  agentServer: ChaosAgentServer;
+  workers: WorkerPool;
+  ledger: AgentLedger;
+  executions: ExecutionStore;
+  slots: CapacitySlots;
+  temporal: Client;
+  client: LifelineClient;
+  /** Stops every process the run started; `keepDir` keeps the logs. */
+  stop(keepDir: boolean): Promise<void>;
+}
+
+/**
+ * A private Lifeline for one chaos run, on loopback in a temp dir: Postgres and Redis (restartable),
+ * a Temporal dev server unless one is given, the reference agent server and the worker processes.
+ */
+export async function startChaosEnvironment(
+  options: ChaosOptions,
+  opts: { runId: string; reconcileGraceSeconds: number; progress: (line: string) => void },
+): Promise<ChaosEnvironment> {
+  const dir = mkdtempSync(join(tmpdir(), 'lifeline-chaos-'));
+  // Only what needs a reader: the run's restarts make the servers' clients warn all the time.
+  const log = createLogger('chaos-stack', 'error');
+  const cleanups: (() => Promise<unknown> | void)[] = [];
+  const stop = async (keepDir: boolean) => {
+    for (const cleanup of cleanups.splice(0).reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
+    if (!keepDir) rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    opts.progress(`starting the stack in ${dir}`);
+    const stack: DevStack = await startDevStack({
+      dir,
+      log,
+      namespace: 'default',
+      ephemeral: true,
+      temporalAddress: options.temporalAddress,
+      temporalCliPath: process.env.LIFELINE_TEMPORAL_CLI,
+      onUnexpectedExit: (message) => log.error(message),
+    });
+    cleanups.push(() => stack.stop());
+    const workflowBundle = options.workflowBundlePath ?? (await writeWorkflowBundle(join(dir, 'workflow-bundle.js')));
+
+    const pool: pg.Pool = createPool(stack.databaseUrl, log);
+    cleanups.push(() => pool.end());
+    const redis: Redis = createRedis(stack.redisUrl, log);
+    cleanups.push(() => redis.disconnect());
+    const connection = await Connection.connect({ address: stack.temporalAddress });
+    cleanups.push(() => connection.close());
+    const temporal = new Client({ connection, namespace: stack.namespace });
+
+    const ledger = new AgentLedger();
+    const agentServer = await ChaosAgentServer.start({ dir, ledger });
+    cleanups.push(() => agentServer.stop());
+    const agentStore = createAgentStore(pool);
+    for (const a of agentServer.agents) {
+      await agentStore.upsert({ name: a.name, baseUrl: a.baseUrl, token: a.token, capacity: a.capacity, defaultTimeoutSeconds: null });
+    }
+
+    const taskQueue = `chaos-${opts.runId}`;
+    const workers = new WorkerPool({
+      logDir: dir,
+      env: isolatedEnvironment({
+        ...executionSettingsEnv(chaosSettings),
+        LIFELINE_TEMPORAL_ADDRESS: stack.temporalAddress,
+        LIFELINE_TEMPORAL_NAMESPACE: stack.namespace,
+        LIFELINE_TASK_QUEUE: taskQueue,
+        DATABASE_URL: stack.databaseUrl,
+        REDIS_URL: stack.redisUrl,
+        LIFELINE_WORKFLOW_BUNDLE: workflowBundle,
+        LIFELINE_RECONCILE_INTERVAL_SECONDS: String(reconcileIntervalSeconds),
+        LIFELINE_RECONCILE_GRACE_SECONDS: String(opts.reconcileGraceSeconds),
+        LIFELINE_METRICS_PORT: '0',
+        LIFELINE_LOG_LEVEL: 'info',
+      }),
+    });
+    cleanups.push(() => workers.stop());
+    opts.progress(`starting ${options.workers} workers and the agent server at ${agentServer.url}`);
+    await workers.start(options.workers);
+
+    return {
+      dir,
+      taskQueue,
+      reconcileGraceSeconds: opts.reconcileGraceSeconds,
+      postgres: stack.postgres!,
+      redis: stack.redis!,
+      agentServer,
+      workers,
+      ledger,
+      executions: createExecutionStore(pool, { maxOutputBytes: chaosSettings.maxOutputBytes }),
+      // Read here (leases and waiters); the lease length only matters to writers, which are the workers.
+      slots: createCapacitySlots(redis, { leaseMs: leaseMsFor(chaosSettings), waiterTtlMs: 0 }),
+      temporal,
+      client: new LifelineClient({ temporal, pool, taskQueue }),
+      stop,
+    };
+  } catch (err) {
+    await stop(true);
+    throw err;
+  }
+}

@@ -1,0 +1,140 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { WorkflowClient } from '@temporalio/client';
+import type { ExecutionStatus } from '../domain/execution-status.js';
+import type { PostgresServer } from '../stack/postgres-server.js';
+import type { RedisServer } from '../stack/redis-server.js';
+import type { ChaosAgentServer } from './chaos-agent-server.js';
+import type { Random } from './random.js';
+import type { WorkerPool } from './worker-pool.js';
+
+export const faultKinds = ['worker_kill', 'agent_server_restart', 'redis_restart', 'postgres_restart', 'cancel', 'terminate'] as const;
+export type FaultKind = (typeof faultKinds)[number];
+
+export interface PlannedFault {
+  kind: FaultKind;
+  /** When it is due, in ms from the start of the workload. */
+  atMs: number;
+}
+
+export interface FaultEvent {
+  kind: FaultKind;
+  /** When the fault hit: the kill, the server's stop, the cancel or terminate request. */
+  at: number;
+  /** When it was over: the replacement worker or the restarted server ready (`at` for a request). */
+  recoveredAt: number;
+  target?: string;
+  detail?: string;
+  /** The fault could not be injected. */
+  error?: string;
+}
+
+export interface FaultTargets {
+  workers: WorkerPool;
+  agentServer: ChaosAgentServer;
+  postgres: PostgresServer;
+  redis: RedisServer;
+  workflows: WorkflowClient;
+  /** The run's executions that are queued or running now. */
+  liveExecutions(): Promise<{ id: string; status: ExecutionStatus }[]>;
+}
+
+/** How long Postgres and Redis stay down, so that the outage hits activities in flight. */
+const outageMs = 2000;
+
+/** Spreads the faults over the middle of the workload window, where executions are in every phase. */
+export function planFaults(random: Random, counts: Record<FaultKind, number>, windowMs: number): PlannedFault[] {
+  const plan: PlannedFault[] = [];
+  for (const kind of faultKinds) {
+    for (let i = 0; i < counts[kind]; i += 1) plan.push({ kind, atMs: Math.round(windowMs * (0.1 + 0.8 * random.next())) });
+  }
+  return plan.sort((a, b) => a.atMs - b.atMs);
+}
+
+/**
+ * Injects the planned faults one after the other, each at its time or as soon as the previous one
+ * is over: one fault's recovery (a worker's start runs migrations) must not depend on another's.
+ */
+export async function injectFaults(
+  plan: PlannedFault[],
+  targets: FaultTargets,
+  opts: { random: Random; startedAt: number; signal: AbortSignal; progress: (line: string) => void },
+): Promise<FaultEvent[]> {
+  const events: FaultEvent[] = [];
+  const targeted = new Set<string>();
+  for (const fault of plan) {
+    await delay(Math.max(0, opts.startedAt + fault.atMs - Date.now()), undefined, { signal: opts.signal });
+    const at = Date.now();
+    let event: FaultEvent;
+    try {
+      event = { kind: fault.kind, at, recoveredAt: at, ...(await inject(fault.kind, targets, opts.random, targeted)) };
+    } catch (err) {
+      event = { kind: fault.kind, at, recoveredAt: Date.now(), error: err instanceof Error ? err.message : String(err) };
+    }
+    events.push(event);
+    const what = [event.target, event.detail, event.error && `FAILED: ${event.error}`].filter(Boolean).join(' ');
+    opts.progress(`fault ${event.kind} ${what}`);
+  }
+  return events;
+}
+
+async function inject(
+  kind: FaultKind,
+  targets: FaultTargets,
+  random: Random,
+  targeted: Set<string>,
+): Promise<Partial<FaultEvent>> {
+  switch (kind) {
+    case 'worker_kill': {
+      const { killed, replacement } = await targets.workers.killAndReplace(random);
+      return { target: killed, detail: `replaced by ${replacement}`, recoveredAt: Date.now() };
+    }
+    case 'agent_server_restart': {
+      const { downAt, upAt } = await targets.agentServer.restart();
+      return { at: downAt, recoveredAt: upAt, detail: `down ${upAt - downAt} ms` };
+    }
+    case 'redis_restart':
+    case 'postgres_restart': {
+      const server = kind === 'redis_restart' ? targets.redis : targets.postgres;
+      const at = Date.now();
+      await server.stop();
+      await delay(outageMs);
+      await server.start();
+      const recoveredAt = Date.now();
+      return { at, recoveredAt, detail: `down ${recoveredAt - at} ms` };
+    }
+    case 'cancel':
+    case 'terminate':
+      return requestOnLiveExecution(kind, targets, random, targeted);
+  }
+}
+
+/**
+ * Cancels or terminates a live execution not targeted before, preferring running ones (whose agent
+ * process must then be stopped). One that closed meanwhile is replaced by another candidate.
+ */
+async function requestOnLiveExecution(
+  kind: 'cancel' | 'terminate',
+  targets: FaultTargets,
+  random: Random,
+  targeted: Set<string>,
+): Promise<Partial<FaultEvent>> {
+  const live = (await targets.liveExecutions()).filter((e) => !targeted.has(e.id));
+  const running = live.filter((e) => e.status === 'running');
+  const queued = live.filter((e) => e.status === 'queued');
+  let lastError: unknown = new Error('no live execution to target');
+  for (let tries = 0; tries < 3 && (running.length > 0 || queued.length > 0); tries += 1) {
+    const pool = running.length > 0 && (queued.length === 0 || random.next() < 0.75) ? running : queued;
+    const candidate = pool.splice(random.int(0, pool.length - 1), 1)[0]!;
+    const at = Date.now();
+    try {
+      const handle = targets.workflows.getHandle(candidate.id);
+      if (kind === 'cancel') await handle.cancel();
+      else await handle.terminate('chaos: terminated outside Lifeline');
+      targeted.add(candidate.id);
+      return { at, recoveredAt: at, target: candidate.id, detail: `while ${candidate.status}` };
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  throw lastError;
+}

@@ -1,0 +1,130 @@
+import { isTerminal } from '../domain/execution-status.js';
+import {
+  describeFaults,
+  describeOutcome,
+  expectedOutcomes,
+  faultOutcomes,
+  faultsTouching,
+  sameOutcome,
+  type Outcome,
+} from './expected-outcomes.js';
+import type { RunFacts } from './run-facts.js';
+
+export interface Violation {
+  executionId?: string;
+  detail: string;
+}
+
+export interface InvariantResult {
+  name: string;
+  /** How many things were checked: executions, agents (their leases, queues, runs), processes. */
+  checked: number;
+  violations: Violation[];
+}
+
+/** The row's terminal outcome, with the actor its audit log records for it. */
+function terminalOutcome(facts: RunFacts, executionId: string): Outcome | undefined {
+  const row = facts.rows.get(executionId);
+  if (!row || !isTerminal(row.status)) return undefined;
+  const terminal = (facts.transitions.get(executionId) ?? []).find((t) => t.toStatus === row.status);
+  return terminal && { status: row.status, errorKind: row.errorKind, actor: terminal.actor };
+}
+
+/** Every invariant of a chaos run, each with what it checked and what broke it. */
+export function checkInvariants(facts: RunFacts): InvariantResult[] {
+  const failedToSubmit = new Set(facts.submissions.filter((s) => s.error).map((s) => s.executionId));
+  const submitted = facts.plan.filter((p) => !failedToSubmit.has(p.executionId));
+  const succeededOnAgent = submitted.filter((p) => facts.agentRuns.some((r) => r.executionId === p.executionId && r.status === 'succeeded'));
+  const forEach = <T>(items: T[], check: (item: T) => Violation | undefined) => items.flatMap((item) => check(item) ?? []);
+
+  return [
+    {
+      name: 'every execution submitted',
+      checked: facts.submissions.length,
+      violations: forEach(facts.submissions, (s) =>
+        s.error ? { executionId: s.executionId, detail: `start failed after ${s.attempts} attempts: ${s.error}` } : undefined,
+      ),
+    },
+    {
+      name: 'every row terminal',
+      checked: submitted.length,
+      violations: forEach(submitted, ({ executionId }) => {
+        const row = facts.rows.get(executionId);
+        if (!row) return { executionId, detail: 'no row' };
+        return isTerminal(row.status) ? undefined : { executionId, detail: `still ${row.status}` };
+      }),
+    },
+    {
+      name: 'exactly one terminal transition',
+      checked: submitted.length,
+      violations: forEach(submitted, ({ executionId }) => {
+        const row = facts.rows.get(executionId);
+        const terminal = (facts.transitions.get(executionId) ?? []).filter((t) => isTerminal(t.toStatus));
+        if (terminal.length === 1 && terminal[0]!.toStatus === row?.status) return undefined;
+        const steps = terminal.map((t) => `${t.fromStatus}>${t.toStatus} by ${t.actor}`).join(', ') || 'none';
+        return { executionId, detail: `row ${row?.status ?? 'missing'}, terminal transitions: ${steps}` };
+      }),
+    },
+    {
+      name: 'every workflow closed',
+      checked: submitted.length,
+      violations: facts.openWorkflows.map((executionId) => ({ executionId, detail: 'workflow still running' })),
+    },
+    {
+      name: 'no capacity lease left',
+      checked: facts.agents.length,
+      violations: facts.leases.map((l) => ({ executionId: l.executionId, detail: `lease held on ${l.agent}` })),
+    },
+    {
+      name: 'no queue waiter left',
+      checked: facts.agents.length,
+      violations: facts.waiters.map((w) => ({ executionId: w.executionId, detail: `waiting in the queue of ${w.agent}` })),
+    },
+    {
+      name: 'agent reports nothing running',
+      checked: facts.agents.length,
+      violations: facts.agentRunning.map((r) => ({ executionId: r.executionId, detail: `${r.agent} reports it running` })),
+    },
+    {
+      name: 'no agent process alive',
+      checked: facts.agentRuns.filter((r) => r.pid !== undefined).length,
+      violations: facts.aliveProcesses.map((p) => ({ executionId: p.executionId, detail: `pid ${p.pid} alive: ${p.commandLine}` })),
+    },
+    {
+      name: 'agent run started at most once',
+      checked: facts.spawnCounts.size,
+      violations: forEach([...facts.spawnCounts], ([executionId, n]) =>
+        n > 1 ? { executionId, detail: `agent process started ${n} times` } : undefined,
+      ),
+    },
+    {
+      name: 'no false failure',
+      checked: succeededOnAgent.length,
+      violations: forEach(succeededOnAgent, ({ executionId }) => {
+        const row = facts.rows.get(executionId);
+        const ended = terminalOutcome(facts, executionId);
+        if (!row || !ended || ended.status === 'succeeded') return undefined;
+        if (faultOutcomes(faultsTouching(row, facts.faults)).some((o) => sameOutcome(o, ended))) return undefined;
+        return { executionId, detail: `the agent run succeeded but the row is ${describeOutcome(ended)}` };
+      }),
+    },
+    {
+      name: 'outcome expected for behaviour and faults',
+      checked: submitted.length,
+      violations: forEach(submitted, (planned) => {
+        const row = facts.rows.get(planned.executionId);
+        const ended = terminalOutcome(facts, planned.executionId);
+        if (!row || !ended) return undefined; // reported by the terminal-row invariants
+        const touching = faultsTouching(row, facts.faults);
+        const expected = expectedOutcomes(planned, row, touching);
+        if (expected.some((o) => sameOutcome(o, ended))) return undefined;
+        return {
+          executionId: planned.executionId,
+          detail:
+            `${planned.behaviour} (${planned.busyPolicy}, timeout ${planned.timeoutSeconds} s; ${describeFaults(touching).join(', ') || 'no fault'}) ` +
+            `ended ${describeOutcome(ended)}: ${row.error ?? ''}; expected one of ${expected.map(describeOutcome).join(' | ')}`,
+        };
+      }),
+    },
+  ];
+}

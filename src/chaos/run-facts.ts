@@ -1,0 +1,119 @@
+import { isTerminal } from '../domain/execution-status.js';
+import type { ExecutionSummary, TransitionRecord } from '../store/execution-store.js';
+import { agentExecutionWorkflowType } from '../client/execution-workflow-options.js';
+import { probePid, processCommandLine } from '../util/process-probe.js';
+import type { AgentRun } from './agent-ledger.js';
+import type { ChaosEnvironment } from './chaos-environment.js';
+import type { FaultEvent } from './fault-injector.js';
+import type { PlannedExecution, Submission } from './workload.js';
+
+export interface SlotEntry {
+  agent: string;
+  executionId: string;
+}
+
+export interface AliveProcess {
+  pid: number;
+  executionId: string;
+  commandLine: string;
+}
+
+/** Everything the invariants are checked against, read once the run has settled (or its deadline passed). */
+export interface RunFacts {
+  agents: string[];
+  plan: PlannedExecution[];
+  submissions: Submission[];
+  faults: FaultEvent[];
+  rows: Map<string, ExecutionSummary>;
+  transitions: Map<string, TransitionRecord[]>;
+  openWorkflows: string[];
+  leases: SlotEntry[];
+  waiters: SlotEntry[];
+  agentRunning: SlotEntry[];
+  aliveProcesses: AliveProcess[];
+  agentRuns: AgentRun[];
+  spawnCounts: Map<string, number>;
+}
+
+/** Every row of the run's private database, by id. */
+export async function readRows(env: ChaosEnvironment): Promise<Map<string, ExecutionSummary>> {
+  const rows = await env.executions.list({ limit: 1_000_000 });
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+export async function readOpenWorkflows(env: ChaosEnvironment): Promise<string[]> {
+  const open: string[] = [];
+  const query = `TaskQueue = "${env.taskQueue}" AND WorkflowType = "${agentExecutionWorkflowType}" AND ExecutionStatus = "Running"`;
+  for await (const wf of env.temporal.workflow.list({ query })) open.push(wf.workflowId);
+  return open;
+}
+
+export async function readSlots(env: ChaosEnvironment): Promise<{ leases: SlotEntry[]; waiters: SlotEntry[] }> {
+  const perAgent = await Promise.all(
+    env.agentServer.agents.map(async ({ name }) => {
+      const [leases, waiting] = await Promise.all([env.slots.leases(name), env.slots.waiting(name)]);
+      return {
+        leases: leases.map((l) => ({ agent: name, executionId: l.executionId })),
+        waiters: waiting.map((executionId) => ({ agent: name, executionId })),
+      };
+    }),
+  );
+  return { leases: perAgent.flatMap((a) => a.leases), waiters: perAgent.flatMap((a) => a.waiters) };
+}
+
+/**
+ * Demo-command processes the agent server ever reported that still run. The command line is
+ * checked too, so that a pid reused by an unrelated process is not taken for a leftover.
+ */
+export function aliveAgentProcesses(runs: AgentRun[]): AliveProcess[] {
+  const alive: AliveProcess[] = [];
+  for (const run of runs) {
+    if (run.pid === undefined || probePid(run.pid) !== 'alive') continue;
+    const commandLine = processCommandLine(run.pid);
+    if (commandLine?.includes('demo-command')) alive.push({ pid: run.pid, executionId: run.executionId, commandLine });
+  }
+  return alive;
+}
+
+export async function collectFacts(
+  env: ChaosEnvironment,
+  run: { plan: PlannedExecution[]; submissions: Submission[]; faults: FaultEvent[] },
+): Promise<RunFacts> {
+  await env.agentServer.snapshotSpawns();
+  const rows = await readRows(env);
+  const transitions = new Map<string, TransitionRecord[]>();
+  for (const { executionId } of run.plan) transitions.set(executionId, await env.executions.transitions(executionId));
+  const agentRuns = env.ledger.all();
+  return {
+    ...run,
+    agents: env.agentServer.agents.map((a) => a.name),
+    rows,
+    transitions,
+    openWorkflows: await readOpenWorkflows(env),
+    ...(await readSlots(env)),
+    agentRunning: await env.agentServer.running(),
+    aliveProcesses: aliveAgentProcesses(agentRuns),
+    agentRuns,
+    spawnCounts: env.ledger.spawnCounts(),
+  };
+}
+
+/** What is still going on, in words; empty once the run has settled. */
+export async function unsettledWork(env: ChaosEnvironment, plan: PlannedExecution[]): Promise<string[]> {
+  const rows = await readRows(env);
+  const live = plan.filter((p) => {
+    const row = rows.get(p.executionId);
+    return !row || !isTerminal(row.status);
+  }).length;
+  const [open, slots, running] = await Promise.all([readOpenWorkflows(env), readSlots(env), env.agentServer.running()]);
+  const processes = aliveAgentProcesses(env.ledger.all()).length;
+  const pending: [number, string][] = [
+    [live, 'rows not terminal'],
+    [open.length, 'workflows open'],
+    [slots.leases.length, 'leases held'],
+    [slots.waiters.length, 'queue waiters'],
+    [running.length, 'agent runs running'],
+    [processes, 'agent processes alive'],
+  ];
+  return pending.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`);
+}

@@ -1,0 +1,8 @@
+/** Variables through which a child process could reach some other stack than the one it is given. */
+const connectionVariables = /^(LIFELINE_|DATABASE_URL$|REDIS_URL$)/;
+
+/** This process's environment minus any Lifeline settings, plus `env`: for a child that must see only `env`'s stack. */
+export function isolatedEnvironment(env: Record<string, string>): NodeJS.ProcessEnv {
+  const inherited = Object.entries(process.env).filter(([name]) => !connectionVariables.test(name));
+  return { ...Object.fromEntries(inherited), ...env };
+}

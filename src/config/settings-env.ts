@@ -1,0 +1,15 @@
+import type { ExecutionSettings } from './config.js';
+
+/** Execution settings as the environment variables a worker process reads them from (see config.ts). */
+export function executionSettingsEnv(settings: ExecutionSettings): Record<string, string> {
+  return {
+    LIFELINE_DEFAULT_TIMEOUT_SECONDS: String(settings.defaultTimeoutSeconds),
+    LIFELINE_HEARTBEAT_TIMEOUT_SECONDS: String(settings.heartbeatTimeoutSeconds),
+    LIFELINE_QUEUE_TIMEOUT_SECONDS: String(settings.queueTimeoutSeconds),
+    LIFELINE_AGENT_UNREACHABLE_SECONDS: String(settings.agentUnreachableSeconds),
+    LIFELINE_POLL_INTERVAL_MS: String(settings.pollIntervalMs),
+    LIFELINE_RUN_MAX_ATTEMPTS: String(settings.runMaxAttempts),
+    LIFELINE_MAX_OUTPUT_BYTES: String(settings.maxOutputBytes),
+    LIFELINE_STOP_WAIT_SECONDS: String(settings.stopWaitSeconds),
+  };
+}

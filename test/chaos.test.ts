@@ -1,0 +1,42 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { faultKinds } from '../src/chaos/fault-injector.js';
+import { formatReport } from '../src/chaos/report.js';
+import { runChaos } from '../src/chaos/run-chaos.js';
+
+describe('a small chaos run', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lifeline-chaos-test-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('kills workers, restarts every server, cancels and terminates, and no invariant breaks', async () => {
+    const jsonOut = join(dir, 'chaos.json');
+    const result = await runChaos({
+      executions: 30,
+      workers: 3,
+      kills: 2,
+      agentServerRestarts: 1,
+      redisRestarts: 1,
+      postgresRestarts: 1,
+      cancels: 2,
+      terminations: 2,
+      submitSeconds: 20,
+      deadlineSeconds: 120,
+      // Its own Postgres and Redis (it restarts them); the suite's Temporal server and workflow bundle.
+      temporalAddress: inject('temporalAddress'),
+      workflowBundlePath: inject('workflowBundlePath'),
+      jsonOut,
+    });
+    console.log(formatReport(result));
+
+    for (const kind of faultKinds) {
+      const injected = result.faults.filter((f) => f.kind === kind && f.error === undefined);
+      expect(injected.length, `${kind} injected`).toBeGreaterThan(0);
+    }
+    expect(result.settled).toBe(true);
+    expect(result.invariants.flatMap((i) => i.violations.map((v) => `[${i.name}] ${v.executionId ?? ''} ${v.detail}`))).toEqual([]);
+    expect(result.invariants.find((i) => i.name === 'every row terminal')?.checked).toBe(30);
+    expect(existsSync(jsonOut)).toBe(true);
+  }, 240_000);
+});
