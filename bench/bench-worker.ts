@@ -54,7 +54,9 @@ export function tuningOf(worker: Worker): Record<string, unknown> {
 /** Slots and pollers, the tuning that bounds concurrency, in a few words. */
 export function slotsOf(worker: Worker): string {
   const { tuner, workflowTaskPollerBehavior: wft, activityTaskPollerBehavior: act } = worker.options;
-  const size = (supplier: { type: string; numSlots?: number }) => (supplier.type === 'fixed-size' ? String(supplier.numSlots) : supplier.type);
-  const pollers = (behavior: { type: string; maximum?: number }) => (behavior.type === 'simple-maximum' ? String(behavior.maximum) : behavior.type);
+  const size = (supplier: { type: string; numSlots?: number }) =>
+    supplier.type === 'fixed-size' ? String(supplier.numSlots) : supplier.type;
+  const pollers = (behavior: { type: string; maximum?: number }) =>
+    behavior.type === 'simple-maximum' ? String(behavior.maximum) : behavior.type;
   return `${size(tuner.workflowTaskSlotSupplier)} workflow-task and ${size(tuner.activityTaskSlotSupplier)} activity slots, ${pollers(wft)} + ${pollers(act)} pollers`;
 }

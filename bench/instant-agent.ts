@@ -37,7 +37,9 @@ export async function startInstantAgent(token: string): Promise<InstantAgent> {
     if (resource !== 'executions') return reply(res, 404, { error: 'no such route' });
     if (id === undefined && req.method === 'GET') {
       const status = url.searchParams.get('status');
-      return reply(res, 200, { executions: [...executions.values()].filter((e) => !status || e.status === status) });
+      return reply(res, 200, {
+        executions: [...executions.values()].filter((e) => !status || e.status === status),
+      });
     }
     if (id === undefined && req.method === 'POST') {
       const parsed = startExecutionRequest.safeParse(await readJson(req));
@@ -45,7 +47,15 @@ export async function startInstantAgent(token: string): Promise<InstantAgent> {
       const known = executions.get(parsed.data.id);
       if (known) return reply(res, 200, known);
       const at = new Date(receivedAtMs).toISOString();
-      const execution: AgentExecution = { id: parsed.data.id, status: 'succeeded', output: '', outputBytes: 0, exitCode: 0, startedAt: at, finishedAt: at };
+      const execution: AgentExecution = {
+        id: parsed.data.id,
+        status: 'succeeded',
+        output: '',
+        outputBytes: 0,
+        exitCode: 0,
+        startedAt: at,
+        finishedAt: at,
+      };
       executions.set(execution.id, execution);
       arrivals.set(execution.id, { receivedAtMs });
       return reply(res, 201, execution);
@@ -53,7 +63,8 @@ export async function startInstantAgent(token: string): Promise<InstantAgent> {
     const execution = id === undefined ? undefined : executions.get(id);
     if (!execution) return reply(res, 404, { error: `unknown execution ${id}` });
     // A stop of a finished run is a no-op that returns its record, as the protocol asks.
-    if ((action === undefined && req.method === 'GET') || (action === 'stop' && req.method === 'POST')) return reply(res, 200, execution);
+    if ((action === undefined && req.method === 'GET') || (action === 'stop' && req.method === 'POST'))
+      return reply(res, 200, execution);
     return reply(res, 404, { error: 'no such route' });
   }
 

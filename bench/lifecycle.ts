@@ -70,11 +70,23 @@ const kinds: Kind[] = ['lifeline', 'bare', 'sameSteps', 'localSteps'];
 export async function benchLifecycle(bs: BenchStack, opts: LifecycleOptions): Promise<LifecycleResult> {
   const token = randomBytes(16).toString('hex');
   const agent = await startInstantAgent(token);
-  await createAgentStore(bs.pool).upsert({ name: agentName, baseUrl: agent.baseUrl, token, capacity: 10_000, defaultTimeoutSeconds: null });
+  await createAgentStore(bs.pool).upsert({
+    name: agentName,
+    baseUrl: agent.baseUrl,
+    token,
+    capacity: 10_000,
+    defaultTimeoutSeconds: null,
+  });
   // The worker's own pool and Redis connection, as src/worker.ts gives it.
   const workerPool = createPool(bs.stack.databaseUrl, bs.log);
   const workerRedis = createRedis(bs.stack.redisUrl, bs.log);
-  const deps = buildActivityDeps({ pool: workerPool, redis: workerRedis, workflows: bs.temporal.workflow, settings: opts.settings, log: bs.log });
+  const deps = buildActivityDeps({
+    pool: workerPool,
+    redis: workerRedis,
+    workflows: bs.temporal.workflow,
+    settings: opts.settings,
+    log: bs.log,
+  });
   const lifelineQueue = 'bench-lifeline';
   const bareQueue = 'bench-bare';
   const lifelineWorker = runWorker(
@@ -97,7 +109,11 @@ export async function benchLifecycle(bs: BenchStack, opts: LifecycleOptions): Pr
       await client.startExecution({ executionId: id, agent: agentName, prompt: 'instant' });
       await bs.temporal.workflow.getHandle(id).result();
     } else {
-      await bs.temporal.workflow.execute('noopStepsWorkflow', { taskQueue: bareQueue, workflowId: id, args: [shapes![kind]] });
+      await bs.temporal.workflow.execute('noopStepsWorkflow', {
+        taskQueue: bareQueue,
+        workflowId: id,
+        args: [shapes![kind]],
+      });
     }
   };
   const round = async (kind: Kind, label: string, count: number, concurrency: number) => {
@@ -171,7 +187,12 @@ export async function benchLifecycle(bs: BenchStack, opts: LifecycleOptions): Pr
  * Start → agent called: the agent's arrival time minus the start call's. Agent finished → terminal
  * row: the row's finished_at minus that same arrival (the instant agent finishes as it answers).
  */
-async function latencyOf(bs: BenchStack, ids: string[], startCalledAt: Map<string, number>, arrivals: Map<string, AgentArrival>): Promise<LifecycleLatency> {
+async function latencyOf(
+  bs: BenchStack,
+  ids: string[],
+  startCalledAt: Map<string, number>,
+  arrivals: Map<string, AgentArrival>,
+): Promise<LifecycleLatency> {
   const { rows } = await bs.pool.query<{ id: string; finished_ms: number }>(
     `SELECT id, extract(epoch FROM finished_at) * 1000 AS finished_ms FROM executions WHERE id = ANY($1)`,
     [ids],

@@ -25,7 +25,10 @@ const bs = await startBenchStack();
 progress(`stack up (${bs.dir})`);
 try {
   const lifecycle = await benchLifecycle(bs, { ...lifecycleRun, settings: config.execution });
-  const recovery = [await benchRecovery(bs, 5, recoveryRepeats), await benchRecovery(bs, 30, recoveryRepeats)];
+  const recovery = [
+    await benchRecovery(bs, 5, recoveryRepeats),
+    await benchRecovery(bs, 30, recoveryRepeats),
+  ];
   progress('slots: acquire+release against the EVALSHA baseline');
   const slots = await benchSlots(bs, { pairsPerRound: 10_000, roundsPerKind: 4, depth: 32 });
   const reconciler = await benchReconciler(bs, config, liveRows, terminalSteps);
@@ -34,7 +37,13 @@ try {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
-    machine: { cpus: cpus().length, node: process.version, platform: process.platform, loadAverageAtStart, loadAverageAtEnd: loadavg() },
+    machine: {
+      cpus: cpus().length,
+      node: process.version,
+      platform: process.platform,
+      loadAverageAtStart,
+      loadAverageAtEnd: loadavg(),
+    },
     settings: {
       'poll interval': `${config.execution.pollIntervalMs} ms`,
       'heartbeat timeout (lifecycle)': `${config.execution.heartbeatTimeoutSeconds} s`,

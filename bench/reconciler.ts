@@ -37,10 +37,27 @@ const listLiveRuns = 20;
  * The cost of one reconcile cycle with real dependencies, with 1,000 live rows (each with a
  * running workflow and a lease, as in steady state) and 10,000 then 1,000,000 terminal rows.
  */
-export async function benchReconciler(bs: BenchStack, config: LifelineConfig, liveRows: number, terminalSteps: number[]): Promise<ReconcilerResult> {
+export async function benchReconciler(
+  bs: BenchStack,
+  config: LifelineConfig,
+  liveRows: number,
+  terminalSteps: number[],
+): Promise<ReconcilerResult> {
   // The reconciler only calls an agent to stop the process of a closed workflow; none is closed here.
-  await createAgentStore(bs.pool).upsert({ name: agentName, baseUrl: 'http://127.0.0.1:9', token: 'unused', capacity: 10_000, defaultTimeoutSeconds: null });
-  const deps = buildActivityDeps({ pool: bs.pool, redis: bs.redis, workflows: bs.temporal.workflow, settings: config.execution, log: bs.log });
+  await createAgentStore(bs.pool).upsert({
+    name: agentName,
+    baseUrl: 'http://127.0.0.1:9',
+    token: 'unused',
+    capacity: 10_000,
+    defaultTimeoutSeconds: null,
+  });
+  const deps = buildActivityDeps({
+    pool: bs.pool,
+    redis: bs.redis,
+    workflows: bs.temporal.workflow,
+    settings: config.execution,
+    log: bs.log,
+  });
   const graceSeconds = config.reconciler.graceSeconds;
   const reconcilerDeps = { ...deps, graceSeconds, stopWaitSeconds: config.execution.stopWaitSeconds };
 
@@ -80,9 +97,13 @@ export async function benchReconciler(bs: BenchStack, config: LifelineConfig, li
 
       const warm = await reconcileOnce(reconcilerDeps);
       if (warm.liveRowsChecked !== liveRows || warm.recoveries.length > 0 || warm.failures.length > 0) {
-        throw new Error(`reconciler setup is off: ${JSON.stringify({ ...warm, recoveries: warm.recoveries.slice(0, 3), failures: warm.failures.slice(0, 3) })}`);
+        throw new Error(
+          `reconciler setup is off: ${JSON.stringify({ ...warm, recoveries: warm.recoveries.slice(0, 3), failures: warm.failures.slice(0, 3) })}`,
+        );
       }
-      progress(`reconciler: ${cycles} cycles and ${listLiveRuns} live-row queries with ${target.toLocaleString('en')} terminal rows`);
+      progress(
+        `reconciler: ${cycles} cycles and ${listLiveRuns} live-row queries with ${target.toLocaleString('en')} terminal rows`,
+      );
       const cycle = await medianTime(cycles, () => reconcileOnce(reconcilerDeps));
       const listLive = await medianTime(listLiveRuns, () => deps.executions.listLive(graceSeconds));
       const describeAll = await medianTime(cycles, () =>
@@ -99,7 +120,12 @@ export async function benchReconciler(bs: BenchStack, config: LifelineConfig, li
         describeAllMs: describeAll.medianMs,
       });
     }
-    return { points, graceSeconds, runs: { cycle: cycles, listLive: listLiveRuns, describeAll: cycles }, setup: { startLiveWorkflowsSeconds, insertTerminalRowsSeconds: insertSeconds } };
+    return {
+      points,
+      graceSeconds,
+      runs: { cycle: cycles, listLive: listLiveRuns, describeAll: cycles },
+      setup: { startLiveWorkflowsSeconds, insertTerminalRowsSeconds: insertSeconds },
+    };
   } finally {
     await worker.stop();
   }

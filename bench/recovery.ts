@@ -32,10 +32,23 @@ const agentName = 'bench-demo';
  * process. The kill comes right after the run's heartbeat reached the server, the worst moment:
  * the server then waits a whole heartbeat timeout before it gives the run to another worker.
  */
-export async function benchRecovery(bs: BenchStack, heartbeatTimeoutSeconds: number, repeats: number): Promise<RecoveryResult> {
+export async function benchRecovery(
+  bs: BenchStack,
+  heartbeatTimeoutSeconds: number,
+  repeats: number,
+): Promise<RecoveryResult> {
   const token = randomBytes(16).toString('hex');
-  const agentServer = await startAgentServer({ agents: { [agentName]: demoAgentConfig(token, { stopGraceMs: 2000 }) } }, bs.log);
-  await createAgentStore(bs.pool).upsert({ name: agentName, baseUrl: agentServer.baseUrlFor(agentName), token, capacity: 10, defaultTimeoutSeconds: null });
+  const agentServer = await startAgentServer(
+    { agents: { [agentName]: demoAgentConfig(token, { stopGraceMs: 2000 }) } },
+    bs.log,
+  );
+  await createAgentStore(bs.pool).upsert({
+    name: agentName,
+    baseUrl: agentServer.baseUrlFor(agentName),
+    token,
+    capacity: 10,
+    defaultTimeoutSeconds: null,
+  });
   const taskQueue = `bench-recovery-${heartbeatTimeoutSeconds}s`;
   const client = new LifelineClient({ temporal: bs.temporal, pool: bs.pool, taskQueue });
   let workers = 0;
@@ -58,7 +71,10 @@ export async function benchRecovery(bs: BenchStack, heartbeatTimeoutSeconds: num
   try {
     worker = await startWorker();
     for (let i = 0; i < repeats; i++) {
-      const { executionId } = await client.startExecution({ agent: agentName, prompt: 'succeed 30 recovered' });
+      const { executionId } = await client.startExecution({
+        agent: agentName,
+        prompt: 'succeed 30 recovered',
+      });
       await waitUntil(async () => hasRecordedHeartbeat(bs, executionId), {
         what: `the first heartbeat of ${executionId}`,
         timeoutMs: 60_000,
@@ -67,16 +83,29 @@ export async function benchRecovery(bs: BenchStack, heartbeatTimeoutSeconds: num
       const killedAt = await worker.kill('SIGKILL');
       worker = await startWorker();
       const readyAt = await worker.logged('worker started');
-      const reattachedAt = await worker.logged('re-attached to the running agent execution', { executionId }, 5 * 60_000);
+      const reattachedAt = await worker.logged(
+        're-attached to the running agent execution',
+        { executionId },
+        5 * 60_000,
+      );
       // Not part of the figure: a stop makes the next round start on an idle worker without waiting out the run.
       await client.stopExecution(executionId, 'benchmark round over');
       const row = await client.waitForExecution(executionId, 120_000);
-      runs.push({ recoverySeconds: (reattachedAt - killedAt) / 1000, replacementReadySeconds: (readyAt - killedAt) / 1000, finalStatus: row.status });
-      progress(`recovery (heartbeat ${heartbeatTimeoutSeconds} s) ${i + 1}/${repeats}: ${runs.at(-1)!.recoverySeconds.toFixed(2)} s`);
+      runs.push({
+        recoverySeconds: (reattachedAt - killedAt) / 1000,
+        replacementReadySeconds: (readyAt - killedAt) / 1000,
+        finalStatus: row.status,
+      });
+      progress(
+        `recovery (heartbeat ${heartbeatTimeoutSeconds} s) ${i + 1}/${repeats}: ${runs.at(-1)!.recoverySeconds.toFixed(2)} s`,
+      );
     }
   } finally {
     await worker?.kill('SIGTERM');
-    await bs.temporal.schedule.getHandle(reconcilerScheduleId(taskQueue)).delete().catch(() => undefined);
+    await bs.temporal.schedule
+      .getHandle(reconcilerScheduleId(taskQueue))
+      .delete()
+      .catch(() => undefined);
     await agentServer.close();
   }
   return { heartbeatTimeoutSeconds, runs, medianSeconds: median(runs.map((r) => r.recoverySeconds)) };
@@ -84,5 +113,7 @@ export async function benchRecovery(bs: BenchStack, heartbeatTimeoutSeconds: num
 
 async function hasRecordedHeartbeat(bs: BenchStack, executionId: string): Promise<boolean> {
   const { raw } = await bs.temporal.workflow.getHandle(executionId).describe();
-  return (raw.pendingActivities ?? []).some((a) => a.activityType?.name === 'runAgent' && a.lastHeartbeatTime);
+  return (raw.pendingActivities ?? []).some(
+    (a) => a.activityType?.name === 'runAgent' && a.lastHeartbeatTime,
+  );
 }

@@ -10,7 +10,13 @@ export interface BenchResults {
   startedAt: string;
   finishedAt: string;
   durationSeconds: number;
-  machine: { cpus: number; node: string; platform: string; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
+  machine: {
+    cpus: number;
+    node: string;
+    platform: string;
+    loadAverageAtStart: number[];
+    loadAverageAtEnd: number[];
+  };
   settings: Record<string, unknown>;
   lifecycle: LifecycleResult & { perKind: number; concurrency: number };
   recovery: RecoveryResult[];
@@ -31,7 +37,9 @@ export function sameWithinNoise(a: number, b: number): boolean {
 }
 
 export function evaluateGoals(r: Omit<BenchResults, 'goals'>): Goal[] {
-  const goals: Goal[] = [{ name: 'lifecycle throughput ratio', goal: 'lifeline/bare >= 0.8', met: r.lifecycle.ratio >= 0.8 }];
+  const goals: Goal[] = [
+    { name: 'lifecycle throughput ratio', goal: 'lifeline/bare >= 0.8', met: r.lifecycle.ratio >= 0.8 },
+  ];
   for (const rec of r.recovery) {
     const limit = rec.heartbeatTimeoutSeconds + 2;
     const within = rec.runs.filter((run) => run.recoverySeconds <= limit).length;
@@ -51,7 +59,8 @@ export function evaluateGoals(r: Omit<BenchResults, 'goals'>): Goal[] {
     {
       name: '(b) live-row query',
       goal: 'same for 10k and 1M terminal rows, < 50 ms',
-      met: sameWithinNoise(small.listLiveMs, large.listLiveMs) && large.listLiveMs < 50 && small.listLiveMs < 50,
+      met:
+        sameWithinNoise(small.listLiveMs, large.listLiveMs) && large.listLiveMs < 50 && small.listLiveMs < 50,
     },
   );
   return goals;
@@ -60,7 +69,8 @@ export function evaluateGoals(r: Omit<BenchResults, 'goals'>): Goal[] {
 const ms = (v: number) => `${v.toFixed(v < 10 ? 1 : 0)} ms`;
 const dist = (d: Distribution) => `p50 ${ms(d.p50)}  p95 ${ms(d.p95)}  p99 ${ms(d.p99)}  (n=${d.n})`;
 const count = (n: number) => n.toLocaleString('en');
-const work = (w: TemporalWork) => `${w.workflowTasks} workflow + ${w.activityTasks} activity tasks, ${w.historyEvents} events`;
+const work = (w: TemporalWork) =>
+  `${w.workflowTasks} workflow + ${w.activityTasks} activity tasks, ${w.historyEvents} events`;
 
 /** The results as a fixed-width table, goals last. */
 export function renderTable(r: BenchResults): string {
@@ -68,10 +78,22 @@ export function renderTable(r: BenchResults): string {
   const rows: [string, string][] = [
     ['1 throughput, lifeline (instant agent)', `${lc.perSecond.lifeline.toFixed(1)} executions/s`],
     ['1 throughput, bare: 1 no-op activity', `${lc.perSecond.bare.toFixed(1)} executions/s`],
-    ['1 ratio lifeline / bare', `${lc.ratio.toFixed(2)}   (N=${lc.perKind} each, C=${lc.concurrency}, ${lc.rounds.length} rounds in turn; ${lc.notSucceeded} rows not succeeded)`],
-    [`  why: ${lc.shapes.sameSteps.activities} no-op activities in a row`, `${lc.perSecond.sameSteps.toFixed(1)} executions/s (Lifeline's number of steps, without its work)`],
-    [`  why: 1 activity + ${lc.shapes.localSteps.localActivities} local activities`, `${lc.perSecond.localSteps.toFixed(1)} executions/s (those steps as local activities)`],
-    ...(['lifeline', 'bare', 'sameSteps', 'localSteps'] as const).map((k): [string, string] => [`  Temporal work per execution, ${k}`, work(lc.perExecution[k])]),
+    [
+      '1 ratio lifeline / bare',
+      `${lc.ratio.toFixed(2)}   (N=${lc.perKind} each, C=${lc.concurrency}, ${lc.rounds.length} rounds in turn; ${lc.notSucceeded} rows not succeeded)`,
+    ],
+    [
+      `  why: ${lc.shapes.sameSteps.activities} no-op activities in a row`,
+      `${lc.perSecond.sameSteps.toFixed(1)} executions/s (Lifeline's number of steps, without its work)`,
+    ],
+    [
+      `  why: 1 activity + ${lc.shapes.localSteps.localActivities} local activities`,
+      `${lc.perSecond.localSteps.toFixed(1)} executions/s (those steps as local activities)`,
+    ],
+    ...(['lifeline', 'bare', 'sameSteps', 'localSteps'] as const).map((k): [string, string] => [
+      `  Temporal work per execution, ${k}`,
+      work(lc.perExecution[k]),
+    ]),
     [`2 start -> agent called, C=${lc.concurrency}`, dist(lc.latency.loaded.startToAgentMs)],
     [`2 agent finished -> terminal row, C=${lc.concurrency}`, dist(lc.latency.loaded.agentToTerminalMs)],
     ['2 start -> agent called, C=1', dist(lc.latency.alone.startToAgentMs)],
@@ -82,23 +104,42 @@ export function renderTable(r: BenchResults): string {
         ` (replacement up after ${rec.runs.map((run) => run.replacementReadySeconds.toFixed(1)).join(', ')} s)`,
     ]),
     ...rc.points.flatMap((p): [string, string][] => [
-      [`4a reconcile cycle, ${count(p.terminalRows)} terminal + ${count(p.liveRows)} live`, `${ms(p.cycleMs)} (median of ${rc.runs.cycle})`],
-      [`   of which Temporal: ${count(p.liveRows)} describes`, `${ms(p.describeAllMs)} alone (median of ${rc.runs.describeAll})`],
-      [`4b listLive, ${count(p.terminalRows)} terminal + ${count(p.liveRows)} live`, `${ms(p.listLiveMs)} (median of ${rc.runs.listLive})`],
+      [
+        `4a reconcile cycle, ${count(p.terminalRows)} terminal + ${count(p.liveRows)} live`,
+        `${ms(p.cycleMs)} (median of ${rc.runs.cycle})`,
+      ],
+      [
+        `   of which Temporal: ${count(p.liveRows)} describes`,
+        `${ms(p.describeAllMs)} alone (median of ${rc.runs.describeAll})`,
+      ],
+      [
+        `4b listLive, ${count(p.terminalRows)} terminal + ${count(p.liveRows)} live`,
+        `${ms(p.listLiveMs)} (median of ${rc.runs.listLive})`,
+      ],
     ]),
-    ['5 slot acquire+release pairs', `${Math.round(slots.slotPairsPerSecond).toLocaleString('en')} pairs/s (depth ${slots.depth})`],
-    ['5 trivial EVALSHA pairs (baseline)', `${Math.round(slots.baselinePairsPerSecond).toLocaleString('en')} pairs/s (depth ${slots.depth})`],
+    [
+      '5 slot acquire+release pairs',
+      `${Math.round(slots.slotPairsPerSecond).toLocaleString('en')} pairs/s (depth ${slots.depth})`,
+    ],
+    [
+      '5 trivial EVALSHA pairs (baseline)',
+      `${Math.round(slots.baselinePairsPerSecond).toLocaleString('en')} pairs/s (depth ${slots.depth})`,
+    ],
     ['5 ratio slots / baseline', slots.ratio.toFixed(2)],
   ];
   const width = Math.max(...rows.map(([name]) => name.length)) + 2;
   const goalWidth = Math.max(...r.goals.map((g) => g.name.length)) + 2;
   return [
     `Lifeline benchmarks — ${r.startedAt}, ${r.machine.cpus} CPUs, node ${r.machine.node}, load average ${r.machine.loadAverageAtStart.map((l) => l.toFixed(1)).join(' ')} at start, ${r.machine.loadAverageAtEnd.map((l) => l.toFixed(1)).join(' ')} at end`,
-    `settings: ${Object.entries(r.settings).map(([k, v]) => `${k} ${String(v)}`).join(', ')}`,
+    `settings: ${Object.entries(r.settings)
+      .map(([k, v]) => `${k} ${String(v)}`)
+      .join(', ')}`,
     '',
     ...rows.map(([name, value]) => `${name.padEnd(width)}${value}`),
     '',
-    ...r.goals.map((g) => `goal: ${g.name.padEnd(goalWidth)}${g.goal.padEnd(46)}${g.met ? 'met' : 'NOT met'}`),
+    ...r.goals.map(
+      (g) => `goal: ${g.name.padEnd(goalWidth)}${g.goal.padEnd(46)}${g.met ? 'met' : 'NOT met'}`,
+    ),
   ].join('\n');
 }
 

@@ -29,13 +29,18 @@ type NoopRedis = Redis & { benchNoop(key: string, arg: string): Promise<number> 
  * trivial Lua script sent the same way (defineCommand → EVALSHA), on the same client and depth.
  */
 export async function benchSlots(bs: BenchStack, opts: SlotsOptions): Promise<SlotsResult> {
-  const slots = createCapacitySlots(bs.redis, { leaseMs: 60_000, waiterTtlMs: 10_000, keyPrefix: 'bench:slots' });
+  const slots = createCapacitySlots(bs.redis, {
+    leaseMs: 60_000,
+    waiterTtlMs: 10_000,
+    keyPrefix: 'bench:slots',
+  });
   bs.redis.defineCommand('benchNoop', { numberOfKeys: 1, lua: 'return 1' });
   const redis = bs.redis as NoopRedis;
   const agent = 'bench-slots';
   const pair: Record<Kind, (id: string) => Promise<void>> = {
     async slots(id) {
-      if (!(await slots.tryAcquire(agent, id, opts.depth, 'skip'))) throw new Error(`slot for ${id} not granted`);
+      if (!(await slots.tryAcquire(agent, id, opts.depth, 'skip')))
+        throw new Error(`slot for ${id} not granted`);
       await slots.release(agent, id);
     },
     async baseline(id) {
@@ -57,10 +62,17 @@ export async function benchSlots(bs: BenchStack, opts: SlotsOptions): Promise<Sl
   for (const [i, kind] of order.entries()) {
     const took = await round(kind, `r${i}`, opts.pairsPerRound);
     seconds[kind] += took;
-    progress(`slots: round ${i + 1}/${order.length} ${kind}: ${Math.round(opts.pairsPerRound / took)} pairs/s`);
+    progress(
+      `slots: round ${i + 1}/${order.length} ${kind}: ${Math.round(opts.pairsPerRound / took)} pairs/s`,
+    );
   }
   const total = opts.pairsPerRound * opts.roundsPerKind;
   const slotPairsPerSecond = total / seconds.slots;
   const baselinePairsPerSecond = total / seconds.baseline;
-  return { slotPairsPerSecond, baselinePairsPerSecond, ratio: slotPairsPerSecond / baselinePairsPerSecond, depth: opts.depth };
+  return {
+    slotPairsPerSecond,
+    baselinePairsPerSecond,
+    ratio: slotPairsPerSecond / baselinePairsPerSecond,
+    depth: opts.depth,
+  };
 }
