@@ -3,12 +3,12 @@ import type { AddressInfo } from 'node:net';
 import getPort from 'get-port';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import type { Alert } from '../src/alerts/webhook.js';
 import { reconcileOnce } from '../src/reconciler/reconcile.js';
 import { waitUntil } from '../src/util/wait-until.js';
 import { waitForAgentProcess, waitForStatus } from './support/execution-probes.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
+import { createPrivateDatabase, type PrivateDatabase } from './support/private-database.js';
 
 /** A local webhook receiver that records every alert posted to it. */
 async function startReceiver(): Promise<{ url: string; alerts: Alert[]; server: Server }> {
@@ -29,15 +29,19 @@ describe('alerts', () => {
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   let h: Harness;
   let down: Harness;
+  let db: PrivateDatabase;
   beforeAll(async () => {
     receiver = await startReceiver();
-    h = await startHarness({ agents: { alerting: {} }, deps: { webhookUrl: receiver.url } });
+    // The recovery test runs a reconcile cycle over every live row: other files' rows stay out of it.
+    db = await createPrivateDatabase('alerts');
+    h = await startHarness({ agents: { alerting: {} }, deps: { webhookUrl: receiver.url }, databaseUrl: db.url });
     // Nothing listens on this port: every delivery fails and is retried with backoff.
     down = await startHarness({ agents: { muted: {} }, deps: { webhookUrl: `http://127.0.0.1:${await getPort()}/hook` } });
   });
   afterAll(async () => {
     await h?.close();
     await down?.close();
+    await db?.drop();
     receiver?.server.close();
   });
 
@@ -71,7 +75,7 @@ describe('alerts', () => {
   });
 
   it('every transition is announced on the lifeline_transitions channel', async () => {
-    const listener = new pg.Client({ connectionString: inject('databaseUrl') });
+    const listener = new pg.Client({ connectionString: h.databaseUrl });
     await listener.connect();
     const seen: { executionId: string; from: string | null; to: string }[] = [];
     listener.on('notification', (n) => seen.push(JSON.parse(n.payload ?? '{}')));

@@ -2,15 +2,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconcileOnce, type ReconcileReport } from '../src/reconciler/reconcile.js';
 import { waitUntil } from '../src/util/wait-until.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
+import { createPrivateDatabase, type PrivateDatabase } from './support/private-database.js';
 import { auditSteps, leaseHolders, probePid, waitForAgentProcess, waitForSlotReleased, waitForStatus } from './support/execution-probes.js';
 
 describe('the reconciler', () => {
   let h: Harness;
+  let db: PrivateDatabase;
   beforeAll(async () => {
+    // Cycles here act on every live row: a database of its own keeps other test files' rows out.
+    db = await createPrivateDatabase('reconciler');
     // A lease of 1 ms is expired whenever anyone looks: the reconciler must still leave it alone.
-    h = await startHarness({ agents: { demo: { capacity: 50 } }, deps: { leaseMs: 1 } });
+    h = await startHarness({ agents: { demo: { capacity: 50 } }, deps: { leaseMs: 1 }, databaseUrl: db.url });
   });
-  afterAll(async () => h?.close());
+  afterAll(async () => {
+    await h?.close();
+    await db?.drop();
+  });
 
   const reconcile = (): Promise<ReconcileReport> =>
     reconcileOnce({ ...h.deps, graceSeconds: 0, stopWaitSeconds: h.settings.stopWaitSeconds });
