@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { createPool } from '../src/db/pool.js';
 import { createRedis } from '../src/db/redis.js';
-import { startDevStack, type DevStack } from '../src/stack/dev-stack.js';
+import { startScratchStack, type DevStack } from '../src/stack/dev-stack.js';
 import { installTemporalRuntime } from '../src/temporal/runtime.js';
 import { workflowsPath } from '../src/temporal/workflows-path.js';
 import { createLogger, type Logger } from '../src/util/logger.js';
@@ -46,14 +46,7 @@ export async function startBenchStack(): Promise<BenchStack> {
     bundle(benchWorkflowsPath, join(dir, 'bench-workflows.js')),
   ]);
   bundles.catch(() => undefined); // awaited below; this only keeps a failure from going unhandled meanwhile
-  const stack = await startDevStack({
-    dir,
-    log,
-    namespace: 'default',
-    ephemeral: true,
-    temporalCliPath: process.env.LIFELINE_TEMPORAL_CLI,
-    onUnexpectedExit: (message) => log.error(message),
-  });
+  const stack = await startScratchStack(dir, log);
   let lifelineBundlePath: string, benchBundlePath: string;
   try {
     [lifelineBundlePath, benchBundlePath] = await bundles;

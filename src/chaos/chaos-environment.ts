@@ -11,7 +11,7 @@ import { executionSettingsEnv } from '../config/settings-env.js';
 import { createPool } from '../db/pool.js';
 import { createRedis } from '../db/redis.js';
 import { createCapacitySlots, type CapacitySlots } from '../slots/capacity-slots.js';
-import { startDevStack, type DevStack } from '../stack/dev-stack.js';
+import { startScratchStack, type DevStack } from '../stack/dev-stack.js';
 import type { PostgresServer } from '../stack/postgres-server.js';
 import type { RedisServer } from '../stack/redis-server.js';
 import { createAgentStore } from '../store/agent-store.js';
@@ -60,15 +60,7 @@ export async function startChaosEnvironment(
   };
   try {
     opts.progress(`starting the stack in ${dir}`);
-    const stack: DevStack = await startDevStack({
-      dir,
-      log,
-      namespace: 'default',
-      ephemeral: true,
-      temporalAddress: options.temporalAddress,
-      temporalCliPath: process.env.LIFELINE_TEMPORAL_CLI,
-      onUnexpectedExit: (message) => log.error(message),
-    });
+    const stack: DevStack = await startScratchStack(dir, log, options.temporalAddress);
     cleanups.push(() => stack.stop());
     const workflowBundle = options.workflowBundlePath ?? (await writeWorkflowBundle(join(dir, 'workflow-bundle.js')));
 

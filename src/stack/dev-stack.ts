@@ -115,3 +115,19 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     throw err;
   }
 }
+
+/**
+ * A throwaway stack in `dir` for tests, the chaos run and benchmarks: the default namespace,
+ * Postgres without fsync, and a server that dies is logged (the run's own checks then fail).
+ */
+export function startScratchStack(dir: string, log: Logger, temporalAddress?: string): Promise<DevStack> {
+  return startDevStack({
+    dir,
+    log,
+    namespace: 'default',
+    ephemeral: true,
+    temporalAddress,
+    temporalCliPath: process.env.LIFELINE_TEMPORAL_CLI,
+    onUnexpectedExit: (message) => log.error(message),
+  });
+}

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startDevStack } from '../../src/stack/dev-stack.js';
+import { startScratchStack } from '../../src/stack/dev-stack.js';
 import { createLogger } from '../../src/util/logger.js';
 import { writeWorkflowBundle } from '../../src/temporal/workflow-bundle.js';
 
@@ -26,14 +26,7 @@ export default async function setup(project: TestProject) {
   const log = createLogger('test-stack', process.env.LIFELINE_LOG_LEVEL ?? 'warn');
   const dir = mkdtempSync(join(tmpdir(), 'lifeline-test-'));
   const started = Date.now();
-  const stack = await startDevStack({
-    dir,
-    log,
-    namespace: 'default',
-    ephemeral: true,
-    temporalCliPath: process.env.LIFELINE_TEMPORAL_CLI,
-    onUnexpectedExit: (message) => log.error(message),
-  });
+  const stack = await startScratchStack(dir, log);
   const workflowBundlePath = await writeWorkflowBundle(join(dir, 'workflow-bundle.js'));
   console.log(`test stack up in ${Date.now() - started} ms (logs in ${dir})`);
 
