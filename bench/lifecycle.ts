@@ -27,13 +27,16 @@ export interface LifecycleOptions {
 
 /**
  * `bare` is the baseline of the goal: one no-op activity. The other two explain the gap: no-op
- * workflows with Lifeline's own number of activities, as activities and as local activities.
+ * workflows with Lifeline's own steps, all as activities, and in Lifeline's own shape (its local
+ * activities and its activities, doing nothing).
  */
 export type Kind = 'lifeline' | 'bare' | 'sameSteps' | 'localSteps';
 
 export interface TemporalWork {
   workflowTasks: number;
   activityTasks: number;
+  /** Local activity results, each a marker in the history. */
+  localActivities: number;
   historyEvents: number;
 }
 
@@ -126,11 +129,11 @@ export async function benchLifecycle(bs: BenchStack, opts: LifecycleOptions): Pr
   try {
     progress(`lifecycle: warm-up (${opts.concurrency} of each kind)`);
     const { ids: warmIds } = await round('lifeline', 'warmup', opts.concurrency, opts.concurrency);
-    const steps = (await temporalWork(bs, warmIds[0]!)).activityTasks;
+    const work = await temporalWork(bs, warmIds[0]!);
     shapes = {
       bare: { activities: 1, localActivities: 0 },
-      sameSteps: { activities: steps, localActivities: 0 },
-      localSteps: { activities: 1, localActivities: steps - 1 },
+      sameSteps: { activities: work.activityTasks + work.localActivities, localActivities: 0 },
+      localSteps: { activities: work.activityTasks, localActivities: work.localActivities },
     };
     for (const kind of kinds.slice(1)) await round(kind, 'warmup', opts.concurrency, opts.concurrency);
 
@@ -216,6 +219,7 @@ async function temporalWork(bs: BenchStack, workflowId: string): Promise<Tempora
   return {
     workflowTasks: events.filter((e) => e.workflowTaskScheduledEventAttributes).length,
     activityTasks: events.filter((e) => e.activityTaskScheduledEventAttributes).length,
+    localActivities: events.filter((e) => e.markerRecordedEventAttributes).length,
     historyEvents: events.length,
   };
 }

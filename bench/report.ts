@@ -70,7 +70,7 @@ const ms = (v: number) => `${v.toFixed(v < 10 ? 1 : 0)} ms`;
 const dist = (d: Distribution) => `p50 ${ms(d.p50)}  p95 ${ms(d.p95)}  p99 ${ms(d.p99)}  (n=${d.n})`;
 const count = (n: number) => n.toLocaleString('en');
 const work = (w: TemporalWork) =>
-  `${w.workflowTasks} workflow + ${w.activityTasks} activity tasks, ${w.historyEvents} events`;
+  `${w.workflowTasks} workflow + ${w.activityTasks} activity tasks, ${w.localActivities} local activities, ${w.historyEvents} events`;
 
 /** The results as a fixed-width table, goals last. */
 export function renderTable(r: BenchResults): string {
@@ -87,8 +87,8 @@ export function renderTable(r: BenchResults): string {
       `${lc.perSecond.sameSteps.toFixed(1)} executions/s (Lifeline's number of steps, without its work)`,
     ],
     [
-      `  why: 1 activity + ${lc.shapes.localSteps.localActivities} local activities`,
-      `${lc.perSecond.localSteps.toFixed(1)} executions/s (those steps as local activities)`,
+      `  why: ${lc.shapes.localSteps.activities} activity + ${lc.shapes.localSteps.localActivities} local activities`,
+      `${lc.perSecond.localSteps.toFixed(1)} executions/s (Lifeline's shape, without its work)`,
     ],
     ...(['lifeline', 'bare', 'sameSteps', 'localSteps'] as const).map((k): [string, string] => [
       `  Temporal work per execution, ${k}`,

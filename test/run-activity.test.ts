@@ -9,6 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { buildActivityDeps } from '../src/activities/build-activity-deps.js';
+import { createConclusionActivities, type ConcludeInput } from '../src/activities/conclusion-activities.js';
 import type { ActivityDeps } from '../src/activities/index.js';
 import { createRunActivities, type RunAgentInput } from '../src/activities/run-activities.js';
 import { createAgentClient, type AgentClient } from '../src/agent/agent-client.js';
@@ -133,9 +134,19 @@ describe('the run activity against a real agent server, Postgres and Redis', () 
     expect(beats.at(-1)!.polls).toBeGreaterThan(3);
     expect(beats.at(-1)!.pid).toBe(started.pid);
 
-    // The workflow then copies the output into the row.
-    await activityEnv().run(activities.storeOutput, { executionId: input.executionId, agent });
+    // The workflow then concludes: the output goes into the row with the terminal status.
+    const { conclude } = createConclusionActivities(deps);
+    const conclusion: ConcludeInput = {
+      executionId: input.executionId,
+      agent,
+      outcome: { status: 'succeeded', exitCode: 0 },
+      actor: 'workflow',
+      storeOutput: true,
+    };
+    const concluded = await activityEnv().run(conclude, conclusion);
+    expect(concluded).toEqual({ status: 'succeeded', applied: true });
     const row = await deps.executions.get(input.executionId);
+    expect(row!.status).toBe('succeeded');
     expect(row!.output).toContain('resumed');
     expect(row!.outputBytes).toBe(summary.outputBytes);
     expect(row!.outputTruncated).toBe(false);

@@ -51,7 +51,7 @@ describe('the queued acquire activity', () => {
       },
       { logger: new DefaultLogger('ERROR') },
     );
-    const req: SlotRequest = { agent: `agent-${suffix}`, executionId: `exec-${suffix}`, capacity: 1, policy: 'queue' };
+    const req: SlotRequest = { agent: `agent-${suffix}`, executionId: `exec-${suffix}`, capacity: 1 };
 
     expect(await env.run(acquireSlot, req)).toBe(true);
     expect(failures).toBe(0);

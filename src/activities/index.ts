@@ -1,6 +1,7 @@
 import type { ActivityDeps } from './activity-deps.js';
+import { createAdmissionActivities } from './admission-activities.js';
+import { createConclusionActivities } from './conclusion-activities.js';
 import { createReconcileActivities } from './reconcile-activities.js';
-import { createRecordActivities } from './record-activities.js';
 import { createRunActivities } from './run-activities.js';
 import { createSlotActivities } from './slot-activities.js';
 
@@ -9,7 +10,8 @@ export type { ActivityDeps } from './activity-deps.js';
 /** All of Lifeline's activities, built from their dependencies. */
 export function createActivities(deps: ActivityDeps) {
   return {
-    ...createRecordActivities(deps),
+    ...createAdmissionActivities(deps),
+    ...createConclusionActivities(deps),
     ...createSlotActivities(deps),
     ...createRunActivities(deps),
     ...createReconcileActivities(deps),

@@ -7,6 +7,7 @@ import type { AgentRunSummary, RunHeartbeat } from '../domain/execution-types.js
 import type { Logger } from '../util/logger.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { activityLogger } from './activity-logger.js';
+import { agentClientFor } from './agent-client-for.js';
 
 export interface RunAgentInput {
   executionId: string;
@@ -44,13 +45,7 @@ function asActivityFailure(err: unknown): unknown {
 export function createRunActivities(deps: ActivityDeps) {
   const { settings } = deps;
 
-  async function clientFor(agentName: string): Promise<AgentClient> {
-    const agent = await deps.agents.getWithToken(agentName);
-    if (!agent) {
-      throw ApplicationFailure.create({ type: 'invalid_input', message: `agent: unknown agent "${agentName}"`, nonRetryable: true });
-    }
-    return deps.agentClient(agent);
-  }
+  const clientFor = agentClientFor(deps);
 
   /**
    * Calls the agent, riding out an unreachable agent (network error, 5xx) for up to
@@ -157,17 +152,6 @@ export function createRunActivities(deps: ActivityDeps) {
         }
         throw asActivityFailure(err);
       }
-    },
-
-    /**
-     * Copies a finished run's output from the agent into the row (capped). Retried until Postgres
-     * takes it; an agent that forgot the execution meanwhile leaves a note instead.
-     */
-    async storeOutput(input: { executionId: string; agent: string }): Promise<void> {
-      const client = await clientFor(input.agent);
-      const exec = await client.get(input.executionId, Context.current().cancellationSignal);
-      const output = exec?.output ?? '[lifeline: the agent no longer had this execution\'s output]';
-      await deps.executions.saveOutput(input.executionId, output, exec?.outputBytes);
     },
 
     /** Compensation: stop the process if it may still run. Idempotent; an unknown execution is already stopped. */

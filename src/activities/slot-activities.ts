@@ -1,5 +1,4 @@
 import { Context, type Info } from '@temporalio/activity';
-import type { BusyPolicy } from '../domain/execution-types.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { activityLogger } from './activity-logger.js';
 
@@ -7,7 +6,6 @@ export interface SlotRequest {
   agent: string;
   executionId: string;
   capacity: number;
-  policy: BusyPolicy;
 }
 
 /** How long before the activity's own deadline (the queue timeout) a queued acquire stops trying. */
@@ -47,13 +45,12 @@ export function createSlotActivities(deps: Pick<ActivityDeps, 'slots' | 'setting
 
   return {
     /**
-     * `skip`: one attempt. `queue`: keeps its FIFO place and polls until admitted; the workflow
-     * bounds the wait with this activity's schedule-to-close timeout (the queue timeout), and the
-     * heartbeats make the wait cancellable and detect a dead worker.
+     * The wait of a `queue` execution that found no free slot on admission: keeps its FIFO place
+     * and polls until admitted. The workflow bounds the wait with this activity's schedule-to-close
+     * timeout (the queue timeout); the heartbeats make it cancellable and detect a dead worker.
      */
-    async acquireSlot(req: SlotRequest): Promise<boolean> {
+    async acquireSlot(req: SlotRequest): Promise<true> {
       const ctx = Context.current();
-      if (req.policy === 'skip') return slots.tryAcquire(req.agent, req.executionId, req.capacity, 'skip');
       const stopTryingAt = lastTryBefore(ctx.info);
       let polls = 0;
       for (;;) {
@@ -72,10 +69,6 @@ export function createSlotActivities(deps: Pick<ActivityDeps, 'slots' | 'setting
         ctx.heartbeat({ polls });
         await ctx.sleep(settings.pollIntervalMs);
       }
-    },
-
-    async releaseSlot(req: { agent: string; executionId: string }): Promise<boolean> {
-      return slots.release(req.agent, req.executionId);
     },
   };
 }

@@ -5,6 +5,7 @@ import {
   isCancellation,
   log,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -24,22 +25,20 @@ import { searchAttributes } from '../domain/search-attributes.js';
 import { stateQuery, stopSignal } from './execution-messages.js';
 import { agentCannotBeStopped, outcomeFromFailure, outcomeFromRun } from './failure-outcome.js';
 
-/** Steps that must eventually succeed (Postgres or Redis down for a while): retried until they do. */
-const persistent = proxyActivities<LifelineActivities>({
+/**
+ * The short steps (row writes, a slot try, the release) run as local activities inside the
+ * workflow task: no task round trip each. They must eventually succeed (Postgres or Redis down for
+ * a while), so they are retried until they do; a re-run after a lost task is safe, they are idempotent.
+ */
+const steps = proxyLocalActivities<LifelineActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '10 seconds', nonRetryableErrorTypes: ['invalid_input'] },
-});
-
-/** Notifications are best effort: a few tries, then the execution moves on. */
-const bestEffort = proxyActivities<LifelineActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { maximumAttempts: 3 },
 });
 
 /**
  * One agent execution, from `queued` to a terminal row (DESIGN §4). Every path out of it, including
  * cancellation, runs the compensation in `finally`: stop the agent process if it may still run,
- * store its output, write the terminal status, release the capacity slot, notify.
+ * then conclude: store its output, write the terminal status, release the capacity slot, announce.
  */
 export async function agentExecution(input: ExecutionInput): Promise<ExecutionResult> {
   const { agent } = input;
@@ -70,12 +69,13 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
     ...(input.scheduleId ? [{ key: searchAttributes.schedule, value: input.scheduleId }] : []),
   ]);
   publishStatus('queued');
-  enter('recording', 'writing the queued row');
-  const plan: ExecutionPlan = await persistent.recordQueued({ ...input, executionId });
-  if (plan.status !== 'queued') {
-    // A re-run of an execution that already got past this point: nothing may run twice.
+  enter('recording', 'writing the queued row and trying for a capacity slot');
+  // Not cancellable: it may take the slot, and the compensation must know whether it did.
+  const plan: ExecutionPlan = await CancellationScope.nonCancellable(() => steps.admit({ ...input, executionId }));
+  if (plan.status !== 'queued' && plan.status !== 'running') {
+    // A re-run of an execution that already ended: nothing may run twice.
     publishStatus(plan.status);
-    log.warn('execution row is not queued; nothing to do', { status: plan.status });
+    log.warn('execution row is already terminal; nothing to do', { status: plan.status });
     throw ApplicationFailure.nonRetryable(`execution ${executionId} is already ${plan.status}`, 'already_started');
   }
 
@@ -85,16 +85,18 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
   let failure: unknown;
   try {
     await work.run(async () => {
-      enter('acquiring_slot', `${input.busyPolicy === 'queue' ? 'waiting for' : 'trying'} a capacity slot on ${agent}`);
-      const acquired = await acquireSlot(plan, input, executionId);
-      if (!acquired) {
-        outcome = { status: 'skipped', errorKind: 'agent_busy', error: `agent "${agent}" had no free capacity slot (busy policy: skip)` };
-        return;
-      }
-      const marked = await persistent.markRunning({ executionId, agent });
-      if (!marked.applied) {
-        log.warn('row left queued by someone else; not starting the agent', { current: marked.current });
-        return;
+      if (plan.status === 'queued') {
+        if (input.busyPolicy === 'skip') {
+          outcome = { status: 'skipped', errorKind: 'agent_busy', error: `agent "${agent}" had no free capacity slot (busy policy: skip)` };
+          return;
+        }
+        enter('acquiring_slot', `waiting for a capacity slot on ${agent}`);
+        await acquireSlot(plan).acquireSlot({ agent, executionId, capacity: plan.capacity });
+        const status = await steps.markRunning({ executionId, agent });
+        if (status !== 'running') {
+          log.warn('row left queued by someone else; not starting the agent', { current: status });
+          return;
+        }
       }
       publishStatus('running');
       enter('running', `agent ${agent} running (timeout ${plan.timeoutSeconds} s)`);
@@ -124,21 +126,12 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
           outcome = { ...outcome, error: `${outcome.error ?? ''} (the agent process could not be confirmed stopped: ${message})`.trim() };
         }
       }
-      if (runFinished) await persistent.storeOutput({ executionId, agent });
-      // The terminal write comes before the release: the reconciler restores the lease of a row it
-      // still sees running, so a released slot must never belong to a row that is still live.
       const actor = outcome?.errorKind === 'cancelled_by_operator' ? 'operator' : 'workflow';
       const reason = state.stopReason ?? outcome?.error;
+      const concluded = await steps.conclude({ executionId, agent, outcome, actor, reason, storeOutput: runFinished });
       if (outcome) {
-        const written = await persistent.finalize({ executionId, agent, outcome, actor, reason });
-        publishStatus(written.applied ? outcome.status : (written.current ?? outcome.status));
+        publishStatus(concluded.status ?? outcome.status);
         state.errorKind = outcome.errorKind;
-      }
-      await persistent.releaseSlot({ agent, executionId });
-      if (outcome) {
-        await bestEffort.notifyFinished({ executionId, agent, outcome, actor, reason }).catch((err: unknown) => {
-          log.warn('notification failed; the execution outcome stands', { error: String(err) });
-        });
       }
       enter('done', outcome ? outcome.status : 'finished elsewhere');
     });
@@ -152,15 +145,15 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
   return { executionId, status: final.status, errorKind: final.errorKind, error: final.error };
 }
 
-function acquireSlot(plan: ExecutionPlan, input: ExecutionInput, executionId: string): Promise<boolean> {
-  const { acquireSlot } = proxyActivities<LifelineActivities>({
-    scheduleToCloseTimeout: input.busyPolicy === 'queue' ? `${plan.queueTimeoutSeconds} seconds` : '2 minutes',
-    startToCloseTimeout: input.busyPolicy === 'queue' ? `${plan.queueTimeoutSeconds} seconds` : '30 seconds',
+function acquireSlot(plan: ExecutionPlan) {
+  return proxyActivities<LifelineActivities>({
+    // The queue timeout: the wait ends as queue_timeout when no slot came free within it.
+    scheduleToCloseTimeout: `${plan.queueTimeoutSeconds} seconds`,
+    startToCloseTimeout: `${plan.queueTimeoutSeconds} seconds`,
     heartbeatTimeout: `${plan.heartbeatTimeoutSeconds} seconds`,
     retry: { initialInterval: '500 ms', maximumInterval: '5 seconds' },
-    summary: 'acquire a capacity slot',
+    summary: 'wait for a capacity slot',
   });
-  return acquireSlot({ agent: input.agent, executionId, capacity: plan.capacity, policy: input.busyPolicy });
 }
 
 function runAgent(plan: ExecutionPlan) {

@@ -1,0 +1,14 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { AgentClient } from '../agent/agent-client.js';
+import type { ActivityDeps } from './activity-deps.js';
+
+/** The HTTP client of a registered agent; an unknown agent is bad input, never worth a retry. */
+export function agentClientFor(deps: Pick<ActivityDeps, 'agents' | 'agentClient'>) {
+  return async (agentName: string): Promise<AgentClient> => {
+    const agent = await deps.agents.getWithToken(agentName);
+    if (!agent) {
+      throw ApplicationFailure.create({ type: 'invalid_input', message: `agent: unknown agent "${agentName}"`, nonRetryable: true });
+    }
+    return deps.agentClient(agent);
+  };
+}

@@ -1,0 +1,66 @@
+import { Context } from '@temporalio/activity';
+import type { Actor, ExecutionStatus, TerminalOutcome } from '../domain/execution-status.js';
+import type { ActivityDeps } from './activity-deps.js';
+import { activityLogger } from './activity-logger.js';
+import { agentClientFor } from './agent-client-for.js';
+import { announceFinished } from './notifier.js';
+
+export interface ConcludeInput {
+  executionId: string;
+  agent: string;
+  /** Absent when the row left the workflow's hands (the reconciler ended it): only the slot is released. */
+  outcome?: TerminalOutcome;
+  actor: Actor;
+  reason?: string;
+  /** The agent run finished: copy its output into the row first. */
+  storeOutput: boolean;
+}
+
+export interface Conclusion {
+  /** The row's status afterwards: the outcome's, or the one someone else wrote first. */
+  status: ExecutionStatus | undefined;
+  /** This call wrote the terminal status. */
+  applied: boolean;
+}
+
+/**
+ * The end of every execution, in the order that keeps the invariants: output, then the terminal
+ * write, then the slot release (the reconciler restores the lease of a row it sees running, so a
+ * released slot must never belong to a live row), then the announcement. It runs as a local
+ * activity retried until Postgres and Redis take it, so every step is idempotent: the output
+ * only lands on a live row, and a terminal row is never overwritten.
+ */
+export function createConclusionActivities(deps: ActivityDeps) {
+  const clientFor = agentClientFor(deps);
+  return {
+    async conclude(input: ConcludeInput): Promise<Conclusion> {
+      const { executionId, agent, outcome, actor } = input;
+      const log = activityLogger(deps.log, { executionId, agent });
+      if (input.storeOutput) {
+        const exec = await (await clientFor(agent)).get(executionId, Context.current().cancellationSignal);
+        const output = exec?.output ?? "[lifeline: the agent no longer had this execution's output]";
+        await deps.executions.saveOutput(executionId, output, exec?.outputBytes);
+      }
+      let conclusion: Conclusion = { status: undefined, applied: false };
+      if (outcome) {
+        const reason = input.reason ?? outcome.error;
+        const result = await deps.executions.transition(executionId, outcome.status, { actor, reason, outcome });
+        conclusion = { status: result.applied ? result.to : result.current, applied: result.applied };
+        if (result.applied) {
+          const ran = result.startedAt && result.finishedAt ? (result.finishedAt.getTime() - result.startedAt.getTime()) / 1000 : undefined;
+          deps.metrics.executionFinished(agent, outcome.status, outcome.errorKind, ran);
+          log.info({ from: result.from, to: result.to, errorKind: outcome.errorKind }, 'terminal status written');
+        } else {
+          log.warn({ current: result.current, wanted: outcome.status }, 'terminal write skipped: row not in a live status');
+        }
+      }
+      await deps.slots.release(agent, executionId);
+      // Announced whenever the row carries this outcome, so a retry after a failed release announces
+      // again: at least once, never for an ending someone else wrote.
+      if (outcome && conclusion.status === outcome.status) {
+        await announceFinished({ executionId, agent, outcome, actor, reason: input.reason }, deps.alerter, log);
+      }
+      return conclusion;
+    },
+  };
+}
