@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExecutionLiveState } from '../src/domain/execution-types.js';
+import { agentExecutionWorkflowType } from '../src/client/execution-workflow-options.js';
+import type { ExecutionInput, ExecutionLiveState } from '../src/domain/execution-types.js';
 import { waitUntil } from '../src/util/wait-until.js';
 import { stateQuery } from '../src/workflows/execution-messages.js';
 import { waitForAgentProcess, waitForStatus } from './support/execution-probes.js';
@@ -56,5 +57,18 @@ describe('operators finding executions in Temporal', () => {
     await h.client.stopExecution(elsewhere, 'search test done');
     await expectQuery(`LifelineAgent="${agent}" AND LifelineStatus="running"`, []);
     await expectQuery(`LifelineAgent="${agent}" AND LifelineStatus="cancelled"`, hanging);
+  });
+
+  it('a workflow started without Lifeline\'s client sets its search attributes itself', async () => {
+    const agent = h.agent('seek');
+    const workflowId = `raw-${Date.now()}`;
+    // A plain Temporal start, as any service might do it: no search attributes given.
+    await h.temporal.workflow.start(agentExecutionWorkflowType, {
+      taskQueue: h.taskQueue,
+      workflowId,
+      args: [{ agent, prompt: 'succeed 0 raw start', busyPolicy: 'skip', trigger: 'raw' } satisfies ExecutionInput],
+    });
+    await waitForStatus(h, workflowId, 'succeeded');
+    await expectQuery(`LifelineAgent="${agent}" AND LifelineTrigger="raw" AND LifelineStatus="succeeded"`, [workflowId]);
   });
 });

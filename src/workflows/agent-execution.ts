@@ -63,12 +63,15 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
     work.cancel();
   });
 
-  upsertSearchAttributes([
+  // Lifeline's client and schedules set these at start; a workflow started some other way gets them here.
+  const startedWith = workflowInfo().typedSearchAttributes;
+  const missing = [
     { key: searchAttributes.agent, value: agent },
+    { key: searchAttributes.status, value: 'queued' },
     { key: searchAttributes.trigger, value: input.trigger },
     ...(input.scheduleId ? [{ key: searchAttributes.schedule, value: input.scheduleId }] : []),
-  ]);
-  publishStatus('queued');
+  ].filter(({ key, value }) => startedWith.get(key) !== value);
+  if (missing.length > 0) upsertSearchAttributes(missing);
   enter('recording', 'writing the queued row and trying for a capacity slot');
   // Not cancellable: it may take the slot, and the compensation must know whether it did.
   const plan: ExecutionPlan = await CancellationScope.nonCancellable(() => steps.admit({ ...input, executionId }));
