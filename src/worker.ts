@@ -9,7 +9,7 @@ import { createPool } from './db/pool.js';
 import { createRedis } from './db/redis.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
 import { startCodecServer } from './payload-codec/codec-server.js';
-import { dataConverterOptions, payloadCodecFromConfig } from './payload-codec/data-converter.js';
+import { dataConverterOptions, payloadCodecFromConfig, workerDataConverterOptions } from './payload-codec/data-converter.js';
 import { createLifelineWorker } from './temporal/lifeline-worker.js';
 import { ensureReconcilerSchedule } from './temporal/reconciler-schedule.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
@@ -57,9 +57,11 @@ export async function startWorker(
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     deps,
-    workflowBundlePath: options.workflowBundlePath,
+    // A prebuilt bundle carries Temporal's default failure converter; with a codec, the workflows are
+    // bundled here with the encrypting one instead.
+    workflowBundlePath: codec ? undefined : options.workflowBundlePath,
     identity: options.identity,
-    ...dataConverterOptions(codec),
+    ...workerDataConverterOptions(codec),
   });
   const metrics = config.metricsPort
     ? await startMetricsServer({

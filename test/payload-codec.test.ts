@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { Client } from '@temporalio/client';
+import { Client, WorkflowFailedError } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import getPort from 'get-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { agentExecutionWorkflowType } from '../src/client/execution-workflow-options.js';
 import { ConfigError, loadConfig } from '../src/config/config.js';
+import type { ExecutionInput } from '../src/domain/execution-types.js';
 import type { CodecKey } from '../src/payload-codec/codec-keys.js';
 import { ENCRYPTED_ENCODING, EncryptionCodec, METADATA_KEY_ID } from '../src/payload-codec/encryption-codec.js';
 import { payloadFromJson, payloadToJson, type JsonPayload } from '../src/payload-codec/payload-json.js';
@@ -148,6 +150,33 @@ describe('a worker and client with the codec on', () => {
     const { payloads } = (await res.json()) as { payloads: JsonPayload[] };
     const decoded = defaultPayloadConverter.fromPayload<{ prompt: string }>(payloadFromJson(payloads[0]!));
     expect(decoded.prompt).toBe(`succeed 0 ${marker}`);
+  });
+
+  it('keeps failure messages out of the stored history too, and the client still reads them', async () => {
+    const unknownAgent = `unknown-${randomBytes(6).toString('hex')}`;
+    // Started directly, as any service could: the worker's admission names the unknown agent in its failure.
+    const handle = await h.temporal.workflow.start(agentExecutionWorkflowType, {
+      taskQueue: h.taskQueue,
+      workflowId: `codec-failure-${randomBytes(4).toString('hex')}`,
+      args: [{ agent: unknownAgent, prompt: 'succeed 0', busyPolicy: 'skip', trigger: 'api' } satisfies ExecutionInput],
+    });
+    const failure = await handle.result().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    const messages: string[] = [];
+    for (let err: unknown = failure; err instanceof Error; err = err.cause) messages.push(err.message);
+    expect(messages.join(' / ')).toContain(`unknown agent "${unknownAgent}"`);
+
+    // The agent name is also a search attribute, which is never encrypted: look at the failures alone.
+    const withoutCodec = new Client({ connection: h.temporal.connection, namespace: h.namespace });
+    const events = (await withoutCodec.workflow.getHandle(handle.workflowId).fetchHistory()).events ?? [];
+    const failures = events.flatMap((e) => [e.markerRecordedEventAttributes?.failure, e.workflowExecutionFailedEventAttributes?.failure]);
+    const stored = failures.filter((f) => f);
+    expect(stored.length).toBeGreaterThanOrEqual(2);
+    expect(protoText(stored)).toContain('Encoded failure');
+    expect(protoText(stored)).not.toContain(unknownAgent);
   });
 
   it('encodes through the endpoint with the first key', async () => {

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type { DataConverter, PayloadCodec } from '@temporalio/common';
 import type { LifelineConfig } from '../config/config.js';
 import { EncryptionCodec } from './encryption-codec.js';
@@ -8,9 +9,17 @@ export function payloadCodecFromConfig(config: Pick<LifelineConfig, 'codec'>): P
 }
 
 /**
- * Options to spread into `new Client({...})` and `Worker.create({...})`. Every client and worker of a
- * namespace must agree: a side without the codec reads encrypted payloads it cannot decode.
+ * Options to spread into `new Client({...})`. Every client and worker of a namespace must agree: a
+ * side without the codec reads encrypted payloads it cannot decode.
  */
 export function dataConverterOptions(codec: PayloadCodec | undefined): { dataConverter?: DataConverter } {
   return codec ? { dataConverter: { payloadCodecs: [codec] } } : {};
+}
+
+/** The module a worker with a codec loads its failure converter from (see encrypted-failures.ts). */
+export const encryptedFailuresPath = fileURLToPath(new URL('./encrypted-failures.ts', import.meta.url));
+
+/** For `Worker.create({...})`: with a codec, failures are encoded too, so they are encrypted with the payloads. */
+export function workerDataConverterOptions(codec: PayloadCodec | undefined): { dataConverter?: DataConverter } {
+  return codec ? { dataConverter: { payloadCodecs: [codec], failureConverterPath: encryptedFailuresPath } } : {};
 }
