@@ -1,6 +1,7 @@
 import { buildActivityDeps } from '../src/activities/build-activity-deps.js';
 import type { LifelineConfig } from '../src/config/config.js';
-import { parallelChecks, reconcileOnce } from '../src/reconciler/reconcile.js';
+import type { ReconcileReport, Sweep } from '../src/reconciler/cycle.js';
+import { reconcileOnce } from '../src/reconciler/reconcile.js';
 import { createAgentStore } from '../src/store/agent-store.js';
 import { forEachConcurrently } from '../src/util/for-each-concurrently.js';
 import { waitUntil } from '../src/util/wait-until.js';
@@ -12,30 +13,36 @@ import { medianTime } from './stats.js';
 export interface ReconcilerPoint {
   terminalRows: number;
   liveRows: number;
-  /** (a) one full reconcileOnce cycle, median. */
+  /** (a) one regular reconcile cycle (anomalies only), median. */
   cycleMs: number;
   cycleSamplesMs: number[];
+  /** Workflows a regular cycle described: none, every execution here being healthy. */
+  cycleDescribed: number;
+  /** One full sweep (a describe of every live row's workflow), median. */
+  fullSweepMs: number;
+  fullSweepDescribed: number;
   /** (b) the live-row query alone (executions.listLive), median. */
   listLiveMs: number;
-  /** The Temporal part alone: a describe of every live row's workflow, at the reconciler's concurrency, median. */
-  describeAllMs: number;
 }
 
 export interface ReconcilerResult {
   points: ReconcilerPoint[];
   graceSeconds: number;
+  fullSweepSeconds: number;
   /** How many runs each median is taken over. */
-  runs: { cycle: number; listLive: number; describeAll: number };
+  runs: { cycle: number; fullSweep: number; listLive: number };
   setup: { startLiveWorkflowsSeconds: number; insertTerminalRowsSeconds: number };
 }
 
 const agentName = 'bench-reconciler';
-const cycles = 5;
+const cycles = 20;
+const fullSweeps = 5;
 const listLiveRuns = 20;
 
 /**
  * The cost of one reconcile cycle with real dependencies, with 1,000 live rows (each with a
- * running workflow and a lease, as in steady state) and 10,000 then 1,000,000 terminal rows.
+ * running workflow and a lease, as in steady state) and 10,000 then 1,000,000 terminal rows: the
+ * regular cycle the schedule runs, and the full sweep it runs once per full-sweep interval.
  */
 export async function benchReconciler(
   bs: BenchStack,
@@ -57,9 +64,21 @@ export async function benchReconciler(
     workflows: bs.temporal.workflow,
     settings: config.execution,
     log: bs.log,
+    reconcileFullSweepSeconds: config.reconciler.fullSweepSeconds,
   });
   const graceSeconds = config.reconciler.graceSeconds;
   const reconcilerDeps = { ...deps, graceSeconds, stopWaitSeconds: config.execution.stopWaitSeconds };
+  const reconcile = (sweep: Sweep) => reconcileOnce(reconcilerDeps, { sweep });
+  /** Every execution is healthy: a cycle that recovers, fails or (regular) describes anything is measuring something else. */
+  const checkSetup = (report: ReconcileReport) => {
+    const describedTooMuch = report.sweep === 'anomalies' && report.workflowsDescribed > 0;
+    if (report.liveRowsChecked !== liveRows || report.recoveries.length > 0 || report.failures.length > 0 || describedTooMuch) {
+      throw new Error(
+        `reconciler setup is off: ${JSON.stringify({ ...report, recoveries: report.recoveries.slice(0, 3), failures: report.failures.slice(0, 3) })}`,
+      );
+    }
+    return report;
+  };
 
   const worker = await startBenchWorker(bs, 'bench-parked');
   try {
@@ -95,35 +114,30 @@ export async function benchReconciler(
       inserted = target;
       insertSeconds += (Date.now() - started) / 1000;
 
-      const warm = await reconcileOnce(reconcilerDeps);
-      if (warm.liveRowsChecked !== liveRows || warm.recoveries.length > 0 || warm.failures.length > 0) {
-        throw new Error(
-          `reconciler setup is off: ${JSON.stringify({ ...warm, recoveries: warm.recoveries.slice(0, 3), failures: warm.failures.slice(0, 3) })}`,
-        );
-      }
+      const regular = checkSetup(await reconcile('anomalies'));
+      const full = checkSetup(await reconcile('full'));
       progress(
-        `reconciler: ${cycles} cycles and ${listLiveRuns} live-row queries with ${target.toLocaleString('en')} terminal rows`,
+        `reconciler: ${cycles} regular cycles, ${fullSweeps} full sweeps and ${listLiveRuns} live-row queries with ${target.toLocaleString('en')} terminal rows`,
       );
-      const cycle = await medianTime(cycles, () => reconcileOnce(reconcilerDeps));
+      const cycle = await medianTime(cycles, () => reconcile('anomalies'));
+      const fullSweep = await medianTime(fullSweeps, () => reconcile('full'));
       const listLive = await medianTime(listLiveRuns, () => deps.executions.listLive(graceSeconds));
-      const describeAll = await medianTime(cycles, () =>
-        forEachConcurrently(ids, parallelChecks, async (id) => {
-          await bs.temporal.workflow.getHandle(id).describe();
-        }),
-      );
       points.push({
         terminalRows: target,
         liveRows,
         cycleMs: cycle.medianMs,
         cycleSamplesMs: cycle.samplesMs,
+        cycleDescribed: regular.workflowsDescribed,
+        fullSweepMs: fullSweep.medianMs,
+        fullSweepDescribed: full.workflowsDescribed,
         listLiveMs: listLive.medianMs,
-        describeAllMs: describeAll.medianMs,
       });
     }
     return {
       points,
       graceSeconds,
-      runs: { cycle: cycles, listLive: listLiveRuns, describeAll: cycles },
+      fullSweepSeconds: config.reconciler.fullSweepSeconds,
+      runs: { cycle: cycles, fullSweep: fullSweeps, listLive: listLiveRuns },
       setup: { startLiveWorkflowsSeconds, insertTerminalRowsSeconds: insertSeconds },
     };
   } finally {

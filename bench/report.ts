@@ -106,11 +106,11 @@ export function renderTable(r: BenchResults): string {
     ...rc.points.flatMap((p): [string, string][] => [
       [
         `4a reconcile cycle, ${count(p.terminalRows)} terminal + ${count(p.liveRows)} live`,
-        `${ms(p.cycleMs)} (median of ${rc.runs.cycle})`,
+        `${ms(p.cycleMs)} (median of ${rc.runs.cycle}; regular cycle, ${count(p.cycleDescribed)} describes)`,
       ],
       [
-        `   of which Temporal: ${count(p.liveRows)} describes`,
-        `${ms(p.describeAllMs)} alone (median of ${rc.runs.describeAll})`,
+        `   full sweep, every ${rc.fullSweepSeconds} s`,
+        `${ms(p.fullSweepMs)} (median of ${rc.runs.fullSweep}; ${count(p.fullSweepDescribed)} describes)`,
       ],
       [
         `4b listLive, ${count(p.terminalRows)} terminal + ${count(p.liveRows)} live`,

@@ -50,6 +50,7 @@ export async function startWorker(
     settings: config.execution,
     log,
     reconcileGraceSeconds: config.reconciler.graceSeconds,
+    reconcileFullSweepSeconds: config.reconciler.fullSweepSeconds,
     webhookUrl: config.webhookUrl,
   });
   const worker = await createLifelineWorker({

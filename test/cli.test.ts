@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { ReconcileReport } from '../src/reconciler/reconcile.js';
+import type { ReconcileReport } from '../src/reconciler/cycle.js';
 import { writeStackFile } from '../src/stack/stack-file.js';
 import type { ExecutionRow, ExecutionSummary, TransitionRecord } from '../src/store/execution-store.js';
 import { waitUntil } from '../src/util/wait-until.js';
@@ -226,7 +226,7 @@ describe('the lifeline CLI', () => {
     expect(probePid(pid)).toBe('ESRCH');
   });
 
-  it('reconcile --dry-run reports a live row whose workflow was terminated and changes nothing; reconcile finalizes it', async () => {
+  it('reconcile --dry-run reports a live row whose workflow was terminated and changes nothing; reconcile finalizes it in a full sweep; --quick runs a regular cycle', async () => {
     const executionId = `cli-reconcile-${uniqueSuffix()}`;
     await h.client.startExecution({ agent: h.agent('demo'), prompt: 'hang', executionId });
     const pid = await waitForAgentProcess(h, 'demo', executionId);
@@ -249,7 +249,9 @@ describe('the lifeline CLI', () => {
 
     const applied = await lifeline('reconcile', '--json');
     expect(applied.code).toBe(0);
-    expect((JSON.parse(applied.stdout) as ReconcileReport).recoveries).toContainEqual(expected);
+    const report = JSON.parse(applied.stdout) as ReconcileReport;
+    expect(report.sweep).toBe('full');
+    expect(report.recoveries).toContainEqual(expected);
     expect(await h.executions.get(executionId)).toMatchObject({
       status: 'cancelled',
       errorKind: 'closed_outside_workflow',
@@ -259,6 +261,10 @@ describe('the lifeline CLI', () => {
       actor: 'reconciler',
     });
     expect(probePid(pid)).toBe('ESRCH');
+
+    const quick = await lifeline('reconcile', '--quick');
+    expect(quick.code).toBe(0);
+    expect(quick.stdout).toMatch(/^anomalies only: checked \d+ live rows and \d+ slot leases, described \d+ workflows/);
   });
 
   it('schedules: create, describe, list, trigger, pause, unpause and delete', async () => {

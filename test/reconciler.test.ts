@@ -1,26 +1,69 @@
+import getPort from 'get-port';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reconcileOnce, type ReconcileReport } from '../src/reconciler/reconcile.js';
+import { ConfigError, loadConfig } from '../src/config/config.js';
+import type { ReconcileReport, ReconcilerDeps, Sweep } from '../src/reconciler/cycle.js';
+import { createFullSweepTurns } from '../src/reconciler/full-sweep-turns.js';
+import { reconcileOnce } from '../src/reconciler/reconcile.js';
+import { reconcileScheduled } from '../src/reconciler/scheduled-cycle.js';
 import { waitUntil } from '../src/util/wait-until.js';
-import { startHarness, type Harness } from './support/lifeline-harness.js';
+import { startHarness, uniqueSuffix, type Harness } from './support/lifeline-harness.js';
 import { createPrivateDatabase, type PrivateDatabase } from './support/private-database.js';
 import { auditSteps, leaseHolders, probePid, waitForAgentProcess, waitForSlotReleased, waitForStatus } from './support/execution-probes.js';
 
 describe('the reconciler', () => {
   let h: Harness;
   let db: PrivateDatabase;
+  let deps: ReconcilerDeps;
   beforeAll(async () => {
     // Cycles here act on every live row: a database of its own keeps other test files' rows out.
     db = await createPrivateDatabase('reconciler');
     // A lease of 1 ms is expired whenever anyone looks: the reconciler must still leave it alone.
     h = await startHarness({ agents: { demo: { capacity: 50 } }, deps: { leaseMs: 1 }, databaseUrl: db.url });
+    deps = { ...h.deps, graceSeconds: 0, stopWaitSeconds: h.settings.stopWaitSeconds };
   });
   afterAll(async () => {
     await h?.close();
     await db?.drop();
   });
 
-  const reconcile = (): Promise<ReconcileReport> =>
-    reconcileOnce({ ...h.deps, graceSeconds: 0, stopWaitSeconds: h.settings.stopWaitSeconds });
+  const reconcile = (sweep: Sweep, dryRun = false): Promise<ReconcileReport> => reconcileOnce(deps, { sweep, dryRun });
+
+  /** Regular cycles until one recovers the execution: visibility lists a closed workflow a moment after it closes. */
+  const regularCycleRecovering = (executionId: string, dryRun = false): Promise<ReconcileReport> =>
+    waitUntil(
+      async () => {
+        const report = await reconcile('anomalies', dryRun);
+        return report.recoveries.some((r) => r.executionId === executionId) ? report : undefined;
+      },
+      { what: `a regular reconcile cycle to recover ${executionId}`, timeoutMs: 15_000, intervalMs: 200 },
+    );
+
+  const stopAndSettle = async (executionId: string) => {
+    await h.client.stopExecution(executionId, 'test done');
+    await waitForStatus(h, executionId, 'cancelled');
+    await waitForSlotReleased(h, 'demo', executionId);
+  };
+
+  it('leaves running executions alone, even with expired leases; a regular cycle does not even describe them', async () => {
+    const ids = await Promise.all(
+      [1, 2, 3].map(async () => (await h.client.startExecution({ agent: h.agent('demo'), prompt: 'hang' })).executionId),
+    );
+    const pids = await Promise.all(ids.map((id) => waitForAgentProcess(h, 'demo', id)));
+    const lease = (await h.slots.leases(h.agent('demo'))).find((l) => l.executionId === ids[0]);
+    expect(lease!.expiresAt).toBeLessThan(Date.now() + 5);
+
+    const regular = await reconcile('anomalies');
+    expect(regular).toMatchObject({ sweep: 'anomalies', liveRowsChecked: 3, leasesChecked: 3, workflowsDescribed: 0, recoveries: [] });
+    const full = await reconcile('full');
+    expect(full).toMatchObject({ sweep: 'full', liveRowsChecked: 3, workflowsDescribed: 3, recoveries: [] });
+    for (const [i, id] of ids.entries()) {
+      expect((await h.executions.get(id))?.status).toBe('running');
+      expect(await leaseHolders(h, 'demo')).toContain(id);
+      expect(probePid(pids[i]!)).toBe('alive');
+    }
+    await Promise.all(ids.map(stopAndSettle));
+  });
 
   it('finalizes an execution whose workflow was terminated, stops its process and releases its slot', async () => {
     const { executionId } = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'hang' });
@@ -30,7 +73,7 @@ describe('the reconciler', () => {
     const report = await h.temporal.workflow.execute('reconcileWorkflow', {
       taskQueue: h.taskQueue,
       workflowId: `reconcile-${executionId}`,
-      args: [{ graceSeconds: 0 }],
+      args: [{ graceSeconds: 0, sweep: 'full' }],
     });
     expect(report.recoveries).toContainEqual(expect.objectContaining({ executionId, workflow: 'TERMINATED', action: 'finalized' }));
     const row = await h.executions.get(executionId);
@@ -42,52 +85,104 @@ describe('the reconciler', () => {
     await waitUntil(async () => probePid(pid) === 'ESRCH', { what: `pid ${pid} to be gone`, timeoutMs: 10_000 });
   });
 
-  it('leaves a running execution alone while its workflow runs, even with an expired lease', async () => {
+  it('a regular cycle finalizes a terminated execution it learns of from visibility, describing only that one', async () => {
+    const { executionId: bystander } = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'hang' });
     const { executionId } = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'hang' });
+    await waitForAgentProcess(h, 'demo', bystander);
     const pid = await waitForAgentProcess(h, 'demo', executionId);
-    const lease = (await h.slots.leases(h.agent('demo'))).find((l) => l.executionId === executionId);
-    expect(lease!.expiresAt).toBeLessThan(Date.now() + 5);
+    await h.temporal.workflow.getHandle(executionId).terminate('operator pressed Terminate');
 
-    const report = await reconcile();
-    expect(report.recoveries.map((r) => r.executionId)).not.toContain(executionId);
-    expect((await h.executions.get(executionId))?.status).toBe('running');
-    expect(await leaseHolders(h, 'demo')).toContain(executionId);
-    expect(probePid(pid)).toBe('alive');
-
-    await h.client.stopExecution(executionId, 'test done');
-    await waitForStatus(h, executionId, 'cancelled');
+    const report = await regularCycleRecovering(executionId);
+    expect(report).toMatchObject({ sweep: 'anomalies', liveRowsChecked: 2, workflowsDescribed: 1 });
+    expect(report.recoveries).toEqual([
+      expect.objectContaining({ executionId, workflow: 'TERMINATED', action: 'finalized', status: 'cancelled' }),
+    ]);
+    expect(await h.executions.get(executionId)).toMatchObject({ status: 'cancelled', errorKind: 'closed_outside_workflow' });
+    expect(await leaseHolders(h, 'demo')).not.toContain(executionId);
+    await waitUntil(async () => probePid(pid) === 'ESRCH', { what: `pid ${pid} to be gone`, timeoutMs: 10_000 });
+    await stopAndSettle(bystander);
   });
 
-  it('restores the lease of a running execution that Redis lost', async () => {
+  it('a regular cycle restores the lease of a running execution that Redis lost', async () => {
     const { executionId } = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'hang' });
     await waitForAgentProcess(h, 'demo', executionId);
     await h.slots.release(h.agent('demo'), executionId);
     expect(await leaseHolders(h, 'demo')).not.toContain(executionId);
 
-    const report = await reconcile();
-    expect(report.recoveries).toContainEqual(expect.objectContaining({ executionId, action: 'lease_restored' }));
+    const report = await reconcile('anomalies');
+    expect(report).toMatchObject({ sweep: 'anomalies', workflowsDescribed: 1 });
+    expect(report.recoveries).toContainEqual(expect.objectContaining({ executionId, workflow: 'RUNNING', action: 'lease_restored' }));
     expect(await leaseHolders(h, 'demo')).toContain(executionId);
-    await h.client.stopExecution(executionId, 'test done');
-    await waitForStatus(h, executionId, 'cancelled');
-    await waitForSlotReleased(h, 'demo', executionId);
+    await stopAndSettle(executionId);
   });
 
-  it('releases a lease whose workflow is gone, and only that one', async () => {
+  it('a regular cycle releases leases whose workflow is closed or gone, and only those', async () => {
+    const { executionId: finished } = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'succeed 0' });
+    await h.temporal.workflow.getHandle(finished).result();
+    // A lease that outlived its execution, as a renewal racing the release could leave behind.
+    await h.slots.tryAcquire(h.agent('demo'), finished, 50, 'skip');
     const orphan = `orphan-${Date.now()}`;
     await h.slots.tryAcquire(h.agent('demo'), orphan, 50, 'skip');
-    const report = await reconcile();
-    expect(report.recoveries).toContainEqual(expect.objectContaining({ executionId: orphan, workflow: 'NOT_FOUND', action: 'lease_released' }));
-    expect(await leaseHolders(h, 'demo')).not.toContain(orphan);
+    const { executionId: running } = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'hang' });
+    await waitForAgentProcess(h, 'demo', running);
+
+    const report = await reconcile('anomalies');
+    expect(report.recoveries).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ executionId: finished, workflow: 'COMPLETED', action: 'lease_released' }),
+        expect.objectContaining({ executionId: orphan, workflow: 'NOT_FOUND', action: 'lease_released' }),
+      ]),
+    );
+    expect(report.recoveries).toHaveLength(2);
+    expect(await leaseHolders(h, 'demo')).toEqual([running]);
+    await stopAndSettle(running);
+  });
+
+  it('a full sweep finalizes a live row whose workflow does not exist, which a regular cycle cannot see', async () => {
+    // Such a row outlives its workflow's history (namespace retention) or was never started in this namespace.
+    const executionId = `no-workflow-${uniqueSuffix()}`;
+    await h.executions.create({ id: executionId, agent: h.agent('demo'), prompt: 'never started', trigger: 'api', busyPolicy: 'queue', timeoutSeconds: 60 });
+
+    const regular = await reconcile('anomalies');
+    expect(regular.recoveries.map((r) => r.executionId)).not.toContain(executionId);
+    expect((await h.executions.get(executionId))?.status).toBe('queued');
+
+    const full = await reconcile('full');
+    expect(full.recoveries).toContainEqual(
+      expect.objectContaining({ executionId, workflow: 'NOT_FOUND', action: 'finalized', status: 'failed' }),
+    );
+    expect(await h.executions.get(executionId)).toMatchObject({ status: 'failed', errorKind: 'closed_outside_workflow' });
+  });
+
+  it('the scheduled cycle sweeps in full once per interval, and whenever it cannot tell whose turn it is', async () => {
+    const turns = createFullSweepTurns(h.redis, { intervalSeconds: 600, key: `test:full-sweep:${uniqueSuffix()}` });
+    const scheduled = (dryRun = false) => reconcileScheduled({ ...deps, fullSweeps: turns }, { dryRun });
+    expect((await scheduled(true)).sweep).toBe('full');
+    // A dry run only looked: the turn is still open.
+    expect((await scheduled()).sweep).toBe('full');
+    expect((await scheduled()).sweep).toBe('anomalies');
+
+    const unreachable = new Redis(await getPort(), { maxRetriesPerRequest: 0, retryStrategy: () => null });
+    unreachable.on('error', () => undefined);
+    try {
+      expect(await createFullSweepTurns(unreachable, { intervalSeconds: 600 }).claim()).toBe(true);
+    } finally {
+      unreachable.disconnect();
+    }
   });
 
   it('a dry run reports what it would do and changes nothing', async () => {
     const { executionId } = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'hang' });
-    await waitForAgentProcess(h, 'demo', executionId);
+    const pid = await waitForAgentProcess(h, 'demo', executionId);
     await h.temporal.workflow.getHandle(executionId).terminate('dry run check');
-    const report = await reconcileOnce({ ...h.deps, graceSeconds: 0, stopWaitSeconds: 5 }, { dryRun: true });
-    expect(report.recoveries).toContainEqual(expect.objectContaining({ executionId, action: 'finalized' }));
+    for (const report of [await regularCycleRecovering(executionId, true), await reconcile('full', true)]) {
+      expect(report.dryRun).toBe(true);
+      expect(report.recoveries).toContainEqual(expect.objectContaining({ executionId, action: 'finalized' }));
+    }
     expect((await h.executions.get(executionId))?.status).toBe('running');
-    await reconcile();
+    expect(await leaseHolders(h, 'demo')).toContain(executionId);
+    expect(probePid(pid)).toBe('alive');
+    await reconcile('anomalies');
     expect((await h.executions.get(executionId))?.status).toBe('cancelled');
   });
 
@@ -103,9 +198,9 @@ describe('the reconciler', () => {
       const rows = await Promise.all(ids.map((id) => h.executions.get(id)));
       return rows.every((r) => r && !['queued', 'running'].includes(r.status));
     };
-    // The reconciler runs back to back for as long as the executions are finishing.
+    // The reconciler runs back to back, both kinds of cycle in turn, for as long as the executions are finishing.
     while (!(await allDone())) {
-      const report = await reconcile();
+      const report = await reconcile(cycles % 2 === 0 ? 'full' : 'anomalies');
       cycles += 1;
       sawLiveRows += report.liveRowsChecked;
       expect(report.recoveries.filter((r) => ids.includes(r.executionId))).toEqual([]);
@@ -118,5 +213,17 @@ describe('the reconciler', () => {
       expect(steps).toEqual(['->queued', 'queued>running', 'running>succeeded']);
     }
     console.log(`false-failure race: ${rounds} executions, ${cycles} reconcile cycles, ${sawLiveRows} live-row checks, 0 recoveries`);
+  });
+});
+
+describe('the full-sweep interval setting', () => {
+  it('defaults to 10 minutes and rejects values out of range, naming the variable and the limit', () => {
+    expect(loadConfig({}).reconciler.fullSweepSeconds).toBe(600);
+    expect(loadConfig({ LIFELINE_RECONCILE_FULL_SWEEP_SECONDS: '3600' }).reconciler.fullSweepSeconds).toBe(3600);
+    const load = (value: string) => () => loadConfig({ LIFELINE_RECONCILE_FULL_SWEEP_SECONDS: value });
+    expect(load('30')).toThrow(ConfigError);
+    expect(load('30')).toThrow('LIFELINE_RECONCILE_FULL_SWEEP_SECONDS must be at least 60');
+    expect(load('90000')).toThrow('LIFELINE_RECONCILE_FULL_SWEEP_SECONDS must be at most 86400');
+    expect(load('ten')).toThrow('LIFELINE_RECONCILE_FULL_SWEEP_SECONDS must be a number of seconds');
   });
 });

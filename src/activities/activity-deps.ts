@@ -3,6 +3,7 @@ import type { AgentClient } from '../agent/agent-client.js';
 import type { Alerter } from '../alerts/webhook.js';
 import type { ExecutionSettings } from '../config/config.js';
 import type { LifelineMetrics } from '../metrics/lifeline-metrics.js';
+import type { FullSweepTurns } from '../reconciler/full-sweep-turns.js';
 import type { CapacitySlots } from '../slots/capacity-slots.js';
 import type { AgentStore, AgentWithToken } from '../store/agent-store.js';
 import type { ExecutionStore } from '../store/execution-store.js';
@@ -20,6 +21,8 @@ export interface ActivityDeps {
   metrics: LifelineMetrics;
   settings: ExecutionSettings;
   reconcileGraceSeconds: number;
+  /** Which reconcile cycle does the next full sweep, shared by every worker through Redis. */
+  fullSweeps: FullSweepTurns;
   log: Logger;
   clock: () => number;
 }

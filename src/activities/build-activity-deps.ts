@@ -5,6 +5,7 @@ import { createAgentClient } from '../agent/agent-client.js';
 import { logAlerter, webhookAlerter, type Alerter } from '../alerts/webhook.js';
 import type { ExecutionSettings } from '../config/config.js';
 import { createLifelineMetrics, type LifelineMetrics } from '../metrics/lifeline-metrics.js';
+import { createFullSweepTurns, defaultFullSweepSeconds } from '../reconciler/full-sweep-turns.js';
 import { createCapacitySlots, type CapacitySlots } from '../slots/capacity-slots.js';
 import { createAgentStore, type AgentStore } from '../store/agent-store.js';
 import { createExecutionStore } from '../store/execution-store.js';
@@ -33,6 +34,7 @@ export function buildActivityDeps(opts: {
   settings: ExecutionSettings;
   log: Logger;
   reconcileGraceSeconds?: number;
+  reconcileFullSweepSeconds?: number;
   webhookUrl?: string;
   alerter?: Alerter;
   metrics?: LifelineMetrics;
@@ -54,6 +56,7 @@ export function buildActivityDeps(opts: {
     metrics: opts.metrics ?? createLifelineMetrics({ slotsInUse: slotsInUse(agents, slots) }),
     settings,
     reconcileGraceSeconds: opts.reconcileGraceSeconds ?? 30,
+    fullSweeps: createFullSweepTurns(redis, { intervalSeconds: opts.reconcileFullSweepSeconds ?? defaultFullSweepSeconds }),
     log,
     clock: Date.now,
   };

@@ -1,13 +1,15 @@
 import type { Command } from 'commander';
 import { buildActivityDeps } from '../activities/build-activity-deps.js';
-import { reconcileOnce, type ReconcileReport } from '../reconciler/reconcile.js';
+import type { ReconcileReport } from '../reconciler/cycle.js';
+import { reconcileOnce } from '../reconciler/reconcile.js';
 import { withCliContext } from './cli-context.js';
 import { printJson, printTable } from './output.js';
 
 function printReport(report: ReconcileReport): void {
   const mode = report.dryRun ? 'dry run, nothing changed' : 'applied';
+  const sweep = report.sweep === 'full' ? 'full sweep' : 'anomalies only';
   console.log(
-    `checked ${report.liveRowsChecked} live rows and ${report.leasesChecked} slot leases in ${report.durationMs} ms (${mode})`,
+    `${sweep}: checked ${report.liveRowsChecked} live rows and ${report.leasesChecked} slot leases, described ${report.workflowsDescribed} workflows in ${report.durationMs} ms (${mode})`,
   );
   if (report.recoveries.length > 0) {
     console.log(`\n${report.dryRun ? 'would recover' : 'recovered'}:`);
@@ -30,11 +32,12 @@ export function addReconcileCommand(program: Command): void {
     .command('reconcile')
     .summary('run one reconcile cycle now')
     .description(
-      'one reconcile cycle now, as the worker runs on its schedule: finalize live rows whose workflow is closed or missing, release leaked slots (exits 1 if a recovery failed)',
+      'one full reconcile cycle now: ask Temporal about the workflow of every live row, finalize the rows whose workflow is closed or missing, restore lost leases, release leaked slots (exits 1 if a recovery failed)',
     )
     .option('--dry-run', 'report what would be recovered, change nothing')
+    .option('--quick', 'only what a regular scheduled cycle looks at: closed workflows that left their row live, lost and leaked leases')
     .option('--json', 'print JSON')
-    .action((opts: { dryRun?: boolean; json?: boolean }) =>
+    .action((opts: { dryRun?: boolean; quick?: boolean; json?: boolean }) =>
       withCliContext(async (ctx) => {
         const { config } = ctx;
         const deps = buildActivityDeps({
@@ -44,6 +47,7 @@ export function addReconcileCommand(program: Command): void {
           settings: config.execution,
           log: ctx.log,
           reconcileGraceSeconds: config.reconciler.graceSeconds,
+          reconcileFullSweepSeconds: config.reconciler.fullSweepSeconds,
           webhookUrl: config.webhookUrl,
         });
         const report = await reconcileOnce(
@@ -52,7 +56,7 @@ export function addReconcileCommand(program: Command): void {
             graceSeconds: deps.reconcileGraceSeconds,
             stopWaitSeconds: deps.settings.stopWaitSeconds,
           },
-          { dryRun: opts.dryRun === true },
+          { sweep: opts.quick ? 'anomalies' : 'full', dryRun: opts.dryRun === true },
         );
         if (opts.json) printJson(report);
         else printReport(report);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { codecKeysRequirement, parseCodecKeys, type CodecKey } from '../payload-codec/codec-keys.js';
+import { defaultFullSweepSeconds } from '../reconciler/full-sweep-turns.js';
 
 const seconds = (name: string, def: number, min: number, max: number) =>
   z.coerce
@@ -61,6 +62,7 @@ export const configSchema = z.object({
   LIFELINE_STOP_WAIT_SECONDS: seconds('LIFELINE_STOP_WAIT_SECONDS', 30, 1, 3600),
   LIFELINE_RECONCILE_INTERVAL_SECONDS: seconds('LIFELINE_RECONCILE_INTERVAL_SECONDS', 60, 0, 24 * 3600),
   LIFELINE_RECONCILE_GRACE_SECONDS: seconds('LIFELINE_RECONCILE_GRACE_SECONDS', 30, 0, 24 * 3600),
+  LIFELINE_RECONCILE_FULL_SWEEP_SECONDS: seconds('LIFELINE_RECONCILE_FULL_SWEEP_SECONDS', defaultFullSweepSeconds, 60, 24 * 3600),
   LIFELINE_WEBHOOK_URL: optionalUrl('LIFELINE_WEBHOOK_URL', /^https?:\/\//),
   LIFELINE_METRICS_PORT: integer('LIFELINE_METRICS_PORT', 9464, 0, 65535),
   LIFELINE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -93,7 +95,8 @@ export interface LifelineConfig {
   uiPort: number;
   logLevel: RawConfig['LIFELINE_LOG_LEVEL'];
   execution: ExecutionSettings;
-  reconciler: { intervalSeconds: number; graceSeconds: number };
+  /** A full sweep describes every live row's workflow; cycles between sweeps only the anomalies. */
+  reconciler: { intervalSeconds: number; graceSeconds: number; fullSweepSeconds: number };
   /** Alerts for failed and timed-out executions and reconciler recoveries; logged only when absent. */
   webhookUrl: string | undefined;
   /** The worker's Prometheus endpoint; 0 turns it off. */
@@ -142,7 +145,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig
     dataDir: c.LIFELINE_DATA_DIR,
     uiPort: c.LIFELINE_UI_PORT,
     logLevel: c.LIFELINE_LOG_LEVEL,
-    reconciler: { intervalSeconds: c.LIFELINE_RECONCILE_INTERVAL_SECONDS, graceSeconds: c.LIFELINE_RECONCILE_GRACE_SECONDS },
+    reconciler: {
+      intervalSeconds: c.LIFELINE_RECONCILE_INTERVAL_SECONDS,
+      graceSeconds: c.LIFELINE_RECONCILE_GRACE_SECONDS,
+      fullSweepSeconds: c.LIFELINE_RECONCILE_FULL_SWEEP_SECONDS,
+    },
     webhookUrl: c.LIFELINE_WEBHOOK_URL,
     metricsPort: c.LIFELINE_METRICS_PORT,
     codec: {

@@ -1,6 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { LifelineActivities } from '../activities/index.js';
-import type { ReconcileReport } from '../reconciler/reconcile.js';
+import type { ReconcileActivityOptions } from '../activities/reconcile-activities.js';
+import type { ReconcileReport } from '../reconciler/cycle.js';
 
 const { reconcile } = proxyActivities<LifelineActivities>({
   startToCloseTimeout: '10 minutes',
@@ -9,6 +10,6 @@ const { reconcile } = proxyActivities<LifelineActivities>({
 });
 
 /** One reconcile cycle; a Temporal Schedule runs it every interval and the worker once at start. */
-export async function reconcileWorkflow(options: { dryRun?: boolean; graceSeconds?: number } = {}): Promise<ReconcileReport> {
+export async function reconcileWorkflow(options: ReconcileActivityOptions = {}): Promise<ReconcileReport> {
   return reconcile(options);
 }

@@ -1,0 +1,35 @@
+import { isTerminal } from '../domain/execution-status.js';
+import { forEachConcurrently } from '../util/for-each-concurrently.js';
+import { isWorkflowOpen } from './close-status.js';
+import { parallelChecks, type Cycle } from './cycle.js';
+
+/**
+ * Releases leases whose row is terminal or missing once Temporal confirms their workflow closed or
+ * unknown. Leases of live rows are left to the live-row pass, which judges them with their row.
+ * Read after that pass, so a lease it released is not counted again here.
+ */
+export async function releaseOrphanLeases(cycle: Cycle): Promise<void> {
+  const { deps, dryRun, report } = cycle;
+  for (const agent of await deps.agents.list()) {
+    const leases = await deps.slots.leases(agent.name);
+    report.leasesChecked += leases.length;
+    const rowStatus = await deps.executions.statuses(leases.map((lease) => lease.executionId));
+    const unowned = leases.map((lease) => lease.executionId).filter((id) => {
+      const status = rowStatus.get(id);
+      return status === undefined || isTerminal(status);
+    });
+    await forEachConcurrently(unowned, parallelChecks, async (executionId) => {
+      try {
+        const state = await cycle.describe(executionId);
+        if (isWorkflowOpen(state)) return;
+        if (!dryRun) {
+          await deps.slots.release(agent.name, executionId);
+          deps.metrics.recovered('lease_of_closed_workflow');
+        }
+        report.recoveries.push({ executionId, agent: agent.name, workflow: state, action: 'lease_released' });
+      } catch (err) {
+        cycle.fail(executionId, err);
+      }
+    });
+  }
+}
