@@ -12,7 +12,7 @@ import { benchSlots } from './slots.js';
  * `npm run bench`: Lifeline's figures on a private stack of its own. It prints them and never
  * fails on a slow machine; the goals are reported as met or not.
  */
-const lifecycleRun = { perKind: 200, roundsPerKind: 4, concurrency: 20, aloneCount: 30 };
+const lifecycleRun = { perKind: 480, roundsPerKind: 4, concurrency: 20, aloneCount: 30 };
 const recoveryRepeats = 3;
 const liveRows = 1000;
 const terminalSteps = [10_000, 1_000_000];

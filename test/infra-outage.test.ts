@@ -7,7 +7,7 @@ import { PostgresServer } from '../src/stack/postgres-server.js';
 import { RedisServer } from '../src/stack/redis-server.js';
 import { silentLogger } from '../src/util/logger.js';
 import { waitUntil } from '../src/util/wait-until.js';
-import { waitForSlotReleased } from './support/execution-probes.js';
+import { waitForRunHeartbeat, waitForSlotReleased } from './support/execution-probes.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
 
 /**
@@ -53,20 +53,9 @@ describe('Postgres or Redis down during compensation', () => {
     return (await h.temporal.workflow.getHandle(executionId).describe()).status.name;
   }
 
-  /** The agent runs once the run activity has heartbeated: from then on it needs neither server until the run ends. */
-  async function untilAgentRunning(executionId: string): Promise<void> {
-    await waitUntil(
-      async () => {
-        const { raw } = await h.temporal.workflow.getHandle(executionId).describe();
-        return (raw.pendingActivities ?? []).some((a) => a.activityType?.name === 'runAgent' && a.lastHeartbeatTime);
-      },
-      { what: `the agent of ${executionId} to run`, timeoutMs: 30_000 },
-    );
-  }
-
   it('Postgres stopped before the terminal write: the row ends succeeded once Postgres is back', async () => {
     const { executionId } = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'succeed 3 through a postgres outage' });
-    await untilAgentRunning(executionId);
+    await waitForRunHeartbeat(h, executionId);
     await postgres.stop();
     try {
       await runEnded(executionId);
@@ -84,7 +73,7 @@ describe('Postgres or Redis down during compensation', () => {
 
   it('Redis stopped before the slot release: the row ends at once and the slot is released once Redis is back', async () => {
     const { executionId } = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'succeed 3 through a redis outage' });
-    await untilAgentRunning(executionId);
+    await waitForRunHeartbeat(h, executionId);
     await redis.stop();
     try {
       // The terminal write comes first and does not wait for Redis; the release does.

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitUntil } from '../src/util/wait-until.js';
-import { waitForSlotReleased } from './support/execution-probes.js';
+import { waitForRunHeartbeat, waitForSlotReleased } from './support/execution-probes.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
 import { startWorkerProcess, type WorkerProcess } from './support/worker-process.js';
 
@@ -19,10 +18,9 @@ describe('a worker killed in the middle of a run', () => {
     const first = await startWorkerProcess(h, 'worker-a');
     workers.push(first);
     const { executionId } = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'succeed 10 survived the kill' });
-    await waitUntil(async () => (await h.executions.get(executionId))?.status === 'running' && (await h.agentStarts())[executionId] === 1, {
-      what: 'the agent execution to be running',
-      timeoutMs: 30_000,
-    });
+    // Killed only once Temporal holds the run's heartbeat: that is what the new worker re-attaches with.
+    await waitForRunHeartbeat(h, executionId);
+    expect((await h.agentStarts())[executionId]).toBe(1);
 
     await first.kill('SIGKILL');
     const killedAt = Date.now();

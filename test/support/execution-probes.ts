@@ -70,3 +70,17 @@ export async function waitForSlotReleased(h: Harness, agentKey: string, executio
     { what: `execution ${executionId} to give its capacity slot back`, timeoutMs, intervalMs: 50 },
   );
 }
+
+/**
+ * Resolves once Temporal holds a heartbeat of the run activity: from then on a retry re-attaches
+ * to the agent process, and the run needs neither Postgres nor Redis until it ends.
+ */
+export async function waitForRunHeartbeat(h: Harness, executionId: string, timeoutMs = 30_000): Promise<void> {
+  await waitUntil(
+    async () => {
+      const { raw } = await h.temporal.workflow.getHandle(executionId).describe();
+      return (raw.pendingActivities ?? []).some((a) => a.activityType?.name === 'runAgent' && a.lastHeartbeatTime);
+    },
+    { what: `a heartbeat of the run of ${executionId}`, timeoutMs },
+  );
+}
