@@ -23,7 +23,8 @@ export async function releaseOrphanLeases(cycle: Cycle): Promise<void> {
         const state = await cycle.describe(executionId);
         if (isWorkflowOpen(state)) return;
         if (!dryRun) {
-          await deps.slots.release(agent.name, executionId);
+          // A workflow that closed after the leases were read released its own: nothing was recovered.
+          if (!(await deps.slots.release(agent.name, executionId))) return;
           deps.metrics.recovered('lease_of_closed_workflow');
         }
         report.recoveries.push({ executionId, agent: agent.name, workflow: state, action: 'lease_released' });
