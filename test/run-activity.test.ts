@@ -13,6 +13,7 @@ import { createConclusionActivities, type ConcludeInput } from '../src/activitie
 import type { ActivityDeps } from '../src/activities/index.js';
 import { createRunActivities, type RunAgentInput } from '../src/activities/run-activities.js';
 import { createAgentClient, type AgentClient } from '../src/agent/agent-client.js';
+import { AgentUnreachableError } from '../src/agent/agent-errors.js';
 import { startAgentServer, type AgentServer } from '../src/agent-server/agent-server.js';
 import { demoAgentConfig } from '../src/agent-server/demo-agents.js';
 import type { AgentRunSummary, RunHeartbeat } from '../src/domain/execution-types.js';
@@ -244,5 +245,34 @@ describe('the run activity against a real agent server, Postgres and Redis', () 
     expect(elapsed).toBeLessThan(5000);
     // The wait heartbeats, so it stays cancellable and a dead worker is still detected.
     expect(beats.length).toBeGreaterThan(0);
+  });
+
+  it('concludes without the output when the agent stays unreachable, and retries while it may come back', async () => {
+    const { executionId } = await runningExecution('gone-output', 'succeed 0 output nobody can fetch', unreachableAgent);
+    const { conclude } = createConclusionActivities(deps);
+    const conclusion: ConcludeInput = {
+      executionId,
+      agent: unreachableAgent,
+      outcome: { status: 'succeeded', exitCode: 0 },
+      actor: 'workflow',
+      storeOutput: true,
+    };
+    const firstTriedAt = (ms: number) =>
+      new MockActivityEnvironment({ activityType: 'conclude', scheduledTimestampMs: ms }, { logger: new DefaultLogger('ERROR') });
+
+    // Within agentUnreachableSeconds of the first try: this try fails, to be retried, and nothing is written.
+    const early = await firstTriedAt(Date.now()).run(conclude, conclusion).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(early).toBeInstanceOf(AgentUnreachableError);
+    expect((await deps.executions.get(executionId))?.status).toBe('running');
+
+    // Past it: the terminal status is written, with a note where the output would be.
+    const late = Date.now() - (testSettings.agentUnreachableSeconds + 1) * 1000;
+    expect(await firstTriedAt(late).run(conclude, conclusion)).toEqual({ status: 'succeeded', applied: true });
+    const row = await deps.executions.get(executionId);
+    expect(row?.status).toBe('succeeded');
+    expect(row?.output).toMatch(/^\[lifeline: output lost: the agent was unreachable for \d+ s/);
   });
 });

@@ -1,5 +1,7 @@
 import { Context } from '@temporalio/activity';
+import { AgentUnreachableError } from '../agent/agent-errors.js';
 import type { Actor, ExecutionStatus, TerminalOutcome } from '../domain/execution-status.js';
+import type { Logger } from '../util/logger.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { activityLogger } from './activity-logger.js';
 import { agentClientFor } from './agent-client-for.js';
@@ -32,14 +34,33 @@ export interface Conclusion {
  */
 export function createConclusionActivities(deps: ActivityDeps) {
   const clientFor = agentClientFor(deps);
+
+  /**
+   * The output of a run the agent reported finished. An agent that stays unreachable past
+   * agentUnreachableSeconds (counted from the conclusion's first try) costs the output, never the
+   * terminal status: the row must not stay running because an agent went away.
+   */
+  async function finishedOutput(executionId: string, agent: string, log: Logger): Promise<{ output: string; bytes?: number }> {
+    const { cancellationSignal, info } = Context.current();
+    try {
+      const exec = await (await clientFor(agent)).get(executionId, cancellationSignal);
+      if (exec?.output === undefined) return { output: "[lifeline: the agent no longer had this execution's output]" };
+      return { output: exec.output, bytes: exec.outputBytes };
+    } catch (err) {
+      const waitedMs = deps.clock() - info.scheduledTimestampMs;
+      if (!(err instanceof AgentUnreachableError) || waitedMs < deps.settings.agentUnreachableSeconds * 1000) throw err;
+      log.warn({ err: err.message, waitedSeconds: Math.round(waitedMs / 1000) }, 'agent unreachable; concluding without its output');
+      return { output: `[lifeline: output lost: the agent was unreachable for ${Math.round(waitedMs / 1000)} s (${err.message})]` };
+    }
+  }
+
   return {
     async conclude(input: ConcludeInput): Promise<Conclusion> {
       const { executionId, agent, outcome, actor } = input;
       const log = activityLogger(deps.log, { executionId, agent });
       if (input.storeOutput) {
-        const exec = await (await clientFor(agent)).get(executionId, Context.current().cancellationSignal);
-        const output = exec?.output ?? "[lifeline: the agent no longer had this execution's output]";
-        await deps.executions.saveOutput(executionId, output, exec?.outputBytes);
+        const { output, bytes } = await finishedOutput(executionId, agent, log);
+        await deps.executions.saveOutput(executionId, output, bytes);
       }
       let conclusion: Conclusion = { status: undefined, applied: false };
       if (outcome) {
