@@ -52,6 +52,11 @@ describe("the worker's Prometheus endpoint", () => {
     expect(sample(text, 'lifeline_executions_finished_total', { agent, status: 'failed', error_kind: 'agent_failed' })).toBe(1);
     expect(sample(text, 'lifeline_execution_duration_seconds_count', { agent, status: 'succeeded' })).toBe(2);
     expect(text).toMatch(/^temporal_\w+/m);
+    // The worker triggers a reconcile cycle as it starts; the cycle reports its kind and cost.
+    await waitUntil(
+      async () => (sample(await (await fetch(url)).text(), 'lifeline_reconcile_cycle_seconds_count', {}) ?? 0) >= 1,
+      { what: 'the metrics to show a reconcile cycle', timeoutMs: 30_000, intervalMs: 250 },
+    );
 
     await h.client.stopExecution(holder, 'metrics test done');
     await h.client.waitForExecution(holder, 30_000);

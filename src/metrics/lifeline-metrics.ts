@@ -42,6 +42,19 @@ export function createLifelineMetrics(opts: { slotsInUse?: () => Promise<Record<
     labelNames: ['reason'],
     registers: [registry],
   });
+  const cycleDuration = new Histogram({
+    name: 'lifeline_reconcile_cycle_seconds',
+    help: 'Reconcile cycles by kind (full sweep or anomalies only) and how long each took',
+    labelNames: ['sweep'],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [registry],
+  });
+  const described = new Counter({
+    name: 'lifeline_reconcile_workflows_described_total',
+    help: 'Workflows the reconciler asked Temporal about one by one, by kind of cycle',
+    labelNames: ['sweep'],
+    registers: [registry],
+  });
   const { slotsInUse } = opts;
   new Gauge({
     name: 'lifeline_slots_in_use',
@@ -69,6 +82,10 @@ export function createLifelineMetrics(opts: { slotsInUse?: () => Promise<Record<
     },
     recovered(reason: string) {
       recoveries.inc({ reason });
+    },
+    reconcileCycle(sweep: string, seconds: number, workflowsDescribed: number) {
+      cycleDuration.observe({ sweep }, seconds);
+      described.inc({ sweep }, workflowsDescribed);
     },
   };
 }

@@ -32,6 +32,7 @@ export async function reconcileOnce(deps: ReconcilerDeps, { sweep, dryRun = fals
   await releaseOrphanLeases(cycle);
 
   report.durationMs = Date.now() - started;
+  deps.metrics.reconcileCycle(report.sweep, report.durationMs / 1000, report.workflowsDescribed);
   const attempted = report.recoveries.length + report.failures.length;
   if (report.failures.length > 0 && report.failures.length * 2 >= attempted) {
     await deps.alerter.send({
