@@ -2,10 +2,12 @@ import getPort from 'get-port';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config/config.js';
+import { createPool } from '../src/db/pool.js';
 import type { ReconcileReport, ReconcilerDeps, Sweep } from '../src/reconciler/cycle.js';
 import { createFullSweepTurns } from '../src/reconciler/full-sweep-turns.js';
 import { reconcileOnce } from '../src/reconciler/reconcile.js';
 import { reconcileScheduled } from '../src/reconciler/scheduled-cycle.js';
+import { silentLogger } from '../src/util/logger.js';
 import { waitUntil } from '../src/util/wait-until.js';
 import { startHarness, uniqueSuffix, type Harness } from './support/lifeline-harness.js';
 import { createPrivateDatabase, type PrivateDatabase } from './support/private-database.js';
@@ -213,6 +215,32 @@ describe('the reconciler', () => {
       expect(steps).toEqual(['->queued', 'queued>running', 'running>succeeded']);
     }
     console.log(`false-failure race: ${rounds} executions, ${cycles} reconcile cycles, ${sawLiveRows} live-row checks, 0 recoveries`);
+  });
+
+  it('sees every live row, however many older ones come first', async () => {
+    const filler = `filler-${uniqueSuffix()}`;
+    await h.deps.agents.upsert({ name: filler, baseUrl: 'http://127.0.0.1:9', token: 'unused', capacity: 1, defaultTimeoutSeconds: null });
+    const pool = createPool(db.url, silentLogger());
+    try {
+      // A thousand older live rows (queued an hour ago, no workflow) ahead of the one to recover.
+      await pool.query(
+        `INSERT INTO executions (id, agent, status, prompt, trigger, busy_policy, timeout_seconds, created_at)
+         SELECT $1 || '-' || g, $1, 'queued', 'filler', 'test', 'queue', 60, now() - interval '1 hour'
+         FROM generate_series(1, 1000) AS g`,
+        [filler],
+      );
+    } finally {
+      await pool.end();
+    }
+    const { executionId } = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'hang' });
+    await waitForAgentProcess(h, 'demo', executionId);
+    await h.temporal.workflow.getHandle(executionId).terminate('operator pressed Terminate');
+
+    const report = await regularCycleRecovering(executionId);
+    expect(report.liveRowsChecked).toBe(1001);
+    // The fillers have no workflow: a full sweep finalizes every one of them.
+    const sweep = await reconcile('full');
+    expect(sweep.recoveries.filter((r) => r.agent === filler && r.workflow === 'NOT_FOUND')).toHaveLength(1000);
   });
 });
 

@@ -204,15 +204,16 @@ export function createExecutionStore(pool: pg.Pool, options: { maxOutputBytes: n
     },
 
     /**
-     * Live rows created before `olderThanSeconds` ago, oldest first. Served by the partial index on
-     * live rows, so the cost follows running work, not history.
+     * Every live row created before `olderThanSeconds` ago, oldest first. Served by the partial
+     * index on live rows, so the cost follows running work, not history. No cap: the reconciler
+     * must see them all, or a row past the cap would stay live unseen.
      */
-    async listLive(olderThanSeconds: number, limit = 1000): Promise<Pick<ExecutionRow, 'id' | 'agent' | 'status' | 'createdAt'>[]> {
+    async listLive(olderThanSeconds: number): Promise<Pick<ExecutionRow, 'id' | 'agent' | 'status' | 'createdAt'>[]> {
       const { rows } = await pool.query<Pick<ExecutionRow, 'id' | 'agent' | 'status' | 'createdAt'>>(
         `SELECT id, agent, status, created_at AS "createdAt" FROM executions
          WHERE status IN ('queued', 'running') AND created_at < now() - make_interval(secs => $1)
-         ORDER BY created_at LIMIT $2`,
-        [olderThanSeconds, limit],
+         ORDER BY created_at`,
+        [olderThanSeconds],
       );
       return rows;
     },
