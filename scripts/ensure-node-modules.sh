@@ -6,8 +6,7 @@ cd "$(dirname "$0")/.."
 marker=node_modules/.package-lock.json
 if [ ! -f "$marker" ] || [ package-lock.json -nt "$marker" ]; then
   echo "lifeline: installing npm packages..."
-  # `npm install`, not `npm ci`: the lock file holds only the platform builds of native packages
-  # (@swc/core) that the registry served when it was written, and `npm ci` refuses such a lock.
-  # With the lock present, `npm install` installs exactly its versions all the same.
-  npm install --no-audit --no-fund
+  # `npm ci` installs exactly the lock and never rewrites it, so the tree stays clean. The lock
+  # lists the native builds of every platform (@swc/core's optional packages), as npm ci needs.
+  npm ci --no-audit --no-fund
 fi

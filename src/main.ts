@@ -84,7 +84,12 @@ async function main(): Promise<void> {
   }
 
   worker = await startWorker(
-    { ...config, temporal: { ...config.temporal, address: stack.temporalAddress }, databaseUrl: stack.databaseUrl, redisUrl: stack.redisUrl },
+    {
+      ...config,
+      temporal: { ...config.temporal, address: stack.temporalAddress },
+      databaseUrl: stack.databaseUrl,
+      redisUrl: stack.redisUrl,
+    },
     log,
   );
   worker.done.catch((err: Error) => {

@@ -116,11 +116,7 @@ async function main(): Promise<void> {
   const log = createLogger('lifeline-worker', config.logLevel);
   const { address } = config.temporal;
   const { databaseUrl, redisUrl } = config;
-  const missing = [
-    !address && 'LIFELINE_TEMPORAL_ADDRESS',
-    !databaseUrl && 'DATABASE_URL',
-    !redisUrl && 'REDIS_URL',
-  ].filter(Boolean);
+  const missing = [!address && 'LIFELINE_TEMPORAL_ADDRESS', !databaseUrl && 'DATABASE_URL', !redisUrl && 'REDIS_URL'].filter(Boolean);
   if (!address || !databaseUrl || !redisUrl) {
     throw new ConfigError(`the worker needs ${missing.join(', ')} (\`npm start\` sets them up for a local stack)`);
   }

@@ -16,12 +16,7 @@ import { waitUntil } from '../src/util/wait-until.js';
 import { probePid } from './support/execution-probes.js';
 
 const mebibyte = 1024 * 1024;
-const demoCommand = [
-  process.execPath,
-  '--import',
-  'tsx',
-  fileURLToPath(new URL('../src/agent-server/demo-command.ts', import.meta.url)),
-];
+const demoCommand = [process.execPath, '--import', 'tsx', fileURLToPath(new URL('../src/agent-server/demo-command.ts', import.meta.url))];
 
 let server: AgentServer;
 let demo: AgentClient;
@@ -82,9 +77,7 @@ function waitForOutput(client: AgentClient, id: string): Promise<true> {
 }
 
 /** A throwaway HTTP server on loopback that answers every request with `handler`. */
-async function fakeAgent(
-  handler: Parameters<typeof createServer>[1],
-): Promise<{ url: string; server: Server }> {
+async function fakeAgent(handler: Parameters<typeof createServer>[1]): Promise<{ url: string; server: Server }> {
   const fake = createServer(handler);
   fake.listen(0, '127.0.0.1');
   await once(fake, 'listening');
@@ -182,9 +175,7 @@ describe('reference agent server', () => {
   it('rejects a second start of an id with a different prompt', async () => {
     const id = newId();
     await demo.start({ id, prompt: 'succeed 0 one', timeoutSeconds: 30 });
-    const err = await demo
-      .start({ id, prompt: 'succeed 0 two', timeoutSeconds: 30 })
-      .catch((e: unknown) => e);
+    const err = await demo.start({ id, prompt: 'succeed 0 two', timeoutSeconds: 30 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AgentRejectedError);
     expect((err as AgentRejectedError).status).toBe(409);
     await waitForEnd(demo, id);
@@ -229,10 +220,7 @@ describe('reference agent server', () => {
   });
 
   it('reports a command that cannot be started as failed', async () => {
-    const own = await startAgentServer(
-      { agents: { broken: { token: 't', command: ['/nonexistent/agent-cli'] } } },
-      silentLogger(),
-    );
+    const own = await startAgentServer({ agents: { broken: { token: 't', command: ['/nonexistent/agent-cli'] } } }, silentLogger());
     try {
       const client = createAgentClient({ baseUrl: own.baseUrlFor('broken'), token: 't' });
       const id = newId();
@@ -246,10 +234,7 @@ describe('reference agent server', () => {
   });
 
   it('stops every running child on close', async () => {
-    const own = await startAgentServer(
-      { agents: { demo: { token: 't', command: demoCommand, stopGraceMs: 300 } } },
-      silentLogger(),
-    );
+    const own = await startAgentServer({ agents: { demo: { token: 't', command: demoCommand, stopGraceMs: 300 } } }, silentLogger());
     const client = createAgentClient({ baseUrl: own.baseUrlFor('demo'), token: 't' });
     const hang = await client.start({ id: newId(), prompt: 'hang', timeoutSeconds: 30 });
     const stubborn = await client.start({ id: newId(), prompt: 'ignore-term', timeoutSeconds: 30 });
@@ -332,10 +317,7 @@ describe('agent server CLI', () => {
   it('prints its URL once listening and on SIGTERM stops its executions and exits', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lifeline-agent-server-'));
     const configPath = join(dir, 'agents.json');
-    writeFileSync(
-      configPath,
-      JSON.stringify({ agents: { demo: { token: 't', command: demoCommand, stopGraceMs: 300 } } }),
-    );
+    writeFileSync(configPath, JSON.stringify({ agents: { demo: { token: 't', command: demoCommand, stopGraceMs: 300 } } }));
     const server = await startAgentServerProcess({ configPath, env: { ...process.env, LIFELINE_LOG_LEVEL: 'warn' } });
     try {
       expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

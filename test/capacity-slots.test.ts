@@ -46,9 +46,7 @@ describe('capacity slots on a real Redis', () => {
     const racers = connections.map((c) => createCapacitySlots(c, defaults));
     for (let round = 0; round < 10; round++) {
       const members = Array.from({ length: 50 }, (_, i) => `r${round}-m${i}`);
-      const results = await Promise.all(
-        members.map((m, i) => racers[i % racers.length]!.tryAcquire(agent, m, capacity, 'skip')),
-      );
+      const results = await Promise.all(members.map((m, i) => racers[i % racers.length]!.tryAcquire(agent, m, capacity, 'skip')));
       const winners = members.filter((_, i) => results[i]);
       expect(winners).toHaveLength(capacity);
       const leases = await slots.leases(agent);
@@ -112,7 +110,11 @@ describe('capacity slots on a real Redis', () => {
     expect(await slots.tryAcquire(agent, b, 1, 'queue')).toBe(false);
     // C must enqueue in a later millisecond than B (Redis clock), so the order is by time alone.
     const bEnqueuedAt = Number(await redis.zscore(`${keyPrefix}:{${agent}}:waiting`, b));
-    await waitUntil(async () => (await redisNowMs(redis)) > bEnqueuedAt, { what: 'the Redis clock to advance', timeoutMs: 5000, intervalMs: 2 });
+    await waitUntil(async () => (await redisNowMs(redis)) > bEnqueuedAt, {
+      what: 'the Redis clock to advance',
+      timeoutMs: 5000,
+      intervalMs: 2,
+    });
     expect(await slots.tryAcquire(agent, c, 1, 'queue')).toBe(false);
     expect(await slots.waiting(agent)).toEqual([b, c]);
 

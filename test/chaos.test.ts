@@ -2,9 +2,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { faultKinds } from '../src/chaos/fault-injector.js';
-import { formatReport } from '../src/chaos/report.js';
-import { runChaos } from '../src/chaos/run-chaos.js';
+import { faultKinds } from '../tools/chaos/fault-injector.js';
+import { formatReport } from '../tools/chaos/report.js';
+import { runChaos } from '../tools/chaos/run-chaos.js';
 
 describe('a small chaos run', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lifeline-chaos-test-'));

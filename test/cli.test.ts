@@ -55,8 +55,7 @@ describe('the lifeline CLI', () => {
   it('--help exits 0 and lists the command groups', async () => {
     const result = await lifeline('--help');
     expect(result.code).toBe(0);
-    for (const command of ['executions', 'agents', 'schedules', 'reconcile', 'setup'])
-      expect(result.stdout).toContain(command);
+    for (const command of ['executions', 'agents', 'schedules', 'reconcile', 'setup']) expect(result.stdout).toContain(command);
     const sub = await lifeline('executions', '--help');
     expect(sub.code).toBe(0);
     for (const command of ['list', 'show', 'start', 'stop']) expect(sub.stdout).toContain(command);
@@ -99,18 +98,7 @@ describe('the lifeline CLI', () => {
       token,
     });
 
-    const refused = await lifeline(
-      'agents',
-      'add',
-      '--name',
-      'Bad Name',
-      '--url',
-      'ftp://x',
-      '--token',
-      't',
-      '--capacity',
-      '0',
-    );
+    const refused = await lifeline('agents', 'add', '--name', 'Bad Name', '--url', 'ftp://x', '--token', 't', '--capacity', '0');
     expect(refused.code).toBe(2);
     for (const field of ['name', 'baseUrl', 'capacity']) expect(refused.stderr).toContain(`${field}:`);
   });
@@ -149,16 +137,7 @@ describe('the lifeline CLI', () => {
     expect(human.stdout).toMatch(/status\s+succeeded/);
 
     // Without --wait it prints only the id; --wait exits 1 when the execution did not succeed.
-    const failing = await lifeline(
-      'executions',
-      'start',
-      '--agent',
-      h.agent('demo'),
-      '--prompt',
-      'fail 3',
-      '--wait',
-      '--json',
-    );
+    const failing = await lifeline('executions', 'start', '--agent', h.agent('demo'), '--prompt', 'fail 3', '--wait', '--json');
     expect(failing.code).toBe(1);
     expect((JSON.parse(failing.stdout) as ShownExecution).execution).toMatchObject({
       status: 'failed',
@@ -176,40 +155,15 @@ describe('the lifeline CLI', () => {
 
   it('executions list filters by agent and status; executions stop ends a running execution with the operator reason', async () => {
     const executionId = `cli-stop-${uniqueSuffix()}`;
-    expect(
-      (
-        await lifeline(
-          'executions',
-          'start',
-          '--agent',
-          h.agent('demo'),
-          '--prompt',
-          'hang',
-          '--id',
-          executionId,
-        )
-      ).code,
-    ).toBe(0);
+    expect((await lifeline('executions', 'start', '--agent', h.agent('demo'), '--prompt', 'hang', '--id', executionId)).code).toBe(0);
     const pid = await waitForAgentProcess(h, 'demo', executionId);
 
-    const listed = await lifeline(
-      'executions',
-      'list',
-      '--agent',
-      h.agent('demo'),
-      '--status',
-      'running',
-      '--since',
-      '10m',
-      '--json',
-    );
+    const listed = await lifeline('executions', 'list', '--agent', h.agent('demo'), '--status', 'running', '--since', '10m', '--json');
     expect(listed.code).toBe(0);
     const running = JSON.parse(listed.stdout) as ExecutionSummary[];
     expect(running.map((r) => r.id)).toContain(executionId);
     expect(running.every((r) => r.status === 'running' && r.agent === h.agent('demo'))).toBe(true);
-    const succeeded = JSON.parse(
-      (await lifeline('executions', 'list', '--status', 'succeeded', '--json')).stdout,
-    ) as ExecutionSummary[];
+    const succeeded = JSON.parse((await lifeline('executions', 'list', '--status', 'succeeded', '--json')).stdout) as ExecutionSummary[];
     expect(succeeded.map((r) => r.id)).not.toContain(executionId);
 
     const stopped = await lifeline('executions', 'stop', executionId, '--reason', 'cli says stop');
@@ -307,10 +261,11 @@ describe('the lifeline CLI', () => {
     );
 
     expect((await lifeline('schedules', 'trigger', scheduleId)).code).toBe(0);
-    const fired = await waitUntil(
-      async () => (await h.executions.list({ scheduleId, limit: 10 })).find((r) => r.status === 'succeeded'),
-      { what: `the triggered fire of ${scheduleId}`, timeoutMs: 30_000, intervalMs: 200 },
-    );
+    const fired = await waitUntil(async () => (await h.executions.list({ scheduleId, limit: 10 })).find((r) => r.status === 'succeeded'), {
+      what: `the triggered fire of ${scheduleId}`,
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    });
     expect(fired).toMatchObject({ agent, trigger: 'schedule' });
 
     expect((await lifeline('schedules', 'unpause', scheduleId)).code).toBe(0);
@@ -376,18 +331,7 @@ describe('the lifeline CLI', () => {
 
       const executionId = `cli-stack-${uniqueSuffix()}`;
       const started = await runCli(
-        [
-          'executions',
-          'start',
-          '--agent',
-          h.agent('demo'),
-          '--prompt',
-          'succeed 0',
-          '--id',
-          executionId,
-          '--wait',
-          '--json',
-        ],
+        ['executions', 'start', '--agent', h.agent('demo'), '--prompt', 'succeed 0', '--id', executionId, '--wait', '--json'],
         fromStack,
       );
       expect(started.code).toBe(0);

@@ -24,7 +24,10 @@ interface ComposeService {
 /** `docker compose config` with only the given variables: no shell environment, no .env file. */
 function composeConfig(compose: string, env: Record<string, string>) {
   const args = ['--env-file', '/dev/null', '--profile', 'codec', '-f', composeFile, 'config', '--format', 'json'];
-  const result = spawnSync(compose, args, { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/', ...env }, encoding: 'utf8' });
+  const result = spawnSync(compose, args, {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/', ...env },
+    encoding: 'utf8',
+  });
   return { ...result, command: `${compose} ${args.join(' ')}` };
 }
 
@@ -49,7 +52,19 @@ describe('docker-compose.yml', () => {
     expect(result.status, `${result.command}\n${result.stderr}`).toBe(0);
     const rendered = JSON.parse(result.stdout) as { services: Record<string, unknown> };
     expect(Object.keys(rendered.services).sort()).toEqual(
-      ['agent', 'agent-registration', 'codec', 'postgres', 'redis', 'setup', 'temporal', 'temporal-namespace', 'temporal-schema', 'temporal-ui', 'worker'].sort(),
+      [
+        'agent',
+        'agent-registration',
+        'codec',
+        'postgres',
+        'redis',
+        'setup',
+        'temporal',
+        'temporal-namespace',
+        'temporal-schema',
+        'temporal-ui',
+        'worker',
+      ].sort(),
     );
   });
 
@@ -90,7 +105,10 @@ describe('docker-compose.yml', () => {
   it('takes every password, token and key from the environment', () => {
     const literal = Object.entries(raw.services).flatMap(([name, service]) =>
       Object.entries(environmentOf(service))
-        .filter(([k, v]) => /PASSWORD|PWD|TOKEN|KEYS|DATABASE_URL/.test(k) && !/\$\{(POSTGRES_PASSWORD|AGENT_TOKEN|LIFELINE_CODEC_\w+)[:}]/.test(v))
+        .filter(
+          ([k, v]) =>
+            /PASSWORD|PWD|TOKEN|KEYS|DATABASE_URL/.test(k) && !/\$\{(POSTGRES_PASSWORD|AGENT_TOKEN|LIFELINE_CODEC_\w+)[:}]/.test(v),
+        )
         .map(([k]) => `${name}: ${k}`),
     );
     expect(literal).toEqual([]);

@@ -5,13 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { migrate, migrationsDir } from '../src/db/migrate.js';
-import {
-  canTransition,
-  executionStatuses,
-  isTerminal,
-  terminalStatuses,
-  type ExecutionStatus,
-} from '../src/domain/execution-status.js';
+import { canTransition, executionStatuses, isTerminal, terminalStatuses, type ExecutionStatus } from '../src/domain/execution-status.js';
 import { createExecutionStore, type NewExecution } from '../src/store/execution-store.js';
 import { silentLogger } from '../src/util/logger.js';
 import { waitUntil } from '../src/util/wait-until.js';
@@ -80,10 +74,7 @@ describe('the database guards executions', () => {
 
   beforeAll(async () => {
     pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 4 });
-    await pool.query(
-      `INSERT INTO agents (name, base_url, auth_token, capacity) VALUES ($1, 'http://127.0.0.1:1', 'token', 1)`,
-      [agent],
-    );
+    await pool.query(`INSERT INTO agents (name, base_url, auth_token, capacity) VALUES ($1, 'http://127.0.0.1:1', 'token', 1)`, [agent]);
   });
 
   afterAll(async () => {
@@ -142,7 +133,8 @@ describe('the database guards executions', () => {
        FROM unnest(enum_range(NULL::execution_status)) f, unnest(enum_range(NULL::execution_status)) t`,
     );
     expect(rows).toHaveLength(executionStatuses.length ** 2);
-    for (const r of rows) expect({ pair: `${r.f}->${r.t}`, allowed: r.allowed }).toEqual({ pair: `${r.f}->${r.t}`, allowed: canTransition(r.f, r.t) });
+    for (const r of rows)
+      expect({ pair: `${r.f}->${r.t}`, allowed: r.allowed }).toEqual({ pair: `${r.f}->${r.t}`, allowed: canTransition(r.f, r.t) });
 
     // Writing the same status again is no transition: fine on a live row, refused on a terminal one.
     for (const status of executionStatuses) {
@@ -155,10 +147,11 @@ describe('the database guards executions', () => {
   it('allows only one terminal transition per execution in the audit log', async () => {
     const id = await insertRow('queued', 'audit');
     const audit = (from: ExecutionStatus | null, to: ExecutionStatus) =>
-      pool.query(
-        `INSERT INTO execution_transitions (execution_id, from_status, to_status, actor) VALUES ($1, $2, $3, 'workflow')`,
-        [id, from, to],
-      );
+      pool.query(`INSERT INTO execution_transitions (execution_id, from_status, to_status, actor) VALUES ($1, $2, $3, 'workflow')`, [
+        id,
+        from,
+        to,
+      ]);
     await audit(null, 'queued');
     await audit('queued', 'running');
     await audit('running', 'succeeded');
@@ -187,9 +180,7 @@ describe('the database guards executions', () => {
       );
       const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
       expect(plan).toContain('executions_live_idx');
-      const { rows: index } = await client.query<{ def: string }>(
-        `SELECT pg_get_indexdef('executions_live_idx'::regclass) AS def`,
-      );
+      const { rows: index } = await client.query<{ def: string }>(`SELECT pg_get_indexdef('executions_live_idx'::regclass) AS def`);
       expect(index[0]!.def).toMatch(/WHERE \(status = ANY/);
     } finally {
       await client.query('ROLLBACK');
@@ -322,10 +313,9 @@ describe('the execution store', () => {
 
   beforeAll(async () => {
     pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 6 });
-    await pool.query(
-      `INSERT INTO agents (name, base_url, auth_token, capacity) VALUES ($1, 'http://127.0.0.1:1', 'token', 1)`,
-      [storeAgent],
-    );
+    await pool.query(`INSERT INTO agents (name, base_url, auth_token, capacity) VALUES ($1, 'http://127.0.0.1:1', 'token', 1)`, [
+      storeAgent,
+    ]);
   });
 
   afterAll(async () => {

@@ -54,7 +54,7 @@ describe('cancelling and stopping agent executions', () => {
     await waitForSlotReleased(h, 'demo', executionId);
   });
 
-  it("an operator stop records the operator and the reason in the row and the audit log", async () => {
+  it('an operator stop records the operator and the reason in the row and the audit log', async () => {
     const reason = 'operator reason text';
     const { executionId } = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'hang' });
     const pid = await waitForAgentProcess(h, 'demo', executionId);

@@ -69,9 +69,7 @@ describe('parseStartRequest', () => {
 
   it('bounds the prompt in UTF-8 bytes, not characters', () => {
     expect(parseStartRequest({ ...valid, prompt: 'a'.repeat(limits.promptBytes) }).input.prompt).toHaveLength(limits.promptBytes);
-    expect(issueFields(thrownBy(() => parseStartRequest({ ...valid, prompt: 'a'.repeat(limits.promptBytes + 1) })))).toEqual([
-      'prompt',
-    ]);
+    expect(issueFields(thrownBy(() => parseStartRequest({ ...valid, prompt: 'a'.repeat(limits.promptBytes + 1) })))).toEqual(['prompt']);
     // Two bytes each: within the limit in characters, over it in bytes.
     const accents = 'é'.repeat(limits.promptBytes / 2 + 1);
     expect(issueFields(thrownBy(() => parseStartRequest({ ...valid, prompt: accents })))).toEqual(['prompt']);

@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { outcomeFromFailure } from '../src/workflows/failure-outcome.js';
 
 const heartbeatTimeout = (retryState: RetryState) =>
-  new ActivityFailure('activity timed out', 'runAgent', '5', retryState, 'worker-1', new TimeoutFailure('heartbeat timeout', undefined, TimeoutType.HEARTBEAT));
+  new ActivityFailure(
+    'activity timed out',
+    'runAgent',
+    '5',
+    retryState,
+    'worker-1',
+    new TimeoutFailure('heartbeat timeout', undefined, TimeoutType.HEARTBEAT),
+  );
 
 describe('the outcome of a failed run activity', () => {
   it('is a heartbeat timeout when every attempt lost its worker', () => {

@@ -33,7 +33,8 @@ describe("the worker's Prometheus endpoint", () => {
   it('exposes lifecycle series with the right counts, slots in use and the SDK runtime metrics', async () => {
     const agent = h.agent('measured');
     const ids = [];
-    for (const prompt of ['succeed 0 one', 'succeed 0 two', 'fail 5']) ids.push((await h.client.startExecution({ agent, prompt })).executionId);
+    for (const prompt of ['succeed 0 one', 'succeed 0 two', 'fail 5'])
+      ids.push((await h.client.startExecution({ agent, prompt })).executionId);
     const holder = (await h.client.startExecution({ agent, prompt: 'hang' })).executionId;
     for (const id of ids) await h.client.waitForExecution(id, 30_000);
 
@@ -53,10 +54,11 @@ describe("the worker's Prometheus endpoint", () => {
     expect(sample(text, 'lifeline_execution_duration_seconds_count', { agent, status: 'succeeded' })).toBe(2);
     expect(text).toMatch(/^temporal_\w+/m);
     // The worker triggers a reconcile cycle as it starts; the cycle reports its kind and cost.
-    await waitUntil(
-      async () => (sample(await (await fetch(url)).text(), 'lifeline_reconcile_cycle_seconds_count', {}) ?? 0) >= 1,
-      { what: 'the metrics to show a reconcile cycle', timeoutMs: 30_000, intervalMs: 250 },
-    );
+    await waitUntil(async () => (sample(await (await fetch(url)).text(), 'lifeline_reconcile_cycle_seconds_count', {}) ?? 0) >= 1, {
+      what: 'the metrics to show a reconcile cycle',
+      timeoutMs: 30_000,
+      intervalMs: 250,
+    });
 
     await h.client.stopExecution(holder, 'metrics test done');
     await h.client.waitForExecution(holder, 30_000);

@@ -143,7 +143,14 @@ describe('the reconciler', () => {
   it('a full sweep finalizes a live row whose workflow does not exist, which a regular cycle cannot see', async () => {
     // Such a row outlives its workflow's history (namespace retention) or was never started in this namespace.
     const executionId = `no-workflow-${uniqueSuffix()}`;
-    await h.executions.create({ id: executionId, agent: h.agent('demo'), prompt: 'never started', trigger: 'api', busyPolicy: 'queue', timeoutSeconds: 60 });
+    await h.executions.create({
+      id: executionId,
+      agent: h.agent('demo'),
+      prompt: 'never started',
+      trigger: 'api',
+      busyPolicy: 'queue',
+      timeoutSeconds: 60,
+    });
 
     const regular = await reconcile('anomalies');
     expect(regular.recoveries.map((r) => r.executionId)).not.toContain(executionId);
@@ -191,7 +198,9 @@ describe('the reconciler', () => {
   it('never records a false failure: executions finishing while leases are expired and the reconciler runs end succeeded, once', async () => {
     const rounds = 30;
     const started = await Promise.all(
-      Array.from({ length: rounds }, (_, i) => h.client.startExecution({ agent: h.agent('demo'), prompt: `succeed ${(i % 3) * 0.5} race ${i}` })),
+      Array.from({ length: rounds }, (_, i) =>
+        h.client.startExecution({ agent: h.agent('demo'), prompt: `succeed ${(i % 3) * 0.5} race ${i}` }),
+      ),
     );
     const ids = started.map((s) => s.executionId);
     let cycles = 0;

@@ -261,10 +261,12 @@ describe('the run activity against a real agent server, Postgres and Redis', () 
       new MockActivityEnvironment({ activityType: 'conclude', scheduledTimestampMs: ms }, { logger: new DefaultLogger('ERROR') });
 
     // Within agentUnreachableSeconds of the first try: this try fails, to be retried, and nothing is written.
-    const early = await firstTriedAt(Date.now()).run(conclude, conclusion).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const early = await firstTriedAt(Date.now())
+      .run(conclude, conclusion)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(early).toBeInstanceOf(AgentUnreachableError);
     expect((await deps.executions.get(executionId))?.status).toBe('running');
 

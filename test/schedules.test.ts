@@ -1,9 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  InvalidExecutionInputError,
-  ScheduleConflictError,
-  ScheduleNotFoundError,
-} from '../src/client/client-errors.js';
+import { InvalidExecutionInputError, ScheduleConflictError, ScheduleNotFoundError } from '../src/client/client-errors.js';
 import { limits } from '../src/client/execution-input.js';
 import type { CreateScheduleRequest } from '../src/client/schedule-input.js';
 import type { AgentScheduleDescription } from '../src/client/schedule-view.js';
@@ -21,8 +17,7 @@ describe('agent schedules', () => {
   });
   afterAll(async () => h?.close());
 
-  const scheduleRows = (scheduleId: string): Promise<ExecutionSummary[]> =>
-    h.executions.list({ scheduleId, limit: 1000 });
+  const scheduleRows = (scheduleId: string): Promise<ExecutionSummary[]> => h.executions.list({ scheduleId, limit: 1000 });
 
   /**
    * Pause is a signal to Temporal's scheduler, and a fire taken just before it may still be writing
@@ -36,9 +31,7 @@ describe('agent schedules', () => {
         const d = await h.client.schedules.describe(scheduleId);
         const rows = await scheduleRows(scheduleId);
         last = `paused ${d.paused}, ${d.fireCount} fires, ${rows.length} rows`;
-        return d.paused && rows.length === d.fireCount && rows.every((r) => isTerminal(r.status))
-          ? d
-          : undefined;
+        return d.paused && rows.length === d.fireCount && rows.every((r) => isTerminal(r.status)) ? d : undefined;
       },
       {
         what: `schedule ${scheduleId} to settle paused`,
@@ -54,8 +47,7 @@ describe('agent schedules', () => {
     return waitUntil(
       async () => {
         const ids: string[] = [];
-        for await (const wf of h.temporal.workflow.list({ query: `LifelineSchedule = "${scheduleId}"` }))
-          ids.push(wf.workflowId);
+        for await (const wf of h.temporal.workflow.list({ query: `LifelineSchedule = "${scheduleId}"` })) ids.push(wf.workflowId);
         return ids.length >= expected ? ids.sort() : undefined;
       },
       { what: `visibility to list ${expected} runs of ${scheduleId}`, timeoutMs: 20_000, intervalMs: 250 },
@@ -77,9 +69,7 @@ describe('agent schedules', () => {
     for (const row of succeeded) {
       expect(row).toMatchObject({ agent, scheduleId, trigger: 'schedule', errorKind: null });
       // Temporal appends the fire time to `<agent>-<scheduleId>`: one execution per fire.
-      expect(row.id).toMatch(
-        new RegExp(`^${agent}-${scheduleId}-\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z$`),
-      );
+      expect(row.id).toMatch(new RegExp(`^${agent}-${scheduleId}-\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z$`));
       expect(await auditSteps(h, row.id)).toEqual(['->queued', 'queued>running', 'running>succeeded']);
     }
     const workflow = await h.temporal.workflow.getHandle(succeeded[0]!.id).describe();
@@ -164,9 +154,7 @@ describe('agent schedules', () => {
       note: 'waiting for go-live',
     };
     await h.client.schedules.create(request);
-    await expect(h.client.schedules.create({ ...request, prompt: 'another' })).rejects.toBeInstanceOf(
-      ScheduleConflictError,
-    );
+    await expect(h.client.schedules.create({ ...request, prompt: 'another' })).rejects.toBeInstanceOf(ScheduleConflictError);
 
     expect(await h.client.schedules.describe(scheduleId)).toMatchObject({
       scheduleId,
@@ -182,28 +170,20 @@ describe('agent schedules', () => {
       note: 'waiting for go-live',
       fireCount: 0,
     });
-    const listed = await waitUntil(
-      async () => (await h.client.schedules.list({ agent })).find((s) => s.scheduleId === scheduleId),
-      {
-        what: `schedule ${scheduleId} to be listed`,
-        timeoutMs: 20_000,
-        intervalMs: 250,
-      },
-    );
+    const listed = await waitUntil(async () => (await h.client.schedules.list({ agent })).find((s) => s.scheduleId === scheduleId), {
+      what: `schedule ${scheduleId} to be listed`,
+      timeoutMs: 20_000,
+      intervalMs: 250,
+    });
     expect(listed).toMatchObject({ agent, cron: '0 3 * * *', timezone: 'Europe/Paris', paused: true });
-    expect(await h.client.schedules.list({ agent: h.agent('single') })).not.toContainEqual(
-      expect.objectContaining({ scheduleId }),
-    );
+    expect(await h.client.schedules.list({ agent: h.agent('single') })).not.toContainEqual(expect.objectContaining({ scheduleId }));
 
     await h.client.schedules.trigger(scheduleId);
-    const row = await waitUntil(
-      async () => (await scheduleRows(scheduleId)).find((r) => r.status === 'succeeded'),
-      {
-        what: `the triggered fire of ${scheduleId} to succeed`,
-        timeoutMs: 30_000,
-        intervalMs: 200,
-      },
-    );
+    const row = await waitUntil(async () => (await scheduleRows(scheduleId)).find((r) => r.status === 'succeeded'), {
+      what: `the triggered fire of ${scheduleId} to succeed`,
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    });
     expect(row).toMatchObject({ agent, trigger: 'schedule', scheduleId });
     expect((await h.executions.get(row.id))?.timeoutSeconds).toBe(120);
 
@@ -255,9 +235,7 @@ describe('agent schedules', () => {
         () => 'created',
         (e: unknown) => e,
       );
-      expect(err, `${field} ${JSON.stringify(change).slice(0, 80)}`).toBeInstanceOf(
-        InvalidExecutionInputError,
-      );
+      expect(err, `${field} ${JSON.stringify(change).slice(0, 80)}`).toBeInstanceOf(InvalidExecutionInputError);
       expect((err as InvalidExecutionInputError).issues.map((i) => i.field)).toEqual([field]);
     }
     await expect(h.client.schedules.describe(valid.scheduleId)).rejects.toBeInstanceOf(ScheduleNotFoundError);

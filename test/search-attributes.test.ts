@@ -59,7 +59,7 @@ describe('operators finding executions in Temporal', () => {
     await expectQuery(`LifelineAgent="${agent}" AND LifelineStatus="cancelled"`, hanging);
   });
 
-  it('a workflow started without Lifeline\'s client sets its search attributes itself', async () => {
+  it("a workflow started without Lifeline's client sets its search attributes itself", async () => {
     const agent = h.agent('seek');
     const workflowId = `raw-${Date.now()}`;
     // A plain Temporal start, as any service might do it: no search attributes given.

@@ -88,9 +88,12 @@ describe('operators finding an execution in the Temporal Web UI', () => {
       const idColumn = headers.indexOf('Workflow ID');
       expect(statusColumn, `a Status column among ${JSON.stringify(headers)}`).toBeGreaterThanOrEqual(0);
       expect(idColumn, `a Workflow ID column among ${JSON.stringify(headers)}`).toBeGreaterThanOrEqual(0);
-      expect((await row.locator('td').nth(statusColumn).innerText()).trim()).toBe('Running');
+      // UI 2.54 writes statuses in capitals (RUNNING), older ones as Running.
+      expect((await row.locator('td').nth(statusColumn).innerText()).trim()).toMatch(/^running$/i);
 
-      const listed = (await rows.evaluateAll((trs, column) => trs.map((tr) => tr.children[column]?.textContent?.trim() ?? ''), idColumn)).sort();
+      const listed = (
+        await rows.evaluateAll((trs, column) => trs.map((tr) => tr.children[column]?.textContent?.trim() ?? ''), idColumn)
+      ).sort();
       expect(listed).toEqual([executionId]);
       expect(listed).not.toContain(otherId);
       expect(await page.getByRole('link', { name: otherId }).count()).toBe(0);
@@ -109,7 +112,11 @@ describe('operators finding an execution in the Temporal Web UI', () => {
       await details.getByText(`agent ${agent}`).waitFor();
       await details.getByText('prompt hang').waitFor();
       // The header still shows the workflow as running.
-      await page.locator('header').getByText('Running', { exact: true }).first().waitFor();
+      await page
+        .locator('header')
+        .getByText(/^running$/i)
+        .first()
+        .waitFor();
       await page.screenshot({ path: screenshotPath, fullPage: true });
     } catch (err) {
       await page.screenshot({ path: `${artifactsDir}temporal-ui-${stamp}-failure.png`, fullPage: true }).catch(() => undefined);

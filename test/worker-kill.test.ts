@@ -31,7 +31,9 @@ describe('a worker killed in the middle of a run', () => {
     expect(row.status).toBe('succeeded');
     expect(row.output).toContain('survived the kill');
     expect((await h.agentStarts())[executionId]).toBe(1);
-    const reattach = second.lines.find((l) => l.entry.msg === 're-attached to the running agent execution' && l.entry.executionId === executionId);
+    const reattach = second.lines.find(
+      (l) => l.entry.msg === 're-attached to the running agent execution' && l.entry.executionId === executionId,
+    );
     expect(reattach).toBeDefined();
     console.log(
       `worker kill → re-attach: ${((reattach!.at - killedAt) / 1000).toFixed(1)} s (heartbeat timeout ${h.settings.heartbeatTimeoutSeconds} s)`,

@@ -22,9 +22,7 @@ export function createReconcileActivities(deps: ActivityDeps) {
         stopWaitSeconds: deps.settings.stopWaitSeconds,
       };
       const { sweep, dryRun } = options;
-      const report = sweep
-        ? await reconcileOnce(reconcilerDeps, { sweep, dryRun })
-        : await reconcileScheduled(reconcilerDeps, { dryRun });
+      const report = sweep ? await reconcileOnce(reconcilerDeps, { sweep, dryRun }) : await reconcileScheduled(reconcilerDeps, { dryRun });
       return { ...report, recoveries: report.recoveries.slice(0, reportedItems), failures: report.failures.slice(0, reportedItems) };
     },
   };

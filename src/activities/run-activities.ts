@@ -98,7 +98,8 @@ export function createRunActivities(deps: ActivityDeps) {
       let polls = prior?.polls ?? 0;
       let exec: AgentExecution | undefined;
       let renewing: Promise<unknown> | undefined;
-      const beat = () => ctx.heartbeat({ started: true, agentStatus: exec?.status ?? 'running', pid: exec?.pid, polls } satisfies RunHeartbeat);
+      const beat = () =>
+        ctx.heartbeat({ started: true, agentStatus: exec?.status ?? 'running', pid: exec?.pid, polls } satisfies RunHeartbeat);
       try {
         if (prior?.started) {
           exec = await callAgent((s) => client.get(executionId, s), beat, log);
@@ -106,7 +107,11 @@ export function createRunActivities(deps: ActivityDeps) {
           log.info({ pid: exec.pid, agentStatus: exec.status }, 're-attached to the running agent execution');
         } else {
           exec = await callAgent(
-            (s) => client.start({ id: executionId, prompt: input.prompt, timeoutSeconds: input.timeoutSeconds, metadata: input.metadata ?? {} }, s),
+            (s) =>
+              client.start(
+                { id: executionId, prompt: input.prompt, timeoutSeconds: input.timeoutSeconds, metadata: input.metadata ?? {} },
+                s,
+              ),
             beat,
             log,
           );

@@ -24,10 +24,7 @@ export const agentServerConfig = z.object({
   /** 0 picks any free port; the server reports the one it got. */
   port: z.number().int().min(0).max(65_535).default(0),
   // Agent names become URL path segments, so they are kept to characters that need no escaping.
-  agents: z.record(
-    z.string().regex(/^[A-Za-z0-9_.-]+$/, 'agent names may use letters, digits, _ . -'),
-    agentCommandConfig,
-  ),
+  agents: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'agent names may use letters, digits, _ . -'), agentCommandConfig),
 });
 export type AgentServerConfig = z.infer<typeof agentServerConfig>;
 export type AgentServerConfigInput = z.input<typeof agentServerConfig>;

@@ -3,11 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../util/logger.js';
 import { agentRunStatuses, startExecutionRequest, type AgentRunStatus } from '../agent/protocol.js';
-import {
-  loadAgentServerConfig,
-  type AgentCommandConfig,
-  type AgentServerConfigInput,
-} from './agent-server-config.js';
+import { loadAgentServerConfig, type AgentCommandConfig, type AgentServerConfigInput } from './agent-server-config.js';
 import { ProcessRegistry } from './process-registry.js';
 
 export interface AgentServer {
@@ -41,10 +37,7 @@ class HttpError extends Error {
  * The reference agent: serves the agent HTTP protocol (DESIGN §8) for each configured agent
  * under /agents/<name>, running every execution as a child process of that agent's command.
  */
-export async function startAgentServer(
-  configInput: AgentServerConfigInput,
-  logger: Logger,
-): Promise<AgentServer> {
+export async function startAgentServer(configInput: AgentServerConfigInput, logger: Logger): Promise<AgentServer> {
   const config = loadAgentServerConfig(configInput);
   const agents = new Map<string, Agent>(
     Object.entries(config.agents).map(([name, agentConfig]) => [
@@ -57,8 +50,7 @@ export async function startAgentServer(
   const server = createServer((req, res) => {
     route(req, res).catch((err: unknown) => {
       const status = err instanceof HttpError ? err.status : 500;
-      if (status === 500)
-        logger.error({ err, method: req.method, url: req.url }, 'agent server request failed');
+      if (status === 500) logger.error({ err, method: req.method, url: req.url }, 'agent server request failed');
       const message = err instanceof HttpError ? err.message : 'internal error';
       if (res.headersSent) res.destroy();
       else reply(res, status, { error: message });
@@ -87,8 +79,7 @@ export async function startAgentServer(
       allow(method, 'GET');
       return reply(res, 200, { status: 'ok' });
     }
-    if (!hasToken(req, agent.config.token))
-      throw new HttpError(401, `missing or invalid bearer token for agent ${name}`);
+    if (!hasToken(req, agent.config.token)) throw new HttpError(401, `missing or invalid bearer token for agent ${name}`);
     if (rest[0] !== 'executions' || rest.length > 3) throw new HttpError(404, `no route for ${url.pathname}`);
 
     const [, id, action] = rest;
@@ -98,9 +89,7 @@ export async function startAgentServer(
       if (closing) throw new HttpError(503, 'agent server is shutting down');
       const parsed = startExecutionRequest.safeParse(await readJson(req));
       if (!parsed.success) {
-        const issues = parsed.error.issues
-          .map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`)
-          .join('; ');
+        const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
         throw new HttpError(400, `invalid start request: ${issues}`);
       }
       const result = agent.registry.start(parsed.data);

@@ -10,8 +10,7 @@ if (!values.config) {
   process.exit(2);
 }
 const fromFile = loadAgentServerConfig(values.config);
-const config =
-  values.port === undefined ? fromFile : loadAgentServerConfig({ ...fromFile, port: Number(values.port) });
+const config = values.port === undefined ? fromFile : loadAgentServerConfig({ ...fromFile, port: Number(values.port) });
 
 const logger = createLogger('agent-server');
 const server = await startAgentServer(config, logger);

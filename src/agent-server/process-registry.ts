@@ -25,8 +25,7 @@ interface Run {
   ended: Promise<void>;
 }
 
-export type StartResult =
-  { outcome: 'created' | 'existing'; execution: AgentExecution } | { outcome: 'conflict'; message: string };
+export type StartResult = { outcome: 'created' | 'existing'; execution: AgentExecution } | { outcome: 'conflict'; message: string };
 
 /**
  * The executions of one agent, each a child process in its own process group so that stop
@@ -177,10 +176,7 @@ export class ProcessRegistry {
         run.error = how;
       }
     }
-    this.log(run).info(
-      { status: run.status, exitCode: run.exitCode, error: run.error, outputBytes: run.outputBytes },
-      'execution ended',
-    );
+    this.log(run).info({ status: run.status, exitCode: run.exitCode, error: run.error, outputBytes: run.outputBytes }, 'execution ended');
   }
 
   private log(run: Run): Logger {
@@ -213,7 +209,6 @@ function signalGroup(pid: number | undefined, signal: NodeJS.Signals, log: Logge
   try {
     process.kill(-pid, signal);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH')
-      log.error({ err, signal }, 'cannot signal process group');
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') log.error({ err, signal }, 'cannot signal process group');
   }
 }

@@ -1,11 +1,6 @@
 import type { z } from 'zod';
 import { AgentProtocolError, AgentRejectedError, AgentUnreachableError, AgentError } from './agent-errors.js';
-import {
-  agentExecution,
-  agentExecutionList,
-  type AgentExecution,
-  type StartExecutionRequest,
-} from './protocol.js';
+import { agentExecution, agentExecutionList, type AgentExecution, type StartExecutionRequest } from './protocol.js';
 
 export interface AgentClientOptions {
   /** The agent's base URL; protocol paths such as `/executions` are appended to it. */
@@ -37,21 +32,12 @@ const transientStatuses = new Set([408, 429]);
 
 const bodyExcerptChars = 300;
 
-export function createAgentClient({
-  baseUrl,
-  token,
-  requestTimeoutMs = 10_000,
-}: AgentClientOptions): AgentClient {
+export function createAgentClient({ baseUrl, token, requestTimeoutMs = 10_000 }: AgentClientOptions): AgentClient {
   const base = baseUrl.replace(/\/+$/, '');
 
   const describe = (method: Method, path: string) => `agent ${base}: ${method} ${path}`;
 
-  async function send(
-    method: Method,
-    path: string,
-    signal?: AbortSignal,
-    body?: unknown,
-  ): Promise<RawResponse> {
+  async function send(method: Method, path: string, signal?: AbortSignal, body?: unknown): Promise<RawResponse> {
     const where = describe(method, path);
     const timeout = AbortSignal.timeout(requestTimeoutMs);
     const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
@@ -92,19 +78,14 @@ export function createAgentClient({
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
-      const issues = parsed.error.issues
-        .map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`)
-        .join('; ');
+      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
       throw new AgentProtocolError(`${where}: malformed response: ${issues}`, res.status);
     }
     return parsed.data;
   }
 
   function unexpected(method: Method, path: string, res: RawResponse): AgentProtocolError {
-    return new AgentProtocolError(
-      `${describe(method, path)}: unexpected HTTP ${res.status} ${excerpt(res.body)}`,
-      res.status,
-    );
+    return new AgentProtocolError(`${describe(method, path)}: unexpected HTTP ${res.status} ${excerpt(res.body)}`, res.status);
   }
 
   /** One execution, checked to be the one asked for: an agent answering for another id is a protocol bug. */
@@ -180,8 +161,7 @@ function networkReason(err: unknown): string {
 function agentMessage(body: string): string {
   try {
     const json: unknown = JSON.parse(body);
-    if (json && typeof json === 'object' && 'error' in json && typeof json.error === 'string')
-      return json.error;
+    if (json && typeof json === 'object' && 'error' in json && typeof json.error === 'string') return json.error;
   } catch {
     // not JSON: the raw body is the best explanation available
   }

@@ -27,8 +27,7 @@ interface AddOptions {
 
 function tokenFrom(opts: AddOptions): string {
   if (opts.token !== undefined) return opts.token;
-  if (opts.tokenEnv === undefined)
-    throw new UsageError('give the bearer token with --token-env VAR (or --token)');
+  if (opts.tokenEnv === undefined) throw new UsageError('give the bearer token with --token-env VAR (or --token)');
   const token = process.env[opts.tokenEnv];
   if (!token) throw new UsageError(`--token-env: environment variable ${opts.tokenEnv} is not set`);
   return token;
@@ -47,12 +46,7 @@ export function addAgentsCommands(program: Command): void {
         if (opts.json) return printJson(list);
         printTable(
           ['name', 'capacity', 'default timeout', 'url'],
-          list.map((a) => [
-            a.name,
-            String(a.capacity),
-            a.defaultTimeoutSeconds ? `${a.defaultTimeoutSeconds} s` : '-',
-            a.baseUrl,
-          ]),
+          list.map((a) => [a.name, String(a.capacity), a.defaultTimeoutSeconds ? `${a.defaultTimeoutSeconds} s` : '-', a.baseUrl]),
         );
       }),
     );
@@ -62,9 +56,7 @@ export function addAgentsCommands(program: Command): void {
     .description('add an agent, or replace the one with this name')
     .requiredOption('--name <name>', 'agent name (a-z, 0-9, _ and -)')
     .requiredOption('--url <url>', "the agent's base URL")
-    .addOption(
-      new Option('--token-env <var>', 'environment variable holding its bearer token').conflicts('token'),
-    )
+    .addOption(new Option('--token-env <var>', 'environment variable holding its bearer token').conflicts('token'))
     .option('--token <token>', 'its bearer token (prefer --token-env: arguments end up in shell history)')
     .requiredOption('--capacity <n>', 'executions it may run at once', wholeNumber)
     .option('--default-timeout <seconds>', 'timeout of its executions when the start gives none', wholeNumber)
@@ -78,9 +70,7 @@ export function addAgentsCommands(program: Command): void {
           token: tokenFrom(opts),
         });
         if (!parsed.success) {
-          throw new UsageError(
-            `invalid agent: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-          );
+          throw new UsageError(`invalid agent: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
         }
         const agent = parsed.data;
         await createAgentStore(ctx.pool()).upsert({

@@ -15,8 +15,7 @@ export interface CliConfig {
  */
 export function resolveCliConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
   const fromEnv = loadConfig(env);
-  if (fromEnv.temporal.address && fromEnv.databaseUrl && fromEnv.redisUrl)
-    return { config: fromEnv, stackFile: undefined };
+  if (fromEnv.temporal.address && fromEnv.databaseUrl && fromEnv.redisUrl) return { config: fromEnv, stackFile: undefined };
   const stack = readStackFile(fromEnv.dataDir);
   if (!stack) return { config: fromEnv, stackFile: undefined };
   const fill: Record<string, string | undefined> = {

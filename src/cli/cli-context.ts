@@ -28,14 +28,9 @@ export interface CliContext {
 export async function withCliContext<T>(command: (ctx: CliContext) => Promise<T>): Promise<T> {
   const { config, stackFile } = resolveCliConfig();
   // Logs go to stderr: stdout carries the command's output, JSON included.
-  const log = pino(
-    { name: 'lifeline-cli', level: process.env.LIFELINE_LOG_LEVEL ? config.logLevel : 'warn' },
-    pino.destination(2),
-  );
+  const log = pino({ name: 'lifeline-cli', level: process.env.LIFELINE_LOG_LEVEL ? config.logLevel : 'warn' }, pino.destination(2));
   const notConfigured = (what: string, variable: string) =>
-    new Error(
-      `no ${what} configured: set ${variable}, or run \`npm start\` (it writes ${stackFilePath(config.dataDir)})`,
-    );
+    new Error(`no ${what} configured: set ${variable}, or run \`npm start\` (it writes ${stackFilePath(config.dataDir)})`);
 
   let pool: pg.Pool | undefined;
   let redis: Redis | undefined;

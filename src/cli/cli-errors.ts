@@ -12,23 +12,16 @@ export const exitCodes = { ok: 0, error: 1, usage: 2 } as const;
 /** Temporal, Postgres or Redis did not answer. */
 export function isUnreachable(err: unknown): boolean {
   if (err instanceof LifelineUnavailableError) return true;
-  const texts =
-    err instanceof Error ? [err.message, err.cause instanceof Error ? err.cause.message : ''] : [String(err)];
-  return texts.some((t) =>
-    /ECONNREFUSED|UNAVAILABLE|ETIMEDOUT|ENOTFOUND|Connection terminated|Failed to connect/i.test(t),
-  );
+  const texts = err instanceof Error ? [err.message, err.cause instanceof Error ? err.cause.message : ''] : [String(err)];
+  return texts.some((t) => /ECONNREFUSED|UNAVAILABLE|ETIMEDOUT|ENOTFOUND|Connection terminated|Failed to connect/i.test(t));
 }
 
 /** Prints what went wrong (commander has already printed its own errors) and returns the exit code. */
 export function reportFailure(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? exitCodes.ok : exitCodes.usage;
   const message = err instanceof Error ? err.message : String(err);
-  const cause =
-    err instanceof Error && err.cause instanceof Error && !message.includes(err.cause.message)
-      ? `: ${err.cause.message}`
-      : '';
+  const cause = err instanceof Error && err.cause instanceof Error && !message.includes(err.cause.message) ? `: ${err.cause.message}` : '';
   console.error(`lifeline: ${message}${cause}`);
-  const usage =
-    err instanceof UsageError || err instanceof InvalidExecutionInputError || err instanceof ConfigError;
+  const usage = err instanceof UsageError || err instanceof InvalidExecutionInputError || err instanceof ConfigError;
   return usage ? exitCodes.usage : exitCodes.error;
 }

@@ -58,9 +58,7 @@ async function show(ctx: CliContext, executionId: string, json: boolean): Promis
 }
 
 export function addExecutionsCommands(program: Command): void {
-  const executions = program
-    .command('executions')
-    .description('list, inspect, start and stop agent executions');
+  const executions = program.command('executions').description('list, inspect, start and stop agent executions');
 
   executions
     .command('list')
@@ -71,37 +69,21 @@ export function addExecutionsCommands(program: Command): void {
     .option('--since <age>', 'only executions created within this age: 90s, 30m, 1h, 2d', ageInSeconds)
     .option('--limit <n>', 'at most this many (1-1000)', positiveLimit(1000), 50)
     .option('--json', 'print JSON')
-    .action(
-      (opts: {
-        agent?: string;
-        status?: ExecutionStatus;
-        schedule?: string;
-        since?: number;
-        limit: number;
-        json?: boolean;
-      }) =>
-        withCliContext(async (ctx) => {
-          const rows = await readStore(ctx).list({
-            agent: opts.agent,
-            status: opts.status,
-            scheduleId: opts.schedule,
-            sinceSeconds: opts.since,
-            limit: opts.limit,
-          });
-          if (opts.json) return printJson(rows);
-          printTable(
-            ['id', 'agent', 'status', 'trigger', 'created', 'finished', 'error kind'],
-            rows.map((r) => [
-              r.id,
-              r.agent,
-              r.status,
-              r.trigger,
-              time(r.createdAt),
-              time(r.finishedAt),
-              r.errorKind ?? '',
-            ]),
-          );
-        }),
+    .action((opts: { agent?: string; status?: ExecutionStatus; schedule?: string; since?: number; limit: number; json?: boolean }) =>
+      withCliContext(async (ctx) => {
+        const rows = await readStore(ctx).list({
+          agent: opts.agent,
+          status: opts.status,
+          scheduleId: opts.schedule,
+          sinceSeconds: opts.since,
+          limit: opts.limit,
+        });
+        if (opts.json) return printJson(rows);
+        printTable(
+          ['id', 'agent', 'status', 'trigger', 'created', 'finished', 'error kind'],
+          rows.map((r) => [r.id, r.agent, r.status, r.trigger, time(r.createdAt), time(r.finishedAt), r.errorKind ?? '']),
+        );
+      }),
     );
 
   executions
@@ -119,50 +101,33 @@ export function addExecutionsCommands(program: Command): void {
     .requiredOption('--agent <name>', 'agent to run on')
     .requiredOption('--prompt <text>', 'what the agent should do')
     .option('--timeout <seconds>', "execution timeout (default: the agent's, then Lifeline's)", wholeNumber)
-    .option(
-      '--busy-policy <policy>',
-      'when the agent is full: skip (end as skipped) or queue (wait, the default)',
-    )
-    .option(
-      '--id <id>',
-      'execution id (default: <agent>-<time>-<random>); starting an id again never runs it twice',
-    )
+    .option('--busy-policy <policy>', 'when the agent is full: skip (end as skipped) or queue (wait, the default)')
+    .option('--id <id>', 'execution id (default: <agent>-<time>-<random>); starting an id again never runs it twice')
     .option('--wait', 'wait until it finishes and show it')
     .option('--json', 'print JSON')
-    .action(
-      (opts: {
-        agent: string;
-        prompt: string;
-        timeout?: number;
-        busyPolicy?: string;
-        id?: string;
-        wait?: boolean;
-        json?: boolean;
-      }) =>
-        withCliContext(async (ctx) => {
-          const lifeline = await ctx.lifeline();
-          const { executionId } = await lifeline.startExecution({
-            agent: opts.agent,
-            prompt: opts.prompt,
-            timeoutSeconds: opts.timeout,
-            // Validated with the rest of the request, so a bad value is named like any other field.
-            busyPolicy: opts.busyPolicy as BusyPolicy | undefined,
-            executionId: opts.id,
-            trigger: 'cli',
-          });
-          if (!opts.wait) return opts.json ? printJson({ executionId }) : console.log(executionId);
-          if (!opts.json) console.error(`${executionId} started; waiting for it to finish`);
-          await lifeline.waitForExecution(executionId, Number.MAX_SAFE_INTEGER);
-          const row = await show(ctx, executionId, opts.json === true);
-          if (row.status !== 'succeeded') process.exitCode = 1;
-        }),
+    .action((opts: { agent: string; prompt: string; timeout?: number; busyPolicy?: string; id?: string; wait?: boolean; json?: boolean }) =>
+      withCliContext(async (ctx) => {
+        const lifeline = await ctx.lifeline();
+        const { executionId } = await lifeline.startExecution({
+          agent: opts.agent,
+          prompt: opts.prompt,
+          timeoutSeconds: opts.timeout,
+          // Validated with the rest of the request, so a bad value is named like any other field.
+          busyPolicy: opts.busyPolicy as BusyPolicy | undefined,
+          executionId: opts.id,
+          trigger: 'cli',
+        });
+        if (!opts.wait) return opts.json ? printJson({ executionId }) : console.log(executionId);
+        if (!opts.json) console.error(`${executionId} started; waiting for it to finish`);
+        await lifeline.waitForExecution(executionId, Number.MAX_SAFE_INTEGER);
+        const row = await show(ctx, executionId, opts.json === true);
+        if (row.status !== 'succeeded') process.exitCode = 1;
+      }),
     );
 
   executions
     .command('stop')
-    .description(
-      'stop a live execution: the agent process is stopped and the row ends cancelled with your reason',
-    )
+    .description('stop a live execution: the agent process is stopped and the row ends cancelled with your reason')
     .argument('<id>', 'execution id')
     .requiredOption('--reason <text>', 'why; recorded in the row and the audit log (actor operator)')
     .action((id: string, opts: { reason: string }) =>
@@ -170,8 +135,7 @@ export function addExecutionsCommands(program: Command): void {
         if (!opts.reason.trim()) throw new UsageError('--reason must not be empty');
         const lifeline = await ctx.lifeline();
         const row = await lifeline.getExecution(id);
-        if (row && isTerminal(row.status))
-          return console.log(`${id} already finished as ${row.status}; nothing to stop`);
+        if (row && isTerminal(row.status)) return console.log(`${id} already finished as ${row.status}; nothing to stop`);
         await lifeline.stopExecution(id, opts.reason);
         console.log(`stop requested for ${id}; \`lifeline executions show ${id}\` shows when it has ended`);
       }),

@@ -20,7 +20,6 @@ const units = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 /** `90s`, `30m`, `1h`, `2d` → seconds. */
 export function ageInSeconds(value: string): number {
   const match = /^(\d+)([smhd])$/.exec(value.trim());
-  if (!match)
-    throw new InvalidArgumentError('must be a number with a unit: s, m, h or d (for example 30m, 1h, 2d)');
+  if (!match) throw new InvalidArgumentError('must be a number with a unit: s, m, h or d (for example 30m, 1h, 2d)');
   return Number(match[1]) * units[match[2] as keyof typeof units];
 }

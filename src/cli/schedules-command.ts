@@ -6,8 +6,7 @@ import { withCliContext } from './cli-context.js';
 import { wholeNumber } from './option-parsers.js';
 import { printFields, printJson, printTable, time } from './output.js';
 
-const when = (s: AgentScheduleSummary) =>
-  s.cron === undefined ? `every ${s.intervalSeconds} s` : `cron ${s.cron}`;
+const when = (s: AgentScheduleSummary) => (s.cron === undefined ? `every ${s.intervalSeconds} s` : `cron ${s.cron}`);
 
 function printDescription(d: AgentScheduleDescription): void {
   printFields([
@@ -48,9 +47,7 @@ interface CreateOptions {
 }
 
 export function addSchedulesCommands(program: Command): void {
-  const schedules = program
-    .command('schedules')
-    .description('Temporal Schedules that start executions of an agent');
+  const schedules = program.command('schedules').description('Temporal Schedules that start executions of an agent');
 
   schedules
     .command('create')
@@ -63,10 +60,7 @@ export function addSchedulesCommands(program: Command): void {
     .option('--timezone <zone>', 'IANA time zone of the cron expression (default UTC)')
     .option('--timeout <seconds>', "execution timeout (default: the agent's, then Lifeline's)", wholeNumber)
     .option('--busy-policy <policy>', 'when the agent is full: skip or queue (default queue)')
-    .option(
-      '--overlap <policy>',
-      'when the previous fire still runs: skip (default), buffer_one, buffer_all, cancel_other, allow_all',
-    )
+    .option('--overlap <policy>', 'when the previous fire still runs: skip (default), buffer_one, buffer_all, cancel_other, allow_all')
     .option('--paused', 'create it paused')
     .option('--note <text>', 'a note shown with the schedule')
     .action((id: string, opts: CreateOptions) =>
@@ -101,14 +95,7 @@ export function addSchedulesCommands(program: Command): void {
         if (opts.json) return printJson(list);
         printTable(
           ['schedule', 'agent', 'when', 'zone', 'state', 'next fire'],
-          list.map((s) => [
-            s.scheduleId,
-            s.agent,
-            when(s),
-            s.timezone,
-            s.paused ? 'paused' : 'active',
-            time(s.nextFireTimes[0]),
-          ]),
+          list.map((s) => [s.scheduleId, s.agent, when(s), s.timezone, s.paused ? 'paused' : 'active', time(s.nextFireTimes[0])]),
         );
       }),
     );

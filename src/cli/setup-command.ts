@@ -18,9 +18,7 @@ export function addSetupCommand(program: Command): void {
         const { namespace } = ctx.config.temporal;
         const searchAttributes = await registerSearchAttributes(await ctx.temporalConnection(), namespace);
         if (opts.json) return printJson({ migrations, namespace, searchAttributes });
-        console.log(
-          `migrations applied: ${migrations.length > 0 ? migrations.join(', ') : 'none (up to date)'}`,
-        );
+        console.log(`migrations applied: ${migrations.length > 0 ? migrations.join(', ') : 'none (up to date)'}`);
         console.log(
           `search attributes on namespace ${namespace}: added ${searchAttributes.added.join(', ') || 'none'}; already there ${searchAttributes.alreadyPresent.join(', ') || 'none'}`,
         );

@@ -49,8 +49,7 @@ export class AgentSchedules {
   async create(request: CreateScheduleRequest): Promise<{ scheduleId: string }> {
     const s = parseScheduleRequest(request);
     const agent = await unavailableOnFailure('Postgres', () => this.agents.get(s.agent));
-    if (!agent)
-      throw new InvalidExecutionInputError([{ field: 'agent', message: `unknown agent "${s.agent}"` }]);
+    if (!agent) throw new InvalidExecutionInputError([{ field: 'agent', message: `unknown agent "${s.agent}"` }]);
     const input: ExecutionInput = {
       agent: s.agent,
       prompt: s.prompt,
@@ -63,9 +62,7 @@ export class AgentSchedules {
       await this.opts.temporal.schedule.create({
         scheduleId: s.scheduleId,
         spec: {
-          ...(s.cron === undefined
-            ? { intervals: [{ every: `${s.intervalSeconds} seconds` }] }
-            : { cronExpressions: [s.cron] }),
+          ...(s.cron === undefined ? { intervals: [{ every: `${s.intervalSeconds} seconds` }] } : { cronExpressions: [s.cron] }),
           timezone: s.timezone,
         },
         action: {
@@ -79,13 +76,10 @@ export class AgentSchedules {
         state: { paused: s.paused, note: s.note },
       });
     } catch (err) {
-      if (err instanceof ScheduleAlreadyRunning)
-        throw new ScheduleConflictError(`schedule ${s.scheduleId} already exists`);
+      if (err instanceof ScheduleAlreadyRunning) throw new ScheduleConflictError(`schedule ${s.scheduleId} already exists`);
       // The SDK turns the server's "Invalid schedule spec" into a TypeError: the expression did not parse.
       if (err instanceof TypeError)
-        throw new InvalidExecutionInputError([
-          { field: s.cron === undefined ? 'intervalSeconds' : 'cron', message: err.message },
-        ]);
+        throw new InvalidExecutionInputError([{ field: s.cron === undefined ? 'intervalSeconds' : 'cron', message: err.message }]);
       throw asUnavailable('Temporal', err);
     }
     return { scheduleId: s.scheduleId };
@@ -138,8 +132,7 @@ export class AgentSchedules {
     try {
       return await fn(this.opts.temporal.schedule.getHandle(scheduleId));
     } catch (err) {
-      if (err instanceof TemporalScheduleNotFoundError)
-        throw new ScheduleNotFoundError(`schedule ${scheduleId} not found`);
+      if (err instanceof TemporalScheduleNotFoundError) throw new ScheduleNotFoundError(`schedule ${scheduleId} not found`);
       throw asUnavailable('Temporal', err);
     }
   }

@@ -47,7 +47,10 @@ export type StartExecutionRequest = z.input<typeof startExecutionSchema>;
 
 /** A readable, unique execution id: the agent and the start time are visible in the Temporal UI. */
 export function newExecutionId(agent: string, now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${agent}-${stamp}-${randomBytes(3).toString('hex')}`;
 }
 

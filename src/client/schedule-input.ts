@@ -33,10 +33,7 @@ export const createScheduleSchema = z
   .object({
     scheduleId: z
       .string({ error: 'scheduleId is required' })
-      .regex(
-        scheduleIdPattern,
-        'must be 1-100 characters of letters, digits and . _ -, starting with a letter or digit',
-      ),
+      .regex(scheduleIdPattern, 'must be 1-100 characters of letters, digits and . _ -, starting with a letter or digit'),
     agent,
     prompt,
     cron: z
@@ -52,14 +49,9 @@ export const createScheduleSchema = z
       .default('UTC'),
     timeoutSeconds,
     busyPolicy,
-    overlap: z
-      .enum(overlapPolicies, { error: `must be one of ${overlapPolicies.join(', ')}` })
-      .default('skip'),
+    overlap: z.enum(overlapPolicies, { error: `must be one of ${overlapPolicies.join(', ')}` }).default('skip'),
     paused: z.boolean({ error: 'paused must be true or false' }).default(false),
-    note: z
-      .string()
-      .max(scheduleLimits.noteLength, `must be at most ${scheduleLimits.noteLength} characters`)
-      .optional(),
+    note: z.string().max(scheduleLimits.noteLength, `must be at most ${scheduleLimits.noteLength} characters`).optional(),
   })
   .superRefine((s, ctx) => {
     if ((s.cron === undefined) === (s.intervalSeconds === undefined)) {

@@ -74,7 +74,12 @@ export const configSchema = z.object({
     z
       .string()
       .default('http://localhost:8233,http://127.0.0.1:8233')
-      .transform((list) => list.split(',').map((o) => o.trim()).filter(Boolean)),
+      .transform((list) =>
+        list
+          .split(',')
+          .map((o) => o.trim())
+          .filter(Boolean),
+      ),
   ),
 });
 

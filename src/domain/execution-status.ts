@@ -3,15 +3,7 @@
  * the tests use it, and migrations/0001_executions.sql enforces the same table in the database.
  */
 
-export const executionStatuses = [
-  'queued',
-  'running',
-  'succeeded',
-  'failed',
-  'cancelled',
-  'timed_out',
-  'skipped',
-] as const;
+export const executionStatuses = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out', 'skipped'] as const;
 export type ExecutionStatus = (typeof executionStatuses)[number];
 
 export const terminalStatuses = ['succeeded', 'failed', 'cancelled', 'timed_out', 'skipped'] as const;

@@ -14,7 +14,12 @@ async function main(): Promise<void> {
   const log = createLogger('lifeline-codec-server', config.logLevel);
   const server = await startCodecServer({ ...config.codec, port, codec: new EncryptionCodec(keys), log });
   log.info(
-    { url: server.url, keyIds: keys.map((k) => k.id), auth: config.codec.authToken ? 'bearer' : 'none', corsOrigins: config.codec.corsOrigins },
+    {
+      url: server.url,
+      keyIds: keys.map((k) => k.id),
+      auth: config.codec.authToken ? 'bearer' : 'none',
+      corsOrigins: config.codec.corsOrigins,
+    },
     'codec server listening',
   );
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -48,7 +48,5 @@ export async function anomalousRows(cycle: Cycle, live: LiveRow[], leaseHolders:
     deps.log.warn({ err: (err as Error).message }, 'reconciler could not query Temporal visibility; sweeping in full');
     return undefined;
   }
-  return live.filter(
-    (row) => closed.has(row.id) || (row.status === 'running' && !leaseHolders.get(row.agent)?.has(row.id)),
-  );
+  return live.filter((row) => closed.has(row.id) || (row.status === 'running' && !leaseHolders.get(row.agent)?.has(row.id)));
 }

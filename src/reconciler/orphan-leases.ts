@@ -14,10 +14,12 @@ export async function releaseOrphanLeases(cycle: Cycle): Promise<void> {
     const leases = await deps.slots.leases(agent.name);
     report.leasesChecked += leases.length;
     const rowStatus = await deps.executions.statuses(leases.map((lease) => lease.executionId));
-    const unowned = leases.map((lease) => lease.executionId).filter((id) => {
-      const status = rowStatus.get(id);
-      return status === undefined || isTerminal(status);
-    });
+    const unowned = leases
+      .map((lease) => lease.executionId)
+      .filter((id) => {
+        const status = rowStatus.get(id);
+        return status === undefined || isTerminal(status);
+      });
     await forEachConcurrently(unowned, parallelChecks, async (executionId) => {
       try {
         const state = await cycle.describe(executionId);

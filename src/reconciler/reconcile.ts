@@ -42,7 +42,10 @@ export async function reconcileOnce(deps: ReconcilerDeps, { sweep, dryRun = fals
     });
   }
   if (attempted > 0) {
-    deps.log.info({ recoveries: report.recoveries.length, failures: report.failures.length, dryRun, sweep: report.sweep }, 'reconcile cycle');
+    deps.log.info(
+      { recoveries: report.recoveries.length, failures: report.failures.length, dryRun, sweep: report.sweep },
+      'reconcile cycle',
+    );
   }
   return report;
 }

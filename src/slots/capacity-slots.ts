@@ -39,18 +39,23 @@ export function createCapacitySlots(redis: Redis, options: CapacitySlotsOptions)
   const r = withScripts(redis);
   const prefix = options.keyPrefix ?? 'lifeline:slots';
   const keys = (agent: string) =>
-    [
-      `${prefix}:{${agent}}:leases`,
-      `${prefix}:{${agent}}:waiting`,
-      `${prefix}:{${agent}}:seen`,
-      `${prefix}:{${agent}}:arrivals`,
-    ] as const;
+    [`${prefix}:{${agent}}:leases`, `${prefix}:{${agent}}:waiting`, `${prefix}:{${agent}}:seen`, `${prefix}:{${agent}}:arrivals`] as const;
 
   return {
     /** One atomic attempt; under `queue` it also takes (or keeps) the member's FIFO place. */
     async tryAcquire(agent: string, executionId: string, capacity: number, policy: BusyPolicy): Promise<boolean> {
       const [leases, waiting, seen, arrivals] = keys(agent);
-      const got = await r.lifelineAcquire(leases, waiting, seen, arrivals, executionId, capacity, options.leaseMs, policy, options.waiterTtlMs);
+      const got = await r.lifelineAcquire(
+        leases,
+        waiting,
+        seen,
+        arrivals,
+        executionId,
+        capacity,
+        options.leaseMs,
+        policy,
+        options.waiterTtlMs,
+      );
       return got === 1;
     },
 

@@ -8,12 +8,7 @@ let aptIndexFresh = false;
  * Makes sure a server binary is present, installing its Debian packages when it is missing and
  * we may (running as root). Otherwise the error says exactly what to install.
  */
-export async function ensureDebianPackages(opts: {
-  what: string;
-  packages: string[];
-  present: () => boolean;
-  log: Logger;
-}): Promise<void> {
+export async function ensureDebianPackages(opts: { what: string; packages: string[]; present: () => boolean; log: Logger }): Promise<void> {
   const { what, packages, present, log } = opts;
   if (present()) return;
   const installCommand = `apt-get install -y ${packages.join(' ')}`;

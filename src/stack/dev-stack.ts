@@ -48,7 +48,12 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
   mkdirSync(dir, { recursive: true });
   const started: { stop(): Promise<void> }[] = [];
   const stopAll = async () => {
-    await Promise.allSettled(started.splice(0).reverse().map((s) => s.stop()));
+    await Promise.allSettled(
+      started
+        .splice(0)
+        .reverse()
+        .map((s) => s.stop()),
+    );
   };
   try {
     // allSettled, not all: a server still starting when another fails must be stopped too.

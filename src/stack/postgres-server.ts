@@ -69,7 +69,13 @@ export class PostgresServer {
       chownSync(this.dataDir, user.uid, user.gid);
     }
     const [command, args] = asServiceUser(join(this.binDir, 'initdb'), [
-      '-D', this.dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--no-sync',
+      '-D',
+      this.dataDir,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '--encoding=UTF8',
+      '--no-sync',
     ]);
     await runCommand(command, args);
   }
@@ -82,7 +88,11 @@ export class PostgresServer {
       ...(this.opts.unsafeFast ? ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'] : []),
     ];
     const [command, args] = asServiceUser(join(this.binDir, 'postgres'), [
-      '-D', this.dataDir, '-p', String(this.port), ...settings.flatMap((s) => ['-c', s]),
+      '-D',
+      this.dataDir,
+      '-p',
+      String(this.port),
+      ...settings.flatMap((s) => ['-c', s]),
     ]);
     // SIGINT is PostgreSQL's "fast shutdown"; SIGTERM would wait for every client to disconnect.
     this.proc = startServerProcess({

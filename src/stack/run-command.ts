@@ -28,8 +28,6 @@ export async function runCommand(command: string, args: string[], options: RunOp
     child.once('close', (c, s) => resolve([c, s]));
   });
   if (code !== 0) {
-    throw new Error(
-      `\`${command} ${args.join(' ')}\` failed (${signal ?? `exit code ${code}`}). Last output:\n${recent.join('\n')}`,
-    );
+    throw new Error(`\`${command} ${args.join(' ')}\` failed (${signal ?? `exit code ${code}`}). Last output:\n${recent.join('\n')}`);
   }
 }

@@ -48,9 +48,7 @@ export function readStackFile(dataDir: string): StackFile | undefined {
   }
   const parsed = stackFileSchema.safeParse(json);
   if (!parsed.success)
-    throw new Error(
-      `${path} is not a Lifeline stack file: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`,
-    );
+    throw new Error(`${path} is not a Lifeline stack file: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
   return parsed.data;
 }
 

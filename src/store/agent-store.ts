@@ -24,10 +24,7 @@ export function createAgentStore(pool: pg.Pool) {
 
     /** Includes the bearer token: only activities call this, so the secret never enters workflow history. */
     async getWithToken(name: string): Promise<AgentWithToken | undefined> {
-      const { rows } = await pool.query<AgentWithToken>(
-        `SELECT ${columns}, auth_token AS token FROM agents WHERE name = $1`,
-        [name],
-      );
+      const { rows } = await pool.query<AgentWithToken>(`SELECT ${columns}, auth_token AS token FROM agents WHERE name = $1`, [name]);
       return rows[0];
     },
 

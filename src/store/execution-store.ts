@@ -1,11 +1,5 @@
 import type pg from 'pg';
-import {
-  allowedFrom,
-  type Actor,
-  type ErrorKind,
-  type ExecutionStatus,
-  type TerminalOutcome,
-} from '../domain/execution-status.js';
+import { allowedFrom, type Actor, type ErrorKind, type ExecutionStatus, type TerminalOutcome } from '../domain/execution-status.js';
 import type { BusyPolicy } from '../domain/execution-types.js';
 import { capOutput } from './output-cap.js';
 
@@ -178,7 +172,14 @@ export function createExecutionStore(pool: pg.Pool, options: { maxOutputBytes: n
       );
       const row = rows[0];
       if (row?.from_status) {
-        return { applied: true, from: row.from_status, to, createdAt: row.created_at, startedAt: row.started_at, finishedAt: row.finished_at };
+        return {
+          applied: true,
+          from: row.from_status,
+          to,
+          createdAt: row.created_at,
+          startedAt: row.started_at,
+          finishedAt: row.finished_at,
+        };
       }
       return { applied: false, current: row?.current ?? undefined, to };
     },

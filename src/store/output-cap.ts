@@ -8,7 +8,10 @@ export function capOutput(output: string, maxBytes: number, totalBytes?: number)
   const buf = Buffer.from(clean, 'utf8');
   const bytes = Math.max(totalBytes ?? 0, buf.length);
   if (bytes <= maxBytes && buf.length <= maxBytes) return { text: clean, truncated: false, bytes };
-  const kept = buf.subarray(0, maxBytes).toString('utf8').replace(/\uFFFD$/, '');
+  const kept = buf
+    .subarray(0, maxBytes)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
   const keptBytes = Buffer.byteLength(kept, 'utf8');
   return { text: `${kept}\n[lifeline: output truncated, kept ${keptBytes} of ${bytes} bytes]`, truncated: true, bytes };
 }

@@ -15,10 +15,7 @@ export interface SearchAttributeRegistration {
  * them at start). Idempotent: only the missing ones are added, so it is safe on every deploy. One
  * registered under the same name with another type is an error: workflows could not upsert it.
  */
-export async function registerSearchAttributes(
-  connection: Connection,
-  namespace: string,
-): Promise<SearchAttributeRegistration> {
+export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<SearchAttributeRegistration> {
   const wanted = Object.values(searchAttributes).map((key) => ({
     name: key.name,
     type: IndexedValueType[`INDEXED_VALUE_TYPE_${key.type}`],
@@ -28,9 +25,7 @@ export async function registerSearchAttributes(
   const wrongType = wanted.filter(({ name, type }) => name in existing && existing[name] !== type);
   if (wrongType.length > 0) {
     const names = wrongType.map((w) => w.name).join(', ');
-    throw new Error(
-      `search attributes ${names} exist on namespace ${namespace} with another type; Lifeline needs Keyword`,
-    );
+    throw new Error(`search attributes ${names} exist on namespace ${namespace} with another type; Lifeline needs Keyword`);
   }
   const missing = wanted.filter(({ name }) => !(name in existing));
   if (missing.length > 0) {

@@ -25,8 +25,6 @@ export function installTemporalRuntime(log: Logger, metricsPort?: number): void 
       error: (m, meta) => write('ERROR', m, meta),
     },
     shutdownSignals: [],
-    ...(metricsPort
-      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}` } } } }
-      : {}),
+    ...(metricsPort ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}` } } } } : {}),
   });
 }

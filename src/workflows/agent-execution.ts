@@ -14,13 +14,7 @@ import {
 import type { LifelineActivities } from '../activities/index.js';
 import { nonRetryableRunErrors } from '../activities/run-error-types.js';
 import type { ExecutionStatus, TerminalOutcome } from '../domain/execution-status.js';
-import type {
-  ExecutionInput,
-  ExecutionLiveState,
-  ExecutionPhase,
-  ExecutionPlan,
-  ExecutionResult,
-} from '../domain/execution-types.js';
+import type { ExecutionInput, ExecutionLiveState, ExecutionPhase, ExecutionPlan, ExecutionResult } from '../domain/execution-types.js';
 import { searchAttributes } from '../domain/search-attributes.js';
 import { stateQuery, stopSignal } from './execution-messages.js';
 import { agentCannotBeStopped, outcomeFromFailure, outcomeFromRun } from './failure-outcome.js';

@@ -40,7 +40,11 @@ export function outcomeFromFailure(err: unknown, phase: ExecutionPhase, stopReas
     // A worker that died too close to the deadline for another attempt leaves a heartbeat timeout as
     // the last failure, but what ended the run is the deadline.
     if (cause.timeoutType === TimeoutType.HEARTBEAT && retryState !== RetryState.TIMEOUT) {
-      return { status: 'failed', errorKind: 'heartbeat_timeout', error: 'the worker running the agent stopped heartbeating on every attempt' };
+      return {
+        status: 'failed',
+        errorKind: 'heartbeat_timeout',
+        error: 'the worker running the agent stopped heartbeating on every attempt',
+      };
     }
     return { status: 'timed_out', errorKind: 'deadline_exceeded', error: 'the execution ran past its timeout' };
   }

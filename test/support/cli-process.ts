@@ -22,11 +22,7 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_00
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const deadline = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(
-        new Error(
-          `lifeline ${args.join(' ')} still running after ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`,
-        ),
-      );
+      reject(new Error(`lifeline ${args.join(' ')} still running after ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
     }, timeoutMs);
     child.once('error', reject);
     child.once('close', (code) => {

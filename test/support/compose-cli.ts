@@ -48,7 +48,16 @@ export async function ensureComposeCli(): Promise<string> {
   try {
     await runCommand(
       go,
-      ['build', '-mod=readonly', '-trimpath', '-ldflags', `-X ${COMPOSE_MODULE}/internal.Version=${COMPOSE_VERSION}`, '-o', join(scratch, 'docker-compose'), './cmd'],
+      [
+        'build',
+        '-mod=readonly',
+        '-trimpath',
+        '-ldflags',
+        `-X ${COMPOSE_MODULE}/internal.Version=${COMPOSE_VERSION}`,
+        '-o',
+        join(scratch, 'docker-compose'),
+        './cmd',
+      ],
       { cwd: sourceDir },
     );
     renameSync(join(scratch, 'docker-compose'), binary);

@@ -58,7 +58,6 @@ export async function stopOnAgent(h: Harness, agentKey: string, executionId: str
   return agentClient(h, agentKey).stop(executionId);
 }
 
-
 /** Waits until the execution neither holds a capacity lease nor waits in the agent's queue. */
 export async function waitForSlotReleased(h: Harness, agentKey: string, executionId: string, timeoutMs = 15_000): Promise<void> {
   await waitUntil(

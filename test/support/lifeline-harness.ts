@@ -90,7 +90,15 @@ export async function startHarness(opts: HarnessOptions) {
     });
   }
 
-  const deps: ActivityDeps = buildActivityDeps({ pool, redis, workflows: temporal.workflow, settings, log, reconcileGraceSeconds: 0, ...opts.deps });
+  const deps: ActivityDeps = buildActivityDeps({
+    pool,
+    redis,
+    workflows: temporal.workflow,
+    settings,
+    log,
+    reconcileGraceSeconds: 0,
+    ...opts.deps,
+  });
   let worker: Worker | undefined;
   let workerRun: Promise<void> | undefined;
   if (opts.worker !== false) {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ExecutionStatus } from '../domain/execution-status.js';
+import type { ExecutionStatus } from '../../src/domain/execution-status.js';
 import { startChaosEnvironment, type ChaosEnvironment } from './chaos-environment.js';
 import { describeFaults, faultsTouching } from './expected-outcomes.js';
 import { injectFaults, planFaults, type FaultKind, type FaultTargets } from './fault-injector.js';

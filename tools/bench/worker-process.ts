@@ -1,5 +1,5 @@
-import { startWorkerProcess } from '../src/stack/worker-process.js';
-import { waitUntil } from '../src/util/wait-until.js';
+import { startWorkerProcess } from '../../src/stack/worker-process.js';
+import { waitUntil } from '../../src/util/wait-until.js';
 
 export interface WorkerChild {
   /** The time (epoch ms, the worker's own pino `time`) of the first log line with this `msg`, waiting up to `timeoutMs`. */
@@ -18,9 +18,7 @@ export async function startWorkerChild(env: Record<string, string>): Promise<Wor
     logged: (msg, match = {}, timeoutMs = 120_000) =>
       waitUntil(
         async () => {
-          const line = worker.lines.find(
-            ({ entry }) => entry.msg === msg && Object.entries(match).every(([k, v]) => entry[k] === v),
-          );
+          const line = worker.lines.find(({ entry }) => entry.msg === msg && Object.entries(match).every(([k, v]) => entry[k] === v));
           return line && (line.entry.time as number);
         },
         { what: `the worker to log "${msg}"`, timeoutMs, intervalMs: 20, abortReason: worker.exitReason },

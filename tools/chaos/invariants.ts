@@ -1,4 +1,4 @@
-import { isTerminal } from '../domain/execution-status.js';
+import { isTerminal } from '../../src/domain/execution-status.js';
 import {
   describeFaults,
   describeOutcome,
@@ -34,7 +34,9 @@ function terminalOutcome(facts: RunFacts, executionId: string): Outcome | undefi
 export function checkInvariants(facts: RunFacts): InvariantResult[] {
   const failedToSubmit = new Set(facts.submissions.filter((s) => s.error).map((s) => s.executionId));
   const submitted = facts.plan.filter((p) => !failedToSubmit.has(p.executionId));
-  const succeededOnAgent = submitted.filter((p) => facts.agentRuns.some((r) => r.executionId === p.executionId && r.status === 'succeeded'));
+  const succeededOnAgent = submitted.filter((p) =>
+    facts.agentRuns.some((r) => r.executionId === p.executionId && r.status === 'succeeded'),
+  );
   const forEach = <T>(items: T[], check: (item: T) => Violation | undefined) => items.flatMap((item) => check(item) ?? []);
 
   return [

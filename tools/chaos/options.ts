@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { wholeNumber } from '../cli/option-parsers.js';
+import { wholeNumber } from '../../src/cli/option-parsers.js';
 
 export interface ChaosOptions {
   executions: number;

@@ -1,10 +1,10 @@
-import { buildActivityDeps } from '../src/activities/build-activity-deps.js';
-import type { LifelineConfig } from '../src/config/config.js';
-import type { ReconcileReport, Sweep } from '../src/reconciler/cycle.js';
-import { reconcileOnce } from '../src/reconciler/reconcile.js';
-import { createAgentStore } from '../src/store/agent-store.js';
-import { forEachConcurrently } from '../src/util/for-each-concurrently.js';
-import { waitUntil } from '../src/util/wait-until.js';
+import { buildActivityDeps } from '../../src/activities/build-activity-deps.js';
+import type { LifelineConfig } from '../../src/config/config.js';
+import type { ReconcileReport, Sweep } from '../../src/reconciler/cycle.js';
+import { reconcileOnce } from '../../src/reconciler/reconcile.js';
+import { createAgentStore } from '../../src/store/agent-store.js';
+import { forEachConcurrently } from '../../src/util/for-each-concurrently.js';
+import { waitUntil } from '../../src/util/wait-until.js';
 import { startBenchWorker } from './bench-worker.js';
 import type { BenchStack } from './bench-stack.js';
 import { progress } from './progress.js';

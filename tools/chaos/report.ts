@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { formatTable } from '../cli/output.js';
-import type { ErrorKind, TerminalStatus } from '../domain/execution-status.js';
+import { formatTable } from '../../src/cli/output.js';
+import type { ErrorKind, TerminalStatus } from '../../src/domain/execution-status.js';
 import { faultKinds, type FaultEvent, type FaultKind } from './fault-injector.js';
 import type { InvariantResult } from './invariants.js';
 import type { ChaosOptions } from './options.js';
@@ -55,9 +55,14 @@ export function formatReport(result: ChaosResult): string {
     const targets = events.filter((f) => f.error === undefined).map((f) => [f.target, f.detail].filter(Boolean).join(' '));
     return [kind, String(result.plannedFaults[kind]), String(events.length - failed.length), String(failed.length), targets.join('; ')];
   });
-  const outcomeRows = countBy(result.executions, (e) => `${e.status}${e.errorKind ? `/${e.errorKind}` : ''}`).map(([k, n]) => [k, String(n)]);
+  const outcomeRows = countBy(result.executions, (e) => `${e.status}${e.errorKind ? `/${e.errorKind}` : ''}`).map(([k, n]) => [
+    k,
+    String(n),
+  ]);
   const invariantRows = result.invariants.map((i) => [i.name, String(i.checked), String(i.violations.length)]);
-  const violations = result.invariants.flatMap((i) => i.violations.map((v) => `  [${i.name}] ${v.executionId ?? ''} ${v.detail}`.trimEnd()));
+  const violations = result.invariants.flatMap((i) =>
+    i.violations.map((v) => `  [${i.name}] ${v.executionId ?? ''} ${v.detail}`.trimEnd()),
+  );
   return [
     `chaos run ${result.runId}: seed ${result.seed}, ${options.executions} executions over ${options.submitSeconds} s, ` +
       `${options.workers} workers, reconcile grace ${result.reconcileGraceSeconds} s; took ${(result.durationMs / 1000).toFixed(1)} s`,

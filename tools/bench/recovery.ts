@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { startAgentServer } from '../src/agent-server/agent-server.js';
-import { demoAgentConfig } from '../src/agent-server/demo-agents.js';
-import { LifelineClient } from '../src/client/lifeline-client.js';
-import { createAgentStore } from '../src/store/agent-store.js';
-import { reconcilerScheduleId } from '../src/temporal/reconciler-schedule.js';
-import { waitUntil } from '../src/util/wait-until.js';
+import { startAgentServer } from '../../src/agent-server/agent-server.js';
+import { demoAgentConfig } from '../../src/agent-server/demo-agents.js';
+import { LifelineClient } from '../../src/client/lifeline-client.js';
+import { createAgentStore } from '../../src/store/agent-store.js';
+import { reconcilerScheduleId } from '../../src/temporal/reconciler-schedule.js';
+import { waitUntil } from '../../src/util/wait-until.js';
 import type { BenchStack } from './bench-stack.js';
 import { progress } from './progress.js';
 import { median } from './stats.js';
@@ -32,16 +32,9 @@ const agentName = 'bench-demo';
  * process. The kill comes right after the run's heartbeat reached the server, the worst moment:
  * the server then waits a whole heartbeat timeout before it gives the run to another worker.
  */
-export async function benchRecovery(
-  bs: BenchStack,
-  heartbeatTimeoutSeconds: number,
-  repeats: number,
-): Promise<RecoveryResult> {
+export async function benchRecovery(bs: BenchStack, heartbeatTimeoutSeconds: number, repeats: number): Promise<RecoveryResult> {
   const token = randomBytes(16).toString('hex');
-  const agentServer = await startAgentServer(
-    { agents: { [agentName]: demoAgentConfig(token, { stopGraceMs: 2000 }) } },
-    bs.log,
-  );
+  const agentServer = await startAgentServer({ agents: { [agentName]: demoAgentConfig(token, { stopGraceMs: 2000 }) } }, bs.log);
   await createAgentStore(bs.pool).upsert({
     name: agentName,
     baseUrl: agentServer.baseUrlFor(agentName),
@@ -83,11 +76,7 @@ export async function benchRecovery(
       const killedAt = await worker.kill('SIGKILL');
       worker = await startWorker();
       const readyAt = await worker.logged('worker started');
-      const reattachedAt = await worker.logged(
-        're-attached to the running agent execution',
-        { executionId },
-        5 * 60_000,
-      );
+      const reattachedAt = await worker.logged('re-attached to the running agent execution', { executionId }, 5 * 60_000);
       // Not part of the figure: a stop makes the next round start on an idle worker without waiting out the run.
       await client.stopExecution(executionId, 'benchmark round over');
       const row = await client.waitForExecution(executionId, 120_000);
@@ -96,9 +85,7 @@ export async function benchRecovery(
         replacementReadySeconds: (readyAt - killedAt) / 1000,
         finalStatus: row.status,
       });
-      progress(
-        `recovery (heartbeat ${heartbeatTimeoutSeconds} s) ${i + 1}/${repeats}: ${runs.at(-1)!.recoverySeconds.toFixed(2)} s`,
-      );
+      progress(`recovery (heartbeat ${heartbeatTimeoutSeconds} s) ${i + 1}/${repeats}: ${runs.at(-1)!.recoverySeconds.toFixed(2)} s`);
     }
   } finally {
     await worker?.kill('SIGTERM');
@@ -113,7 +100,5 @@ export async function benchRecovery(
 
 async function hasRecordedHeartbeat(bs: BenchStack, executionId: string): Promise<boolean> {
   const { raw } = await bs.temporal.workflow.getHandle(executionId).describe();
-  return (raw.pendingActivities ?? []).some(
-    (a) => a.activityType?.name === 'runAgent' && a.lastHeartbeatTime,
-  );
+  return (raw.pendingActivities ?? []).some((a) => a.activityType?.name === 'runAgent' && a.lastHeartbeatTime);
 }

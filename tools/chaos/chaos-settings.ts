@@ -1,4 +1,4 @@
-import type { ExecutionSettings } from '../config/config.js';
+import type { ExecutionSettings } from '../../src/config/config.js';
 
 /** The workers' settings: short heartbeats and polls, so that a dead worker or a lost agent is noticed within seconds. */
 export const chaosSettings: ExecutionSettings = {

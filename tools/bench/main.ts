@@ -1,5 +1,5 @@
 import { cpus, loadavg } from 'node:os';
-import { loadConfig } from '../src/config/config.js';
+import { loadConfig } from '../../src/config/config.js';
 import { startBenchStack } from './bench-stack.js';
 import { benchLifecycle } from './lifecycle.js';
 import { progress } from './progress.js';
@@ -25,10 +25,7 @@ const bs = await startBenchStack();
 progress(`stack up (${bs.dir})`);
 try {
   const lifecycle = await benchLifecycle(bs, { ...lifecycleRun, settings: config.execution });
-  const recovery = [
-    await benchRecovery(bs, 5, recoveryRepeats),
-    await benchRecovery(bs, 30, recoveryRepeats),
-  ];
+  const recovery = [await benchRecovery(bs, 5, recoveryRepeats), await benchRecovery(bs, 30, recoveryRepeats)];
   progress('slots: acquire+release against the EVALSHA baseline');
   const slots = await benchSlots(bs, { pairsPerRound: 10_000, roundsPerKind: 4, depth: 32 });
   const reconciler = await benchReconciler(bs, config, liveRows, terminalSteps);
@@ -50,7 +47,7 @@ try {
       'reconcile grace': `${config.reconciler.graceSeconds} s`,
       'worker (SDK defaults)': lifecycle.workerSlots,
       'same worker tuning for lifeline and bare': lifecycle.sameWorkerTuning ? 'yes' : 'NO',
-      'agent for 1-2': 'bench/instant-agent.ts (HTTP, succeeded on POST)',
+      'agent for 1-2': 'tools/bench/instant-agent.ts (HTTP, succeeded on POST)',
       'agent for 3': 'reference agent server, prompt "succeed 30"',
     },
     lifecycle: { ...lifecycle, perKind: lifecycleRun.perKind, concurrency: lifecycleRun.concurrency },
@@ -60,7 +57,7 @@ try {
   };
   const results: BenchResults = { ...partial, goals: evaluateGoals(partial) };
   console.log(renderTable(results));
-  console.log(`\nresults: ${writeResults(results)} (and bench/results/latest.json)`);
+  console.log(`\nresults: ${writeResults(results)} (and tools/bench/results/latest.json)`);
 } finally {
   progress('stopping the stack');
   await bs.close();

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { createCapacitySlots } from '../src/slots/capacity-slots.js';
-import { forEachConcurrently } from '../src/util/for-each-concurrently.js';
+import { createCapacitySlots } from '../../src/slots/capacity-slots.js';
+import { forEachConcurrently } from '../../src/util/for-each-concurrently.js';
 import type { BenchStack } from './bench-stack.js';
 import { progress } from './progress.js';
 import { alternatingRounds } from './rounds.js';
@@ -39,8 +39,7 @@ export async function benchSlots(bs: BenchStack, opts: SlotsOptions): Promise<Sl
   const agent = 'bench-slots';
   const pair: Record<Kind, (id: string) => Promise<void>> = {
     async slots(id) {
-      if (!(await slots.tryAcquire(agent, id, opts.depth, 'skip')))
-        throw new Error(`slot for ${id} not granted`);
+      if (!(await slots.tryAcquire(agent, id, opts.depth, 'skip'))) throw new Error(`slot for ${id} not granted`);
       await slots.release(agent, id);
     },
     async baseline(id) {
@@ -62,9 +61,7 @@ export async function benchSlots(bs: BenchStack, opts: SlotsOptions): Promise<Sl
   for (const [i, kind] of order.entries()) {
     const took = await round(kind, `r${i}`, opts.pairsPerRound);
     seconds[kind] += took;
-    progress(
-      `slots: round ${i + 1}/${order.length} ${kind}: ${Math.round(opts.pairsPerRound / took)} pairs/s`,
-    );
+    progress(`slots: round ${i + 1}/${order.length} ${kind}: ${Math.round(opts.pairsPerRound / took)} pairs/s`);
   }
   const total = opts.pairsPerRound * opts.roundsPerKind;
   const slotPairsPerSecond = total / seconds.slots;

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startExecutionRequest, type AgentExecution } from '../src/agent/protocol.js';
+import { startExecutionRequest, type AgentExecution } from '../../src/agent/protocol.js';
 
 /** When the agent saw an execution: the POST's arrival, which is also when the run finished. */
 export interface AgentArrival {
@@ -63,8 +63,7 @@ export async function startInstantAgent(token: string): Promise<InstantAgent> {
     const execution = id === undefined ? undefined : executions.get(id);
     if (!execution) return reply(res, 404, { error: `unknown execution ${id}` });
     // A stop of a finished run is a no-op that returns its record, as the protocol asks.
-    if ((action === undefined && req.method === 'GET') || (action === 'stop' && req.method === 'POST'))
-      return reply(res, 200, execution);
+    if ((action === undefined && req.method === 'GET') || (action === 'stop' && req.method === 'POST')) return reply(res, 200, execution);
     return reply(res, 404, { error: 'no such route' });
   }
 

@@ -37,9 +37,7 @@ export function sameWithinNoise(a: number, b: number): boolean {
 }
 
 export function evaluateGoals(r: Omit<BenchResults, 'goals'>): Goal[] {
-  const goals: Goal[] = [
-    { name: 'lifecycle throughput ratio', goal: 'lifeline/bare >= 0.8', met: r.lifecycle.ratio >= 0.8 },
-  ];
+  const goals: Goal[] = [{ name: 'lifecycle throughput ratio', goal: 'lifeline/bare >= 0.8', met: r.lifecycle.ratio >= 0.8 }];
   for (const rec of r.recovery) {
     const limit = rec.heartbeatTimeoutSeconds + 2;
     const within = rec.runs.filter((run) => run.recoverySeconds <= limit).length;
@@ -59,8 +57,7 @@ export function evaluateGoals(r: Omit<BenchResults, 'goals'>): Goal[] {
     {
       name: '(b) live-row query',
       goal: 'same for 10k and 1M terminal rows, < 50 ms',
-      met:
-        sameWithinNoise(small.listLiveMs, large.listLiveMs) && large.listLiveMs < 50 && small.listLiveMs < 50,
+      met: sameWithinNoise(small.listLiveMs, large.listLiveMs) && large.listLiveMs < 50 && small.listLiveMs < 50,
     },
   );
   return goals;
@@ -112,15 +109,9 @@ export function renderTable(r: BenchResults): string {
         `   full sweep, every ${rc.fullSweepSeconds} s`,
         `${ms(p.fullSweepMs)} (median of ${rc.runs.fullSweep}; ${count(p.fullSweepDescribed)} describes)`,
       ],
-      [
-        `4b listLive, ${count(p.terminalRows)} terminal + ${count(p.liveRows)} live`,
-        `${ms(p.listLiveMs)} (median of ${rc.runs.listLive})`,
-      ],
+      [`4b listLive, ${count(p.terminalRows)} terminal + ${count(p.liveRows)} live`, `${ms(p.listLiveMs)} (median of ${rc.runs.listLive})`],
     ]),
-    [
-      '5 slot acquire+release pairs',
-      `${Math.round(slots.slotPairsPerSecond).toLocaleString('en')} pairs/s (depth ${slots.depth})`,
-    ],
+    ['5 slot acquire+release pairs', `${Math.round(slots.slotPairsPerSecond).toLocaleString('en')} pairs/s (depth ${slots.depth})`],
     [
       '5 trivial EVALSHA pairs (baseline)',
       `${Math.round(slots.baselinePairsPerSecond).toLocaleString('en')} pairs/s (depth ${slots.depth})`,
@@ -137,13 +128,11 @@ export function renderTable(r: BenchResults): string {
     '',
     ...rows.map(([name, value]) => `${name.padEnd(width)}${value}`),
     '',
-    ...r.goals.map(
-      (g) => `goal: ${g.name.padEnd(goalWidth)}${g.goal.padEnd(46)}${g.met ? 'met' : 'NOT met'}`,
-    ),
+    ...r.goals.map((g) => `goal: ${g.name.padEnd(goalWidth)}${g.goal.padEnd(46)}${g.met ? 'met' : 'NOT met'}`),
   ].join('\n');
 }
 
-/** Writes a timestamped file and latest.json under bench/results/; returns the timestamped path. */
+/** Writes a timestamped file and latest.json under tools/bench/results/; returns the timestamped path. */
 export function writeResults(r: BenchResults): string {
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(dir, { recursive: true });

@@ -34,10 +34,7 @@ export function nowMs(): number {
 }
 
 /** The median duration (ms) of `runs` sequential calls. */
-export async function medianTime(
-  runs: number,
-  call: () => Promise<unknown>,
-): Promise<{ medianMs: number; samplesMs: number[] }> {
+export async function medianTime(runs: number, call: () => Promise<unknown>): Promise<{ medianMs: number; samplesMs: number[] }> {
   const samplesMs: number[] = [];
   for (let i = 0; i < runs; i++) {
     const started = nowMs();

@@ -1,8 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { WorkflowClient } from '@temporalio/client';
-import type { ExecutionStatus } from '../domain/execution-status.js';
-import type { PostgresServer } from '../stack/postgres-server.js';
-import type { RedisServer } from '../stack/redis-server.js';
+import type { ExecutionStatus } from '../../src/domain/execution-status.js';
+import type { PostgresServer } from '../../src/stack/postgres-server.js';
+import type { RedisServer } from '../../src/stack/redis-server.js';
 import type { ChaosAgentServer } from './chaos-agent-server.js';
 import type { Random } from './random.js';
 import type { WorkerPool } from './worker-pool.js';
@@ -77,12 +77,7 @@ export async function injectFaults(
   return events;
 }
 
-async function inject(
-  kind: FaultKind,
-  targets: FaultTargets,
-  random: Random,
-  targeted: Set<string>,
-): Promise<Partial<FaultEvent>> {
+async function inject(kind: FaultKind, targets: FaultTargets, random: Random, targeted: Set<string>): Promise<Partial<FaultEvent>> {
   switch (kind) {
     case 'worker_kill': {
       const { killed, replacement } = await targets.workers.killAndReplace(random);

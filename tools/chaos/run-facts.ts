@@ -1,7 +1,7 @@
-import { isTerminal } from '../domain/execution-status.js';
-import type { ExecutionSummary, TransitionRecord } from '../store/execution-store.js';
-import { agentExecutionWorkflowType } from '../client/execution-workflow-options.js';
-import { probePid, processCommandLine } from '../util/process-probe.js';
+import { isTerminal } from '../../src/domain/execution-status.js';
+import type { ExecutionSummary, TransitionRecord } from '../../src/store/execution-store.js';
+import { agentExecutionWorkflowType } from '../../src/client/execution-workflow-options.js';
+import { probePid, processCommandLine } from '../../src/util/process-probe.js';
 import type { AgentRun } from './agent-ledger.js';
 import type { ChaosEnvironment } from './chaos-environment.js';
 import type { FaultEvent } from './fault-injector.js';

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { LifelineUnavailableError } from '../client/client-errors.js';
-import type { LifelineClient } from '../client/lifeline-client.js';
-import type { BusyPolicy } from '../domain/execution-types.js';
+import { LifelineUnavailableError } from '../../src/client/client-errors.js';
+import type { LifelineClient } from '../../src/client/lifeline-client.js';
+import type { BusyPolicy } from '../../src/domain/execution-types.js';
 import type { Random } from './random.js';
 
 /** What a demo agent run does, picked through its prompt (see src/agent-server/demo-behaviour.ts). */

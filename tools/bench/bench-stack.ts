@@ -6,12 +6,12 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection } from '@temporalio/worker';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import { createPool } from '../src/db/pool.js';
-import { createRedis } from '../src/db/redis.js';
-import { startScratchStack, type DevStack } from '../src/stack/dev-stack.js';
-import { installTemporalRuntime } from '../src/temporal/runtime.js';
-import { workflowsPath } from '../src/temporal/workflows-path.js';
-import { createLogger, type Logger } from '../src/util/logger.js';
+import { createPool } from '../../src/db/pool.js';
+import { createRedis } from '../../src/db/redis.js';
+import { startScratchStack, type DevStack } from '../../src/stack/dev-stack.js';
+import { installTemporalRuntime } from '../../src/temporal/runtime.js';
+import { workflowsPath } from '../../src/temporal/workflows-path.js';
+import { createLogger, type Logger } from '../../src/util/logger.js';
 
 const benchWorkflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import getPort from 'get-port';
-import { createAgentClient } from '../agent/agent-client.js';
-import type { AgentServerConfigInput } from '../agent-server/agent-server-config.js';
-import { startAgentServerProcess, type AgentServerProcess } from '../agent-server/agent-server-process.js';
-import { demoAgentConfig } from '../agent-server/demo-agents.js';
-import { isolatedEnvironment } from '../config/isolated-environment.js';
+import { createAgentClient } from '../../src/agent/agent-client.js';
+import type { AgentServerConfigInput } from '../../src/agent-server/agent-server-config.js';
+import { startAgentServerProcess, type AgentServerProcess } from '../../src/agent-server/agent-server-process.js';
+import { demoAgentConfig } from '../../src/agent-server/demo-agents.js';
+import { isolatedEnvironment } from '../../src/config/isolated-environment.js';
 import type { AgentLedger } from './agent-ledger.js';
 
 export interface ChaosAgent {
