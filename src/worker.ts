@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import getPort from 'get-port';
 import { pathToFileURL } from 'node:url';
-import { buildActivityDeps } from './activities/build-activity-deps.js';
+import { buildLifelineDeps } from './deps/build-lifeline-deps.js';
 import { ConfigError, describeConfig, loadConfig, type LifelineConfig } from './config/config.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
@@ -43,15 +43,12 @@ export async function startWorker(
   const clientConnection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace, ...dataConverterOptions(codec) });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const deps = buildActivityDeps({
+  const deps = buildLifelineDeps({
     pool,
     redis,
     workflows: client.workflow,
-    settings: config.execution,
+    config,
     log,
-    reconcileGraceSeconds: config.reconciler.graceSeconds,
-    reconcileFullSweepSeconds: config.reconciler.fullSweepSeconds,
-    webhookUrl: config.webhookUrl,
   });
   const worker = await createLifelineWorker({
     connection,

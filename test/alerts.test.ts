@@ -60,7 +60,7 @@ describe('alerts', () => {
     const { executionId } = await h.client.startExecution({ agent: h.agent('alerting'), prompt: 'hang' });
     await waitForAgentProcess(h, 'alerting', executionId);
     await h.temporal.workflow.getHandle(executionId).terminate('alert test');
-    await reconcileOnce({ ...h.deps, graceSeconds: 0, stopWaitSeconds: 5 }, { sweep: 'full' });
+    await reconcileOnce(h.deps, { sweep: 'full' });
     const alert = receiver.alerts.find((a) => a.executionId === executionId);
     expect(alert).toMatchObject({ kind: 'execution_recovered', details: { workflow: 'TERMINATED' } });
   });

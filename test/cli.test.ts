@@ -5,7 +5,7 @@ import { msToTs } from '@temporalio/common/lib/time.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ReconcileReport } from '../src/reconciler/cycle.js';
 import { writeStackFile } from '../src/stack/stack-file.js';
-import type { ExecutionRow, ExecutionSummary, TransitionRecord } from '../src/store/execution-store.js';
+import type { ExecutionRow, ExecutionSummary, TransitionRecord } from '../src/store/execution-reader.js';
 import { waitUntil } from '../src/util/wait-until.js';
 import { isolatedEnvironment } from '../src/config/isolated-environment.js';
 import { runCli, type CliResult } from './support/cli-process.js';

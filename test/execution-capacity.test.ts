@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExecutionRow } from '../src/store/execution-store.js';
+import type { ExecutionRow } from '../src/store/execution-reader.js';
 import { waitUntil } from '../src/util/wait-until.js';
 import { agentRun, auditSteps, leaseHolders, stopOnAgent, waitForAgentProcess, waitForSlotReleased } from './support/execution-probes.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';

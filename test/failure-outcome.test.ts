@@ -14,25 +14,25 @@ const heartbeatTimeout = (retryState: RetryState) =>
 
 describe('the outcome of a failed run activity', () => {
   it('is a heartbeat timeout when every attempt lost its worker', () => {
-    expect(outcomeFromFailure(heartbeatTimeout(RetryState.MAXIMUM_ATTEMPTS_REACHED), 'running', undefined)).toMatchObject({
+    expect(outcomeFromFailure(heartbeatTimeout(RetryState.MAXIMUM_ATTEMPTS_REACHED), undefined)).toMatchObject({
       status: 'failed',
       errorKind: 'heartbeat_timeout',
     });
   });
 
   it('is the deadline when a worker died too close to it for another attempt', () => {
-    expect(outcomeFromFailure(heartbeatTimeout(RetryState.TIMEOUT), 'running', undefined)).toMatchObject({
+    expect(outcomeFromFailure(heartbeatTimeout(RetryState.TIMEOUT), undefined)).toMatchObject({
       status: 'timed_out',
       errorKind: 'deadline_exceeded',
     });
   });
 
   it('is a cancellation when the worker died while the activity was being cancelled', () => {
-    expect(outcomeFromFailure(heartbeatTimeout(RetryState.CANCEL_REQUESTED), 'running', undefined)).toMatchObject({
+    expect(outcomeFromFailure(heartbeatTimeout(RetryState.CANCEL_REQUESTED), undefined)).toMatchObject({
       status: 'cancelled',
       errorKind: 'cancelled_by_operator',
     });
-    expect(outcomeFromFailure(heartbeatTimeout(RetryState.CANCEL_REQUESTED), 'acquiring_slot', 'wrong agent')).toMatchObject({
+    expect(outcomeFromFailure(heartbeatTimeout(RetryState.CANCEL_REQUESTED), 'wrong agent')).toMatchObject({
       status: 'cancelled',
       errorKind: 'cancelled_by_operator',
       error: 'stopped by operator: wrong agent',

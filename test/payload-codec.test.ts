@@ -3,9 +3,9 @@ import { Client, WorkflowFailedError } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import getPort from 'get-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentExecutionWorkflowType } from '../src/client/execution-workflow-options.js';
+import { agentExecution } from '../src/workflows/agent-execution.js';
 import { ConfigError, loadConfig } from '../src/config/config.js';
-import type { ExecutionInput } from '../src/domain/execution-types.js';
+
 import type { CodecKey } from '../src/payload-codec/codec-keys.js';
 import { ENCRYPTED_ENCODING, EncryptionCodec, METADATA_KEY_ID } from '../src/payload-codec/encryption-codec.js';
 import { payloadFromJson, payloadToJson, type JsonPayload } from '../src/payload-codec/payload-json.js';
@@ -155,10 +155,10 @@ describe('a worker and client with the codec on', () => {
   it('keeps failure messages out of the stored history too, and the client still reads them', async () => {
     const unknownAgent = `unknown-${randomBytes(6).toString('hex')}`;
     // Started directly, as any service could: the worker's admission names the unknown agent in its failure.
-    const handle = await h.temporal.workflow.start(agentExecutionWorkflowType, {
+    const handle = await h.temporal.workflow.start(agentExecution, {
       taskQueue: h.taskQueue,
       workflowId: `codec-failure-${randomBytes(4).toString('hex')}`,
-      args: [{ agent: unknownAgent, prompt: 'succeed 0', busyPolicy: 'skip', trigger: 'api' } satisfies ExecutionInput],
+      args: [{ agent: unknownAgent, prompt: 'succeed 0', busyPolicy: 'skip', trigger: 'api' }],
     });
     const failure = await handle.result().then(
       () => undefined,

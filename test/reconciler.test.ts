@@ -3,7 +3,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config/config.js';
 import { createPool } from '../src/db/pool.js';
-import type { ReconcileReport, ReconcilerDeps, Sweep } from '../src/reconciler/cycle.js';
+import type { LifelineDeps } from '../src/deps/lifeline-deps.js';
+import type { ReconcileReport, Sweep } from '../src/reconciler/cycle.js';
 import { createFullSweepTurns } from '../src/reconciler/full-sweep-turns.js';
 import { reconcileOnce } from '../src/reconciler/reconcile.js';
 import { reconcileScheduled } from '../src/reconciler/scheduled-cycle.js';
@@ -12,17 +13,18 @@ import { waitUntil } from '../src/util/wait-until.js';
 import { startHarness, uniqueSuffix, type Harness } from './support/lifeline-harness.js';
 import { createPrivateDatabase, type PrivateDatabase } from './support/private-database.js';
 import { auditSteps, leaseHolders, probePid, waitForAgentProcess, waitForSlotReleased, waitForStatus } from './support/execution-probes.js';
+import { reconcileWorkflow } from '../src/workflows/reconcile.js';
 
 describe('the reconciler', () => {
   let h: Harness;
   let db: PrivateDatabase;
-  let deps: ReconcilerDeps;
+  let deps: LifelineDeps;
   beforeAll(async () => {
     // Cycles here act on every live row: a database of its own keeps other test files' rows out.
     db = await createPrivateDatabase('reconciler');
     // A lease of 1 ms is expired whenever anyone looks: the reconciler must still leave it alone.
     h = await startHarness({ agents: { demo: { capacity: 50 } }, deps: { leaseMs: 1 }, databaseUrl: db.url });
-    deps = { ...h.deps, graceSeconds: 0, stopWaitSeconds: h.settings.stopWaitSeconds };
+    deps = h.deps;
   });
   afterAll(async () => {
     await h?.close();
@@ -72,7 +74,7 @@ describe('the reconciler', () => {
     const pid = await waitForAgentProcess(h, 'demo', executionId);
     await h.temporal.workflow.getHandle(executionId).terminate('operator pressed Terminate');
 
-    const report = await h.temporal.workflow.execute('reconcileWorkflow', {
+    const report = await h.temporal.workflow.execute(reconcileWorkflow, {
       taskQueue: h.taskQueue,
       workflowId: `reconcile-${executionId}`,
       args: [{ graceSeconds: 0, sweep: 'full' }],

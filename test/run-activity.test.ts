@@ -8,9 +8,9 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { buildActivityDeps } from '../src/activities/build-activity-deps.js';
+import { buildLifelineDeps } from '../src/deps/build-lifeline-deps.js';
 import { createConclusionActivities, type ConcludeInput } from '../src/activities/conclusion-activities.js';
-import type { ActivityDeps } from '../src/activities/index.js';
+import type { LifelineDeps } from '../src/deps/lifeline-deps.js';
 import { createRunActivities, type RunAgentInput } from '../src/activities/run-activities.js';
 import { createAgentClient, type AgentClient } from '../src/agent/agent-client.js';
 import { AgentUnreachableError } from '../src/agent/agent-errors.js';
@@ -21,7 +21,7 @@ import { createAgentStore } from '../src/store/agent-store.js';
 import { createExecutionStore } from '../src/store/execution-store.js';
 import { silentLogger } from '../src/util/logger.js';
 import { waitUntil } from '../src/util/wait-until.js';
-import { testSettings } from './support/test-settings.js';
+import { testDepsConfig, testSettings } from './support/test-settings.js';
 import { probePid } from './support/execution-probes.js';
 
 const suffix = randomBytes(4).toString('hex');
@@ -59,7 +59,7 @@ describe('the run activity against a real agent server, Postgres and Redis', () 
   let pool: pg.Pool;
   let redis: Redis;
   let server: AgentServer;
-  let deps: ActivityDeps;
+  let deps: LifelineDeps;
   let agentClient: AgentClient;
   let activities: ReturnType<typeof createRunActivities>;
   let runAgent: RunAgent;
@@ -81,7 +81,7 @@ describe('the run activity against a real agent server, Postgres and Redis', () 
     });
     temporalConnection = await Connection.connect({ address: inject('temporalAddress') });
     workflows = new Client({ connection: temporalConnection, namespace: inject('namespace') }).workflow;
-    deps = buildActivityDeps({ pool, redis, workflows, settings: testSettings, log: silentLogger() });
+    deps = buildLifelineDeps({ pool, redis, workflows, config: testDepsConfig(), log: silentLogger() });
     activities = createRunActivities(deps);
     runAgent = activities.runAgent;
     agentClient = createAgentClient({ baseUrl: server.baseUrlFor(agent), token });
@@ -226,7 +226,7 @@ describe('the run activity against a real agent server, Postgres and Redis', () 
 
   it('gives up with agent_unreachable after agentUnreachableSeconds', async () => {
     const settings = { ...testSettings, agentUnreachableSeconds: 1 };
-    const quick = createRunActivities(buildActivityDeps({ pool, redis, workflows, settings, log: silentLogger() }));
+    const quick = createRunActivities(buildLifelineDeps({ pool, redis, workflows, config: testDepsConfig(settings), log: silentLogger() }));
     const input = await runningExecution('unreachable', 'succeed 0 nobody home', unreachableAgent);
     const env = activityEnv();
     const beats: unknown[] = [];

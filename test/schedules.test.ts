@@ -5,7 +5,7 @@ import type { CreateScheduleRequest } from '../src/client/schedule-input.js';
 import type { AgentScheduleDescription } from '../src/client/schedule-view.js';
 import { isTerminal } from '../src/domain/execution-status.js';
 import { searchAttributes } from '../src/domain/search-attributes.js';
-import type { ExecutionSummary } from '../src/store/execution-store.js';
+import type { ExecutionSummary } from '../src/store/execution-reader.js';
 import { waitUntil } from '../src/util/wait-until.js';
 import { auditSteps, leaseHolders, waitForAgentProcess, waitForStatus } from './support/execution-probes.js';
 import { startHarness, uniqueSuffix, type Harness } from './support/lifeline-harness.js';

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentExecutionWorkflowType } from '../src/client/execution-workflow-options.js';
-import type { ExecutionInput, ExecutionLiveState } from '../src/domain/execution-types.js';
+import { agentExecution } from '../src/workflows/agent-execution.js';
+
 import { waitUntil } from '../src/util/wait-until.js';
-import { stateQuery } from '../src/workflows/execution-messages.js';
 import { waitForAgentProcess, waitForStatus } from './support/execution-probes.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
+import { type ExecutionLiveState, stateQuery } from '../src/workflows/execution-contract.js';
 
 describe('operators finding executions in Temporal', () => {
   let h: Harness;
@@ -63,10 +63,10 @@ describe('operators finding executions in Temporal', () => {
     const agent = h.agent('seek');
     const workflowId = `raw-${Date.now()}`;
     // A plain Temporal start, as any service might do it: no search attributes given.
-    await h.temporal.workflow.start(agentExecutionWorkflowType, {
+    await h.temporal.workflow.start(agentExecution, {
       taskQueue: h.taskQueue,
       workflowId,
-      args: [{ agent, prompt: 'succeed 0 raw start', busyPolicy: 'skip', trigger: 'raw' } satisfies ExecutionInput],
+      args: [{ agent, prompt: 'succeed 0 raw start', busyPolicy: 'skip', trigger: 'raw' }],
     });
     await waitForStatus(h, workflowId, 'succeeded');
     await expectQuery(`LifelineAgent="${agent}" AND LifelineTrigger="raw" AND LifelineStatus="succeeded"`, [workflowId]);

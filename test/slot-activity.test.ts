@@ -6,7 +6,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createSlotActivities, type SlotRequest } from '../src/activities/slot-activities.js';
 import { createCapacitySlots, type CapacitySlots } from '../src/slots/capacity-slots.js';
 import { silentLogger } from '../src/util/logger.js';
-import { testSettings } from './support/test-settings.js';
+import { testReconcilerSettings, testSettings } from './support/test-settings.js';
 
 const suffix = randomBytes(4).toString('hex');
 const keyPrefix = `test-slot-activity-${suffix}`;
@@ -35,7 +35,7 @@ describe('the queued acquire activity', () => {
     };
     const { acquireSlot } = createSlotActivities({
       slots: restarting,
-      settings: { ...testSettings, pollIntervalMs: 50 },
+      settings: { execution: { ...testSettings, pollIntervalMs: 50 }, reconciler: testReconcilerSettings },
       clock: Date.now,
       log: silentLogger(),
     });

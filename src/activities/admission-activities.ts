@@ -1,16 +1,18 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ExecutionStatus } from '../domain/execution-status.js';
-import type { ExecutionInput, ExecutionPlan } from '../domain/execution-types.js';
-import type { ActivityDeps } from './activity-deps.js';
+import type { ExecutionPlan } from '../domain/execution-types.js';
+import type { LifelineDeps } from '../deps/lifeline-deps.js';
 import { activityLogger } from './activity-logger.js';
+import type { ExecutionInput } from '../workflows/execution-contract.js';
 
 /**
  * The steps from a started workflow to a running row. They run as local activities inside the
  * workflow task, so a re-run after a lost task must land where the first run did: every step here
  * is idempotent and a row already `running` is this workflow's own (ids are never reused).
  */
-export function createAdmissionActivities(deps: ActivityDeps) {
-  const { executions, agents, slots, settings } = deps;
+export function createAdmissionActivities(deps: LifelineDeps) {
+  const { executions, agents, slots } = deps;
+  const settings = deps.settings.execution;
 
   /**
    * Called with the slot held. Returns the row's status afterwards: `running`, or the terminal

@@ -1,9 +1,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { AgentClient } from '../agent/agent-client.js';
-import type { ActivityDeps } from './activity-deps.js';
+import type { LifelineDeps } from '../deps/lifeline-deps.js';
 
 /** The HTTP client of a registered agent; an unknown agent is bad input, never worth a retry. */
-export function agentClientFor(deps: Pick<ActivityDeps, 'agents' | 'agentClient'>) {
+export function agentClientFor(deps: Pick<LifelineDeps, 'agents' | 'agentClient'>) {
   return async (agentName: string): Promise<AgentClient> => {
     const agent = await deps.agents.getWithToken(agentName);
     if (!agent) {

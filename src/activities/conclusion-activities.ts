@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { AgentUnreachableError } from '../agent/agent-errors.js';
 import type { Actor, ExecutionStatus, TerminalOutcome } from '../domain/execution-status.js';
 import type { Logger } from '../util/logger.js';
-import type { ActivityDeps } from './activity-deps.js';
+import type { LifelineDeps } from '../deps/lifeline-deps.js';
 import { activityLogger } from './activity-logger.js';
 import { agentClientFor } from './agent-client-for.js';
 import { announceFinished } from './notifier.js';
@@ -32,7 +32,7 @@ export interface Conclusion {
  * activity retried until Postgres and Redis take it, so every step is idempotent: the output
  * only lands on a live row, and a terminal row is never overwritten.
  */
-export function createConclusionActivities(deps: ActivityDeps) {
+export function createConclusionActivities(deps: LifelineDeps) {
   const clientFor = agentClientFor(deps);
 
   /**
@@ -48,7 +48,7 @@ export function createConclusionActivities(deps: ActivityDeps) {
       return { output: exec.output, bytes: exec.outputBytes };
     } catch (err) {
       const waitedMs = deps.clock() - info.scheduledTimestampMs;
-      if (!(err instanceof AgentUnreachableError) || waitedMs < deps.settings.agentUnreachableSeconds * 1000) throw err;
+      if (!(err instanceof AgentUnreachableError) || waitedMs < deps.settings.execution.agentUnreachableSeconds * 1000) throw err;
       log.warn({ err: err.message, waitedSeconds: Math.round(waitedMs / 1000) }, 'agent unreachable; concluding without its output');
       return { output: `[lifeline: output lost: the agent was unreachable for ${Math.round(waitedMs / 1000)} s (${err.message})]` };
     }

@@ -1,7 +1,7 @@
+import type { LifelineDeps } from '../deps/lifeline-deps.js';
 import type { ReconcileReport, Sweep } from '../reconciler/cycle.js';
 import { reconcileOnce } from '../reconciler/reconcile.js';
 import { reconcileScheduled } from '../reconciler/scheduled-cycle.js';
-import type { ActivityDeps } from './activity-deps.js';
 
 /** The returned report is stored in workflow history: keep only the first recoveries and failures. */
 const reportedItems = 50;
@@ -13,17 +13,15 @@ export interface ReconcileActivityOptions {
   sweep?: Sweep;
 }
 
-export function createReconcileActivities(deps: ActivityDeps) {
+export function createReconcileActivities(deps: LifelineDeps) {
   return {
-    async reconcile(options: ReconcileActivityOptions = {}): Promise<ReconcileReport> {
-      const reconcilerDeps = {
-        ...deps,
-        graceSeconds: options.graceSeconds ?? deps.reconcileGraceSeconds,
-        stopWaitSeconds: deps.settings.stopWaitSeconds,
-      };
-      const { sweep, dryRun } = options;
-      const report = sweep ? await reconcileOnce(reconcilerDeps, { sweep, dryRun }) : await reconcileScheduled(reconcilerDeps, { dryRun });
+    async reconcile({ sweep, dryRun, graceSeconds }: ReconcileActivityOptions = {}): Promise<ReconcileReport> {
+      const report = sweep
+        ? await reconcileOnce(deps, { sweep, dryRun, graceSeconds })
+        : await reconcileScheduled(deps, { dryRun, graceSeconds });
       return { ...report, recoveries: report.recoveries.slice(0, reportedItems), failures: report.failures.slice(0, reportedItems) };
     },
   };
 }
+
+export type ReconcileActivities = ReturnType<typeof createReconcileActivities>;

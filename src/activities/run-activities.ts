@@ -5,7 +5,7 @@ import type { AgentExecution } from '../agent/protocol.js';
 import { stopAndWait } from '../agent/stop-and-wait.js';
 import type { AgentRunSummary, RunHeartbeat } from '../domain/execution-types.js';
 import type { Logger } from '../util/logger.js';
-import type { ActivityDeps } from './activity-deps.js';
+import type { LifelineDeps } from '../deps/lifeline-deps.js';
 import { activityLogger } from './activity-logger.js';
 import { agentClientFor } from './agent-client-for.js';
 
@@ -42,8 +42,8 @@ function asActivityFailure(err: unknown): unknown {
   return err;
 }
 
-export function createRunActivities(deps: ActivityDeps) {
-  const { settings } = deps;
+export function createRunActivities(deps: LifelineDeps) {
+  const settings = deps.settings.execution;
 
   const clientFor = agentClientFor(deps);
 

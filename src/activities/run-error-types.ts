@@ -1,5 +1,7 @@
+import type { ErrorKind } from '../domain/execution-status.js';
+
 /** Failure types of the run activity that no retry can fix; the workflow maps each to an error kind. */
-export const nonRetryableRunErrors = [
+export const nonRetryableRunErrors: ErrorKind[] = [
   'agent_lost_execution',
   'agent_unreachable',
   'agent_protocol_error',

@@ -1,5 +1,5 @@
 import { Context, type Info } from '@temporalio/activity';
-import type { ActivityDeps } from './activity-deps.js';
+import type { LifelineDeps } from '../deps/lifeline-deps.js';
 import { activityLogger } from './activity-logger.js';
 
 export interface SlotRequest {
@@ -26,8 +26,9 @@ function lastTryBefore(info: Info): number {
   return Math.min(Infinity, ...limits);
 }
 
-export function createSlotActivities(deps: Pick<ActivityDeps, 'slots' | 'settings' | 'clock' | 'log'>) {
-  const { slots, settings } = deps;
+export function createSlotActivities(deps: Pick<LifelineDeps, 'slots' | 'settings' | 'clock' | 'log'>) {
+  const { slots } = deps;
+  const settings = deps.settings.execution;
 
   /**
    * One try of a queued acquire. Redis being down (restarting) counts as "no slot yet": the wait

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { ExecutionNotFoundError } from '../client/client-errors.js';
 import { executionStatuses, isTerminal, type ExecutionStatus } from '../domain/execution-status.js';
 import type { BusyPolicy } from '../domain/execution-types.js';
-import { createExecutionStore, type ExecutionRow, type TransitionRecord } from '../store/execution-store.js';
+import { createExecutionReader, type ExecutionRow, type TransitionRecord } from '../store/execution-reader.js';
 import { withCliContext, type CliContext } from './cli-context.js';
 import { UsageError } from './cli-errors.js';
 import { ageInSeconds, positiveLimit, wholeNumber } from './option-parsers.js';
@@ -15,7 +15,7 @@ function workflowLink(ctx: CliContext, executionId: string): string | undefined 
 }
 
 /** Reads only: the row's writers are the workflow and the reconciler. */
-const readStore = (ctx: CliContext) => createExecutionStore(ctx.pool(), { maxOutputBytes: 0 });
+const readStore = (ctx: CliContext) => createExecutionReader(ctx.pool());
 
 function printExecution(row: ExecutionRow, transitions: TransitionRecord[], link: string | undefined): void {
   printFields([

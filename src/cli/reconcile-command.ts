@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { buildActivityDeps } from '../activities/build-activity-deps.js';
+import { buildLifelineDeps } from '../deps/build-lifeline-deps.js';
 import type { ReconcileReport } from '../reconciler/cycle.js';
 import { reconcileOnce } from '../reconciler/reconcile.js';
 import { withCliContext } from './cli-context.js';
@@ -39,25 +39,14 @@ export function addReconcileCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action((opts: { dryRun?: boolean; quick?: boolean; json?: boolean }) =>
       withCliContext(async (ctx) => {
-        const { config } = ctx;
-        const deps = buildActivityDeps({
+        const deps = buildLifelineDeps({
           pool: ctx.pool(),
           redis: ctx.redis(),
           workflows: (await ctx.temporal()).workflow,
-          settings: config.execution,
+          config: ctx.config,
           log: ctx.log,
-          reconcileGraceSeconds: config.reconciler.graceSeconds,
-          reconcileFullSweepSeconds: config.reconciler.fullSweepSeconds,
-          webhookUrl: config.webhookUrl,
         });
-        const report = await reconcileOnce(
-          {
-            ...deps,
-            graceSeconds: deps.reconcileGraceSeconds,
-            stopWaitSeconds: deps.settings.stopWaitSeconds,
-          },
-          { sweep: opts.quick ? 'anomalies' : 'full', dryRun: opts.dryRun === true },
-        );
+        const report = await reconcileOnce(deps, { sweep: opts.quick ? 'anomalies' : 'full', dryRun: opts.dryRun === true });
         if (opts.json) printJson(report);
         else printReport(report);
         if (report.failures.length > 0) process.exitCode = 1;

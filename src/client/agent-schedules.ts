@@ -6,10 +6,10 @@ import {
   type ScheduleOverlapPolicy,
 } from '@temporalio/client';
 import type pg from 'pg';
-import type { ExecutionInput } from '../domain/execution-types.js';
+
 import { createAgentStore } from '../store/agent-store.js';
 import { InvalidExecutionInputError, ScheduleConflictError, ScheduleNotFoundError } from './client-errors.js';
-import { agentExecutionWorkflowType, executionWorkflowOptions } from './execution-workflow-options.js';
+import { executionWorkflowOptions } from './execution-workflow-options.js';
 import { parseScheduleRequest, type CreateScheduleRequest } from './schedule-input.js';
 import {
   descriptionView,
@@ -20,6 +20,8 @@ import {
   type AgentScheduleSummary,
 } from './schedule-view.js';
 import { asUnavailable, unavailableOnFailure } from './unavailable.js';
+import type { ExecutionInput } from '../workflows/execution-contract.js';
+import { agentExecution } from '../workflows/agent-execution.js';
 
 export interface AgentSchedulesOptions {
   temporal: Client;
@@ -67,7 +69,8 @@ export class AgentSchedules {
         },
         action: {
           type: 'startWorkflow',
-          workflowType: agentExecutionWorkflowType,
+          workflowType: agentExecution,
+          args: [input],
           workflowId: `${s.agent}-${s.scheduleId}`,
           ...executionWorkflowOptions(input, this.opts.taskQueue),
         },
@@ -90,7 +93,7 @@ export class AgentSchedules {
     return unavailableOnFailure('Temporal', async () => {
       const found: AgentScheduleSummary[] = [];
       for await (const summary of this.opts.temporal.schedule.list()) {
-        if (summary.action?.workflowType !== agentExecutionWorkflowType) continue;
+        if (summary.action?.workflowType !== agentExecution.name) continue;
         const memo = readScheduleMemo(summary.memo);
         if (memo?.taskQueue !== this.opts.taskQueue) continue;
         if (filter.agent !== undefined && memo.agent !== filter.agent) continue;
@@ -103,7 +106,7 @@ export class AgentSchedules {
   async describe(scheduleId: string): Promise<AgentScheduleDescription> {
     const description = await this.withHandle(scheduleId, (h) => h.describe());
     const memo = readScheduleMemo(description.memo);
-    if (description.action.workflowType !== agentExecutionWorkflowType || !memo) {
+    if (description.action.workflowType !== agentExecution.name || !memo) {
       throw new ScheduleNotFoundError(`schedule ${scheduleId} is not an agent schedule`);
     }
     return descriptionView(description, memo);

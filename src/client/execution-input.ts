@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { ExecutionInput } from '../domain/execution-types.js';
+
 import { InvalidExecutionInputError } from './client-errors.js';
+import type { ExecutionInput } from '../workflows/execution-contract.js';
 
 export const limits = {
   promptBytes: 256 * 1024,

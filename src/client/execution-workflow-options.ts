@@ -1,9 +1,4 @@
-import type { SearchAttributePair } from '@temporalio/common';
-import type { ExecutionInput } from '../domain/execution-types.js';
-import { searchAttributes } from '../domain/search-attributes.js';
-
-/** The registered name of the execution workflow (src/workflows/agent-execution.ts). */
-export const agentExecutionWorkflowType = 'agentExecution';
+import { executionSearchAttributes, type ExecutionInput } from '../workflows/execution-contract.js';
 
 const excerpt = (text: string, max = 200) => (text.length > max ? `${text.slice(0, max)}…` : text);
 
@@ -13,16 +8,9 @@ const excerpt = (text: string, max = 200) => (text.length > max ? `${text.slice(
  * is already findable in the UI, and the summary says what it runs.
  */
 export function executionWorkflowOptions(input: ExecutionInput, taskQueue: string) {
-  const typedSearchAttributes: SearchAttributePair[] = [
-    { key: searchAttributes.agent, value: input.agent },
-    { key: searchAttributes.status, value: 'queued' },
-    { key: searchAttributes.trigger, value: input.trigger },
-    ...(input.scheduleId ? [{ key: searchAttributes.schedule, value: input.scheduleId }] : []),
-  ];
   return {
     taskQueue,
-    args: [input] as [ExecutionInput],
-    typedSearchAttributes,
+    typedSearchAttributes: executionSearchAttributes(input),
     staticSummary: `${input.agent}: ${excerpt(input.prompt.replace(/\s+/g, ' '), 80)}`,
     staticDetails: [
       `**agent** ${input.agent}`,

@@ -2,14 +2,15 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, Workflo
 import type pg from 'pg';
 import { isTerminal } from '../domain/execution-status.js';
 import { createAgentStore } from '../store/agent-store.js';
-import { createExecutionStore, type ExecutionRow } from '../store/execution-store.js';
+import { createExecutionReader, type ExecutionRow } from '../store/execution-reader.js';
 import { waitUntil } from '../util/wait-until.js';
-import { stopSignal } from '../workflows/execution-messages.js';
 import { AgentSchedules } from './agent-schedules.js';
 import { ExecutionNotFoundError, InvalidExecutionInputError } from './client-errors.js';
 import { parseStartRequest, type StartExecutionRequest } from './execution-input.js';
-import { agentExecutionWorkflowType, executionWorkflowOptions } from './execution-workflow-options.js';
+import { executionWorkflowOptions } from './execution-workflow-options.js';
 import { asUnavailable, unavailableOnFailure } from './unavailable.js';
+import { agentExecution } from '../workflows/agent-execution.js';
+import { stopSignal } from '../workflows/execution-contract.js';
 
 export interface LifelineClientOptions {
   temporal: Client;
@@ -31,7 +32,7 @@ export class LifelineClient {
 
   constructor(private readonly opts: LifelineClientOptions) {
     // Reads only: the row's writers are the workflow and the reconciler.
-    this.executions = createExecutionStore(opts.pool, { maxOutputBytes: 0 });
+    this.executions = createExecutionReader(opts.pool);
     this.agents = createAgentStore(opts.pool);
     this.schedules = new AgentSchedules(opts);
   }
@@ -46,7 +47,8 @@ export class LifelineClient {
     if (!agent) throw new InvalidExecutionInputError([{ field: 'agent', message: `unknown agent "${input.agent}"` }]);
     const workflowId = executionId;
     try {
-      await this.opts.temporal.workflow.start(agentExecutionWorkflowType, {
+      await this.opts.temporal.workflow.start(agentExecution, {
+        args: [input],
         workflowId,
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,

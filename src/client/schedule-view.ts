@@ -1,7 +1,8 @@
 import type { ScheduleDescription, ScheduleExecutionResult, ScheduleSummary } from '@temporalio/client';
 import { z } from 'zod';
-import type { BusyPolicy, ExecutionInput } from '../domain/execution-types.js';
+import type { BusyPolicy } from '../domain/execution-types.js';
 import type { OverlapPolicy, ScheduleDefinition } from './schedule-input.js';
+import type { ExecutionInput } from '../workflows/execution-contract.js';
 
 /**
  * Stored in the schedule's memo: Temporal turns a cron expression into calendar specs and lists

@@ -100,8 +100,7 @@ export interface LifelineConfig {
   uiPort: number;
   logLevel: RawConfig['LIFELINE_LOG_LEVEL'];
   execution: ExecutionSettings;
-  /** A full sweep describes every live row's workflow; cycles between sweeps only the anomalies. */
-  reconciler: { intervalSeconds: number; graceSeconds: number; fullSweepSeconds: number };
+  reconciler: ReconcilerSettings;
   /** Alerts for failed and timed-out executions and reconciler recoveries; logged only when absent. */
   webhookUrl: string | undefined;
   /** The worker's Prometheus endpoint; 0 turns it off. */
@@ -120,6 +119,22 @@ export interface ExecutionSettings {
   runMaxAttempts: number;
   maxOutputBytes: number;
   stopWaitSeconds: number;
+}
+
+/** The reconciler's knobs: its schedule, the age before a live row is checked, how often a cycle sweeps in full. */
+export interface ReconcilerSettings {
+  /** 0: no schedule (another deployment runs it). */
+  intervalSeconds: number;
+  /** Rows younger than this are left alone: their workflow may not have been created yet. */
+  graceSeconds: number;
+  /** A full sweep describes every live row's workflow; cycles between sweeps only the anomalies. */
+  fullSweepSeconds: number;
+}
+
+/** What executions and reconcile cycles run by, side by side. */
+export interface LifelineSettings {
+  execution: ExecutionSettings;
+  reconciler: ReconcilerSettings;
 }
 
 export class ConfigError extends Error {

@@ -47,6 +47,8 @@ export const errorKinds = [
   'closed_outside_workflow',
   'invalid_input',
   'internal_error',
+  /** Only a workflow's failure type, never a row's: a second run of an execution that had already ended. */
+  'already_finished',
 ] as const;
 export type ErrorKind = (typeof errorKinds)[number];
 

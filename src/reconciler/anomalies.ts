@@ -1,5 +1,5 @@
 import type { WorkflowClient } from '@temporalio/client';
-import { agentExecutionWorkflowType } from '../client/execution-workflow-options.js';
+import { agentExecution } from '../workflows/agent-execution.js';
 import { searchAttributes } from '../domain/search-attributes.js';
 import type { Cycle } from './cycle.js';
 import type { LeaseHolders, LiveRow } from './live-rows.js';
@@ -19,7 +19,7 @@ const lookbackMarginSeconds = 300;
  */
 async function closedWithoutTerminalStatus(workflows: WorkflowClient, since: Date): Promise<Set<string>> {
   const query = [
-    `WorkflowType = '${agentExecutionWorkflowType}'`,
+    `WorkflowType = '${agentExecution.name}'`,
     `ExecutionStatus != 'Running'`,
     `${searchAttributes.status.name} IN ('queued', 'running')`,
     `CloseTime >= '${since.toISOString()}'`,

@@ -1,29 +1,6 @@
-import { WorkflowNotFoundError, type WorkflowClient } from '@temporalio/client';
-import type { AgentClient } from '../agent/agent-client.js';
-import type { Alerter } from '../alerts/webhook.js';
-import type { LifelineMetrics } from '../metrics/lifeline-metrics.js';
-import type { CapacitySlots } from '../slots/capacity-slots.js';
-import type { AgentStore, AgentWithToken } from '../store/agent-store.js';
-import type { ExecutionStore } from '../store/execution-store.js';
-import type { Logger } from '../util/logger.js';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { LifelineDeps } from '../deps/lifeline-deps.js';
 import type { WorkflowState } from './close-status.js';
-import type { FullSweepTurns } from './full-sweep-turns.js';
-
-export interface ReconcilerDeps {
-  executions: ExecutionStore;
-  agents: AgentStore;
-  slots: CapacitySlots;
-  workflows: WorkflowClient;
-  agentClient: (agent: AgentWithToken) => AgentClient;
-  alerter: Alerter;
-  metrics: LifelineMetrics;
-  log: Logger;
-  /** Rows younger than this are left alone: their workflow may not have been created yet. */
-  graceSeconds: number;
-  stopWaitSeconds: number;
-  /** When full sweeps are due; its interval is how far back a regular cycle must look. */
-  fullSweeps: FullSweepTurns;
-}
 
 /**
  * `full` describes the workflow of every live row; `anomalies` describes only the rows that cheap
@@ -61,14 +38,14 @@ export const parallelChecks = 16;
 
 /** One cycle's dependencies, mode and report, shared by its passes. */
 export interface Cycle {
-  deps: ReconcilerDeps;
+  deps: LifelineDeps;
   dryRun: boolean;
   report: ReconcileReport;
   describe(workflowId: string): Promise<WorkflowState>;
   fail(executionId: string, err: unknown): void;
 }
 
-export function startCycle(deps: ReconcilerDeps, dryRun: boolean, sweep: Sweep): Cycle {
+export function startCycle(deps: LifelineDeps, dryRun: boolean, sweep: Sweep): Cycle {
   const report: ReconcileReport = {
     dryRun,
     sweep,

@@ -1,15 +1,16 @@
 import { stopAndWait } from '../agent/stop-and-wait.js';
 import { isTerminal } from '../domain/execution-status.js';
-import type { ExecutionRow } from '../store/execution-store.js';
+import type { ExecutionRow } from '../store/execution-reader.js';
 import { isWorkflowOpen, outcomeForClosedWorkflow } from './close-status.js';
-import type { Cycle, Recovery, ReconcilerDeps } from './cycle.js';
+import type { LifelineDeps } from '../deps/lifeline-deps.js';
+import type { Cycle, Recovery } from './cycle.js';
 
 export type LiveRow = Pick<ExecutionRow, 'id' | 'agent' | 'status' | 'createdAt'>;
 
 /** The executions holding a lease, per agent; a running row missing from them has lost its lease. */
 export type LeaseHolders = Map<string, Set<string>>;
 
-export async function leaseHoldersOf(deps: ReconcilerDeps, agents: Set<string>): Promise<LeaseHolders> {
+export async function leaseHoldersOf(deps: LifelineDeps, agents: Set<string>): Promise<LeaseHolders> {
   const holders: LeaseHolders = new Map();
   for (const agent of agents) {
     // Unreadable (Redis down): every running row then tries the restore script and reports its own failure.
@@ -71,11 +72,11 @@ export async function reconcileLiveRow(cycle: Cycle, row: LiveRow, leaseHolders:
 }
 
 /** Best effort: an agent that is down cannot run the process either, and its own restart loses it. */
-async function stopAgentProcess(deps: ReconcilerDeps, agentName: string, executionId: string): Promise<void> {
+async function stopAgentProcess(deps: LifelineDeps, agentName: string, executionId: string): Promise<void> {
   const agent = await deps.agents.getWithToken(agentName);
   if (!agent) return;
   try {
-    await stopAndWait(deps.agentClient(agent), executionId, deps.stopWaitSeconds);
+    await stopAndWait(deps.agentClient(agent), executionId, deps.settings.execution.stopWaitSeconds);
   } catch (err) {
     deps.log.warn({ executionId, agent: agentName, err: (err as Error).message }, 'reconciler could not stop the agent process');
   }

@@ -1,12 +1,15 @@
 import { forEachConcurrently } from '../util/for-each-concurrently.js';
 import { anomalousRows } from './anomalies.js';
-import { parallelChecks, startCycle, type ReconcileReport, type ReconcilerDeps, type Sweep } from './cycle.js';
+import type { LifelineDeps } from '../deps/lifeline-deps.js';
+import { parallelChecks, startCycle, type ReconcileReport, type Sweep } from './cycle.js';
 import { leaseHoldersOf, reconcileLiveRow } from './live-rows.js';
 import { releaseOrphanLeases } from './orphan-leases.js';
 
 export interface ReconcileOptions {
   sweep: Sweep;
   dryRun?: boolean;
+  /** Instead of the configured grace: `lifeline reconcile` and tests look at rows of any age. */
+  graceSeconds?: number;
 }
 
 /**
@@ -17,12 +20,15 @@ export interface ReconcileOptions {
  * whose workflow is running, whatever its lease says. A full sweep asks Temporal about every live
  * row; an `anomalies` cycle only about those the cheap signals single out (see anomalies.ts).
  */
-export async function reconcileOnce(deps: ReconcilerDeps, { sweep, dryRun = false }: ReconcileOptions): Promise<ReconcileReport> {
+export async function reconcileOnce(
+  deps: LifelineDeps,
+  { sweep, dryRun = false, graceSeconds = deps.settings.reconciler.graceSeconds }: ReconcileOptions,
+): Promise<ReconcileReport> {
   const started = Date.now();
   const cycle = startCycle(deps, dryRun, sweep);
   const { report } = cycle;
 
-  const live = await deps.executions.listLive(deps.graceSeconds);
+  const live = await deps.executions.listLive(graceSeconds);
   report.liveRowsChecked = live.length;
   // Each agent's leases read once: only a running row missing from them needs the restore script.
   const leaseHolders = await leaseHoldersOf(deps, new Set(live.map((row) => row.agent)));

@@ -1,13 +1,14 @@
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities, type ActivityDeps } from '../activities/index.js';
+import { createActivities } from '../activities/index.js';
+import type { LifelineDeps } from '../deps/lifeline-deps.js';
 import { workflowsPath } from './workflows-path.js';
 
 export interface LifelineWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
-  deps: ActivityDeps;
+  deps: LifelineDeps;
   /** A prebuilt workflow bundle (tests build it once); otherwise the workflows are bundled at start. */
   workflowBundlePath?: string;
   identity?: string;

@@ -1,4 +1,5 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleHandle } from '@temporalio/client';
+import { reconcileWorkflow } from '../workflows/reconcile.js';
 
 export function reconcilerScheduleId(taskQueue: string): string {
   return `lifeline-reconciler-${taskQueue}`;
@@ -20,7 +21,7 @@ export async function ensureReconcilerSchedule(
       spec,
       action: {
         type: 'startWorkflow',
-        workflowType: 'reconcileWorkflow',
+        workflowType: reconcileWorkflow,
         workflowId: `lifeline-reconcile-${opts.taskQueue}`,
         taskQueue: opts.taskQueue,
         args: [{}],

@@ -1,6 +1,5 @@
 import {
   ActivityCancellationType,
-  ApplicationFailure,
   CancellationScope,
   isCancellation,
   log,
@@ -11,20 +10,36 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { LifelineActivities } from '../activities/index.js';
+import type { ExecutionActivities } from '../activities/execution-activities.js';
 import { nonRetryableRunErrors } from '../activities/run-error-types.js';
 import type { ExecutionStatus, TerminalOutcome } from '../domain/execution-status.js';
-import type { ExecutionInput, ExecutionLiveState, ExecutionPhase, ExecutionPlan, ExecutionResult } from '../domain/execution-types.js';
+import type { ExecutionPlan } from '../domain/execution-types.js';
 import { searchAttributes } from '../domain/search-attributes.js';
-import { stateQuery, stopSignal } from './execution-messages.js';
-import { agentCannotBeStopped, outcomeFromFailure, outcomeFromRun } from './failure-outcome.js';
+import {
+  executionSearchAttributes,
+  stateQuery,
+  stopSignal,
+  type ExecutionInput,
+  type ExecutionLiveState,
+  type ExecutionPhase,
+  type ExecutionResult,
+} from './execution-contract.js';
+import {
+  agentCannotBeStopped,
+  alreadyFinishedFailure,
+  executionFailure,
+  isSlotWaitTimeout,
+  outcomeFromFailure,
+  outcomeFromRun,
+  queueTimedOut,
+} from './failure-outcome.js';
 
 /**
  * The short steps (row writes, a slot try, the release) run as local activities inside the
  * workflow task: no task round trip each. They must eventually succeed (Postgres or Redis down for
  * a while), so they are retried until they do; a re-run after a lost task is safe, they are idempotent.
  */
-const steps = proxyLocalActivities<LifelineActivities>({
+const steps = proxyLocalActivities<ExecutionActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '10 seconds', nonRetryableErrorTypes: ['invalid_input'] },
 });
@@ -59,22 +74,18 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
 
   // Lifeline's client and schedules set these at start; a workflow started some other way gets them here.
   const startedWith = workflowInfo().typedSearchAttributes;
-  const missing = [
-    { key: searchAttributes.agent, value: agent },
-    { key: searchAttributes.status, value: 'queued' },
-    { key: searchAttributes.trigger, value: input.trigger },
-    ...(input.scheduleId ? [{ key: searchAttributes.schedule, value: input.scheduleId }] : []),
-  ].filter(({ key, value }) => startedWith.get(key) !== value);
+  const missing = executionSearchAttributes(input).filter(({ key, value }) => startedWith.get(key) !== value);
   if (missing.length > 0) upsertSearchAttributes(missing);
   enter('recording', 'writing the queued row and trying for a capacity slot');
   // Not cancellable: it may take the slot, and the compensation must know whether it did.
-  const plan: ExecutionPlan = await CancellationScope.nonCancellable(() => steps.admit({ ...input, executionId }));
+  const plan = await CancellationScope.nonCancellable(() => steps.admit({ ...input, executionId }));
   if (plan.status !== 'queued' && plan.status !== 'running') {
     // A re-run of an execution that already ended: nothing may run twice.
     publishStatus(plan.status);
     log.warn('execution row is already terminal; nothing to do', { status: plan.status });
-    throw ApplicationFailure.nonRetryable(`execution ${executionId} is already ${plan.status}`, 'already_started');
+    throw alreadyFinishedFailure(executionId, plan.status);
   }
+  const { acquireSlot, runAgent, stopAgent } = activitiesFor(plan);
 
   let outcome: TerminalOutcome | undefined;
   let agentMayRun = false;
@@ -88,7 +99,13 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
           return;
         }
         enter('acquiring_slot', `waiting for a capacity slot on ${agent}`);
-        await acquireSlot(plan).acquireSlot({ agent, executionId, capacity: plan.capacity });
+        try {
+          await acquireSlot({ agent, executionId, capacity: plan.capacity });
+        } catch (err) {
+          if (!isSlotWaitTimeout(err)) throw err;
+          outcome = queueTimedOut;
+          return;
+        }
         const status = await steps.markRunning({ executionId, agent });
         if (status !== 'running') {
           log.warn('row left queued by someone else; not starting the agent', { current: status });
@@ -98,7 +115,7 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
       publishStatus('running');
       enter('running', `agent ${agent} running (timeout ${plan.timeoutSeconds} s)`);
       agentMayRun = true;
-      const run = await runAgent(plan).runAgent({
+      const run = await runAgent({
         executionId,
         agent,
         prompt: input.prompt,
@@ -111,13 +128,13 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
     });
   } catch (err) {
     failure = err;
-    outcome = outcomeFromFailure(err, state.phase, state.stopReason);
+    outcome = outcomeFromFailure(err, state.stopReason);
   } finally {
     await CancellationScope.nonCancellable(async () => {
       enter('finalizing', outcome ? `ending as ${outcome.status}` : 'releasing resources');
       if (outcome && agentMayRun && !agentCannotBeStopped(outcome)) {
         try {
-          await stopAgent(plan).stopAgent({ executionId, agent, waitSeconds: plan.stopWaitSeconds });
+          await stopAgent({ executionId, agent, waitSeconds: plan.stopWaitSeconds });
         } catch (err) {
           const message = err instanceof Error ? err.message : String(err);
           outcome = { ...outcome, error: `${outcome.error ?? ''} (the agent process could not be confirmed stopped: ${message})`.trim() };
@@ -136,14 +153,13 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
 
   if (failure !== undefined && isCancellation(failure) && state.stopReason === undefined) throw failure;
   const final = outcome ?? { status: 'cancelled' as const, errorKind: 'closed_outside_workflow' as const };
-  if (final.status === 'failed' || final.status === 'timed_out') {
-    throw ApplicationFailure.nonRetryable(final.error ?? final.status, final.errorKind);
-  }
+  if (final.status === 'failed' || final.status === 'timed_out') throw executionFailure(final);
   return { executionId, status: final.status, errorKind: final.errorKind, error: final.error };
 }
 
-function acquireSlot(plan: ExecutionPlan) {
-  return proxyActivities<LifelineActivities>({
+/** The activities that follow admission, with the timeouts its plan resolved. */
+function activitiesFor(plan: ExecutionPlan) {
+  const { acquireSlot } = proxyActivities<ExecutionActivities>({
     // The queue timeout: the wait ends as queue_timeout when no slot came free within it.
     scheduleToCloseTimeout: `${plan.queueTimeoutSeconds} seconds`,
     startToCloseTimeout: `${plan.queueTimeoutSeconds} seconds`,
@@ -151,10 +167,7 @@ function acquireSlot(plan: ExecutionPlan) {
     retry: { initialInterval: '500 ms', maximumInterval: '5 seconds' },
     summary: 'wait for a capacity slot',
   });
-}
-
-function runAgent(plan: ExecutionPlan) {
-  return proxyActivities<LifelineActivities>({
+  const { runAgent } = proxyActivities<ExecutionActivities>({
     // The execution deadline lives here, inside the workflow, so compensation always runs after it.
     scheduleToCloseTimeout: `${plan.timeoutSeconds} seconds`,
     heartbeatTimeout: `${plan.heartbeatTimeoutSeconds} seconds`,
@@ -168,13 +181,11 @@ function runAgent(plan: ExecutionPlan) {
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     summary: 'run the agent',
   });
-}
-
-function stopAgent(plan: ExecutionPlan) {
-  return proxyActivities<LifelineActivities>({
+  const { stopAgent } = proxyActivities<ExecutionActivities>({
     startToCloseTimeout: `${plan.stopWaitSeconds + 10} seconds`,
     scheduleToCloseTimeout: `${2 * plan.stopWaitSeconds + 30} seconds`,
     retry: { initialInterval: '1 second', maximumInterval: '5 seconds' },
     summary: 'stop the agent process',
   });
+  return { acquireSlot, runAgent, stopAgent };
 }

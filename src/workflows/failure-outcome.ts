@@ -1,7 +1,7 @@
 import { RetryState, TimeoutType } from '@temporalio/common';
 import { ActivityFailure, ApplicationFailure, isCancellation, TimeoutFailure } from '@temporalio/workflow';
-import { errorKinds, type ErrorKind, type TerminalOutcome } from '../domain/execution-status.js';
-import type { AgentRunSummary, ExecutionPhase } from '../domain/execution-types.js';
+import { errorKinds, type ErrorKind, type ExecutionStatus, type TerminalOutcome } from '../domain/execution-status.js';
+import type { AgentRunSummary } from '../domain/execution-types.js';
 
 function isErrorKind(type: string | undefined | null): type is ErrorKind {
   return (errorKinds as readonly string[]).includes(type ?? '');
@@ -19,14 +19,30 @@ export function outcomeFromRun(run: AgentRunSummary): TerminalOutcome {
   }
 }
 
-/** The terminal outcome of a failure thrown while the execution was in `phase`. */
-export function outcomeFromFailure(err: unknown, phase: ExecutionPhase, stopReason: string | undefined): TerminalOutcome {
+/**
+ * An activity asked to cancel whose worker died before it could confirm ends with that attempt's
+ * timeout, but the cancel is why it was not retried.
+ */
+function lostWhileCancelling(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.retryState === RetryState.CANCEL_REQUESTED;
+}
+
+export const queueTimedOut: TerminalOutcome = {
+  status: 'timed_out',
+  errorKind: 'queue_timeout',
+  error: 'no capacity slot became free within the queue timeout',
+};
+
+/** The slot wait's only timeouts are the queue timeout and the attempts it bounds: either way no slot came in time. */
+export function isSlotWaitTimeout(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && !lostWhileCancelling(err);
+}
+
+/** The terminal outcome of a failure thrown by the execution's work (the slot wait's own timeout aside). */
+export function outcomeFromFailure(err: unknown, stopReason: string | undefined): TerminalOutcome {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   const retryState = err instanceof ActivityFailure ? err.retryState : undefined;
-  // An activity asked to cancel whose worker died before it could confirm ends with that attempt's
-  // timeout, but the cancel is why it was not retried.
-  const lostWhileCancelling = cause instanceof TimeoutFailure && retryState === RetryState.CANCEL_REQUESTED;
-  if (isCancellation(err) || lostWhileCancelling) {
+  if (isCancellation(err) || lostWhileCancelling(err)) {
     return {
       status: 'cancelled',
       errorKind: 'cancelled_by_operator',
@@ -34,9 +50,6 @@ export function outcomeFromFailure(err: unknown, phase: ExecutionPhase, stopReas
     };
   }
   if (cause instanceof TimeoutFailure) {
-    if (phase === 'acquiring_slot') {
-      return { status: 'timed_out', errorKind: 'queue_timeout', error: 'no capacity slot became free within the queue timeout' };
-    }
     // A worker that died too close to the deadline for another attempt leaves a heartbeat timeout as
     // the last failure, but what ended the run is the deadline.
     if (cause.timeoutType === TimeoutType.HEARTBEAT && retryState !== RetryState.TIMEOUT) {
@@ -58,4 +71,15 @@ export function outcomeFromFailure(err: unknown, phase: ExecutionPhase, stopReas
 /** After these the agent cannot be reached or has no such process: asking it to stop only delays compensation. */
 export function agentCannotBeStopped(outcome: TerminalOutcome): boolean {
   return outcome.errorKind === 'agent_unreachable' || outcome.errorKind === 'agent_lost_execution';
+}
+
+/** How a failed or timed-out execution fails its workflow: the failure's type is the row's error kind. */
+export function executionFailure(outcome: TerminalOutcome): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(outcome.error ?? outcome.status, outcome.errorKind ?? 'internal_error');
+}
+
+/** A second run of an execution whose row had already ended (a Reset, a start reusing its id): it runs nothing. */
+export function alreadyFinishedFailure(executionId: string, status: ExecutionStatus): ApplicationFailure {
+  const kind: ErrorKind = 'already_finished';
+  return ApplicationFailure.nonRetryable(`execution ${executionId} is already ${status}`, kind);
 }

@@ -1,9 +1,8 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { LifelineActivities } from '../activities/index.js';
-import type { ReconcileActivityOptions } from '../activities/reconcile-activities.js';
+import type { ReconcileActivities, ReconcileActivityOptions } from '../activities/reconcile-activities.js';
 import type { ReconcileReport } from '../reconciler/cycle.js';
 
-const { reconcile } = proxyActivities<LifelineActivities>({
+const { reconcile } = proxyActivities<ReconcileActivities>({
   startToCloseTimeout: '10 minutes',
   retry: { maximumAttempts: 3 },
   summary: 'reconcile live rows and slot leases with Temporal',

@@ -1,7 +1,7 @@
 import { createAgentClient } from '../../src/agent/agent-client.js';
 import type { AgentExecution } from '../../src/agent/protocol.js';
 import type { ExecutionStatus } from '../../src/domain/execution-status.js';
-import type { ExecutionRow } from '../../src/store/execution-store.js';
+import type { ExecutionRow } from '../../src/store/execution-reader.js';
 import { waitUntil } from '../../src/util/wait-until.js';
 import type { Harness } from './lifeline-harness.js';
 

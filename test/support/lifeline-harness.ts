@@ -5,19 +5,18 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import { createPool } from '../../src/db/pool.js';
 import { createRedis } from '../../src/db/redis.js';
 import { inject } from 'vitest';
-import { buildActivityDeps } from '../../src/activities/build-activity-deps.js';
-import type { ActivityDeps } from '../../src/activities/index.js';
+import { buildLifelineDeps } from '../../src/deps/build-lifeline-deps.js';
+import type { LifelineDeps } from '../../src/deps/lifeline-deps.js';
 import type { AgentCommandConfig } from '../../src/agent-server/agent-server-config.js';
 import { startAgentServer, type AgentServer } from '../../src/agent-server/agent-server.js';
 import { demoAgentConfig } from '../../src/agent-server/demo-agents.js';
 import { LifelineClient } from '../../src/client/lifeline-client.js';
 import type { ExecutionSettings } from '../../src/config/config.js';
 import { createAgentStore } from '../../src/store/agent-store.js';
-import { createExecutionStore } from '../../src/store/execution-store.js';
 import { createLifelineWorker } from '../../src/temporal/lifeline-worker.js';
 import { dataConverterOptions } from '../../src/payload-codec/data-converter.js';
 import { silentLogger, createLogger } from '../../src/util/logger.js';
-import { testSettings } from './test-settings.js';
+import { testDepsConfig, testSettings } from './test-settings.js';
 
 export interface HarnessAgent {
   capacity?: number;
@@ -90,14 +89,13 @@ export async function startHarness(opts: HarnessOptions) {
     });
   }
 
-  const deps: ActivityDeps = buildActivityDeps({
+  const deps: LifelineDeps = buildLifelineDeps({
     pool,
     redis,
     workflows: temporal.workflow,
-    settings,
+    config: testDepsConfig(settings, opts.deps?.webhookUrl),
     log,
-    reconcileGraceSeconds: 0,
-    ...opts.deps,
+    leaseMs: opts.deps?.leaseMs,
   });
   let worker: Worker | undefined;
   let workerRun: Promise<void> | undefined;
@@ -128,7 +126,7 @@ export async function startHarness(opts: HarnessOptions) {
     nativeConnection,
     client,
     deps,
-    executions: createExecutionStore(pool, { maxOutputBytes: settings.maxOutputBytes }),
+    executions: deps.executions,
     slots: deps.slots,
     agent: (name: string) => names[name]!,
     agentServer: () => agentServer,

@@ -1,4 +1,5 @@
-import type { ExecutionSettings } from '../../src/config/config.js';
+import type { ExecutionSettings, ReconcilerSettings } from '../../src/config/config.js';
+import type { DepsConfig } from '../../src/deps/build-lifeline-deps.js';
 
 /** Lifecycle settings scaled down so failure paths show within seconds. */
 export const testSettings: ExecutionSettings = {
@@ -11,3 +12,11 @@ export const testSettings: ExecutionSettings = {
   maxOutputBytes: 256 * 1024,
   stopWaitSeconds: 5,
 };
+
+/** No schedule (tests run cycles themselves) and no grace: a row is reconciled as soon as a test asks. */
+export const testReconcilerSettings: ReconcilerSettings = { intervalSeconds: 0, graceSeconds: 0, fullSweepSeconds: 600 };
+
+/** What tests build their dependencies from: the test settings, or others for one case. */
+export function testDepsConfig(execution: ExecutionSettings = testSettings, webhookUrl?: string): DepsConfig {
+  return { execution, reconciler: testReconcilerSettings, webhookUrl };
+}

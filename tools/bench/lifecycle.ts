@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { buildActivityDeps } from '../../src/activities/build-activity-deps.js';
+import { buildLifelineDeps } from '../../src/deps/build-lifeline-deps.js';
 import { LifelineClient } from '../../src/client/lifeline-client.js';
-import type { ExecutionSettings } from '../../src/config/config.js';
+import type { DepsConfig } from '../../src/deps/build-lifeline-deps.js';
 import { createPool } from '../../src/db/pool.js';
 import { createRedis } from '../../src/db/redis.js';
 import { createAgentStore } from '../../src/store/agent-store.js';
@@ -22,7 +22,7 @@ export interface LifecycleOptions {
   concurrency: number;
   /** Executions one at a time, for latency without queueing. */
   aloneCount: number;
-  settings: ExecutionSettings;
+  config: DepsConfig;
 }
 
 /**
@@ -83,11 +83,11 @@ export async function benchLifecycle(bs: BenchStack, opts: LifecycleOptions): Pr
   // The worker's own pool and Redis connection, as src/worker.ts gives it.
   const workerPool = createPool(bs.stack.databaseUrl, bs.log);
   const workerRedis = createRedis(bs.stack.redisUrl, bs.log);
-  const deps = buildActivityDeps({
+  const deps = buildLifelineDeps({
     pool: workerPool,
     redis: workerRedis,
     workflows: bs.temporal.workflow,
-    settings: opts.settings,
+    config: opts.config,
     log: bs.log,
   });
   const lifelineQueue = 'bench-lifeline';

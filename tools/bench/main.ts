@@ -24,7 +24,7 @@ const config = loadConfig();
 const bs = await startBenchStack();
 progress(`stack up (${bs.dir})`);
 try {
-  const lifecycle = await benchLifecycle(bs, { ...lifecycleRun, settings: config.execution });
+  const lifecycle = await benchLifecycle(bs, { ...lifecycleRun, config });
   const recovery = [await benchRecovery(bs, 5, recoveryRepeats), await benchRecovery(bs, 30, recoveryRepeats)];
   progress('slots: acquire+release against the EVALSHA baseline');
   const slots = await benchSlots(bs, { pairsPerRound: 10_000, roundsPerKind: 4, depth: 32 });

@@ -1,4 +1,4 @@
-import { buildActivityDeps } from '../../src/activities/build-activity-deps.js';
+import { buildLifelineDeps } from '../../src/deps/build-lifeline-deps.js';
 import type { LifelineConfig } from '../../src/config/config.js';
 import type { ReconcileReport, Sweep } from '../../src/reconciler/cycle.js';
 import { reconcileOnce } from '../../src/reconciler/reconcile.js';
@@ -58,17 +58,15 @@ export async function benchReconciler(
     capacity: 10_000,
     defaultTimeoutSeconds: null,
   });
-  const deps = buildActivityDeps({
+  const deps = buildLifelineDeps({
     pool: bs.pool,
     redis: bs.redis,
     workflows: bs.temporal.workflow,
-    settings: config.execution,
+    config,
     log: bs.log,
-    reconcileFullSweepSeconds: config.reconciler.fullSweepSeconds,
   });
-  const graceSeconds = config.reconciler.graceSeconds;
-  const reconcilerDeps = { ...deps, graceSeconds, stopWaitSeconds: config.execution.stopWaitSeconds };
-  const reconcile = (sweep: Sweep) => reconcileOnce(reconcilerDeps, { sweep });
+  const { graceSeconds } = config.reconciler;
+  const reconcile = (sweep: Sweep) => reconcileOnce(deps, { sweep });
   /** Every execution is healthy: a cycle that recovers, fails or (regular) describes anything is measuring something else. */
   const checkSetup = (report: ReconcileReport) => {
     const describedTooMuch = report.sweep === 'anomalies' && report.workflowsDescribed > 0;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type pg from 'pg';
 import type { Redis } from 'ioredis';
-import { leaseMsFor } from '../../src/activities/build-activity-deps.js';
+import { leaseMsFor } from '../../src/deps/build-lifeline-deps.js';
 import { LifelineClient } from '../../src/client/lifeline-client.js';
 import { isolatedEnvironment } from '../../src/config/isolated-environment.js';
 import { executionSettingsEnv } from '../../src/config/settings-env.js';
@@ -15,8 +15,8 @@ import { startScratchStack, type DevStack } from '../../src/stack/dev-stack.js';
 import type { PostgresServer } from '../../src/stack/postgres-server.js';
 import type { RedisServer } from '../../src/stack/redis-server.js';
 import { createAgentStore } from '../../src/store/agent-store.js';
-import { createExecutionStore, type ExecutionStore } from '../../src/store/execution-store.js';
 import { writeWorkflowBundle } from '../../src/temporal/workflow-bundle.js';
+import { createExecutionReader, type ExecutionReader } from '../../src/store/execution-reader.js';
 import { createLogger } from '../../src/util/logger.js';
 import { AgentLedger } from './agent-ledger.js';
 import { ChaosAgentServer } from './chaos-agent-server.js';
@@ -34,7 +34,7 @@ export interface ChaosEnvironment {
   agentServer: ChaosAgentServer;
   workers: WorkerPool;
   ledger: AgentLedger;
-  executions: ExecutionStore;
+  executions: ExecutionReader;
   slots: CapacitySlots;
   temporal: Client;
   client: LifelineClient;
@@ -110,7 +110,7 @@ export async function startChaosEnvironment(
       agentServer,
       workers,
       ledger,
-      executions: createExecutionStore(pool, { maxOutputBytes: chaosSettings.maxOutputBytes }),
+      executions: createExecutionReader(pool),
       // Read here (leases and waiters); the lease length only matters to writers, which are the workers.
       slots: createCapacitySlots(redis, { leaseMs: leaseMsFor(chaosSettings), waiterTtlMs: 0 }),
       temporal,

@@ -1,5 +1,5 @@
 import type { Actor, ErrorKind, TerminalStatus } from '../../src/domain/execution-status.js';
-import type { ExecutionSummary } from '../../src/store/execution-store.js';
+import type { ExecutionSummary } from '../../src/store/execution-reader.js';
 import { chaosSettings } from './chaos-settings.js';
 import type { FaultEvent } from './fault-injector.js';
 import type { Behaviour, PlannedExecution } from './workload.js';

@@ -1,6 +1,6 @@
 import { isTerminal } from '../../src/domain/execution-status.js';
-import type { ExecutionSummary, TransitionRecord } from '../../src/store/execution-store.js';
-import { agentExecutionWorkflowType } from '../../src/client/execution-workflow-options.js';
+import type { ExecutionSummary, TransitionRecord } from '../../src/store/execution-reader.js';
+import { agentExecution } from '../../src/workflows/agent-execution.js';
 import { probePid, processCommandLine } from '../../src/util/process-probe.js';
 import type { AgentRun } from './agent-ledger.js';
 import type { ChaosEnvironment } from './chaos-environment.js';
@@ -43,7 +43,7 @@ export async function readRows(env: ChaosEnvironment): Promise<Map<string, Execu
 
 export async function readOpenWorkflows(env: ChaosEnvironment): Promise<string[]> {
   const open: string[] = [];
-  const query = `TaskQueue = "${env.taskQueue}" AND WorkflowType = "${agentExecutionWorkflowType}" AND ExecutionStatus = "Running"`;
+  const query = `TaskQueue = "${env.taskQueue}" AND WorkflowType = "${agentExecution.name}" AND ExecutionStatus = "Running"`;
   for await (const wf of env.temporal.workflow.list({ query })) open.push(wf.workflowId);
   return open;
 }

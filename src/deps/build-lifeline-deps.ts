@@ -3,14 +3,14 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { createAgentClient } from '../agent/agent-client.js';
 import { logAlerter, webhookAlerter, type Alerter } from '../alerts/webhook.js';
-import type { ExecutionSettings } from '../config/config.js';
+import type { ExecutionSettings, LifelineConfig } from '../config/config.js';
 import { createLifelineMetrics, type LifelineMetrics } from '../metrics/lifeline-metrics.js';
-import { createFullSweepTurns, defaultFullSweepSeconds } from '../reconciler/full-sweep-turns.js';
+import { createFullSweepTurns } from '../reconciler/full-sweep-turns.js';
 import { createCapacitySlots, type CapacitySlots } from '../slots/capacity-slots.js';
 import { createAgentStore, type AgentStore } from '../store/agent-store.js';
 import { createExecutionStore } from '../store/execution-store.js';
 import type { Logger } from '../util/logger.js';
-import type { ActivityDeps } from './activity-deps.js';
+import type { LifelineDeps } from './lifeline-deps.js';
 
 /** Lease length: long enough that only a dead or partitioned run lets it lapse (it only marks a slot suspect). */
 export function leaseMsFor(settings: ExecutionSettings): number {
@@ -18,7 +18,7 @@ export function leaseMsFor(settings: ExecutionSettings): number {
 }
 
 /** Slot leases held per agent, for the slots-in-use gauge. */
-export function slotsInUse(agents: AgentStore, slots: CapacitySlots) {
+function slotsInUse(agents: AgentStore, slots: CapacitySlots) {
   return async () => {
     const counts: Record<string, number> = {};
     for (const agent of await agents.list()) counts[agent.name] = (await slots.leases(agent.name)).length;
@@ -26,37 +26,37 @@ export function slotsInUse(agents: AgentStore, slots: CapacitySlots) {
   };
 }
 
-/** The production wiring of activity dependencies. */
-export function buildActivityDeps(opts: {
+/** The part of the configuration the dependencies are built from. */
+export type DepsConfig = Pick<LifelineConfig, 'execution' | 'reconciler' | 'webhookUrl'>;
+
+/** The production wiring, from configuration; tests may hand over their own alerter, metrics or lease length. */
+export function buildLifelineDeps(opts: {
   pool: pg.Pool;
   redis: Redis;
   workflows: WorkflowClient;
-  settings: ExecutionSettings;
+  config: DepsConfig;
   log: Logger;
-  reconcileGraceSeconds?: number;
-  reconcileFullSweepSeconds?: number;
-  webhookUrl?: string;
   alerter?: Alerter;
   metrics?: LifelineMetrics;
   leaseMs?: number;
-}): ActivityDeps {
-  const { pool, redis, settings, log } = opts;
+}): LifelineDeps {
+  const { pool, redis, config, log } = opts;
+  const { execution } = config;
   const agents = createAgentStore(pool);
   const slots = createCapacitySlots(redis, {
-    leaseMs: opts.leaseMs ?? leaseMsFor(settings),
-    waiterTtlMs: Math.max(10_000, 5 * settings.pollIntervalMs),
+    leaseMs: opts.leaseMs ?? leaseMsFor(execution),
+    waiterTtlMs: Math.max(10_000, 5 * execution.pollIntervalMs),
   });
   return {
-    executions: createExecutionStore(pool, { maxOutputBytes: settings.maxOutputBytes }),
+    executions: createExecutionStore(pool, { maxOutputBytes: execution.maxOutputBytes }),
     agents,
     slots,
     agentClient: (agent) => createAgentClient({ baseUrl: agent.baseUrl, token: agent.token }),
     workflows: opts.workflows,
-    alerter: opts.alerter ?? (opts.webhookUrl ? webhookAlerter({ url: opts.webhookUrl, log }) : logAlerter(log)),
+    alerter: opts.alerter ?? (config.webhookUrl ? webhookAlerter({ url: config.webhookUrl, log }) : logAlerter(log)),
     metrics: opts.metrics ?? createLifelineMetrics({ slotsInUse: slotsInUse(agents, slots) }),
-    settings,
-    reconcileGraceSeconds: opts.reconcileGraceSeconds ?? 30,
-    fullSweeps: createFullSweepTurns(redis, { intervalSeconds: opts.reconcileFullSweepSeconds ?? defaultFullSweepSeconds }),
+    settings: { execution, reconciler: config.reconciler },
+    fullSweeps: createFullSweepTurns(redis, { intervalSeconds: config.reconciler.fullSweepSeconds }),
     log,
     clock: Date.now,
   };

@@ -1,7 +1,7 @@
 import type { WorkflowClient } from '@temporalio/client';
 import type { AgentClient } from '../agent/agent-client.js';
 import type { Alerter } from '../alerts/webhook.js';
-import type { ExecutionSettings } from '../config/config.js';
+import type { LifelineSettings } from '../config/config.js';
 import type { LifelineMetrics } from '../metrics/lifeline-metrics.js';
 import type { FullSweepTurns } from '../reconciler/full-sweep-turns.js';
 import type { CapacitySlots } from '../slots/capacity-slots.js';
@@ -9,8 +9,12 @@ import type { AgentStore, AgentWithToken } from '../store/agent-store.js';
 import type { ExecutionStore } from '../store/execution-store.js';
 import type { Logger } from '../util/logger.js';
 
-/** Everything activities touch, passed in so tests can hand over real or test instances. */
-export interface ActivityDeps {
+/**
+ * Everything that does I/O for an execution or a reconcile cycle: the activities, the reconciler and
+ * the CLI's `reconcile` take this one set, built once from configuration (build-lifeline-deps.ts),
+ * and tests hand over real instances of their own.
+ */
+export interface LifelineDeps {
   executions: ExecutionStore;
   agents: AgentStore;
   slots: CapacitySlots;
@@ -19,8 +23,7 @@ export interface ActivityDeps {
   workflows: WorkflowClient;
   alerter: Alerter;
   metrics: LifelineMetrics;
-  settings: ExecutionSettings;
-  reconcileGraceSeconds: number;
+  settings: LifelineSettings;
   /** Which reconcile cycle does the next full sweep, shared by every worker through Redis. */
   fullSweeps: FullSweepTurns;
   log: Logger;

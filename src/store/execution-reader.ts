@@ -1,0 +1,124 @@
+import type pg from 'pg';
+import type { Actor, ErrorKind, ExecutionStatus } from '../domain/execution-status.js';
+import type { BusyPolicy } from '../domain/execution-types.js';
+
+export interface ExecutionRow {
+  id: string;
+  agent: string;
+  status: ExecutionStatus;
+  prompt: string;
+  trigger: string;
+  scheduleId: string | null;
+  busyPolicy: BusyPolicy;
+  timeoutSeconds: number;
+  metadata: Record<string, unknown>;
+  output: string | null;
+  outputBytes: number | null;
+  outputTruncated: boolean;
+  exitCode: number | null;
+  errorKind: ErrorKind | null;
+  error: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+export interface TransitionRecord {
+  fromStatus: ExecutionStatus | null;
+  toStatus: ExecutionStatus;
+  actor: Actor;
+  reason: string | null;
+  at: Date;
+}
+
+/** A row without its prompt and output: what listings show. */
+export type ExecutionSummary = Pick<
+  ExecutionRow,
+  'id' | 'agent' | 'status' | 'trigger' | 'scheduleId' | 'errorKind' | 'error' | 'createdAt' | 'startedAt' | 'finishedAt'
+>;
+
+export interface ExecutionFilter {
+  agent?: string;
+  status?: ExecutionStatus;
+  scheduleId?: string;
+  /** Only rows created within this many seconds. */
+  sinceSeconds?: number;
+  limit: number;
+}
+
+export const rowColumns = `id, agent, status, prompt, trigger, schedule_id AS "scheduleId", busy_policy AS "busyPolicy",
+  timeout_seconds AS "timeoutSeconds", metadata, output, output_bytes::float8 AS "outputBytes",
+  output_truncated AS "outputTruncated", exit_code AS "exitCode", error_kind AS "errorKind", error,
+  created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
+
+const summaryColumns = `id, agent, status, trigger, schedule_id AS "scheduleId", error_kind AS "errorKind", error,
+  created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
+
+export type ExecutionReader = ReturnType<typeof createExecutionReader>;
+
+/** What the client, the CLI and dashboards read: rows, listings and the audit trail; no writes. */
+export function createExecutionReader(pool: pg.Pool) {
+  return {
+    async get(id: string): Promise<ExecutionRow | undefined> {
+      const { rows } = await pool.query<ExecutionRow>(`SELECT ${rowColumns} FROM executions WHERE id = $1`, [id]);
+      return rows[0];
+    },
+
+    /** The status of each of these executions that has a row, in one query. */
+    async statuses(ids: readonly string[]): Promise<Map<string, ExecutionStatus>> {
+      const { rows } = await pool.query<{ id: string; status: ExecutionStatus }>(
+        'SELECT id, status FROM executions WHERE id = ANY($1::text[])',
+        [ids],
+      );
+      return new Map(rows.map((r) => [r.id, r.status]));
+    },
+
+    /**
+     * Every live row created before `olderThanSeconds` ago, oldest first. Served by the partial
+     * index on live rows, so the cost follows running work, not history. No cap: the reconciler
+     * must see them all, or a row past the cap would stay live unseen.
+     */
+    async listLive(olderThanSeconds: number): Promise<Pick<ExecutionRow, 'id' | 'agent' | 'status' | 'createdAt'>[]> {
+      const { rows } = await pool.query<Pick<ExecutionRow, 'id' | 'agent' | 'status' | 'createdAt'>>(
+        `SELECT id, agent, status, created_at AS "createdAt" FROM executions
+         WHERE status IN ('queued', 'running') AND created_at < now() - make_interval(secs => $1)
+         ORDER BY created_at`,
+        [olderThanSeconds],
+      );
+      return rows;
+    },
+
+    /**
+     * Newest first. Only the given filters become conditions, so the planner sees each query's own
+     * shape and uses the agent, schedule or live-rows index that fits it.
+     */
+    async list(filter: ExecutionFilter): Promise<ExecutionSummary[]> {
+      const params: unknown[] = [];
+      const where: string[] = [];
+      const condition = (sql: (param: string) => string, value: unknown) => {
+        params.push(value);
+        where.push(sql(`$${params.length}`));
+      };
+      if (filter.agent !== undefined) condition((p) => `agent = ${p}`, filter.agent);
+      if (filter.status !== undefined) condition((p) => `status = ${p}::execution_status`, filter.status);
+      if (filter.scheduleId !== undefined) condition((p) => `schedule_id = ${p}`, filter.scheduleId);
+      if (filter.sinceSeconds !== undefined) condition((p) => `created_at >= now() - make_interval(secs => ${p})`, filter.sinceSeconds);
+      params.push(filter.limit);
+      const { rows } = await pool.query<ExecutionSummary>(
+        `SELECT ${summaryColumns} FROM executions ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY created_at DESC LIMIT $${params.length}`,
+        params,
+      );
+      return rows;
+    },
+
+    async transitions(id: string): Promise<TransitionRecord[]> {
+      const { rows } = await pool.query<TransitionRecord>(
+        `SELECT from_status AS "fromStatus", to_status AS "toStatus", actor, reason, at
+         FROM execution_transitions WHERE execution_id = $1 ORDER BY id`,
+        [id],
+      );
+      return rows;
+    },
+  };
+}

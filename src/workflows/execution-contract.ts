@@ -1,0 +1,70 @@
+import type { SearchAttributePair } from '@temporalio/common';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { ErrorKind, ExecutionStatus, TerminalStatus } from '../domain/execution-status.js';
+import type { BusyPolicy } from '../domain/execution-types.js';
+import { searchAttributes } from '../domain/search-attributes.js';
+
+/**
+ * The execution workflow's contract with everything that starts, signals or queries it (the client,
+ * schedules, the CLI, the reconciler, tests): its input and result, its messages and the search
+ * attributes it carries. No I/O here, so the workflow bundle and the client share it. Start the
+ * workflow by reference (`agentExecution` from ./agent-execution.ts), never by a type-name string.
+ */
+
+/**
+ * The workflow's input. No secrets: it is stored in Temporal history. The prompt is bounded by the
+ * start-time validation (src/client/execution-input.ts). The execution id is the workflow id, so a
+ * Temporal Schedule (which appends the fire time to it) gives each fire its own execution.
+ */
+export interface ExecutionInput {
+  agent: string;
+  prompt: string;
+  /** The run's own timeout; when absent the agent's default applies, then Lifeline's. */
+  timeoutSeconds?: number;
+  busyPolicy: BusyPolicy;
+  queueTimeoutSeconds?: number;
+  /** Who started it: "api", "cli", "schedule", "demo"... */
+  trigger: string;
+  scheduleId?: string;
+  metadata?: Record<string, unknown>;
+}
+
+export interface ExecutionResult {
+  executionId: string;
+  status: TerminalStatus;
+  errorKind?: ErrorKind;
+  error?: string;
+}
+
+/** Where the workflow is, for operators: the `state` query and the UI's current details. */
+export type ExecutionPhase = 'recording' | 'acquiring_slot' | 'running' | 'finalizing' | 'done';
+
+/** The live state returned by the workflow's `state` query. */
+export interface ExecutionLiveState {
+  executionId: string;
+  agent: string;
+  phase: ExecutionPhase;
+  status: ExecutionStatus;
+  stopReason?: string;
+  errorKind?: ErrorKind;
+}
+
+/** The live state of an execution, for operators and the CLI. */
+export const stateQuery = defineQuery<ExecutionLiveState>('state');
+
+/** Stops an execution with an operator's reason; the row ends `cancelled` with actor = operator. */
+export const stopSignal = defineSignal<[{ reason: string }]>('stop');
+
+/**
+ * The search attributes an execution carries from its start: set by Lifeline's client and schedules
+ * at start (so a queued execution is findable at once), and by the workflow itself for those a
+ * start some other way left out. The workflow then upserts the status on every transition.
+ */
+export function executionSearchAttributes(input: ExecutionInput): SearchAttributePair[] {
+  return [
+    { key: searchAttributes.agent, value: input.agent },
+    { key: searchAttributes.status, value: 'queued' },
+    { key: searchAttributes.trigger, value: input.trigger },
+    ...(input.scheduleId ? [{ key: searchAttributes.schedule, value: input.scheduleId }] : []),
+  ];
+}
