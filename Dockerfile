@@ -5,8 +5,8 @@ FROM node:20-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
-# npm install, not npm ci: see scripts/ensure-node-modules.sh (the lock lacks some platform builds).
-RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
+# npm ci: exactly the lock, which lists every platform's native builds.
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY tsconfig.json ./
 COPY migrations ./migrations
 COPY src ./src

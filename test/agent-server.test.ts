@@ -10,7 +10,7 @@ import { createAgentClient, type AgentClient } from '../src/agent/agent-client.j
 import { AgentProtocolError, AgentRejectedError, AgentUnreachableError } from '../src/agent/agent-errors.js';
 import type { AgentExecution } from '../src/agent/protocol.js';
 import { startAgentServer, type AgentServer } from '../src/agent-server/agent-server.js';
-import { startAgentServerProcess } from '../src/agent-server/agent-server-process.js';
+import { startAgentServerProcess } from '../tools/processes/agent-server-process.js';
 import { silentLogger } from '../src/util/logger.js';
 import { waitUntil } from '../src/util/wait-until.js';
 import { probePid } from './support/execution-probes.js';

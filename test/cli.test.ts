@@ -7,7 +7,7 @@ import type { ReconcileReport } from '../src/reconciler/cycle.js';
 import { writeStackFile } from '../src/stack/stack-file.js';
 import type { ExecutionRow, ExecutionSummary, TransitionRecord } from '../src/store/execution-reader.js';
 import { waitUntil } from '../src/util/wait-until.js';
-import { isolatedEnvironment } from '../src/config/isolated-environment.js';
+import { isolatedEnvironment } from '../tools/processes/isolated-environment.js';
 import { runCli, type CliResult } from './support/cli-process.js';
 import { probePid, waitForAgentProcess, waitForStatus } from './support/execution-probes.js';
 import { startHarness, uniqueSuffix, type Harness } from './support/lifeline-harness.js';

@@ -5,7 +5,7 @@ import type { ExecutionRow } from '../../src/store/execution-reader.js';
 import { waitUntil } from '../../src/util/wait-until.js';
 import type { Harness } from './lifeline-harness.js';
 
-export { probePid } from '../../src/util/process-probe.js';
+export { probePid } from '../../tools/processes/process-probe.js';
 
 /** What the agent server itself reports for one execution (its process pid, status, exit code). */
 export async function agentRun(h: Harness, agentKey: string, executionId: string): Promise<AgentExecution | undefined> {

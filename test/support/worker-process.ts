@@ -1,6 +1,6 @@
 import { inject } from 'vitest';
-import { executionSettingsEnv } from '../../src/config/settings-env.js';
-import { startWorkerProcess as startWorker, type WorkerProcess } from '../../src/stack/worker-process.js';
+import { executionSettingsEnv } from '../../tools/processes/settings-env.js';
+import { startWorkerProcess as startWorker, type WorkerProcess } from '../../tools/processes/worker-process.js';
 import type { Harness } from './lifeline-harness.js';
 
 export type { WorkerProcess };

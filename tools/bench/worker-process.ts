@@ -1,4 +1,4 @@
-import { startWorkerProcess } from '../../src/stack/worker-process.js';
+import { startWorkerProcess } from '../processes/worker-process.js';
 import { waitUntil } from '../../src/util/wait-until.js';
 
 export interface WorkerChild {

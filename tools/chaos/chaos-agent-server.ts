@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import getPort from 'get-port';
 import { createAgentClient } from '../../src/agent/agent-client.js';
 import type { AgentServerConfigInput } from '../../src/agent-server/agent-server-config.js';
-import { startAgentServerProcess, type AgentServerProcess } from '../../src/agent-server/agent-server-process.js';
+import { startAgentServerProcess, type AgentServerProcess } from '../processes/agent-server-process.js';
 import { demoAgentConfig } from '../../src/agent-server/demo-agents.js';
-import { isolatedEnvironment } from '../../src/config/isolated-environment.js';
+import { isolatedEnvironment } from '../processes/isolated-environment.js';
 import type { AgentLedger } from './agent-ledger.js';
 
 export interface ChaosAgent {

@@ -1,7 +1,7 @@
 import { isTerminal } from '../../src/domain/execution-status.js';
 import type { ExecutionSummary, TransitionRecord } from '../../src/store/execution-reader.js';
 import { agentExecution } from '../../src/workflows/agent-execution.js';
-import { probePid, processCommandLine } from '../../src/util/process-probe.js';
+import { probePid, processCommandLine } from '../processes/process-probe.js';
 import type { AgentRun } from './agent-ledger.js';
 import type { ChaosEnvironment } from './chaos-environment.js';
 import type { FaultEvent } from './fault-injector.js';

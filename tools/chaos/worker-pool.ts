@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { startWorkerProcess, type WorkerProcess } from '../../src/stack/worker-process.js';
+import { startWorkerProcess, type WorkerProcess } from '../processes/worker-process.js';
 import type { Random } from './random.js';
 
 /** Time a worker gets to drain on SIGTERM (its shutdown grace is 10 s) before it is killed. */

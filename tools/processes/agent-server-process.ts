@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { startNodeScript, type NodeScriptProcess } from '../stack/node-script-process.js';
+import { startNodeScript, type NodeScriptProcess } from './node-script-process.js';
 
-const agentServerEntry = fileURLToPath(new URL('./main.ts', import.meta.url));
+const agentServerEntry = fileURLToPath(new URL('../../src/agent-server/main.ts', import.meta.url));
 
 export interface AgentServerProcessOptions {
   configPath: string;

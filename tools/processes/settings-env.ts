@@ -1,4 +1,4 @@
-import type { ExecutionSettings } from './config.js';
+import type { ExecutionSettings } from '../../src/config/config.js';
 
 /** Execution settings as the environment variables a worker process reads them from (see config.ts). */
 export function executionSettingsEnv(settings: ExecutionSettings): Record<string, string> {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { waitUntil } from '../util/wait-until.js';
+import { waitUntil } from '../../src/util/wait-until.js';
 
 export interface NodeScriptOptions {
   /** Human name used in messages: "worker w-1", "agent server". */

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { startNodeScript, type NodeScriptProcess } from './node-script-process.js';
 
-const workerEntry = fileURLToPath(new URL('../worker.ts', import.meta.url));
+const workerEntry = fileURLToPath(new URL('../../src/worker.ts', import.meta.url));
 
 export interface WorkerProcessOptions {
   identity: string;
