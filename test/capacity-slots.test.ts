@@ -147,6 +147,23 @@ describe('capacity slots on a real Redis', () => {
     expect(await slots.tryAcquire(agent, 'skipper', 1, 'skip')).toBe(true);
   });
 
+  it('a released member never takes a slot or a queue place again: a cancelled wait that tries late gets nothing', async () => {
+    const agent = newAgent();
+    expect(await slots.tryAcquire(agent, 'holder', 1, 'skip')).toBe(true);
+    expect(await slots.tryAcquire(agent, 'cancelled', 1, 'queue')).toBe(false);
+    // Its execution ends while it waits: the conclusion releases it, which also takes its queue place.
+    expect(await slots.release(agent, 'cancelled')).toBe(false);
+    expect(await slots.waiting(agent)).toEqual([]);
+    expect(await slots.release(agent, 'holder')).toBe(true);
+
+    // The slot is free, but the wait's late tries must leave it free.
+    expect(await slots.tryAcquire(agent, 'cancelled', 1, 'queue')).toBe(false);
+    expect(await slots.tryAcquire(agent, 'cancelled', 1, 'skip')).toBe(false);
+    expect(await slots.leases(agent)).toEqual([]);
+    expect(await slots.waiting(agent)).toEqual([]);
+    expect(await slots.tryAcquire(agent, 'next', 1, 'skip')).toBe(true);
+  });
+
   it('expired leases still count against capacity', async () => {
     const agent = newAgent();
     const shortLeases = createCapacitySlots(redis, { ...defaults, leaseMs: 1 });

@@ -2,6 +2,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentRun, auditSteps, leaseHolders, probePid, waitForAgentProcess, waitForSlotReleased } from './support/execution-probes.js';
+import { waitUntil } from '../src/util/wait-until.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
 
 const stopGraceMs = 2000;
@@ -40,6 +41,12 @@ describe('cancelling and stopping agent executions', () => {
   it('kills a process that ignores the graceful signal once the grace period is over', async () => {
     const { executionId } = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'ignore-term' });
     const pid = await waitForAgentProcess(h, 'demo', executionId);
+    // The stop reaches the process at once: only once it says it ignores SIGTERM is there something to kill.
+    await waitUntil(async () => ((await agentRun(h, 'demo', executionId))?.outputBytes ?? 0) > 0, {
+      what: 'the process to ignore SIGTERM',
+      timeoutMs: 10_000,
+      intervalMs: 50,
+    });
 
     const stopAt = Date.now();
     await h.client.stopExecution(executionId, 'stop the stubborn one');

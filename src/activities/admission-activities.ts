@@ -2,7 +2,10 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { ExecutionStatus } from '../domain/execution-status.js';
 import type { ExecutionPlan } from '../domain/execution-types.js';
 import type { LifelineDeps } from '../deps/lifeline-deps.js';
+import { infrastructureBoundSeconds } from '../domain/failure-classes.js';
+import { isStorableJson, isStorableText, storableJson, storableText, unstorableTextMessage } from '../domain/storable-text.js';
 import { activityLogger } from './activity-logger.js';
+import { classified } from './step-failure.js';
 import type { ExecutionInput } from '../workflows/execution-contract.js';
 
 /**
@@ -33,46 +36,64 @@ export function createAdmissionActivities(deps: LifelineDeps) {
      * on this try) or terminal (nothing left to do).
      */
     async admit(input: ExecutionInput & { executionId: string }): Promise<ExecutionPlan> {
-      const { executionId } = input;
-      const agent = await agents.get(input.agent);
-      if (!agent) {
-        throw ApplicationFailure.create({ type: 'invalid_input', message: `agent: unknown agent "${input.agent}"`, nonRetryable: true });
-      }
-      const { created, row } = await executions.create({
-        id: executionId,
-        agent: input.agent,
-        prompt: input.prompt,
-        trigger: input.trigger,
-        scheduleId: input.scheduleId,
-        busyPolicy: input.busyPolicy,
-        timeoutSeconds: input.timeoutSeconds ?? agent.defaultTimeoutSeconds ?? settings.defaultTimeoutSeconds,
-        metadata: input.metadata,
-      });
-      const log = activityLogger(deps.log, { executionId, agent: input.agent });
-      if (created) {
-        deps.metrics.executionStarted(input.agent);
-        log.info('execution recorded as queued');
-      }
-      let status = row.status;
-      if (status === 'queued' && (await slots.tryAcquire(input.agent, executionId, agent.capacity, input.busyPolicy))) {
-        status = await markRunning(executionId, input.agent);
-        // Never return without running while holding the slot: nothing else would release it.
-        if (status !== 'running') await slots.release(input.agent, executionId);
-      }
-      return {
-        status,
-        capacity: agent.capacity,
-        timeoutSeconds: row.timeoutSeconds,
-        queueTimeoutSeconds: input.queueTimeoutSeconds ?? settings.queueTimeoutSeconds,
-        heartbeatTimeoutSeconds: settings.heartbeatTimeoutSeconds,
-        stopWaitSeconds: settings.stopWaitSeconds,
-        runMaxAttempts: settings.runMaxAttempts,
-      };
+      return classified(() => admit(input), infrastructureBoundSeconds);
     },
 
     /** After a queued wait took the slot; anything but `running` leaves the slot to the workflow's release. */
     async markRunning(input: { executionId: string; agent: string }): Promise<ExecutionStatus> {
-      return markRunning(input.executionId, input.agent);
+      return classified(() => markRunning(input.executionId, input.agent), infrastructureBoundSeconds);
     },
   };
+
+  async function admit(input: ExecutionInput & { executionId: string }): Promise<ExecutionPlan> {
+    const { executionId } = input;
+    const agent = await agents.get(input.agent);
+    if (!agent) {
+      throw ApplicationFailure.create({ type: 'invalid_input', message: `agent: unknown agent "${input.agent}"`, nonRetryable: true });
+    }
+    // Lifeline's client refuses such input; a start some other way still gets a row, which says why it failed.
+    const unstorable = unstorableFields(input);
+    const { created, row } = await executions.create({
+      id: executionId,
+      agent: input.agent,
+      prompt: storableText(input.prompt),
+      trigger: storableText(input.trigger),
+      scheduleId: input.scheduleId === undefined ? undefined : storableText(input.scheduleId),
+      busyPolicy: input.busyPolicy,
+      timeoutSeconds: input.timeoutSeconds ?? agent.defaultTimeoutSeconds ?? settings.defaultTimeoutSeconds,
+      metadata: input.metadata === undefined ? undefined : (storableJson(input.metadata) as Record<string, unknown>),
+    });
+    const log = activityLogger(deps.log, { executionId, agent: input.agent });
+    if (created) {
+      deps.metrics.executionStarted(input.agent);
+      log.info('execution recorded as queued');
+    }
+    const rejected = unstorable.length > 0 ? `${unstorable.join(', ')}: ${unstorableTextMessage}` : undefined;
+    let status = row.status;
+    if (status === 'queued' && !rejected && (await slots.tryAcquire(input.agent, executionId, agent.capacity, input.busyPolicy))) {
+      status = await markRunning(executionId, input.agent);
+      // Never return without running while holding the slot: nothing else would release it.
+      if (status !== 'running') await slots.release(input.agent, executionId);
+    }
+    return {
+      status,
+      capacity: agent.capacity,
+      timeoutSeconds: row.timeoutSeconds,
+      queueTimeoutSeconds: input.queueTimeoutSeconds ?? settings.queueTimeoutSeconds,
+      heartbeatTimeoutSeconds: settings.heartbeatTimeoutSeconds,
+      stopWaitSeconds: settings.stopWaitSeconds,
+      runMaxAttempts: settings.runMaxAttempts,
+      rejected,
+    };
+  }
+}
+
+/** The fields of an input that Postgres cannot store as they are. */
+function unstorableFields(input: ExecutionInput): string[] {
+  return [
+    !isStorableText(input.prompt) && 'prompt',
+    !isStorableText(input.trigger) && 'trigger',
+    input.scheduleId !== undefined && !isStorableText(input.scheduleId) && 'scheduleId',
+    input.metadata !== undefined && !isStorableJson(input.metadata) && 'metadata',
+  ].filter((field): field is string => typeof field === 'string');
 }

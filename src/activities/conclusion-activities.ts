@@ -1,9 +1,11 @@
 import { Context } from '@temporalio/activity';
 import { AgentUnreachableError } from '../agent/agent-errors.js';
 import type { Actor, ExecutionStatus, TerminalOutcome } from '../domain/execution-status.js';
+import { classifyFailure, failureClasses, infrastructureBoundSeconds } from '../domain/failure-classes.js';
 import type { Logger } from '../util/logger.js';
 import type { LifelineDeps } from '../deps/lifeline-deps.js';
 import { activityLogger } from './activity-logger.js';
+import { classified } from './step-failure.js';
 import { agentClientFor } from './agent-client-for.js';
 import { announceFinished } from './notifier.js';
 
@@ -37,8 +39,9 @@ export function createConclusionActivities(deps: LifelineDeps) {
 
   /**
    * The output of a run the agent reported finished. An agent that stays unreachable past
-   * agentUnreachableSeconds (counted from the conclusion's first try) costs the output, never the
-   * terminal status: the row must not stay running because an agent went away.
+   * agentUnreachableSeconds (counted from the conclusion's first try), or answers with something
+   * that is not the output (a protocol violation, a refusal), costs the output, never the terminal
+   * status: the row must not stay running because of the agent.
    */
   async function finishedOutput(executionId: string, agent: string, log: Logger): Promise<{ output: string; bytes?: number }> {
     const { cancellationSignal, info } = Context.current();
@@ -47,6 +50,10 @@ export function createConclusionActivities(deps: LifelineDeps) {
       if (exec?.output === undefined) return { output: "[lifeline: the agent no longer had this execution's output]" };
       return { output: exec.output, bytes: exec.outputBytes };
     } catch (err) {
+      if (failureClasses[classifyFailure(err)].retry === 'never') {
+        log.warn({ err: (err as Error).message }, 'agent answered without the output; concluding without it');
+        return { output: `[lifeline: output lost: the agent's answer was not the output (${(err as Error).message})]` };
+      }
       const waitedMs = deps.clock() - info.scheduledTimestampMs;
       if (!(err instanceof AgentUnreachableError) || waitedMs < deps.settings.execution.agentUnreachableSeconds * 1000) throw err;
       log.warn({ err: err.message, waitedSeconds: Math.round(waitedMs / 1000) }, 'agent unreachable; concluding without its output');
@@ -56,32 +63,36 @@ export function createConclusionActivities(deps: LifelineDeps) {
 
   return {
     async conclude(input: ConcludeInput): Promise<Conclusion> {
-      const { executionId, agent, outcome, actor } = input;
-      const log = activityLogger(deps.log, { executionId, agent });
-      if (input.storeOutput) {
-        const { output, bytes } = await finishedOutput(executionId, agent, log);
-        await deps.executions.saveOutput(executionId, output, bytes);
-      }
-      let conclusion: Conclusion = { status: undefined, applied: false };
-      if (outcome) {
-        const reason = input.reason ?? outcome.error;
-        const result = await deps.executions.transition(executionId, outcome.status, { actor, reason, outcome });
-        conclusion = { status: result.applied ? result.to : result.current, applied: result.applied };
-        if (result.applied) {
-          const ran = result.startedAt && result.finishedAt ? (result.finishedAt.getTime() - result.startedAt.getTime()) / 1000 : undefined;
-          deps.metrics.executionFinished(agent, outcome.status, outcome.errorKind, ran);
-          log.info({ from: result.from, to: result.to, errorKind: outcome.errorKind }, 'terminal status written');
-        } else {
-          log.warn({ current: result.current, wanted: outcome.status }, 'terminal write skipped: row not in a live status');
-        }
-      }
-      await deps.slots.release(agent, executionId);
-      // Announced whenever the row carries this outcome, so a retry after a failed release announces
-      // again: at least once, never for an ending someone else wrote.
-      if (outcome && conclusion.status === outcome.status) {
-        await announceFinished({ executionId, agent, outcome, actor, reason: input.reason }, deps.alerter, log);
-      }
-      return conclusion;
+      return classified(() => conclude(input), infrastructureBoundSeconds);
     },
   };
+
+  async function conclude(input: ConcludeInput): Promise<Conclusion> {
+    const { executionId, agent, outcome, actor } = input;
+    const log = activityLogger(deps.log, { executionId, agent });
+    if (input.storeOutput) {
+      const { output, bytes } = await finishedOutput(executionId, agent, log);
+      await deps.executions.saveOutput(executionId, output, bytes);
+    }
+    let conclusion: Conclusion = { status: undefined, applied: false };
+    if (outcome) {
+      const reason = input.reason ?? outcome.error;
+      const result = await deps.executions.transition(executionId, outcome.status, { actor, reason, outcome });
+      conclusion = { status: result.applied ? result.to : result.current, applied: result.applied };
+      if (result.applied) {
+        const ran = result.startedAt && result.finishedAt ? (result.finishedAt.getTime() - result.startedAt.getTime()) / 1000 : undefined;
+        deps.metrics.executionFinished(agent, outcome.status, outcome.errorKind, ran);
+        log.info({ from: result.from, to: result.to, errorKind: outcome.errorKind }, 'terminal status written');
+      } else {
+        log.warn({ current: result.current, wanted: outcome.status }, 'terminal write skipped: row not in a live status');
+      }
+    }
+    await deps.slots.release(agent, executionId);
+    // Announced whenever the row carries this outcome, so a retry after a failed release announces
+    // again: at least once, never for an ending someone else wrote.
+    if (outcome && conclusion.status === outcome.status) {
+      await announceFinished({ executionId, agent, outcome, actor, reason: input.reason }, deps.alerter, log);
+    }
+    return conclusion;
+  }
 }

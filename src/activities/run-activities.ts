@@ -1,6 +1,6 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { AgentClient } from '../agent/agent-client.js';
-import { AgentProtocolError, AgentRejectedError, AgentUnreachableError } from '../agent/agent-errors.js';
+import { AgentRejectedError, AgentUnreachableError } from '../agent/agent-errors.js';
 import type { AgentExecution } from '../agent/protocol.js';
 import { stopAndWait } from '../agent/stop-and-wait.js';
 import type { AgentRunSummary, RunHeartbeat } from '../domain/execution-types.js';
@@ -8,6 +8,7 @@ import type { Logger } from '../util/logger.js';
 import type { LifelineDeps } from '../deps/lifeline-deps.js';
 import { activityLogger } from './activity-logger.js';
 import { agentClientFor } from './agent-client-for.js';
+import { classified } from './step-failure.js';
 
 export interface RunAgentInput {
   executionId: string;
@@ -15,6 +16,11 @@ export interface RunAgentInput {
   prompt: string;
   timeoutSeconds: number;
   metadata?: Record<string, unknown>;
+}
+
+/** What a failed run tells the workflow beside its type. */
+export interface RunFailureDetails {
+  processStarted: boolean;
 }
 
 export interface StopAgentInput {
@@ -32,14 +38,17 @@ function lostExecution(agent: string, executionId: string): ApplicationFailure {
   });
 }
 
-function asActivityFailure(err: unknown): unknown {
-  if (err instanceof AgentProtocolError) {
-    return ApplicationFailure.create({ type: 'agent_protocol_error', message: err.message, nonRetryable: true });
-  }
-  if (err instanceof AgentRejectedError) {
-    return ApplicationFailure.create({ type: 'agent_rejected', message: err.message, nonRetryable: true });
-  }
-  return err;
+/**
+ * The agent refused the start itself (a bad token, an invalid request): it runs no process for this
+ * execution, so there is nothing to stop. The details tell the workflow so.
+ */
+function startRefused(err: AgentRejectedError): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: 'agent_rejected',
+    message: err.message,
+    nonRetryable: true,
+    details: [{ processStarted: false } satisfies RunFailureDetails],
+  });
 }
 
 export function createRunActivities(deps: LifelineDeps) {
@@ -90,80 +99,89 @@ export function createRunActivities(deps: LifelineDeps) {
      * renewing the capacity lease on every poll. On cancellation it stops the agent process.
      */
     async runAgent(input: RunAgentInput): Promise<AgentRunSummary> {
-      const ctx = Context.current();
-      const { executionId, agent } = input;
-      const log = activityLogger(deps.log, { executionId, agent });
-      const client = await clientFor(agent);
-      const prior = ctx.info.heartbeatDetails as RunHeartbeat | undefined;
-      let polls = prior?.polls ?? 0;
-      let exec: AgentExecution | undefined;
-      let renewing: Promise<unknown> | undefined;
-      const beat = () =>
-        ctx.heartbeat({ started: true, agentStatus: exec?.status ?? 'running', pid: exec?.pid, polls } satisfies RunHeartbeat);
-      try {
-        if (prior?.started) {
-          exec = await callAgent((s) => client.get(executionId, s), beat, log);
-          if (!exec) throw lostExecution(agent, executionId);
-          log.info({ pid: exec.pid, agentStatus: exec.status }, 're-attached to the running agent execution');
-        } else {
-          exec = await callAgent(
-            (s) =>
-              client.start(
-                { id: executionId, prompt: input.prompt, timeoutSeconds: input.timeoutSeconds, metadata: input.metadata ?? {} },
-                s,
-              ),
-            beat,
-            log,
-          );
-          log.info({ pid: exec.pid }, 'agent execution started');
-        }
-        beat();
-        while (exec.status === 'running') {
-          await ctx.sleep(settings.pollIntervalMs);
-          exec = await callAgent((s) => client.get(executionId, s), beat, log);
-          if (!exec) throw lostExecution(agent, executionId);
-          polls += 1;
-          // Not awaited: a slow or down Redis must never delay the heartbeat (that would look like a dead worker).
-          renewing ??= deps.slots
-            .renew(agent, executionId)
-            .then(
-              (held) => held || log.warn('capacity lease is missing (Redis restarted?); the reconciler restores it'),
-              (err: Error) => log.warn({ err: err.message }, 'could not renew the capacity lease; will retry on the next poll'),
-            )
-            .finally(() => {
-              renewing = undefined;
-            });
-          beat();
-        }
-        // The output is stored by storeOutput, so a Postgres outage cannot cost this run an attempt.
-        return {
-          status: exec.status,
-          exitCode: exec.exitCode ?? null,
-          error: exec.error ?? null,
-          outputBytes: exec.outputBytes ?? Buffer.byteLength(exec.output ?? '', 'utf8'),
-        };
-      } catch (err) {
-        if (err instanceof CancelledFailure || ctx.cancellationSignal.aborted) {
-          // Only a cancel the workflow asked for stops the process. This attempt may also end because
-          // it timed out (a late heartbeat under load), its task is gone, or the worker shuts down:
-          // then a retry re-attaches, so the process must go on running. The deadline and a
-          // terminated workflow are handled by the workflow's compensation and the reconciler.
-          if (ctx.cancellationDetails?.cancelRequested) {
-            await stopAndLog(client, executionId, log).catch((stopErr: Error) =>
-              log.warn({ err: stopErr.message }, 'could not stop the agent process on cancellation; the workflow will retry'),
-            );
-          }
-          throw err;
-        }
-        throw asActivityFailure(err);
-      }
+      // The deadline bounds it: agent errors are classified, an unreachable agent has its own limit.
+      return classified(() => runAgent(input));
     },
 
     /** Compensation: stop the process if it may still run. Idempotent; an unknown execution is already stopped. */
     async stopAgent(input: StopAgentInput): Promise<void> {
-      const log = activityLogger(deps.log, input);
-      const exec = await stopAndWait(await clientFor(input.agent), input.executionId, input.waitSeconds);
-      log.info({ agentStatus: exec?.status }, 'agent process stopped');
+      await classified(async () => {
+        const log = activityLogger(deps.log, input);
+        const exec = await stopAndWait(await clientFor(input.agent), input.executionId, input.waitSeconds);
+        log.info({ agentStatus: exec?.status }, 'agent process stopped');
+      });
     },
   };
+
+  async function runAgent(input: RunAgentInput): Promise<AgentRunSummary> {
+    const ctx = Context.current();
+    const { executionId, agent } = input;
+    const log = activityLogger(deps.log, { executionId, agent });
+    const client = await clientFor(agent);
+    const prior = ctx.info.heartbeatDetails as RunHeartbeat | undefined;
+    let polls = prior?.polls ?? 0;
+    let exec: AgentExecution | undefined;
+    let renewing: Promise<unknown> | undefined;
+    const beat = () =>
+      ctx.heartbeat({ started: true, agentStatus: exec?.status ?? 'running', pid: exec?.pid, polls } satisfies RunHeartbeat);
+    try {
+      if (prior?.started) {
+        exec = await callAgent((s) => client.get(executionId, s), beat, log);
+        if (!exec) throw lostExecution(agent, executionId);
+        log.info({ pid: exec.pid, agentStatus: exec.status }, 're-attached to the running agent execution');
+      } else {
+        exec = await callAgent(
+          (s) =>
+            client.start(
+              { id: executionId, prompt: input.prompt, timeoutSeconds: input.timeoutSeconds, metadata: input.metadata ?? {} },
+              s,
+            ),
+          beat,
+          log,
+        ).catch((err: unknown) => {
+          throw err instanceof AgentRejectedError ? startRefused(err) : err;
+        });
+        log.info({ pid: exec.pid }, 'agent execution started');
+      }
+      beat();
+      while (exec.status === 'running') {
+        await ctx.sleep(settings.pollIntervalMs);
+        exec = await callAgent((s) => client.get(executionId, s), beat, log);
+        if (!exec) throw lostExecution(agent, executionId);
+        polls += 1;
+        // Not awaited: a slow or down Redis must never delay the heartbeat (that would look like a dead worker).
+        renewing ??= deps.slots
+          .renew(agent, executionId)
+          .then(
+            (held) => held || log.warn('capacity lease is missing (Redis restarted?); the reconciler restores it'),
+            (err: Error) => log.warn({ err: err.message }, 'could not renew the capacity lease; will retry on the next poll'),
+          )
+          .finally(() => {
+            renewing = undefined;
+          });
+        beat();
+      }
+      // The output is stored by storeOutput, so a Postgres outage cannot cost this run an attempt.
+      return {
+        status: exec.status,
+        exitCode: exec.exitCode ?? null,
+        error: exec.error ?? null,
+        outputBytes: exec.outputBytes ?? Buffer.byteLength(exec.output ?? '', 'utf8'),
+      };
+    } catch (err) {
+      if (err instanceof CancelledFailure || ctx.cancellationSignal.aborted) {
+        // Only a cancel the workflow asked for stops the process. This attempt may also end because
+        // it timed out (a late heartbeat under load), its task is gone, or the worker shuts down:
+        // then a retry re-attaches, so the process must go on running. The deadline and a
+        // terminated workflow are handled by the workflow's compensation and the reconciler.
+        if (ctx.cancellationDetails?.cancelRequested) {
+          await stopAndLog(client, executionId, log).catch((stopErr: Error) =>
+            log.warn({ err: stopErr.message }, 'could not stop the agent process on cancellation; the workflow will retry'),
+          );
+        }
+        throw err;
+      }
+      throw err;
+    }
+  }
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
+import { isStorableJson, isStorableText, unstorableTextMessage } from '../domain/storable-text.js';
 import { InvalidExecutionInputError } from './client-errors.js';
 import type { ExecutionInput } from '../workflows/execution-contract.js';
 
@@ -32,15 +33,17 @@ export const startExecutionSchema = z.object({
   prompt: z
     .string({ error: 'prompt is required' })
     .refine((p) => p.trim().length > 0, 'must not be empty')
-    .refine((p) => bytes(p) <= limits.promptBytes, `must be at most ${limits.promptBytes} bytes`),
+    .refine((p) => bytes(p) <= limits.promptBytes, `must be at most ${limits.promptBytes} bytes`)
+    .refine(isStorableText, unstorableTextMessage),
   timeoutSeconds: wholeSeconds('timeoutSeconds', limits.timeoutSeconds).optional(),
   busyPolicy: z.enum(['skip', 'queue'], { error: "must be 'skip' or 'queue'" }).default('queue'),
   queueTimeoutSeconds: wholeSeconds('queueTimeoutSeconds', limits.queueTimeoutSeconds).optional(),
-  trigger: z.string().min(1).max(64).default('api'),
-  scheduleId: z.string().min(1).max(200).optional(),
+  trigger: z.string().min(1).max(64).refine(isStorableText, unstorableTextMessage).default('api'),
+  scheduleId: z.string().min(1).max(200).refine(isStorableText, unstorableTextMessage).optional(),
   metadata: z
     .record(z.string(), z.unknown())
     .refine((m) => bytes(JSON.stringify(m)) <= limits.metadataBytes, `must be at most ${limits.metadataBytes} bytes of JSON`)
+    .refine(isStorableJson, `every key and string ${unstorableTextMessage}`)
     .optional(),
 });
 

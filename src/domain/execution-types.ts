@@ -13,6 +13,8 @@ export interface ExecutionPlan {
   heartbeatTimeoutSeconds: number;
   stopWaitSeconds: number;
   runMaxAttempts: number;
+  /** Input the row could record only altered (a NUL character): the execution fails `invalid_input` with this reason. */
+  rejected?: string;
 }
 
 /** The small summary the run activity returns; the output itself goes to Postgres, not history. */

@@ -17,39 +17,52 @@ export interface CapacitySlotsOptions {
 }
 
 type SlotRedis = Redis & {
-  lifelineAcquire(k1: string, k2: string, k3: string, k4: string, ...args: (string | number)[]): Promise<number>;
+  lifelineAcquire(k1: string, k2: string, k3: string, k4: string, k5: string, ...args: (string | number)[]): Promise<number>;
   lifelineRenew(k1: string, ...args: (string | number)[]): Promise<number>;
-  lifelineRelease(k1: string, k2: string, k3: string, member: string): Promise<number>;
+  lifelineRelease(k1: string, k2: string, k3: string, k4: string, member: string, keepMs: number): Promise<number>;
 };
 
 function withScripts(redis: Redis): SlotRedis {
   const r = redis as SlotRedis;
   // defineCommand sends EVALSHA and falls back to EVAL once after a restart flushed the script cache.
   if (typeof r.lifelineAcquire !== 'function') {
-    redis.defineCommand('lifelineAcquire', { numberOfKeys: 4, lua: acquireScript });
+    redis.defineCommand('lifelineAcquire', { numberOfKeys: 5, lua: acquireScript });
     redis.defineCommand('lifelineRenew', { numberOfKeys: 1, lua: renewScript });
-    redis.defineCommand('lifelineRelease', { numberOfKeys: 3, lua: releaseScript });
+    redis.defineCommand('lifelineRelease', { numberOfKeys: 4, lua: releaseScript });
   }
   return r;
 }
 
 export type CapacitySlots = ReturnType<typeof createCapacitySlots>;
 
+/**
+ * How long a released execution is refused a slot. A cancelled queued wait learns of its cancellation
+ * with its next heartbeat (at most a minute away) or when its workflow is gone; an hour covers both.
+ */
+const concludedKeepMs = 60 * 60_000;
+
 export function createCapacitySlots(redis: Redis, options: CapacitySlotsOptions) {
   const r = withScripts(redis);
   const prefix = options.keyPrefix ?? 'lifeline:slots';
   const keys = (agent: string) =>
-    [`${prefix}:{${agent}}:leases`, `${prefix}:{${agent}}:waiting`, `${prefix}:{${agent}}:seen`, `${prefix}:{${agent}}:arrivals`] as const;
+    [
+      `${prefix}:{${agent}}:leases`,
+      `${prefix}:{${agent}}:waiting`,
+      `${prefix}:{${agent}}:seen`,
+      `${prefix}:{${agent}}:arrivals`,
+      `${prefix}:{${agent}}:concluded`,
+    ] as const;
 
   return {
     /** One atomic attempt; under `queue` it also takes (or keeps) the member's FIFO place. */
     async tryAcquire(agent: string, executionId: string, capacity: number, policy: BusyPolicy): Promise<boolean> {
-      const [leases, waiting, seen, arrivals] = keys(agent);
+      const [leases, waiting, seen, arrivals, concluded] = keys(agent);
       const got = await r.lifelineAcquire(
         leases,
         waiting,
         seen,
         arrivals,
+        concluded,
         executionId,
         capacity,
         options.leaseMs,
@@ -69,9 +82,10 @@ export function createCapacitySlots(redis: Redis, options: CapacitySlotsOptions)
       return (await r.lifelineRenew(keys(agent)[0], executionId, options.leaseMs, 'restore')) === 1;
     },
 
+    /** Ends the execution's claim on the agent for good: its lease, its queue place, and any later try. */
     async release(agent: string, executionId: string): Promise<boolean> {
-      const [leases, waiting, seen] = keys(agent);
-      return (await r.lifelineRelease(leases, waiting, seen, executionId)) === 1;
+      const [leases, waiting, seen, , concluded] = keys(agent);
+      return (await r.lifelineRelease(leases, waiting, seen, concluded, executionId, concludedKeepMs)) === 1;
     },
 
     async leases(agent: string): Promise<SlotLease[]> {

@@ -7,6 +7,7 @@
  *   KEYS[2] waiting — sorted set: member = execution id, score = arrival number (FIFO order)
  *   KEYS[3] seen    — sorted set: member = execution id, score = last time the waiter polled
  *   KEYS[4] arrivals — counter numbering queue arrivals (acquire only)
+ *   KEYS[5] concluded — sorted set: member = execution id, score = when it was released (acquire: KEYS[5], release: KEYS[4])
  */
 
 const now = `local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
@@ -14,11 +15,16 @@ const now = `local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + m
 /**
  * ARGV: member, capacity, leaseMs, mode ('skip' | 'queue'), waiterTtlMs. Returns 1 when the member
  * holds a lease afterwards, else 0. Expired leases still count: only the reconciler may release them.
+ * A member already released (its execution concluded) gets nothing and no queue place: a cancelled
+ * wait whose cancellation has not reached it yet must never take a slot for a finished execution.
  */
 export const acquireScript = `
 ${now}
 local member, capacity, leaseMs = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local queue, waiterTtl = ARGV[4] == 'queue', tonumber(ARGV[5])
+if redis.call('ZSCORE', KEYS[5], member) then
+  return 0
+end
 if redis.call('ZSCORE', KEYS[1], member) then
   redis.call('ZADD', KEYS[1], now + leaseMs, member)
   return 1
@@ -68,10 +74,17 @@ end
 return existed
 `;
 
-/** ARGV: member. Removes the member's lease and queue place, and nothing else. Returns 1 if it held a lease. */
+/**
+ * ARGV: member, concludedKeepMs. Removes the member's lease and queue place and records it as
+ * concluded for concludedKeepMs (longer than any late try of its wait), forgetting older ones.
+ * Returns 1 if it held a lease.
+ */
 export const releaseScript = `
+${now}
 local removed = redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZADD', KEYS[4], now, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - tonumber(ARGV[2]))
 return removed
 `;

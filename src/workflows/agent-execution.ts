@@ -1,8 +1,10 @@
 import {
   ActivityCancellationType,
   CancellationScope,
+  CancelledFailure,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -11,8 +13,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ExecutionActivities } from '../activities/execution-activities.js';
-import { nonRetryableRunErrors } from '../activities/run-error-types.js';
 import type { ExecutionStatus, TerminalOutcome } from '../domain/execution-status.js';
+import { permanentFailureTypes } from '../domain/failure-classes.js';
 import type { ExecutionPlan } from '../domain/execution-types.js';
 import { searchAttributes } from '../domain/search-attributes.js';
 import {
@@ -27,21 +29,25 @@ import {
 import {
   agentCannotBeStopped,
   alreadyFinishedFailure,
+  cancelledOutcome,
   executionFailure,
+  failureMessage,
   isSlotWaitTimeout,
   outcomeFromFailure,
   outcomeFromRun,
+  processNeverStarted,
   queueTimedOut,
 } from './failure-outcome.js';
 
 /**
  * The short steps (row writes, a slot try, the release) run as local activities inside the
- * workflow task: no task round trip each. They must eventually succeed (Postgres or Redis down for
- * a while), so they are retried until they do; a re-run after a lost task is safe, they are idempotent.
+ * workflow task: no task round trip each. They ride out Postgres or Redis being away for a while,
+ * within the bound the failure table gives them (failure-classes.ts); a re-run after a lost task is
+ * safe, they are idempotent.
  */
 const steps = proxyLocalActivities<ExecutionActivities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '10 seconds', nonRetryableErrorTypes: ['invalid_input'] },
+  retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '10 seconds', nonRetryableErrorTypes: permanentFailureTypes },
 });
 
 /**
@@ -91,8 +97,23 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
   let agentMayRun = false;
   let runFinished = false;
   let failure: unknown;
+  // A stop or Cancel reaches the run activity only with its next heartbeat, which can be most of a
+  // heartbeat timeout away: the agent is told at once instead, by a stop of its own (DESIGN §7).
+  let stopping: Promise<unknown> | undefined;
+  const stopTheAgent = () =>
+    CancellationScope.nonCancellable(() => stopAgent({ executionId, agent, waitSeconds: plan.stopWaitSeconds })).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+  work.cancelRequested.catch(() => {
+    if (agentMayRun && patched('stop-at-once')) stopping ??= stopTheAgent();
+  });
   try {
     await work.run(async () => {
+      if (plan.rejected !== undefined) {
+        outcome = { status: 'failed', errorKind: 'invalid_input', error: plan.rejected };
+        return;
+      }
       if (plan.status === 'queued') {
         if (input.busyPolicy === 'skip') {
           outcome = { status: 'skipped', errorKind: 'agent_busy', error: `agent "${agent}" had no free capacity slot (busy policy: skip)` };
@@ -124,21 +145,21 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
       });
       agentMayRun = false;
       runFinished = true;
-      outcome = outcomeFromRun(run);
+      // The run ended on the agent because of this stop: what ended it is the operator's stop.
+      outcome = run.status === 'cancelled' && work.consideredCancelled ? cancelledOutcome(state.stopReason) : outcomeFromRun(run);
     });
   } catch (err) {
     failure = err;
+    if (processNeverStarted(err)) agentMayRun = false;
     outcome = outcomeFromFailure(err, state.stopReason);
   } finally {
     await CancellationScope.nonCancellable(async () => {
       enter('finalizing', outcome ? `ending as ${outcome.status}` : 'releasing resources');
-      if (outcome && agentMayRun && !agentCannotBeStopped(outcome)) {
-        try {
-          await stopAgent({ executionId, agent, waitSeconds: plan.stopWaitSeconds });
-        } catch (err) {
-          const message = err instanceof Error ? err.message : String(err);
-          outcome = { ...outcome, error: `${outcome.error ?? ''} (the agent process could not be confirmed stopped: ${message})`.trim() };
-        }
+      if (!stopping && outcome && agentMayRun && !agentCannotBeStopped(outcome)) stopping = stopTheAgent();
+      const stopFailure = await stopping;
+      if (outcome && stopFailure !== undefined) {
+        const why = `the agent process could not be confirmed stopped: ${failureMessage(stopFailure)}`;
+        outcome = { ...outcome, error: `${outcome.error ?? ''} (${why})`.trim() };
       }
       const actor = outcome?.errorKind === 'cancelled_by_operator' ? 'operator' : 'workflow';
       const reason = state.stopReason ?? outcome?.error;
@@ -151,7 +172,11 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
     });
   }
 
-  if (failure !== undefined && isCancellation(failure) && state.stopReason === undefined) throw failure;
+  // Cancelled through Temporal (not the stop signal): the workflow ends Cancelled, whether the run
+  // noticed the cancel itself or ended on the agent first because the agent was told at once.
+  if (state.stopReason === undefined && (isCancellation(failure) || CancellationScope.current().consideredCancelled)) {
+    throw isCancellation(failure) ? failure : new CancelledFailure('cancelled through Temporal');
+  }
   const final = outcome ?? { status: 'cancelled' as const, errorKind: 'closed_outside_workflow' as const };
   if (final.status === 'failed' || final.status === 'timed_out') throw executionFailure(final);
   return { executionId, status: final.status, errorKind: final.errorKind, error: final.error };
@@ -175,7 +200,7 @@ function activitiesFor(plan: ExecutionPlan) {
       initialInterval: '1 second',
       maximumInterval: '10 seconds',
       maximumAttempts: plan.runMaxAttempts,
-      nonRetryableErrorTypes: nonRetryableRunErrors,
+      nonRetryableErrorTypes: permanentFailureTypes,
     },
     // Wait for the activity to stop the agent process before compensation goes on.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,

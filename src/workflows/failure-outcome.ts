@@ -1,6 +1,7 @@
 import { RetryState, TimeoutType } from '@temporalio/common';
 import { ActivityFailure, ApplicationFailure, isCancellation, TimeoutFailure } from '@temporalio/workflow';
 import { errorKinds, type ErrorKind, type ExecutionStatus, type TerminalOutcome } from '../domain/execution-status.js';
+import type { RunFailureDetails } from '../activities/run-activities.js';
 import type { AgentRunSummary } from '../domain/execution-types.js';
 
 function isErrorKind(type: string | undefined | null): type is ErrorKind {
@@ -42,13 +43,7 @@ export function isSlotWaitTimeout(err: unknown): boolean {
 export function outcomeFromFailure(err: unknown, stopReason: string | undefined): TerminalOutcome {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   const retryState = err instanceof ActivityFailure ? err.retryState : undefined;
-  if (isCancellation(err) || lostWhileCancelling(err)) {
-    return {
-      status: 'cancelled',
-      errorKind: 'cancelled_by_operator',
-      error: stopReason !== undefined ? `stopped by operator: ${stopReason}` : 'cancelled through Temporal',
-    };
-  }
+  if (isCancellation(err) || lostWhileCancelling(err)) return cancelledOutcome(stopReason);
   if (cause instanceof TimeoutFailure) {
     // A worker that died too close to the deadline for another attempt leaves a heartbeat timeout as
     // the last failure, but what ended the run is the deadline.
@@ -82,4 +77,26 @@ export function executionFailure(outcome: TerminalOutcome): ApplicationFailure {
 export function alreadyFinishedFailure(executionId: string, status: ExecutionStatus): ApplicationFailure {
   const kind: ErrorKind = 'already_finished';
   return ApplicationFailure.nonRetryable(`execution ${executionId} is already ${status}`, kind);
+}
+
+/** An execution stopped by an operator: the `stop` signal (with its reason) or Cancel through Temporal. */
+export function cancelledOutcome(stopReason: string | undefined): TerminalOutcome {
+  return {
+    status: 'cancelled',
+    errorKind: 'cancelled_by_operator',
+    error: stopReason !== undefined ? `stopped by operator: ${stopReason}` : 'cancelled through Temporal',
+  };
+}
+
+/** The run activity said the agent refused its start: there is no process to stop. */
+export function processNeverStarted(err: unknown): boolean {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as Partial<RunFailureDetails> | undefined) : undefined;
+  return details?.processStarted === false;
+}
+
+/** What failed, not that an activity did: the cause's message where there is one. */
+export function failureMessage(err: unknown): string {
+  const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
+  return cause instanceof Error ? cause.message : String(cause);
 }
