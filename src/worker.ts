@@ -43,7 +43,9 @@ export async function startWorker(
   const clientConnection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace, ...dataConverterOptions(codec) });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const draining = new AbortController();
   const deps = buildLifelineDeps({
+    draining: draining.signal,
     pool,
     redis,
     workflows: client.workflow,
@@ -59,6 +61,7 @@ export async function startWorker(
     // bundled here with the encrypting one instead.
     workflowBundlePath: codec ? undefined : options.workflowBundlePath,
     identity: options.identity,
+    maxConcurrentRuns: config.maxConcurrentRuns,
     ...workerDataConverterOptions(codec),
   });
   const metrics = config.metricsPort
@@ -102,6 +105,7 @@ export async function startWorker(
     done,
     metricsUrl: metrics?.url,
     async stop() {
+      draining.abort();
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await done;
     },

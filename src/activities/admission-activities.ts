@@ -82,7 +82,6 @@ export function createAdmissionActivities(deps: LifelineDeps) {
       queueTimeoutSeconds: input.queueTimeoutSeconds ?? settings.queueTimeoutSeconds,
       heartbeatTimeoutSeconds: settings.heartbeatTimeoutSeconds,
       stopWaitSeconds: settings.stopWaitSeconds,
-      runMaxAttempts: settings.runMaxAttempts,
       rejected,
     };
   }

@@ -30,6 +30,18 @@ export interface StopAgentInput {
   waitSeconds: number;
 }
 
+/**
+ * The worker is shutting down (a deploy): the run goes on on the agent, and another worker
+ * re-attaches to it right away, instead of after the shutdown grace time and a retry backoff.
+ */
+function handedOver(): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: 'worker_shutdown',
+    message: 'this worker is shutting down; the run goes on and another worker re-attaches to it',
+    nextRetryDelay: '100 ms',
+  });
+}
+
 function lostExecution(agent: string, executionId: string): ApplicationFailure {
   return ApplicationFailure.create({
     type: 'agent_lost_execution',
@@ -146,6 +158,7 @@ export function createRunActivities(deps: LifelineDeps) {
       beat();
       while (exec.status === 'running') {
         await ctx.sleep(settings.pollIntervalMs);
+        if (deps.draining.aborted) throw handedOver();
         exec = await callAgent((s) => client.get(executionId, s), beat, log);
         if (!exec) throw lostExecution(agent, executionId);
         polls += 1;

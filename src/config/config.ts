@@ -57,9 +57,9 @@ export const configSchema = z.object({
   LIFELINE_QUEUE_TIMEOUT_SECONDS: seconds('LIFELINE_QUEUE_TIMEOUT_SECONDS', 3600, 1, 7 * 24 * 3600),
   LIFELINE_AGENT_UNREACHABLE_SECONDS: seconds('LIFELINE_AGENT_UNREACHABLE_SECONDS', 60, 1, 3600),
   LIFELINE_POLL_INTERVAL_MS: integer('LIFELINE_POLL_INTERVAL_MS', 1000, 50, 60_000),
-  LIFELINE_RUN_MAX_ATTEMPTS: integer('LIFELINE_RUN_MAX_ATTEMPTS', 5, 1, 1000),
   LIFELINE_MAX_OUTPUT_BYTES: integer('LIFELINE_MAX_OUTPUT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
   LIFELINE_STOP_WAIT_SECONDS: seconds('LIFELINE_STOP_WAIT_SECONDS', 30, 1, 3600),
+  LIFELINE_MAX_CONCURRENT_RUNS: integer('LIFELINE_MAX_CONCURRENT_RUNS', 1000, 1, 100_000),
   LIFELINE_RECONCILE_INTERVAL_SECONDS: seconds('LIFELINE_RECONCILE_INTERVAL_SECONDS', 60, 0, 24 * 3600),
   LIFELINE_RECONCILE_GRACE_SECONDS: seconds('LIFELINE_RECONCILE_GRACE_SECONDS', 30, 0, 24 * 3600),
   LIFELINE_RECONCILE_FULL_SWEEP_SECONDS: seconds('LIFELINE_RECONCILE_FULL_SWEEP_SECONDS', defaultFullSweepSeconds, 60, 24 * 3600),
@@ -105,6 +105,11 @@ export interface LifelineConfig {
   webhookUrl: string | undefined;
   /** The worker's Prometheus endpoint; 0 turns it off. */
   metricsPort: number;
+  /**
+   * Activities one worker runs at once: agent runs and queued slot waits, which mostly wait, and
+   * the short stops and reconcile cycles. Past it, admitted runs wait for a worker.
+   */
+  maxConcurrentRuns: number;
   /** Payload encryption; off without keys. The codec server runs only when a port is set too. */
   codec: { keys: CodecKey[] | undefined; port: number | undefined; authToken: string | undefined; corsOrigins: string[] };
 }
@@ -116,7 +121,6 @@ export interface ExecutionSettings {
   queueTimeoutSeconds: number;
   agentUnreachableSeconds: number;
   pollIntervalMs: number;
-  runMaxAttempts: number;
   maxOutputBytes: number;
   stopWaitSeconds: number;
 }
@@ -172,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig
     },
     webhookUrl: c.LIFELINE_WEBHOOK_URL,
     metricsPort: c.LIFELINE_METRICS_PORT,
+    maxConcurrentRuns: c.LIFELINE_MAX_CONCURRENT_RUNS,
     codec: {
       keys: c.LIFELINE_CODEC_KEYS,
       port: c.LIFELINE_CODEC_PORT || undefined,
@@ -184,7 +189,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig
       queueTimeoutSeconds: c.LIFELINE_QUEUE_TIMEOUT_SECONDS,
       agentUnreachableSeconds: c.LIFELINE_AGENT_UNREACHABLE_SECONDS,
       pollIntervalMs: c.LIFELINE_POLL_INTERVAL_MS,
-      runMaxAttempts: c.LIFELINE_RUN_MAX_ATTEMPTS,
       maxOutputBytes: c.LIFELINE_MAX_OUTPUT_BYTES,
       stopWaitSeconds: c.LIFELINE_STOP_WAIT_SECONDS,
     },

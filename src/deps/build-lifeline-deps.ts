@@ -39,6 +39,8 @@ export function buildLifelineDeps(opts: {
   alerter?: Alerter;
   metrics?: LifelineMetrics;
   leaseMs?: number;
+  /** The worker's own; readers (the CLI) never drain. */
+  draining?: AbortSignal;
 }): LifelineDeps {
   const { pool, redis, config, log } = opts;
   const { execution } = config;
@@ -59,5 +61,6 @@ export function buildLifelineDeps(opts: {
     fullSweeps: createFullSweepTurns(redis, { intervalSeconds: config.reconciler.fullSweepSeconds }),
     log,
     clock: Date.now,
+    draining: opts.draining ?? new AbortController().signal,
   };
 }

@@ -28,4 +28,6 @@ export interface LifelineDeps {
   fullSweeps: FullSweepTurns;
   log: Logger;
   clock: () => number;
+  /** Aborted when the worker starts shutting down: long activities hand their work to another worker. */
+  draining: AbortSignal;
 }

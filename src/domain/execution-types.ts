@@ -12,7 +12,6 @@ export interface ExecutionPlan {
   queueTimeoutSeconds: number;
   heartbeatTimeoutSeconds: number;
   stopWaitSeconds: number;
-  runMaxAttempts: number;
   /** Input the row could record only altered (a NUL character): the execution fails `invalid_input` with this reason. */
   rejected?: string;
 }

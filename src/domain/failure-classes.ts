@@ -9,6 +9,8 @@ import type { ErrorKind } from './execution-status.js';
 export const failureClasses = {
   /** Postgres, Redis, Temporal or an agent down, restarting or overloaded: it comes back. */
   infrastructure: { retry: 'within_bound' },
+  /** The worker running the step is shutting down (a deploy): another worker takes over. */
+  worker_shutdown: { retry: 'within_bound' },
   /** Input that no retry can store or run: a character Postgres refuses, an unknown agent. */
   invalid_input: { retry: 'never', errorKind: 'invalid_input' },
   /** The agent understood and refused (a bad token, an invalid request, a conflicting id). */

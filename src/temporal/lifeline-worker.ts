@@ -13,6 +13,8 @@ export interface LifelineWorkerOptions {
   workflowBundlePath?: string;
   identity?: string;
   shutdownGraceTime?: string;
+  /** LIFELINE_MAX_CONCURRENT_RUNS; the SDK's default of 100 when unset. */
+  maxConcurrentRuns?: number;
   /** Must match the clients' (see src/payload-codec/data-converter.ts). */
   dataConverter?: DataConverter;
 }
@@ -28,5 +30,6 @@ export async function createLifelineWorker(opts: LifelineWorkerOptions): Promise
     ...(opts.identity ? { identity: opts.identity } : {}),
     ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
     shutdownGraceTime: opts.shutdownGraceTime ?? '10 seconds',
+    ...(opts.maxConcurrentRuns ? { maxConcurrentActivityTaskExecutions: opts.maxConcurrentRuns } : {}),
   });
 }

@@ -196,12 +196,10 @@ function activitiesFor(plan: ExecutionPlan) {
     // The execution deadline lives here, inside the workflow, so compensation always runs after it.
     scheduleToCloseTimeout: `${plan.timeoutSeconds} seconds`,
     heartbeatTimeout: `${plan.heartbeatTimeoutSeconds} seconds`,
-    retry: {
-      initialInterval: '1 second',
-      maximumInterval: '10 seconds',
-      maximumAttempts: plan.runMaxAttempts,
-      nonRetryableErrorTypes: permanentFailureTypes,
-    },
+    // No attempt limit: a worker that dies or shuts down (a deploy) costs an attempt, and the run
+    // re-attaches as often as it takes until the deadline. Failures that no retry can fix end it
+    // at once by their type; an unexpected one after a few attempts (failure-classes.ts).
+    retry: { initialInterval: '1 second', maximumInterval: '10 seconds', nonRetryableErrorTypes: permanentFailureTypes },
     // Wait for the activity to stop the agent process before compensation goes on.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     summary: 'run the agent',

@@ -8,7 +8,6 @@ export const testSettings: ExecutionSettings = {
   queueTimeoutSeconds: 60,
   agentUnreachableSeconds: 3,
   pollIntervalMs: 200,
-  runMaxAttempts: 5,
   maxOutputBytes: 256 * 1024,
   stopWaitSeconds: 5,
 };

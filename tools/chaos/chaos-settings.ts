@@ -8,7 +8,6 @@ export const chaosSettings: ExecutionSettings = {
   // Longer than an agent server restart (its stop waits up to the demo's 2 s stop grace).
   agentUnreachableSeconds: 30,
   pollIntervalMs: 500,
-  runMaxAttempts: 5,
   maxOutputBytes: 256 * 1024,
   stopWaitSeconds: 5,
 };

@@ -1,6 +1,5 @@
 import type { Actor, ErrorKind, TerminalStatus } from '../../src/domain/execution-status.js';
 import type { ExecutionSummary } from '../../src/store/execution-reader.js';
-import { chaosSettings } from './chaos-settings.js';
 import type { FaultEvent } from './fault-injector.js';
 import type { Behaviour, PlannedExecution } from './workload.js';
 
@@ -63,8 +62,6 @@ export function faultOutcomes(touching: FaultsTouching): Outcome[] {
   const outcomes: Outcome[] = [];
   if (touching.cancelled) outcomes.push(outcome('cancelled', 'cancelled_by_operator', 'operator'));
   if (touching.terminated) outcomes.push(outcome('cancelled', 'closed_outside_workflow', 'reconciler'));
-  // Each kill of the worker holding the run costs it an attempt: only as many kills as attempts can exhaust them.
-  if (touching.workerKillsWhileRunning >= chaosSettings.runMaxAttempts) outcomes.push(outcome('failed', 'heartbeat_timeout'));
   if (touching.agentRestartedWhileRunning) {
     // The closing server stops its runs (a poll may see `cancelled`); the new one no longer knows them.
     outcomes.push(outcome('cancelled', 'agent_cancelled'), outcome('failed', 'agent_lost_execution'));

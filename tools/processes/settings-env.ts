@@ -8,7 +8,6 @@ export function executionSettingsEnv(settings: ExecutionSettings): Record<string
     LIFELINE_QUEUE_TIMEOUT_SECONDS: String(settings.queueTimeoutSeconds),
     LIFELINE_AGENT_UNREACHABLE_SECONDS: String(settings.agentUnreachableSeconds),
     LIFELINE_POLL_INTERVAL_MS: String(settings.pollIntervalMs),
-    LIFELINE_RUN_MAX_ATTEMPTS: String(settings.runMaxAttempts),
     LIFELINE_MAX_OUTPUT_BYTES: String(settings.maxOutputBytes),
     LIFELINE_STOP_WAIT_SECONDS: String(settings.stopWaitSeconds),
   };

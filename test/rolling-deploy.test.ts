@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../src/util/wait-until.js';
+import { waitForRunHeartbeat, waitForSlotReleased } from './support/execution-probes.js';
+import { startHarness, type Harness } from './support/lifeline-harness.js';
+import { startWorkerProcess, type WorkerProcess } from './support/worker-process.js';
+
+/** More restarts than any attempt limit a run ever had (5): deploys must not use a run up. */
+const gracefulRestarts = 7;
+/** What the worker gives in-flight activities on shutdown before cancelling them (src/temporal/lifeline-worker.ts). */
+const shutdownGraceSeconds = 10;
+/** Two workers run side by side during a deploy: they cannot share the metrics port. */
+const noMetrics = { LIFELINE_METRICS_PORT: '0' };
+
+describe('a long run through rolling deploys', () => {
+  let h: Harness;
+  const workers: WorkerProcess[] = [];
+  beforeAll(async () => {
+    h = await startHarness({ agents: { demo: { capacity: 2 } }, worker: false });
+  });
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.kill('SIGKILL')));
+    await h?.close();
+  });
+
+  const reattachedAt = (worker: WorkerProcess, executionId: string) =>
+    waitUntil(
+      async () =>
+        worker.lines.find((l) => l.entry.msg === 're-attached to the running agent execution' && l.entry.executionId === executionId)?.at,
+      { what: `${worker.identity} to re-attach to ${executionId}`, timeoutMs: 30_000, intervalMs: 20, abortReason: worker.exitReason },
+    );
+
+  it('survives every graceful restart and a SIGKILL, re-attaching each time, and ends succeeded with one agent start', async () => {
+    let current = await startWorkerProcess(h, 'deploy-0', noMetrics);
+    workers.push(current);
+    const { executionId } = await h.client.startExecution({
+      agent: h.agent('demo'),
+      prompt: 'succeed 40 survived the deploys',
+      timeoutSeconds: 120,
+    });
+    await waitForRunHeartbeat(h, executionId);
+
+    const handovers: number[] = [];
+    for (let i = 1; i <= gracefulRestarts; i += 1) {
+      // A rolling deploy: the new worker is up before the old one is told to stop.
+      const next = await startWorkerProcess(h, `deploy-${i}`, noMetrics);
+      workers.push(next);
+      const stoppedAt = Date.now();
+      await current.kill('SIGTERM');
+      handovers.push(((await reattachedAt(next, executionId)) - stoppedAt) / 1000);
+      current = next;
+    }
+    await waitForRunHeartbeat(h, executionId);
+    await current.kill('SIGKILL');
+    const last = await startWorkerProcess(h, 'after-kill', noMetrics);
+    workers.push(last);
+    await reattachedAt(last, executionId);
+
+    const row = await h.client.waitForExecution(executionId, 90_000);
+    expect(row).toMatchObject({ status: 'succeeded', errorKind: null });
+    expect(row.output).toContain('survived the deploys');
+    expect((await h.agentStarts())[executionId]).toBe(1);
+    console.log(`graceful shutdown → re-attached on the next worker: ${handovers.map((s) => s.toFixed(1)).join(', ')} s`);
+    for (const seconds of handovers) expect(seconds).toBeLessThan(shutdownGraceSeconds + 2);
+    await waitForSlotReleased(h, 'demo', executionId);
+  });
+});
