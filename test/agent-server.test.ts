@@ -123,6 +123,15 @@ describe('reference agent server', () => {
     expect(done).toMatchObject({ status: 'failed', exitCode: null, error: 'killed by SIGKILL' });
   });
 
+  it('stops a run itself a few seconds past the timeout it was sent, so a run cut off from Lifeline still ends', async () => {
+    const id = newId();
+    const started = await demo.start({ id, prompt: 'hang', timeoutSeconds: 1 });
+    const done = await waitForEnd(demo, id);
+    expect(done).toMatchObject({ status: 'cancelled', error: 'stopped on its timeout of 1 s (exited with code 143)' });
+    expect(Date.parse(done.finishedAt!) - Date.parse(done.startedAt)).toBeGreaterThanOrEqual(1000);
+    expect(probePid(started.pid!)).toBe('ESRCH');
+  });
+
   it('stops a running execution with SIGTERM and reports it cancelled', async () => {
     const id = newId();
     const started = await demo.start({ id, prompt: 'hang', timeoutSeconds: 30 });

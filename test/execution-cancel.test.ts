@@ -1,8 +1,15 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentRun, auditSteps, leaseHolders, probePid, waitForAgentProcess, waitForSlotReleased } from './support/execution-probes.js';
-import { waitUntil } from '../src/util/wait-until.js';
+import {
+  agentRun,
+  auditSteps,
+  leaseHolders,
+  probePid,
+  waitForAgentOutput,
+  waitForAgentProcess,
+  waitForSlotReleased,
+} from './support/execution-probes.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
 
 const stopGraceMs = 2000;
@@ -42,11 +49,7 @@ describe('cancelling and stopping agent executions', () => {
     const { executionId } = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'ignore-term' });
     const pid = await waitForAgentProcess(h, 'demo', executionId);
     // The stop reaches the process at once: only once it says it ignores SIGTERM is there something to kill.
-    await waitUntil(async () => ((await agentRun(h, 'demo', executionId))?.outputBytes ?? 0) > 0, {
-      what: 'the process to ignore SIGTERM',
-      timeoutMs: 10_000,
-      intervalMs: 50,
-    });
+    await waitForAgentOutput(h, 'demo', executionId);
 
     const stopAt = Date.now();
     await h.client.stopExecution(executionId, 'stop the stubborn one');
@@ -65,12 +68,14 @@ describe('cancelling and stopping agent executions', () => {
     const reason = 'operator reason text';
     const { executionId } = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'hang' });
     const pid = await waitForAgentProcess(h, 'demo', executionId);
+    await waitForAgentOutput(h, 'demo', executionId);
 
     await h.client.stopExecution(executionId, reason);
     const row = await h.client.waitForExecution(executionId, 60_000);
     expect(row.status).toBe('cancelled');
     expect(row.errorKind).toBe('cancelled_by_operator');
     expect(row.error).toContain(reason);
+    expect(row.output).toContain(`execution ${executionId} hanging until signalled`);
     expect(probePid(pid)).toBe('ESRCH');
 
     const audit = await h.executions.transitions(executionId);

@@ -44,6 +44,8 @@ describe('agent executions that fail', () => {
     expect(row.status).toBe('timed_out');
     expect(row.errorKind).toBe('deadline_exceeded');
     expect(row.finishedAt!.getTime() - row.startedAt!.getTime()).toBeGreaterThanOrEqual(1_500);
+    // The transcript of a run cut off at its deadline is exactly what an operator needs.
+    expect(row.output).toContain(`execution ${executionId} hanging until signalled`);
     // The terminal row is written only after the stop was confirmed, so the process is gone by now.
     expect(probePid(pid)).toBe('ESRCH');
     const onAgent = await agentRun(h, 'demo', executionId);

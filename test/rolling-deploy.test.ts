@@ -8,8 +8,6 @@ import { startWorkerProcess, type WorkerProcess } from './support/worker-process
 const gracefulRestarts = 7;
 /** What the worker gives in-flight activities on shutdown before cancelling them (src/temporal/lifeline-worker.ts). */
 const shutdownGraceSeconds = 10;
-/** Two workers run side by side during a deploy: they cannot share the metrics port. */
-const noMetrics = { LIFELINE_METRICS_PORT: '0' };
 
 describe('a long run through rolling deploys', () => {
   let h: Harness;
@@ -30,7 +28,7 @@ describe('a long run through rolling deploys', () => {
     );
 
   it('survives every graceful restart and a SIGKILL, re-attaching each time, and ends succeeded with one agent start', async () => {
-    let current = await startWorkerProcess(h, 'deploy-0', noMetrics);
+    let current = await startWorkerProcess(h, 'deploy-0');
     workers.push(current);
     const { executionId } = await h.client.startExecution({
       agent: h.agent('demo'),
@@ -42,7 +40,7 @@ describe('a long run through rolling deploys', () => {
     const handovers: number[] = [];
     for (let i = 1; i <= gracefulRestarts; i += 1) {
       // A rolling deploy: the new worker is up before the old one is told to stop.
-      const next = await startWorkerProcess(h, `deploy-${i}`, noMetrics);
+      const next = await startWorkerProcess(h, `deploy-${i}`);
       workers.push(next);
       const stoppedAt = Date.now();
       await current.kill('SIGTERM');
@@ -51,7 +49,7 @@ describe('a long run through rolling deploys', () => {
     }
     await waitForRunHeartbeat(h, executionId);
     await current.kill('SIGKILL');
-    const last = await startWorkerProcess(h, 'after-kill', noMetrics);
+    const last = await startWorkerProcess(h, 'after-kill');
     workers.push(last);
     await reattachedAt(last, executionId);
 

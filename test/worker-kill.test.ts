@@ -40,4 +40,27 @@ describe('a worker killed in the middle of a run', () => {
     );
     await waitForSlotReleased(h, 'demo', executionId);
   });
+
+  it("keeps the agent's own success when the worker dies too close to the deadline for a retry", async () => {
+    const first = await startWorkerProcess(h, 'worker-c');
+    workers.push(first);
+    // Finishes at 4 s of a 5 s timeout; the worker dies at 3 s, and its heartbeat timeout (3 s) runs
+    // past the deadline, so no attempt sees the run end: only the agent knows it succeeded.
+    const { executionId } = await h.client.startExecution({
+      agent: h.agent('demo'),
+      prompt: 'succeed 4 made it in time',
+      timeoutSeconds: 5,
+    });
+    await waitForRunHeartbeat(h, executionId);
+    const row0 = await h.executions.get(executionId);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, row0!.startedAt!.getTime() + 3000 - Date.now())));
+    await first.kill('SIGKILL');
+    workers.push(await startWorkerProcess(h, 'worker-d'));
+
+    const row = await h.client.waitForExecution(executionId, 60_000);
+    expect(row).toMatchObject({ status: 'succeeded', errorKind: null, exitCode: 0 });
+    expect(row.output).toContain('made it in time');
+    expect((await h.agentStarts())[executionId]).toBe(1);
+    await waitForSlotReleased(h, 'demo', executionId);
+  });
 });

@@ -18,6 +18,11 @@ export interface RunAgentInput {
   metadata?: Record<string, unknown>;
 }
 
+/** The agent's record of a run a stop found ended: the run's own result when it ended by itself. */
+export interface StoppedRun extends AgentRunSummary {
+  finishedAt?: string;
+}
+
 /** What a failed run tells the workflow beside its type. */
 export interface RunFailureDetails {
   processStarted: boolean;
@@ -61,6 +66,15 @@ function startRefused(err: AgentRejectedError): ApplicationFailure {
     nonRetryable: true,
     details: [{ processStarted: false } satisfies RunFailureDetails],
   });
+}
+
+function runSummary(exec: AgentExecution, status: AgentRunSummary['status']): AgentRunSummary {
+  return {
+    status,
+    exitCode: exec.exitCode ?? null,
+    error: exec.error ?? null,
+    outputBytes: exec.outputBytes ?? Buffer.byteLength(exec.output ?? '', 'utf8'),
+  };
 }
 
 export function createRunActivities(deps: LifelineDeps) {
@@ -115,12 +129,17 @@ export function createRunActivities(deps: LifelineDeps) {
       return classified(() => runAgent(input));
     },
 
-    /** Compensation: stop the process if it may still run. Idempotent; an unknown execution is already stopped. */
-    async stopAgent(input: StopAgentInput): Promise<void> {
-      await classified(async () => {
+    /**
+     * Compensation: stop the process if it may still run, and return the agent's record of the
+     * ended run (undefined when the agent does not know it). Idempotent.
+     */
+    async stopAgent(input: StopAgentInput): Promise<StoppedRun | undefined> {
+      return classified(async () => {
         const log = activityLogger(deps.log, input);
         const exec = await stopAndWait(await clientFor(input.agent), input.executionId, input.waitSeconds);
         log.info({ agentStatus: exec?.status }, 'agent process stopped');
+        if (!exec || exec.status === 'running') return undefined;
+        return { ...runSummary(exec, exec.status), finishedAt: exec.finishedAt };
       });
     },
   };
@@ -174,13 +193,8 @@ export function createRunActivities(deps: LifelineDeps) {
           });
         beat();
       }
-      // The output is stored by storeOutput, so a Postgres outage cannot cost this run an attempt.
-      return {
-        status: exec.status,
-        exitCode: exec.exitCode ?? null,
-        error: exec.error ?? null,
-        outputBytes: exec.outputBytes ?? Buffer.byteLength(exec.output ?? '', 'utf8'),
-      };
+      // The output is stored by the conclusion, so a Postgres outage cannot cost this run an attempt.
+      return runSummary(exec, exec.status);
     } catch (err) {
       if (err instanceof CancelledFailure || ctx.cancellationSignal.aborted) {
         // Only a cancel the workflow asked for stops the process. This attempt may also end because

@@ -21,7 +21,10 @@ interface Run {
   outputBytes: number;
   output?: string;
   stopRequested: boolean;
+  /** Why the stop came: Lifeline's request, or the run's own timeout enforced here. */
+  stopReason?: string;
   killTimer?: NodeJS.Timeout;
+  deadlineTimer?: NodeJS.Timeout;
   ended: Promise<void>;
 }
 
@@ -32,6 +35,9 @@ export type StartResult = { outcome: 'created' | 'existing'; execution: AgentExe
  * reaches everything the command spawned. State lives in memory only: after a restart the agent
  * has lost its executions and says so with 404, which is what Lifeline must be able to handle.
  */
+/** How long past its timeout a run may go on before the agent stops it itself: Lifeline's own stop comes first. */
+const deadlineMarginMs = 5000;
+
 export class ProcessRegistry {
   private readonly runs = new Map<string, Run>();
   private readonly spawns = new Map<string, number>();
@@ -43,7 +49,7 @@ export class ProcessRegistry {
   ) {}
 
   /** Idempotent by id: a known id returns its record, running or finished, and never spawns again. */
-  start(req: { id: string; prompt: string }): StartResult {
+  start(req: { id: string; prompt: string; timeoutSeconds: number }): StartResult {
     const existing = this.runs.get(req.id);
     if (existing) {
       // The same id with another prompt is a caller bug; answering with the old run would hide it.
@@ -53,6 +59,12 @@ export class ProcessRegistry {
       return { outcome: 'existing', execution: view(existing) };
     }
     const run = this.spawn(req.id, req.prompt);
+    // A run cut off from Lifeline (its worker gone, the network split) still ends near its deadline.
+    run.deadlineTimer = setTimeout(
+      () => this.stop(run.id, `its timeout of ${req.timeoutSeconds} s`),
+      req.timeoutSeconds * 1000 + deadlineMarginMs,
+    );
+    run.deadlineTimer.unref();
     return { outcome: 'created', execution: view(run) };
   }
 
@@ -67,12 +79,13 @@ export class ProcessRegistry {
   }
 
   /** SIGTERM to the group now, SIGKILL after the grace period; a no-op once the run has ended. */
-  stop(id: string): AgentExecution | undefined {
+  stop(id: string, reason = 'request'): AgentExecution | undefined {
     const run = this.runs.get(id);
     if (!run) return undefined;
     if (run.status === 'running' && !run.stopRequested) {
       run.stopRequested = true;
-      this.log(run).info({ graceMs: this.config.stopGraceMs }, 'stopping execution');
+      run.stopReason = reason;
+      this.log(run).info({ graceMs: this.config.stopGraceMs, reason }, 'stopping execution');
       signalGroup(run.pid, 'SIGTERM', this.log(run));
       run.killTimer = setTimeout(() => {
         this.log(run).warn('execution still alive after the stop grace period; killing its process group');
@@ -149,6 +162,7 @@ export class ProcessRegistry {
     child.once('close', (code, signal) => {
       clearTimeout(drainTimer);
       clearTimeout(run.killTimer);
+      clearTimeout(run.deadlineTimer);
       this.finish(run, code, signal, spawnError);
       markEnded();
     });
@@ -168,7 +182,7 @@ export class ProcessRegistry {
       run.exitCode = code;
       if (run.stopRequested) {
         run.status = 'cancelled';
-        run.error = `stopped on request (${how})`;
+        run.error = `stopped on ${run.stopReason ?? 'request'} (${how})`;
       } else if (code === 0) {
         run.status = 'succeeded';
       } else {

@@ -13,6 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ExecutionActivities } from '../activities/execution-activities.js';
+import type { StoppedRun } from '../activities/run-activities.js';
 import type { ExecutionStatus, TerminalOutcome } from '../domain/execution-status.js';
 import { permanentFailureTypes } from '../domain/failure-classes.js';
 import type { ExecutionPlan } from '../domain/execution-types.js';
@@ -32,6 +33,7 @@ import {
   cancelledOutcome,
   executionFailure,
   failureMessage,
+  finishedByItself,
   isSlotWaitTimeout,
   outcomeFromFailure,
   outcomeFromRun,
@@ -99,12 +101,13 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
   let failure: unknown;
   // A stop or Cancel reaches the run activity only with its next heartbeat, which can be most of a
   // heartbeat timeout away: the agent is told at once instead, by a stop of its own (DESIGN §7).
-  let stopping: Promise<unknown> | undefined;
-  const stopTheAgent = () =>
+  let stopping: Promise<StopResult> | undefined;
+  const stopTheAgent = (): Promise<StopResult> =>
     CancellationScope.nonCancellable(() => stopAgent({ executionId, agent, waitSeconds: plan.stopWaitSeconds })).then(
-      () => undefined,
-      (err: unknown) => err,
+      (record) => ({ record }),
+      (failure: unknown) => ({ failure }),
     );
+  let runDeadline = Infinity;
   work.cancelRequested.catch(() => {
     if (agentMayRun && patched('stop-at-once')) stopping ??= stopTheAgent();
   });
@@ -136,6 +139,9 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
       publishStatus('running');
       enter('running', `agent ${agent} running (timeout ${plan.timeoutSeconds} s)`);
       agentMayRun = true;
+      // Workflow time, the same on every replay: the moment the run's schedule-to-close clock starts.
+      // eslint-disable-next-line no-restricted-properties
+      runDeadline = Date.now() + plan.timeoutSeconds * 1000;
       const run = await runAgent({
         executionId,
         agent,
@@ -156,14 +162,18 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
     await CancellationScope.nonCancellable(async () => {
       enter('finalizing', outcome ? `ending as ${outcome.status}` : 'releasing resources');
       if (!stopping && outcome && agentMayRun && !agentCannotBeStopped(outcome)) stopping = stopTheAgent();
-      const stopFailure = await stopping;
-      if (outcome && stopFailure !== undefined) {
-        const why = `the agent process could not be confirmed stopped: ${failureMessage(stopFailure)}`;
+      const stopped = await stopping;
+      if (outcome && stopped?.failure !== undefined) {
+        const why = `the agent process could not be confirmed stopped: ${failureMessage(stopped.failure)}`;
         outcome = { ...outcome, error: `${outcome.error ?? ''} (${why})`.trim() };
       }
+      // The run ended on its own by the deadline (the worker or the poll saw it late): its result wins.
+      if (outcome && stopped?.record && finishedByItself(stopped.record, runDeadline)) outcome = outcomeFromRun(stopped.record);
+      // After a confirmed stop the agent still has what the run printed: the transcript is kept on every ending.
+      const storeOutput = runFinished || stopped?.record !== undefined;
       const actor = outcome?.errorKind === 'cancelled_by_operator' ? 'operator' : 'workflow';
       const reason = state.stopReason ?? outcome?.error;
-      const concluded = await steps.conclude({ executionId, agent, outcome, actor, reason, storeOutput: runFinished });
+      const concluded = await steps.conclude({ executionId, agent, outcome, actor, reason, storeOutput });
       if (outcome) {
         publishStatus(concluded.status ?? outcome.status);
         state.errorKind = outcome.errorKind;
@@ -180,6 +190,12 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
   const final = outcome ?? { status: 'cancelled' as const, errorKind: 'closed_outside_workflow' as const };
   if (final.status === 'failed' || final.status === 'timed_out') throw executionFailure(final);
   return { executionId, status: final.status, errorKind: final.errorKind, error: final.error };
+}
+
+/** How the stop of an agent process went: the run's record once it ended, or why the stop failed. */
+interface StopResult {
+  record?: StoppedRun;
+  failure?: unknown;
 }
 
 /** The activities that follow admission, with the timeouts its plan resolved. */

@@ -1,7 +1,7 @@
 import { RetryState, TimeoutType } from '@temporalio/common';
 import { ActivityFailure, ApplicationFailure, isCancellation, TimeoutFailure } from '@temporalio/workflow';
 import { errorKinds, type ErrorKind, type ExecutionStatus, type TerminalOutcome } from '../domain/execution-status.js';
-import type { RunFailureDetails } from '../activities/run-activities.js';
+import type { RunFailureDetails, StoppedRun } from '../activities/run-activities.js';
 import type { AgentRunSummary } from '../domain/execution-types.js';
 
 function isErrorKind(type: string | undefined | null): type is ErrorKind {
@@ -99,4 +99,13 @@ export function processNeverStarted(err: unknown): boolean {
 export function failureMessage(err: unknown): string {
   const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
   return cause instanceof Error ? cause.message : String(cause);
+}
+
+/**
+ * The agent's record says the run ended by itself (succeeded or failed, not stopped) no later than
+ * its deadline: then that is how it ended, whatever the worker or the poll saw.
+ */
+export function finishedByItself(record: StoppedRun, deadline: number): boolean {
+  if (record.status !== 'succeeded' && record.status !== 'failed') return false;
+  return record.finishedAt !== undefined && Date.parse(record.finishedAt) <= deadline;
 }

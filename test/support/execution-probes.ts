@@ -32,6 +32,15 @@ export async function waitForAgentProcess(h: Harness, agentKey: string, executio
   );
 }
 
+/** Waits until the run's process has printed something: a stop now finds it past its start-up. */
+export async function waitForAgentOutput(h: Harness, agentKey: string, executionId: string): Promise<void> {
+  await waitUntil(async () => ((await agentRun(h, agentKey, executionId))?.outputBytes ?? 0) > 0, {
+    what: `execution ${executionId} to print on the agent`,
+    timeoutMs: 10_000,
+    intervalMs: 50,
+  });
+}
+
 export async function waitForStatus(h: Harness, executionId: string, status: ExecutionStatus, timeoutMs = 30_000): Promise<ExecutionRow> {
   return waitUntil(
     async () => {

@@ -19,6 +19,8 @@ export function startWorkerProcess(h: Harness, identity: string, env: Record<str
       REDIS_URL: h.redisUrl,
       LIFELINE_WORKFLOW_BUNDLE: inject('workflowBundlePath'),
       LIFELINE_LOG_LEVEL: 'info',
+      // Workers of several tests (and of a deploy) run side by side: none takes the fixed default port.
+      LIFELINE_METRICS_PORT: '0',
       ...env,
     },
   });
