@@ -4,7 +4,10 @@ import getPort from 'get-port';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../src/alerts/webhook.js';
+import { createRedis } from '../src/db/redis.js';
 import { reconcileOnce } from '../src/reconciler/reconcile.js';
+import { createCapacitySlots } from '../src/slots/capacity-slots.js';
+import { silentLogger } from '../src/util/logger.js';
 import { waitUntil } from '../src/util/wait-until.js';
 import { waitForAgentProcess, waitForStatus } from './support/execution-probes.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
@@ -54,6 +57,22 @@ describe('alerts', () => {
     expect(alert).toMatchObject({ kind: 'execution_failed', agent: h.agent('alerting') });
     expect(alert.summary).toContain('exited with code 4');
     expect(alert.details).toMatchObject({ errorKind: 'agent_failed', exitCode: 4 });
+  });
+
+  it('posts a reconciler_degraded alert when a cycle cannot read the leases (Redis down)', async () => {
+    const deadRedis = createRedis(`redis://127.0.0.1:${await getPort()}`, silentLogger());
+    try {
+      const slots = createCapacitySlots(deadRedis, { leaseMs: 30_000, waiterTtlMs: 10_000 });
+      const report = await reconcileOnce({ ...h.deps, slots }, { sweep: 'full' });
+      expect(report.failures).toContainEqual(expect.objectContaining({ executionId: `(leases of agent ${h.agent('alerting')})` }));
+      const alert = await waitUntil(async () => receiver.alerts.find((a) => a.kind === 'reconciler_degraded'), {
+        what: 'the reconciler_degraded alert',
+        timeoutMs: 10_000,
+      });
+      expect(alert.summary).toMatch(/reconciler failed \d+ of \d+ recoveries/);
+    } finally {
+      deadRedis.disconnect();
+    }
   });
 
   it('posts a recovery alert when the reconciler finalizes a terminated execution', async () => {

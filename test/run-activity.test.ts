@@ -247,6 +247,22 @@ describe('the run activity against a real agent server, Postgres and Redis', () 
     expect(beats.length).toBeGreaterThan(0);
   });
 
+  it('counts the unreachable time across attempts: a retry after a lost worker does not restart the clock', async () => {
+    const settings = { ...testSettings, agentUnreachableSeconds: 5 };
+    const quick = createRunActivities(buildLifelineDeps({ pool, redis, workflows, config: testDepsConfig(settings), log: silentLogger() }));
+    const input = await runningExecution('unreachable-across', 'succeed 0 nobody home', unreachableAgent);
+    // The previous attempt found the agent gone 6 s ago, then its worker died.
+    const env = activityEnv({ started: true, agentStatus: 'running', polls: 3, unreachableSince: Date.now() - 6000 });
+    const startedAt = Date.now();
+    const err = await runIn(env, quick.runAgent, input).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ type: 'agent_unreachable', nonRetryable: true });
+    expect((err as Error).message).toMatch(/unreachable for [67] s, limit 5 s/);
+    expect(Date.now() - startedAt).toBeLessThan(settings.agentUnreachableSeconds * 1000);
+  });
+
   it('concludes without the output when the agent stays unreachable, and retries while it may come back', async () => {
     const { executionId } = await runningExecution('gone-output', 'succeed 0 output nobody can fetch', unreachableAgent);
     const { conclude } = createConclusionActivities(deps);

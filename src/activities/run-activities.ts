@@ -68,6 +68,16 @@ function startRefused(err: AgentRejectedError): ApplicationFailure {
   });
 }
 
+/** Since when the agent has been unreachable, across this run's attempts; unset while it answers. */
+interface UnreachableClock {
+  since?: number;
+}
+
+/** A third of the heartbeat timeout, between 1 and 10 s: a request never outlasts a heartbeat's window. */
+export function agentRequestTimeoutMs(heartbeatTimeoutSeconds: number): number {
+  return Math.min(10_000, Math.max(1000, (heartbeatTimeoutSeconds * 1000) / 3));
+}
+
 function runSummary(exec: AgentExecution, status: AgentRunSummary['status']): AgentRunSummary {
   return {
     status,
@@ -79,6 +89,10 @@ function runSummary(exec: AgentExecution, status: AgentRunSummary['status']): Ag
 
 export function createRunActivities(deps: LifelineDeps) {
   const settings = deps.settings.execution;
+  // Every wait between heartbeats stays well inside the heartbeat timeout, so an unreachable or
+  // frozen agent is never mistaken for a dead worker.
+  const requestTimeoutMs = agentRequestTimeoutMs(settings.heartbeatTimeoutSeconds);
+  const maxBackoffMs = Math.min(5000, requestTimeoutMs);
 
   const clientFor = agentClientFor(deps);
 
@@ -86,19 +100,25 @@ export function createRunActivities(deps: LifelineDeps) {
    * Calls the agent, riding out an unreachable agent (network error, 5xx) for up to
    * agentUnreachableSeconds with backoff; `onWait` heartbeats so the wait stays cancellable.
    */
-  async function callAgent<T>(call: (signal: AbortSignal) => Promise<T>, onWait: () => void, log: Logger): Promise<T> {
+  async function callAgent<T>(
+    call: (signal: AbortSignal) => Promise<T>,
+    unreachable: UnreachableClock,
+    onWait: () => void,
+    log: Logger,
+  ): Promise<T> {
     const ctx = Context.current();
-    let unreachableSince: number | undefined;
     let backoffMs = 250;
     for (;;) {
       try {
-        return await call(ctx.cancellationSignal);
+        const answer = await call(ctx.cancellationSignal);
+        unreachable.since = undefined;
+        return answer;
       } catch (err) {
         if (!(err instanceof AgentUnreachableError)) throw err;
         const now = deps.clock();
-        unreachableSince ??= now;
-        const seconds = Math.round((now - unreachableSince) / 1000);
-        if (now - unreachableSince >= settings.agentUnreachableSeconds * 1000) {
+        const since = (unreachable.since ??= now);
+        const seconds = Math.round((now - since) / 1000);
+        if (now - since >= settings.agentUnreachableSeconds * 1000) {
           throw ApplicationFailure.create({
             type: 'agent_unreachable',
             message: `${err.message} (unreachable for ${seconds} s, limit ${settings.agentUnreachableSeconds} s)`,
@@ -108,7 +128,7 @@ export function createRunActivities(deps: LifelineDeps) {
         log.warn({ err: err.message, unreachableForSeconds: seconds }, 'agent unreachable, retrying');
         onWait();
         await ctx.sleep(backoffMs);
-        backoffMs = Math.min(backoffMs * 2, 5000);
+        backoffMs = Math.min(backoffMs * 2, maxBackoffMs);
       }
     }
   }
@@ -148,16 +168,24 @@ export function createRunActivities(deps: LifelineDeps) {
     const ctx = Context.current();
     const { executionId, agent } = input;
     const log = activityLogger(deps.log, { executionId, agent });
-    const client = await clientFor(agent);
+    const client = await clientFor(agent, requestTimeoutMs);
     const prior = ctx.info.heartbeatDetails as RunHeartbeat | undefined;
+    // Kept in the heartbeat, so the agent's unreachable time counts across attempts.
+    const unreachable: UnreachableClock = { since: prior?.unreachableSince };
     let polls = prior?.polls ?? 0;
     let exec: AgentExecution | undefined;
     let renewing: Promise<unknown> | undefined;
     const beat = () =>
-      ctx.heartbeat({ started: true, agentStatus: exec?.status ?? 'running', pid: exec?.pid, polls } satisfies RunHeartbeat);
+      ctx.heartbeat({
+        started: true,
+        agentStatus: exec?.status ?? 'running',
+        pid: exec?.pid,
+        polls,
+        unreachableSince: unreachable.since,
+      } satisfies RunHeartbeat);
     try {
       if (prior?.started) {
-        exec = await callAgent((s) => client.get(executionId, s), beat, log);
+        exec = await callAgent((s) => client.get(executionId, s), unreachable, beat, log);
         if (!exec) throw lostExecution(agent, executionId);
         log.info({ pid: exec.pid, agentStatus: exec.status }, 're-attached to the running agent execution');
       } else {
@@ -167,6 +195,7 @@ export function createRunActivities(deps: LifelineDeps) {
               { id: executionId, prompt: input.prompt, timeoutSeconds: input.timeoutSeconds, metadata: input.metadata ?? {} },
               s,
             ),
+          unreachable,
           beat,
           log,
         ).catch((err: unknown) => {
@@ -178,7 +207,7 @@ export function createRunActivities(deps: LifelineDeps) {
       while (exec.status === 'running') {
         await ctx.sleep(settings.pollIntervalMs);
         if (deps.draining.aborted) throw handedOver();
-        exec = await callAgent((s) => client.get(executionId, s), beat, log);
+        exec = await callAgent((s) => client.get(executionId, s), unreachable, beat, log);
         if (!exec) throw lostExecution(agent, executionId);
         polls += 1;
         // Not awaited: a slow or down Redis must never delay the heartbeat (that would look like a dead worker).

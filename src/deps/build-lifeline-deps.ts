@@ -53,7 +53,7 @@ export function buildLifelineDeps(opts: {
     executions: createExecutionStore(pool, { maxOutputBytes: execution.maxOutputBytes }),
     agents,
     slots,
-    agentClient: (agent) => createAgentClient({ baseUrl: agent.baseUrl, token: agent.token }),
+    agentClient: (agent, requestTimeoutMs) => createAgentClient({ baseUrl: agent.baseUrl, token: agent.token, requestTimeoutMs }),
     workflows: opts.workflows,
     alerter: opts.alerter ?? (config.webhookUrl ? webhookAlerter({ url: config.webhookUrl, log }) : logAlerter(log)),
     metrics: opts.metrics ?? createLifelineMetrics({ slotsInUse: slotsInUse(agents, slots) }),

@@ -18,7 +18,8 @@ export interface LifelineDeps {
   executions: ExecutionStore;
   agents: AgentStore;
   slots: CapacitySlots;
-  agentClient: (agent: AgentWithToken) => AgentClient;
+  /** An agent's HTTP client; each request gives up after `requestTimeoutMs` (default 10 s). */
+  agentClient: (agent: AgentWithToken, requestTimeoutMs?: number) => AgentClient;
   /** For the reconciler, which asks Temporal whether a workflow is still running. */
   workflows: WorkflowClient;
   alerter: Alerter;

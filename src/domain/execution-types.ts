@@ -30,4 +30,6 @@ export interface RunHeartbeat {
   agentStatus: AgentRunStatus;
   pid?: number;
   polls: number;
+  /** When the agent stopped answering (epoch ms), if it has not answered since. */
+  unreachableSince?: number;
 }

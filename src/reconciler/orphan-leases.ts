@@ -11,7 +11,14 @@ import { parallelChecks, type Cycle } from './cycle.js';
 export async function releaseOrphanLeases(cycle: Cycle): Promise<void> {
   const { deps, dryRun, report } = cycle;
   for (const agent of await deps.agents.list()) {
-    const leases = await deps.slots.leases(agent.name);
+    let leases: Awaited<ReturnType<typeof deps.slots.leases>>;
+    try {
+      leases = await deps.slots.leases(agent.name);
+    } catch (err) {
+      // Redis down: a failure of the cycle (so alerted), not a reason to skip the other agents' checks.
+      cycle.fail(`(leases of agent ${agent.name})`, err);
+      continue;
+    }
     report.leasesChecked += leases.length;
     const rowStatus = await deps.executions.statuses(leases.map((lease) => lease.executionId));
     const unowned = leases

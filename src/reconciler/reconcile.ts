@@ -27,15 +27,24 @@ export async function reconcileOnce(
   const started = Date.now();
   const cycle = startCycle(deps, dryRun, sweep);
   const { report } = cycle;
-
-  const live = await deps.executions.listLive(graceSeconds);
-  report.liveRowsChecked = live.length;
-  // Each agent's leases read once: only a running row missing from them needs the restore script.
-  const leaseHolders = await leaseHoldersOf(deps, new Set(live.map((row) => row.agent)));
-  const candidates = sweep === 'anomalies' ? await anomalousRows(cycle, live, leaseHolders) : live;
-  if (!candidates) report.sweep = 'full';
-  await forEachConcurrently(candidates ?? live, parallelChecks, (row) => reconcileLiveRow(cycle, row, leaseHolders));
-  await releaseOrphanLeases(cycle);
+  try {
+    const live = await deps.executions.listLive(graceSeconds);
+    report.liveRowsChecked = live.length;
+    // Each agent's leases read once: only a running row missing from them needs the restore script.
+    const leaseHolders = await leaseHoldersOf(deps, new Set(live.map((row) => row.agent)));
+    const candidates = sweep === 'anomalies' ? await anomalousRows(cycle, live, leaseHolders) : live;
+    if (!candidates) report.sweep = 'full';
+    await forEachConcurrently(candidates ?? live, parallelChecks, (row) => reconcileLiveRow(cycle, row, leaseHolders));
+    await releaseOrphanLeases(cycle);
+  } catch (err) {
+    // A cycle that cannot run at all (Postgres down, say) is the most degraded of all.
+    await deps.alerter.send({
+      kind: 'reconciler_degraded',
+      summary: `reconcile cycle failed: ${err instanceof Error ? err.message : String(err)}`,
+      details: { sweep, dryRun },
+    });
+    throw err;
+  }
 
   report.durationMs = Date.now() - started;
   deps.metrics.reconcileCycle(report.sweep, report.durationMs / 1000, report.workflowsDescribed);

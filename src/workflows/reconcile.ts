@@ -4,7 +4,9 @@ import type { ReconcileReport } from '../reconciler/cycle.js';
 
 const { reconcile } = proxyActivities<ReconcileActivities>({
   startToCloseTimeout: '10 minutes',
-  retry: { maximumAttempts: 3 },
+  // The activity heartbeats every second: a dead worker's cycle is retried elsewhere within seconds.
+  heartbeatTimeout: '5 seconds',
+  retry: { initialInterval: '1 second', maximumAttempts: 3 },
   summary: 'reconcile live rows and slot leases with Temporal',
 });
 
