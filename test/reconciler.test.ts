@@ -12,7 +12,15 @@ import { silentLogger } from '../src/util/logger.js';
 import { waitUntil } from '../src/util/wait-until.js';
 import { startHarness, uniqueSuffix, type Harness } from './support/lifeline-harness.js';
 import { createPrivateDatabase, type PrivateDatabase } from './support/private-database.js';
-import { auditSteps, leaseHolders, probePid, waitForAgentProcess, waitForSlotReleased, waitForStatus } from './support/execution-probes.js';
+import {
+  auditSteps,
+  leaseHolders,
+  probePid,
+  startOnAgent,
+  waitForAgentProcess,
+  waitForSlotReleased,
+  waitForStatus,
+} from './support/execution-probes.js';
 import { reconcileWorkflow } from '../src/workflows/reconcile.js';
 
 describe('the reconciler', () => {
@@ -142,6 +150,41 @@ describe('the reconciler', () => {
     expect(report.recoveries).toHaveLength(2);
     expect(await leaseHolders(h, 'demo')).toEqual([running]);
     await stopAndSettle(running);
+  });
+
+  it('stops agent processes whose execution has ended, or that no execution knows, and leaves live ones alone', async () => {
+    // A run that ended while its agent was away: the row is final, the process runs on.
+    const ended = `ended-${uniqueSuffix()}`;
+    await h.executions.create({
+      id: ended,
+      agent: h.agent('demo'),
+      prompt: 'hang',
+      trigger: 'api',
+      busyPolicy: 'queue',
+      timeoutSeconds: 60,
+    });
+    await h.executions.transition(ended, 'failed', { actor: 'workflow', outcome: { errorKind: 'agent_unreachable', error: 'agent away' } });
+    const endedPid = (await startOnAgent(h, 'demo', ended, 'hang')).pid!;
+    // A run with neither a row nor a workflow.
+    const stray = `stray-${uniqueSuffix()}`;
+    const strayPid = (await startOnAgent(h, 'demo', stray, 'hang')).pid!;
+    const { executionId: live } = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'hang' });
+    const livePid = await waitForAgentProcess(h, 'demo', live);
+
+    const report = await reconcile('anomalies');
+    expect(report.recoveries).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ executionId: ended, action: 'process_stopped', status: 'failed' }),
+        expect.objectContaining({ executionId: stray, action: 'process_stopped', workflow: 'NOT_FOUND' }),
+      ]),
+    );
+    expect(report.recoveries.map((r) => r.executionId)).not.toContain(live);
+    await waitUntil(async () => probePid(endedPid) === 'ESRCH' && probePid(strayPid) === 'ESRCH', {
+      what: 'the orphan processes to end',
+      timeoutMs: 15_000,
+    });
+    expect(probePid(livePid)).toBe('alive');
+    await stopAndSettle(live);
   });
 
   it('a full sweep finalizes a live row whose workflow does not exist, which a regular cycle cannot see', async () => {

@@ -16,8 +16,10 @@ export interface ConcludeInput {
   outcome?: TerminalOutcome;
   actor: Actor;
   reason?: string;
-  /** The agent run finished: copy its output into the row first. */
+  /** The agent has the run's output (it finished, or its stop was confirmed): copy it into the row first. */
   storeOutput: boolean;
+  /** False while the agent process may still run: the workflow releases the slot once it is gone. */
+  releaseSlot?: boolean;
 }
 
 export interface Conclusion {
@@ -65,6 +67,11 @@ export function createConclusionActivities(deps: LifelineDeps) {
     async conclude(input: ConcludeInput): Promise<Conclusion> {
       return classified(() => conclude(input), infrastructureBoundSeconds);
     },
+
+    /** The slot of an execution concluded earlier, once its agent process is confirmed gone. */
+    async releaseSlot({ executionId, agent }: { executionId: string; agent: string }): Promise<void> {
+      await classified(() => deps.slots.release(agent, executionId), infrastructureBoundSeconds);
+    },
   };
 
   async function conclude(input: ConcludeInput): Promise<Conclusion> {
@@ -87,7 +94,7 @@ export function createConclusionActivities(deps: LifelineDeps) {
         log.warn({ current: result.current, wanted: outcome.status }, 'terminal write skipped: row not in a live status');
       }
     }
-    await deps.slots.release(agent, executionId);
+    if (input.releaseSlot !== false) await deps.slots.release(agent, executionId);
     // Announced whenever the row carries this outcome, so a retry after a failed release announces
     // again: at least once, never for an ending someone else wrote.
     if (outcome && conclusion.status === outcome.status) {

@@ -50,3 +50,8 @@ export class AgentRejectedError extends AgentError {
     super(message);
   }
 }
+
+/** The agent was asked to stop a run and still reports it running: its process has not ended yet. */
+export class StopPendingError extends AgentError {
+  readonly retryable = true;
+}

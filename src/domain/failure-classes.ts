@@ -11,6 +11,8 @@ export const failureClasses = {
   infrastructure: { retry: 'within_bound' },
   /** The worker running the step is shutting down (a deploy): another worker takes over. */
   worker_shutdown: { retry: 'within_bound' },
+  /** An agent asked to stop a run still reports it running: asked again until the stop's own bound. */
+  stop_pending: { retry: 'within_bound' },
   /** Input that no retry can store or run: a character Postgres refuses, an unknown agent. */
   invalid_input: { retry: 'never', errorKind: 'invalid_input' },
   /** The agent understood and refused (a bad token, an invalid request, a conflicting id). */
@@ -54,6 +56,7 @@ const classOfName: Record<string, FailureClass> = {
   AgentRejectedError: 'agent_rejected',
   AgentProtocolError: 'agent_protocol_error',
   MaxRetriesPerRequestError: 'infrastructure',
+  StopPendingError: 'stop_pending',
 };
 
 /** The class of any error a step meets; it reads only the error's name, code, type and message. */

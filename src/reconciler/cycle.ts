@@ -12,7 +12,7 @@ export interface Recovery {
   executionId: string;
   agent: string;
   workflow: WorkflowState;
-  action: 'finalized' | 'lease_released' | 'lease_restored';
+  action: 'finalized' | 'lease_released' | 'lease_restored' | 'process_stopped';
   status?: string;
   error?: string;
 }

@@ -3,6 +3,7 @@ import { anomalousRows } from './anomalies.js';
 import type { LifelineDeps } from '../deps/lifeline-deps.js';
 import { parallelChecks, startCycle, type ReconcileReport, type Sweep } from './cycle.js';
 import { leaseHoldersOf, reconcileLiveRow } from './live-rows.js';
+import { stopOrphanProcesses } from './agent-processes.js';
 import { releaseOrphanLeases } from './orphan-leases.js';
 
 export interface ReconcileOptions {
@@ -36,6 +37,7 @@ export async function reconcileOnce(
     if (!candidates) report.sweep = 'full';
     await forEachConcurrently(candidates ?? live, parallelChecks, (row) => reconcileLiveRow(cycle, row, leaseHolders));
     await releaseOrphanLeases(cycle);
+    await stopOrphanProcesses(cycle);
   } catch (err) {
     // A cycle that cannot run at all (Postgres down, say) is the most degraded of all.
     await deps.alerter.send({

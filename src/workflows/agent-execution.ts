@@ -93,7 +93,7 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
     log.warn('execution row is already terminal; nothing to do', { status: plan.status });
     throw alreadyFinishedFailure(executionId, plan.status);
   }
-  const { acquireSlot, runAgent, stopAgent } = activitiesFor(plan);
+  const { acquireSlot, runAgent, stopAgent, stopUntilGone } = activitiesFor(plan);
 
   let outcome: TerminalOutcome | undefined;
   let agentMayRun = false;
@@ -173,10 +173,19 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
       const storeOutput = runFinished || stopped?.record !== undefined;
       const actor = outcome?.errorKind === 'cancelled_by_operator' ? 'operator' : 'workflow';
       const reason = state.stopReason ?? outcome?.error;
-      const concluded = await steps.conclude({ executionId, agent, outcome, actor, reason, storeOutput });
+      // A process that may still run keeps its capacity slot: the row ends now, the slot once the process is gone.
+      const holdSlot = stopped?.failure !== undefined && patched('hold-slot-until-stopped');
+      const concluded = await steps.conclude({ executionId, agent, outcome, actor, reason, storeOutput, releaseSlot: !holdSlot });
       if (outcome) {
         publishStatus(concluded.status ?? outcome.status);
         state.errorKind = outcome.errorKind;
+      }
+      if (holdSlot) {
+        enter('stopping', `the agent process could not be confirmed stopped; its slot on ${agent} stays held until it is`);
+        await stopUntilGone({ executionId, agent, waitSeconds: plan.stopWaitSeconds }).catch((err: unknown) =>
+          log.error('gave up stopping the agent process; releasing its slot', { err: failureMessage(err) }),
+        );
+        await steps.releaseSlot({ executionId, agent });
       }
       enter('done', outcome ? outcome.status : 'finished elsewhere');
     });
@@ -221,10 +230,23 @@ function activitiesFor(plan: ExecutionPlan) {
     summary: 'run the agent',
   });
   const { stopAgent } = proxyActivities<ExecutionActivities>({
+    // One try of one stop wait: if the process is not confirmed gone by then, the row ends anyway and
+    // stopUntilGone goes on with the slot held.
     startToCloseTimeout: `${plan.stopWaitSeconds + 10} seconds`,
-    scheduleToCloseTimeout: `${2 * plan.stopWaitSeconds + 30} seconds`,
-    retry: { initialInterval: '1 second', maximumInterval: '5 seconds' },
+    retry: { maximumAttempts: 1 },
     summary: 'stop the agent process',
   });
-  return { acquireSlot, runAgent, stopAgent };
+  const { stopAgent: stopUntilGone } = proxyActivities<ExecutionActivities>({
+    // Retried with backoff until the agent confirms the process ended, within a day; its slot is held meanwhile.
+    startToCloseTimeout: `${plan.stopWaitSeconds + 10} seconds`,
+    scheduleToCloseTimeout: '24 hours',
+    retry: {
+      initialInterval: '5 seconds',
+      backoffCoefficient: 2,
+      maximumInterval: '1 minute',
+      nonRetryableErrorTypes: permanentFailureTypes,
+    },
+    summary: 'keep stopping the agent process until it is gone',
+  });
+  return { acquireSlot, runAgent, stopAgent, stopUntilGone };
 }

@@ -37,7 +37,7 @@ export interface ExecutionResult {
 }
 
 /** Where the workflow is, for operators: the `state` query and the UI's current details. */
-export type ExecutionPhase = 'recording' | 'acquiring_slot' | 'running' | 'finalizing' | 'done';
+export type ExecutionPhase = 'recording' | 'acquiring_slot' | 'running' | 'finalizing' | 'stopping' | 'done';
 
 /** The live state returned by the workflow's `state` query. */
 export interface ExecutionLiveState {

@@ -95,10 +95,14 @@ export function processNeverStarted(err: unknown): boolean {
   return details?.processStarted === false;
 }
 
-/** What failed, not that an activity did: the cause's message where there is one. */
+/**
+ * What failed, not that an activity did or that its retries ran out of time: the message of the
+ * innermost cause (the last attempt's own failure) where there is one.
+ */
 export function failureMessage(err: unknown): string {
-  const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
-  return cause instanceof Error ? cause.message : String(cause);
+  let innermost = err;
+  while (innermost instanceof Error && innermost.cause instanceof Error) innermost = innermost.cause;
+  return innermost instanceof Error ? innermost.message : String(innermost);
 }
 
 /**

@@ -62,6 +62,11 @@ export async function leaseHolders(h: Harness, agentKey: string): Promise<string
   return (await h.slots.leases(h.agent(agentKey))).map((l) => l.executionId);
 }
 
+/** Starts a run on the agent directly, as if Lifeline had lost track of it. */
+export async function startOnAgent(h: Harness, agentKey: string, executionId: string, prompt: string): Promise<AgentExecution> {
+  return agentClient(h, agentKey).start({ id: executionId, prompt, timeoutSeconds: 600 });
+}
+
 /** Stops the run on the agent directly (SIGTERM now), as if someone stopped it there, bypassing Lifeline. */
 export async function stopOnAgent(h: Harness, agentKey: string, executionId: string): Promise<AgentExecution | undefined> {
   return agentClient(h, agentKey).stop(executionId);
