@@ -5,6 +5,29 @@ import { waitForAgentProcess } from './support/execution-probes.js';
 import { protoText } from './support/history-text.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
 
+describe('an agent process', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    process.env.LIFELINE_CODEC_KEYS = 'probe:secret-in-the-server-environment';
+    h = await startHarness({ agents: { env: { config: { command: ['sh', '-c', 'env', 'sh'] } } } });
+  });
+  afterAll(async () => {
+    delete process.env.LIFELINE_CODEC_KEYS;
+    await h?.close();
+  });
+
+  it("inherits none of Lifeline's settings or secrets, only what a command needs and its execution id", async () => {
+    const { executionId } = await h.client.startExecution({ agent: h.agent('env'), prompt: 'print the environment' });
+    const row = await h.client.waitForExecution(executionId, 30_000);
+    expect(row.status).toBe('succeeded');
+    const names = (row.output ?? '').split('\n').map((line) => line.split('=')[0]);
+    expect(names).toContain('PATH');
+    expect(row.output).toContain(`LIFELINE_EXECUTION_ID=${executionId}`);
+    expect(names.filter((name) => /^(LIFELINE_(?!EXECUTION_ID)|DATABASE_URL|REDIS_URL)/.test(name ?? ''))).toEqual([]);
+    expect(row.output).not.toContain('secret-in-the-server-environment');
+  });
+});
+
 describe("an agent's bearer token", () => {
   let h: Harness;
   let token: string;

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import type { Logger } from '../util/logger.js';
 import type { AgentExecution, AgentRunStatus } from '../agent/protocol.js';
 import type { AgentCommandConfig } from './agent-server-config.js';
+import { agentProcessEnvironment } from './process-environment.js';
 
 /** After the command exits, how long its output pipes may stay open (held by a stray descendant). */
 const pipeDrainMs = 2_000;
@@ -127,7 +128,7 @@ export class ProcessRegistry {
     const child = spawn(file, [...args, prompt], {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...this.config.env, LIFELINE_EXECUTION_ID: id },
+      env: agentProcessEnvironment(process.env, this.config.env, id),
     });
     run.pid = child.pid;
     this.log(run).info({ command: this.config.command }, 'execution started');
