@@ -67,6 +67,7 @@ export async function startWorker(
   const metrics = config.metricsPort
     ? await startMetricsServer({
         port: config.metricsPort,
+        host: config.listenHost,
         registry: deps.metrics.registry,
         sdkMetricsUrl: `http://127.0.0.1:${sdkMetricsPort}/metrics`,
         log,
@@ -74,7 +75,13 @@ export async function startWorker(
     : undefined;
   const codecServer =
     codec && config.codec.port
-      ? await startCodecServer({ ...config.codec, port: config.codec.port, codec, log: log.child({ component: 'codec-server' }) })
+      ? await startCodecServer({
+          ...config.codec,
+          port: config.codec.port,
+          host: config.listenHost,
+          codec,
+          log: log.child({ component: 'codec-server' }),
+        })
       : undefined;
   const done = worker.run().finally(async () => {
     await metrics?.close();

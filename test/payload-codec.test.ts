@@ -95,6 +95,16 @@ describe('codec configuration', () => {
     expect(loadConfig({ LIFELINE_CODEC_KEYS: '' }).codec.keys).toBeUndefined();
     expect(() => loadConfig({ LIFELINE_CODEC_PORT: '8888' })).toThrow(/LIFELINE_CODEC_PORT.*needs LIFELINE_CODEC_KEYS/);
   });
+
+  it('listens on loopback by default, and beyond it serves decrypted payloads only with a token or on purpose', () => {
+    const codec = { LIFELINE_CODEC_KEYS: keysEnv([newKey('k')]), LIFELINE_CODEC_PORT: '8888' };
+    expect(loadConfig(codec).listenHost).toBe('127.0.0.1');
+    const open = { ...codec, LIFELINE_LISTEN_HOST: '0.0.0.0' };
+    expect(() => loadConfig(open)).toThrow(/LIFELINE_CODEC_AUTH_TOKEN: .*0\.0\.0\.0.*LIFELINE_CODEC_ALLOW_UNAUTHENTICATED=true/);
+    expect(loadConfig({ ...open, LIFELINE_CODEC_AUTH_TOKEN: 'secret' }).listenHost).toBe('0.0.0.0');
+    expect(loadConfig({ ...open, LIFELINE_CODEC_ALLOW_UNAUTHENTICATED: 'true' }).listenHost).toBe('0.0.0.0');
+    expect(() => loadConfig({ ...open, LIFELINE_CODEC_ALLOW_UNAUTHENTICATED: 'yes' })).toThrow(/must be true or false/);
+  });
 });
 
 describe('a worker and client with the codec on', () => {

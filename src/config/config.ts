@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { codecKeysRequirement, parseCodecKeys, type CodecKey } from '../payload-codec/codec-keys.js';
 import { defaultFullSweepSeconds } from '../reconciler/full-sweep-turns.js';
+import { isLoopback } from '../util/listen.js';
 
 const seconds = (name: string, def: number, min: number, max: number) =>
   z.coerce
@@ -66,10 +67,15 @@ export const configSchema = z.object({
   LIFELINE_RECONCILE_FULL_SWEEP_SECONDS: seconds('LIFELINE_RECONCILE_FULL_SWEEP_SECONDS', defaultFullSweepSeconds, 60, 24 * 3600),
   LIFELINE_WEBHOOK_URL: optionalUrl('LIFELINE_WEBHOOK_URL', /^https?:\/\//),
   LIFELINE_METRICS_PORT: integer('LIFELINE_METRICS_PORT', 9464, 0, 65535),
+  LIFELINE_LISTEN_HOST: z.preprocess(unsetWhenEmpty, z.string().default('127.0.0.1')),
   LIFELINE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LIFELINE_CODEC_KEYS: codecKeys,
   LIFELINE_CODEC_PORT: z.preprocess(unsetWhenEmpty, integer('LIFELINE_CODEC_PORT', 0, 0, 65535)),
   LIFELINE_CODEC_AUTH_TOKEN: z.preprocess(unsetWhenEmpty, z.string().optional()),
+  LIFELINE_CODEC_ALLOW_UNAUTHENTICATED: z.preprocess(
+    unsetWhenEmpty,
+    z.enum(['true', 'false'], { error: 'LIFELINE_CODEC_ALLOW_UNAUTHENTICATED must be true or false' }).default('false'),
+  ),
   LIFELINE_CODEC_CORS_ORIGINS: z.preprocess(
     unsetWhenEmpty,
     z
@@ -106,6 +112,8 @@ export interface LifelineConfig {
   webhookUrl: string | undefined;
   /** The worker's Prometheus endpoint; 0 turns it off. */
   metricsPort: number;
+  /** Where the metrics and codec endpoints listen: loopback unless a deployment opens them. */
+  listenHost: string;
   /**
    * Activities one worker runs at once: agent runs and queued slot waits, which mostly wait, and
    * the short stops and reconcile cycles. Past it, admitted runs wait for a worker.
@@ -157,6 +165,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig
   if (c.LIFELINE_CODEC_PORT && !c.LIFELINE_CODEC_KEYS) {
     throw new ConfigError('invalid configuration:\n  LIFELINE_CODEC_PORT: the codec server needs LIFELINE_CODEC_KEYS to decode with');
   }
+  // The codec endpoint decrypts for whoever reaches it: beyond this machine only with a token, or on purpose.
+  if (
+    c.LIFELINE_CODEC_PORT &&
+    !c.LIFELINE_CODEC_AUTH_TOKEN &&
+    !isLoopback(c.LIFELINE_LISTEN_HOST) &&
+    c.LIFELINE_CODEC_ALLOW_UNAUTHENTICATED !== 'true'
+  ) {
+    throw new ConfigError(
+      `invalid configuration:\n  LIFELINE_CODEC_AUTH_TOKEN: the codec endpoint would serve decrypted payloads on ${c.LIFELINE_LISTEN_HOST} (LIFELINE_LISTEN_HOST) to anyone: set a token, or LIFELINE_CODEC_ALLOW_UNAUTHENTICATED=true when the network in front of it is private`,
+    );
+  }
   return {
     temporal: {
       address: c.LIFELINE_TEMPORAL_ADDRESS,
@@ -177,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig
     },
     webhookUrl: c.LIFELINE_WEBHOOK_URL,
     metricsPort: c.LIFELINE_METRICS_PORT,
+    listenHost: c.LIFELINE_LISTEN_HOST,
     maxConcurrentRuns: c.LIFELINE_MAX_CONCURRENT_RUNS,
     codec: {
       keys: c.LIFELINE_CODEC_KEYS,

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../util/logger.js';
+import { listen } from '../util/listen.js';
 
 export interface MetricsServer {
   url: string;
@@ -14,7 +14,8 @@ export interface MetricsServer {
  */
 export async function startMetricsServer(opts: {
   port: number;
-  host?: string;
+  /** LIFELINE_LISTEN_HOST: loopback unless a deployment opens it. */
+  host: string;
   registry: Registry;
   sdkMetricsUrl?: string;
   log: Logger;
@@ -40,13 +41,9 @@ export async function startMetricsServer(opts: {
       }
     })();
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '0.0.0.0', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const { base } = await listen(server, { port: opts.port, host: opts.host, variable: 'LIFELINE_METRICS_PORT' });
   return {
-    url: `http://127.0.0.1:${port}/metrics`,
+    url: `${base}/metrics`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

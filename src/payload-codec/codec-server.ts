@@ -1,13 +1,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from '../util/logger.js';
 import { payloadFromJson, payloadsBody, payloadToJson } from './payload-json.js';
+import { listen } from '../util/listen.js';
 
 export interface CodecServerOptions {
   port: number;
-  host?: string;
+  /** LIFELINE_LISTEN_HOST: loopback unless a deployment opens it (with a token, or explicitly allowed without). */
+  host: string;
   codec: PayloadCodec;
   /** When set, requests must carry `Authorization: Bearer <token>`. */
   authToken?: string;
@@ -83,13 +84,9 @@ export async function startCodecServer(opts: CodecServerOptions): Promise<CodecS
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ payloads: result.map(payloadToJson) }));
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '0.0.0.0', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const { base } = await listen(server, { port: opts.port, host: opts.host, variable: 'LIFELINE_CODEC_PORT' });
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: base,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

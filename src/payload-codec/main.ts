@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   const { keys, port } = config.codec;
   if (!keys || !port) throw new ConfigError('the codec server needs LIFELINE_CODEC_KEYS and LIFELINE_CODEC_PORT');
   const log = createLogger('lifeline-codec-server', config.logLevel);
-  const server = await startCodecServer({ ...config.codec, port, codec: new EncryptionCodec(keys), log });
+  const server = await startCodecServer({ ...config.codec, port, host: config.listenHost, codec: new EncryptionCodec(keys), log });
   log.info(
     {
       url: server.url,
