@@ -36,6 +36,21 @@ async function bundle(entry: string, file: string): Promise<string> {
   return file;
 }
 
+/** What a worker process of the bench needs to serve `taskQueue` on the bench stack, with `extra` settings. */
+export function benchWorkerEnv(bs: BenchStack, taskQueue: string, extra: Record<string, string>): Record<string, string> {
+  return {
+    LIFELINE_TEMPORAL_ADDRESS: bs.stack.temporalAddress,
+    LIFELINE_TEMPORAL_NAMESPACE: bs.stack.namespace,
+    LIFELINE_TASK_QUEUE: taskQueue,
+    DATABASE_URL: bs.stack.databaseUrl,
+    REDIS_URL: bs.stack.redisUrl,
+    LIFELINE_WORKFLOW_BUNDLE: bs.lifelineBundlePath,
+    LIFELINE_METRICS_PORT: '0',
+    LIFELINE_LOG_LEVEL: 'info',
+    ...extra,
+  };
+}
+
 /** A private, throwaway stack (Temporal dev server, Postgres without fsync, Redis) in a temp dir. */
 export async function startBenchStack(): Promise<BenchStack> {
   const log = createLogger('bench', process.env.LIFELINE_LOG_LEVEL ?? 'warn');

@@ -5,7 +5,7 @@ import { LifelineClient } from '../../src/client/lifeline-client.js';
 import { createAgentStore } from '../../src/store/agent-store.js';
 import { reconcilerScheduleId } from '../../src/temporal/reconciler-schedule.js';
 import { waitUntil } from '../../src/util/wait-until.js';
-import type { BenchStack } from './bench-stack.js';
+import { benchWorkerEnv, type BenchStack } from './bench-stack.js';
 import { progress } from './progress.js';
 import { median } from './stats.js';
 import { startWorkerChild, type WorkerChild } from './worker-process.js';
@@ -46,18 +46,12 @@ export async function benchRecovery(bs: BenchStack, heartbeatTimeoutSeconds: num
   const client = new LifelineClient({ temporal: bs.temporal, pool: bs.pool, taskQueue });
   let workers = 0;
   const startWorker = () =>
-    startWorkerChild({
-      LIFELINE_TEMPORAL_ADDRESS: bs.stack.temporalAddress,
-      LIFELINE_TEMPORAL_NAMESPACE: bs.stack.namespace,
-      LIFELINE_TASK_QUEUE: taskQueue,
-      DATABASE_URL: bs.stack.databaseUrl,
-      REDIS_URL: bs.stack.redisUrl,
-      LIFELINE_WORKFLOW_BUNDLE: bs.lifelineBundlePath,
-      LIFELINE_HEARTBEAT_TIMEOUT_SECONDS: String(heartbeatTimeoutSeconds),
-      LIFELINE_WORKER_IDENTITY: `bench-worker-${++workers}`,
-      LIFELINE_METRICS_PORT: '0',
-      LIFELINE_LOG_LEVEL: 'info',
-    });
+    startWorkerChild(
+      benchWorkerEnv(bs, taskQueue, {
+        LIFELINE_HEARTBEAT_TIMEOUT_SECONDS: String(heartbeatTimeoutSeconds),
+        LIFELINE_WORKER_IDENTITY: `bench-worker-${++workers}`,
+      }),
+    );
 
   let worker: WorkerChild | undefined;
   const runs: RecoveryRun[] = [];

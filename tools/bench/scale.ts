@@ -8,7 +8,7 @@ import { createAgentStore } from '../../src/store/agent-store.js';
 import { waitUntil } from '../../src/util/wait-until.js';
 import { probePid } from '../processes/process-probe.js';
 import { startWorkerProcess, type WorkerProcess } from '../processes/worker-process.js';
-import type { BenchStack } from './bench-stack.js';
+import { benchWorkerEnv, type BenchStack } from './bench-stack.js';
 import { progress } from './progress.js';
 import { distribution, type Distribution } from './stats.js';
 
@@ -109,17 +109,11 @@ export async function benchScale(bs: BenchStack, opts: ScaleOptions): Promise<Sc
       identity: `bench-scale-${++identity}`,
       env: {
         ...process.env,
-        LIFELINE_TEMPORAL_ADDRESS: bs.stack.temporalAddress,
-        LIFELINE_TEMPORAL_NAMESPACE: bs.stack.namespace,
-        LIFELINE_TASK_QUEUE: taskQueue,
-        DATABASE_URL: bs.stack.databaseUrl,
-        REDIS_URL: bs.stack.redisUrl,
-        LIFELINE_WORKFLOW_BUNDLE: bs.lifelineBundlePath,
-        LIFELINE_HEARTBEAT_TIMEOUT_SECONDS: String(heartbeatTimeoutSeconds),
-        LIFELINE_MAX_CONCURRENT_RUNS: String(opts.runs + 50),
-        LIFELINE_RECONCILE_INTERVAL_SECONDS: '0',
-        LIFELINE_METRICS_PORT: '0',
-        LIFELINE_LOG_LEVEL: 'info',
+        ...benchWorkerEnv(bs, taskQueue, {
+          LIFELINE_HEARTBEAT_TIMEOUT_SECONDS: String(heartbeatTimeoutSeconds),
+          LIFELINE_MAX_CONCURRENT_RUNS: String(opts.runs + 50),
+          LIFELINE_RECONCILE_INTERVAL_SECONDS: '0',
+        }),
       },
     });
   let worker: WorkerProcess = await startWorker();
