@@ -63,7 +63,7 @@ function processDead(pid: number): boolean {
 }
 
 async function spawnCounts(): Promise<Record<string, number>> {
-  const res = await fetch(`${server.url}/_debug/starts`);
+  const res = await fetch(`${server.url}/_debug/starts`, { headers: { authorization: 'Bearer demo-token' } });
   return (await res.json()) as Record<string, number>;
 }
 
@@ -196,6 +196,12 @@ describe('reference agent server', () => {
     expect(err).toBeInstanceOf(AgentRejectedError);
     expect((err as AgentRejectedError).status).toBe(400);
     expect((err as Error).message).toMatch(/prompt/);
+  });
+
+  it('lists the execution ids it started only to a caller with an agent token', async () => {
+    expect((await fetch(`${server.url}/_debug/starts`)).status).toBe(401);
+    expect((await fetch(`${server.url}/_debug/starts`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect(await spawnCounts()).toBeTypeOf('object');
   });
 
   it('reports health', async () => {

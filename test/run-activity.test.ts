@@ -112,7 +112,7 @@ describe('the run activity against a real agent server, Postgres and Redis', () 
   }
 
   async function spawnCounts(): Promise<Record<string, number>> {
-    const res = await fetch(`${server.url}/_debug/starts`);
+    const res = await fetch(`${server.url}/_debug/starts`, { headers: { authorization: `Bearer ${token}` } });
     expect(res.status).toBe(200);
     return (await res.json()) as Record<string, number>;
   }

@@ -9,6 +9,7 @@ import type { ExecutionSummary } from '../src/store/execution-reader.js';
 import { waitUntil } from '../src/util/wait-until.js';
 import { auditSteps, leaseHolders, waitForAgentProcess, waitForStatus } from './support/execution-probes.js';
 import { startHarness, uniqueSuffix, type Harness } from './support/lifeline-harness.js';
+import { ensureReconcilerSchedule, reconcilerScheduleId } from '../src/temporal/reconciler-schedule.js';
 
 describe('agent schedules', () => {
   let h: Harness;
@@ -199,6 +200,25 @@ describe('agent schedules', () => {
     // 03:00 in Paris is 01:00 or 02:00 UTC, depending on daylight saving time.
     expect(active.nextFireTimes[0]?.getUTCHours()).toBeOneOf([1, 2]);
     await h.client.schedules.delete(scheduleId);
+  });
+
+  it("leaves Lifeline's own reconciler schedule alone: no schedule command acts on it", async () => {
+    const reconciler = await ensureReconcilerSchedule(h.temporal, { taskQueue: h.taskQueue, intervalSeconds: 3600 });
+    try {
+      const id = reconcilerScheduleId(h.taskQueue);
+      for (const command of [
+        () => h.client.schedules.delete(id),
+        () => h.client.schedules.pause(id, 'no'),
+        () => h.client.schedules.trigger(id),
+        () => h.client.schedules.describe(id),
+      ]) {
+        await expect(command()).rejects.toThrow(/not an agent schedule of task queue .*Lifeline leaves it alone/);
+      }
+      const { state } = await reconciler.describe();
+      expect(state.paused).toBe(false);
+    } finally {
+      await reconciler.delete();
+    }
   });
 
   it('refuses each invalid field with an error naming it, and creates nothing', async () => {

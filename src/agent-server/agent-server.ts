@@ -68,6 +68,8 @@ export async function startAgentServer(configInput: AgentServerConfigInput, logg
     }
     if (segments.length === 2 && segments[0] === '_debug' && segments[1] === 'starts') {
       allow(method, 'GET');
+      // Execution ids of every agent: only for a caller holding one of the agents' tokens.
+      if (![...agents.values()].some((a) => hasToken(req, a.config.token))) throw new HttpError(401, 'missing or invalid bearer token');
       return reply(res, 200, spawnCounts());
     }
     const [prefix, name, ...rest] = segments;

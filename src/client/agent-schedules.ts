@@ -2,6 +2,7 @@ import {
   ScheduleAlreadyRunning,
   ScheduleNotFoundError as TemporalScheduleNotFoundError,
   type Client,
+  type ScheduleDescription,
   type ScheduleHandle,
   type ScheduleOverlapPolicy,
 } from '@temporalio/client';
@@ -18,6 +19,7 @@ import {
   summaryView,
   type AgentScheduleDescription,
   type AgentScheduleSummary,
+  type ScheduleMemo,
 } from './schedule-view.js';
 import { asUnavailable, unavailableOnFailure } from './unavailable.js';
 import type { ExecutionInput } from '../workflows/execution-contract.js';
@@ -104,12 +106,7 @@ export class AgentSchedules {
   }
 
   async describe(scheduleId: string): Promise<AgentScheduleDescription> {
-    const description = await this.withHandle(scheduleId, (h) => h.describe());
-    const memo = readScheduleMemo(description.memo);
-    if (description.action.workflowType !== agentExecution.name || !memo) {
-      throw new ScheduleNotFoundError(`schedule ${scheduleId} is not an agent schedule`);
-    }
-    return descriptionView(description, memo);
+    return this.withHandle(scheduleId, async (_handle, description, memo) => descriptionView(description, memo));
   }
 
   /** Stops fires until unpaused; the note says why, in the Temporal UI too. */
@@ -131,10 +128,26 @@ export class AgentSchedules {
     await this.withHandle(scheduleId, (h) => h.delete());
   }
 
-  private async withHandle<T>(scheduleId: string, fn: (handle: ScheduleHandle) => Promise<T>): Promise<T> {
+  /**
+   * Acts only on this task queue's agent schedules: Lifeline's own (the reconciler's) and any other
+   * schedule in the namespace are not the schedule commands' to pause, trigger or delete.
+   */
+  private async withHandle<T>(
+    scheduleId: string,
+    fn: (handle: ScheduleHandle, description: ScheduleDescription, memo: ScheduleMemo) => Promise<T>,
+  ): Promise<T> {
     try {
-      return await fn(this.opts.temporal.schedule.getHandle(scheduleId));
+      const handle = this.opts.temporal.schedule.getHandle(scheduleId);
+      const description = await handle.describe();
+      const memo = readScheduleMemo(description.memo);
+      if (description.action.workflowType !== agentExecution.name || memo?.taskQueue !== this.opts.taskQueue) {
+        throw new ScheduleNotFoundError(
+          `schedule ${scheduleId} is not an agent schedule of task queue ${this.opts.taskQueue}; Lifeline leaves it alone`,
+        );
+      }
+      return await fn(handle, description, memo);
     } catch (err) {
+      if (err instanceof ScheduleNotFoundError) throw err;
       if (err instanceof TemporalScheduleNotFoundError) throw new ScheduleNotFoundError(`schedule ${scheduleId} not found`);
       throw asUnavailable('Temporal', err);
     }

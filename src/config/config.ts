@@ -3,30 +3,36 @@ import { codecKeysRequirement, parseCodecKeys, type CodecKey } from '../payload-
 import { defaultFullSweepSeconds } from '../reconciler/full-sweep-turns.js';
 import { isLoopback } from '../util/listen.js';
 
+/** Compose files pass unset variables as empty strings; both mean "not configured", never 0. */
+const unsetWhenEmpty = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+
 const seconds = (name: string, def: number, min: number, max: number) =>
-  z.coerce
-    .number({ error: `${name} must be a number of seconds` })
-    .int(`${name} must be a whole number of seconds`)
-    .min(min, `${name} must be at least ${min}`)
-    .max(max, `${name} must be at most ${max}`)
-    .default(def);
+  z.preprocess(
+    unsetWhenEmpty,
+    z.coerce
+      .number({ error: `${name} must be a number of seconds` })
+      .int(`${name} must be a whole number of seconds`)
+      .min(min, `${name} must be at least ${min}`)
+      .max(max, `${name} must be at most ${max}`)
+      .default(def),
+  );
 
 const integer = (name: string, def: number, min: number, max: number) =>
-  z.coerce
-    .number({ error: `${name} must be a number` })
-    .int(`${name} must be a whole number`)
-    .min(min, `${name} must be at least ${min}`)
-    .max(max, `${name} must be at most ${max}`)
-    .default(def);
+  z.preprocess(
+    unsetWhenEmpty,
+    z.coerce
+      .number({ error: `${name} must be a number` })
+      .int(`${name} must be a whole number`)
+      .min(min, `${name} must be at least ${min}`)
+      .max(max, `${name} must be at most ${max}`)
+      .default(def),
+  );
 
 const optionalUrl = (name: string, protocols: RegExp) =>
   z
     .string()
     .regex(protocols, `${name} must be a URL like ${protocols.source.replace(/[\^\\()|?]/g, '')}...`)
     .optional();
-
-/** Compose files pass unset variables as empty strings; both mean "not configured". */
-const unsetWhenEmpty = (value: unknown) => (value === '' ? undefined : value);
 
 const codecKeys = z.preprocess(
   unsetWhenEmpty,

@@ -139,7 +139,8 @@ export async function startHarness(opts: HarnessOptions) {
     },
     /** How many times the agent server spawned a process for each execution id. */
     async agentStarts(): Promise<Record<string, number>> {
-      const res = await fetch(`${agentServer.url}/_debug/starts`);
+      const anyToken = Object.values(tokens)[0];
+      const res = await fetch(`${agentServer.url}/_debug/starts`, { headers: { authorization: `Bearer ${anyToken}` } });
       return (await res.json()) as Record<string, number>;
     },
     async close(): Promise<void> {

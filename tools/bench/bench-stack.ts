@@ -36,6 +36,16 @@ async function bundle(entry: string, file: string): Promise<string> {
   return file;
 }
 
+/** Ctrl-C (or SIGTERM) stops the stack and removes its temp dir before the benchmark exits. */
+export function removeOnInterrupt(bs: BenchStack): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`\n${signal}: stopping the bench stack and removing ${bs.dir}\n`);
+      void bs.close().finally(() => process.exit(130));
+    });
+  }
+}
+
 /** What a worker process of the bench needs to serve `taskQueue` on the bench stack, with `extra` settings. */
 export function benchWorkerEnv(bs: BenchStack, taskQueue: string, extra: Record<string, string>): Record<string, string> {
   return {

@@ -1,4 +1,4 @@
-import { startBenchStack } from './bench-stack.js';
+import { removeOnInterrupt, startBenchStack } from './bench-stack.js';
 import { progress } from './progress.js';
 import { benchScale } from './scale.js';
 
@@ -17,6 +17,7 @@ if (!Number.isInteger(runs) || runs < 10 || runs > 10_000) {
   process.exit(2);
 }
 const bs = await startBenchStack();
+removeOnInterrupt(bs);
 try {
   const result = await benchScale(bs, { runs, windowSeconds: 30, stops: Math.min(100, Math.floor(runs / 10)) });
   const goals = {

@@ -68,7 +68,10 @@ export class ChaosAgentServer {
 
   /** Takes the current server's spawn counts into the ledger (its memory is lost when it stops). */
   async snapshotSpawns(): Promise<void> {
-    const res = await fetch(`${this.proc.url}/_debug/starts`, { signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(`${this.proc.url}/_debug/starts`, {
+      headers: { authorization: `Bearer ${this.agents[0]!.token}` },
+      signal: AbortSignal.timeout(10_000),
+    });
     this.ledger.recordSpawnCounts(this.generation, (await res.json()) as Record<string, number>);
   }
 

@@ -34,12 +34,20 @@ export interface NodeScriptProcess {
  * Starts a long-running Node script of this project as a child process whose stdout is JSON log
  * lines, and resolves once one of them says it is ready. A child that fails to get ready is killed.
  */
+/** A test, chaos run or benchmark that exits early (Ctrl-C, a failure) takes its processes with it. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 export async function startNodeScript(opts: NodeScriptOptions): Promise<NodeScriptProcess> {
   const { name } = opts;
   const child = spawn(process.execPath, ['--import', 'tsx', opts.script, ...(opts.args ?? [])], {
     env: opts.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   const logFile = opts.logFile ? createWriteStream(opts.logFile, { flags: 'a' }) : undefined;
   let ready = false;
   const stderr: string[] = [];

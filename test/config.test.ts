@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config/config.js';
+
+describe('configuration from the environment', () => {
+  it('reads an empty variable as not set (its default), never as 0', () => {
+    const config = loadConfig({
+      LIFELINE_RECONCILE_INTERVAL_SECONDS: '',
+      LIFELINE_RECONCILE_GRACE_SECONDS: ' ',
+      LIFELINE_METRICS_PORT: '',
+      LIFELINE_HEARTBEAT_TIMEOUT_SECONDS: '',
+    });
+    expect(config.reconciler).toMatchObject({ intervalSeconds: 60, graceSeconds: 30 });
+    expect(config.metricsPort).toBe(9464);
+    expect(config.execution.heartbeatTimeoutSeconds).toBe(30);
+  });
+
+  it('still takes an explicit 0 where 0 means off', () => {
+    expect(loadConfig({ LIFELINE_RECONCILE_INTERVAL_SECONDS: '0', LIFELINE_METRICS_PORT: '0' })).toMatchObject({
+      reconciler: { intervalSeconds: 0 },
+      metricsPort: 0,
+    });
+  });
+
+  it('names every bad variable and its limit in one error', () => {
+    const load = () => loadConfig({ LIFELINE_METRICS_PORT: 'abc', LIFELINE_HEARTBEAT_TIMEOUT_SECONDS: '2' });
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(/LIFELINE_HEARTBEAT_TIMEOUT_SECONDS must be at least 3[\s\S]*LIFELINE_METRICS_PORT must be a number/);
+  });
+});
