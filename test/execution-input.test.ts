@@ -67,6 +67,13 @@ describe('parseStartRequest', () => {
     expect((err as Error).message).toMatch(/^invalid execution input: /);
   });
 
+  it('refuses misspelt fields by name instead of running on defaults', () => {
+    const err = thrownBy(() => parseStartRequest({ agent: 'demo', prompt: 'hi', agnt: 'demo', timeout: 60 }));
+    expect(err).toBeInstanceOf(InvalidExecutionInputError);
+    expect(issueFields(err).sort()).toEqual(['agnt', 'timeout']);
+    expect((err as Error).message).toContain('unknown field (misspelt?)');
+  });
+
   it('bounds the prompt in UTF-8 bytes, not characters', () => {
     expect(parseStartRequest({ ...valid, prompt: 'a'.repeat(limits.promptBytes) }).input.prompt).toHaveLength(limits.promptBytes);
     expect(issueFields(thrownBy(() => parseStartRequest({ ...valid, prompt: 'a'.repeat(limits.promptBytes + 1) })))).toEqual(['prompt']);

@@ -24,7 +24,8 @@ export const wholeSeconds = (name: string, { min, max }: { min: number; max: num
     .min(min, `must be at least ${min} s`)
     .max(max, `must be at most ${max} s`);
 
-export const startExecutionSchema = z.object({
+// Strict: a misspelt field (`agnt`, `timeout`) is refused by name instead of silently falling back to a default.
+export const startExecutionSchema = z.strictObject({
   executionId: z
     .string()
     .regex(executionIdPattern, 'must be 1-200 characters of letters, digits and . _ : @ -, starting with a letter or digit')
@@ -60,7 +61,13 @@ export function newExecutionId(agent: string, now = new Date()): string {
 
 /** The zod issues as one error naming each invalid field. */
 export function invalidInput(error: z.ZodError): InvalidExecutionInputError {
-  return new InvalidExecutionInputError(error.issues.map((i) => ({ field: i.path.join('.') || '(input)', message: i.message })));
+  return new InvalidExecutionInputError(
+    error.issues.flatMap((i) =>
+      i.code === 'unrecognized_keys'
+        ? i.keys.map((key) => ({ field: [...i.path, key].join('.'), message: 'unknown field (misspelt?)' }))
+        : [{ field: i.path.join('.') || '(input)', message: i.message }],
+    ),
+  );
 }
 
 /** Validates a start request; every invalid field is named in one error. */

@@ -30,7 +30,7 @@ function isIanaTimeZone(name: string): boolean {
 const { agent, prompt, timeoutSeconds, busyPolicy } = startExecutionSchema.shape;
 
 export const createScheduleSchema = z
-  .object({
+  .strictObject({
     scheduleId: z
       .string({ error: 'scheduleId is required' })
       .regex(scheduleIdPattern, 'must be 1-100 characters of letters, digits and . _ -, starting with a letter or digit'),
