@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidExecutionInputError } from '../src/client/client-errors.js';
+import { ExecutionNotFoundError, InvalidExecutionInputError } from '../src/client/client-errors.js';
 import { limits, parseStartRequest, type StartExecutionRequest } from '../src/client/execution-input.js';
 import { auditSteps } from './support/execution-probes.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
@@ -134,6 +134,14 @@ describe('starting executions through the Lifeline client', () => {
     expect((await h.executions.get(executionId))?.finishedAt).toEqual(row.finishedAt);
     // The latest run is still the one that completed: the start after it did not begin another.
     expect(await handle.describe()).toMatchObject({ runId, status: { name: 'COMPLETED' } });
+  });
+
+  it('waiting for an unknown execution fails at once with ExecutionNotFoundError', async () => {
+    const startedAt = Date.now();
+    await expect(h.client.waitForExecution(`nobody-${randomBytes(4).toString('hex')}`, 60_000)).rejects.toBeInstanceOf(
+      ExecutionNotFoundError,
+    );
+    expect(Date.now() - startedAt).toBeLessThan(5_000);
   });
 
   it('refuses each invalid field with an error naming it, and writes nothing', async () => {

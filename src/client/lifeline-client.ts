@@ -1,4 +1,10 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+  WorkflowNotFoundError,
+  type Client,
+} from '@temporalio/client';
 import type pg from 'pg';
 import { isTerminal } from '../domain/execution-status.js';
 import { createAgentStore } from '../store/agent-store.js';
@@ -65,8 +71,19 @@ export class LifelineClient {
     return unavailableOnFailure('Postgres', () => this.executions.get(executionId));
   }
 
-  /** Waits until the execution's row is terminal and returns it. */
+  /**
+   * Waits until the execution's row is terminal and returns it. An id with neither a row nor a
+   * workflow is unknown: ExecutionNotFoundError at once, not a timeout at the end of the wait.
+   */
   async waitForExecution(executionId: string, timeoutMs = 15 * 60_000): Promise<ExecutionRow> {
+    if (!(await this.getExecution(executionId))) {
+      try {
+        await this.opts.temporal.workflow.getHandle(executionId).describe();
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) throw new ExecutionNotFoundError(`execution ${executionId} not found`);
+        throw asUnavailable('Temporal', err);
+      }
+    }
     return waitUntil(
       async () => {
         const row = await this.executions.get(executionId);
