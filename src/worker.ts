@@ -12,6 +12,7 @@ import { startCodecServer } from './payload-codec/codec-server.js';
 import { dataConverterOptions, payloadCodecFromConfig, workerDataConverterOptions } from './payload-codec/data-converter.js';
 import { createLifelineWorker } from './temporal/lifeline-worker.js';
 import { ensureReconcilerSchedule } from './temporal/reconciler-schedule.js';
+import { registerSearchAttributes } from './temporal/register-search-attributes.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
 import { createLogger, type Logger } from './util/logger.js';
 
@@ -24,6 +25,22 @@ export interface RunningWorker {
 }
 
 type ReadyConfig = LifelineConfig & { temporal: { address: string }; databaseUrl: string; redisUrl: string };
+
+/**
+ * The workflows upsert Lifeline's search attributes; on a namespace without one of them every
+ * workflow task would fail. A new build may bring a new one, so each worker start adds what is missing.
+ */
+async function ensureSearchAttributes(connection: Connection, namespace: string, log: Logger): Promise<void> {
+  try {
+    const { added } = await registerSearchAttributes(connection, namespace);
+    if (added.length > 0) log.info({ namespace, added }, 'search attributes added');
+  } catch (err) {
+    throw new ConfigError(
+      `Lifeline's search attributes could not be checked or added on namespace ${namespace}: ${(err as Error).message}. ` +
+        "Add them with `lifeline setup` (or your Temporal provider's tools) and start the worker again.",
+    );
+  }
+}
 
 /**
  * Starts a Lifeline worker: migrations, workflows and activities on the configured task queue, the
@@ -42,6 +59,7 @@ export async function startWorker(
   const codec = payloadCodecFromConfig(config);
   const clientConnection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace, ...dataConverterOptions(codec) });
+  await ensureSearchAttributes(clientConnection, config.temporal.namespace, log);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const draining = new AbortController();
   const deps = buildLifelineDeps({

@@ -34,7 +34,14 @@ describe('the one table of what a step retries', () => {
 
   it('derives the non-retryable failure types from the same table', () => {
     expect([...permanentFailureTypes].sort()).toEqual(
-      ['agent_lost_execution', 'agent_protocol_error', 'agent_rejected', 'agent_unreachable', 'invalid_input'].sort(),
+      [
+        'agent_lost_execution',
+        'agent_protocol_error',
+        'agent_rejected',
+        'agent_unreachable',
+        'closed_outside_workflow',
+        'invalid_input',
+      ].sort(),
     );
   });
 });

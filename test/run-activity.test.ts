@@ -11,7 +11,7 @@ import { inject } from 'vitest';
 import { buildLifelineDeps } from '../src/deps/build-lifeline-deps.js';
 import { createConclusionActivities, type ConcludeInput } from '../src/activities/conclusion-activities.js';
 import type { LifelineDeps } from '../src/deps/lifeline-deps.js';
-import { createRunActivities, type RunAgentInput } from '../src/activities/run-activities.js';
+import { agentRequestTimeoutMs, createRunActivities, type RunAgentInput } from '../src/activities/run-activities.js';
 import { createAgentClient, type AgentClient } from '../src/agent/agent-client.js';
 import { AgentUnreachableError } from '../src/agent/agent-errors.js';
 import { startAgentServer, type AgentServer } from '../src/agent-server/agent-server.js';
@@ -292,5 +292,13 @@ describe('the run activity against a real agent server, Postgres and Redis', () 
     const row = await deps.executions.get(executionId);
     expect(row?.status).toBe('succeeded');
     expect(row?.output).toMatch(/^\[lifeline: output lost: the agent was unreachable for \d+ s/);
+  });
+});
+
+describe('agent request timeout', () => {
+  it('is a whole number of milliseconds for any heartbeat timeout (timers refuse fractions)', () => {
+    expect(agentRequestTimeoutMs(10)).toBe(3333);
+    expect(agentRequestTimeoutMs(3)).toBe(1000);
+    expect(agentRequestTimeoutMs(300)).toBe(10_000);
   });
 });

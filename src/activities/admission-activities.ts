@@ -5,11 +5,12 @@ import type { LifelineDeps } from '../deps/lifeline-deps.js';
 import { infrastructureBoundSeconds } from '../domain/failure-classes.js';
 import { isStorableJson, isStorableText, storableJson, storableText, unstorableTextMessage } from '../domain/storable-text.js';
 import { activityLogger } from './activity-logger.js';
+import { markRunning } from './mark-running.js';
 import { classified } from './step-failure.js';
 import type { ExecutionInput } from '../workflows/execution-contract.js';
 
 /**
- * The steps from a started workflow to a running row. They run as local activities inside the
+ * The steps from a started workflow to an admitted one. They run as local activities inside the
  * workflow task, so a re-run after a lost task must land where the first run did: every step here
  * is idempotent and a row already `running` is this workflow's own (ids are never reused).
  */
@@ -17,31 +18,21 @@ export function createAdmissionActivities(deps: LifelineDeps) {
   const { executions, agents, slots } = deps;
   const settings = deps.settings.execution;
 
-  /**
-   * Called with the slot held. Returns the row's status afterwards: `running`, or the terminal
-   * status another hand (the reconciler) wrote meanwhile, which leaves nothing to run.
-   */
-  async function markRunning(executionId: string, agent: string): Promise<ExecutionStatus> {
-    const result = await executions.transition(executionId, 'running', { actor: 'workflow', reason: 'capacity slot acquired' });
-    if (result.applied && result.startedAt) {
-      deps.metrics.queueWaited(agent, (result.startedAt.getTime() - result.createdAt.getTime()) / 1000);
-    }
-    return result.applied ? 'running' : (result.current ?? 'running');
-  }
-
   return {
     /**
-     * Records the `queued` row, makes one try for a capacity slot and, with it, marks the row
-     * `running`. The plan's status says where that left the execution: `running`, `queued` (no slot
-     * on this try) or terminal (nothing left to do).
+     * Records the `queued` row and makes one try for a capacity slot. The plan says where that left
+     * the execution: its row's status (terminal: nothing left to do) and whether it holds a slot.
      */
     async admit(input: ExecutionInput & { executionId: string }): Promise<ExecutionPlan> {
       return classified(() => admit(input), infrastructureBoundSeconds);
     },
 
-    /** After a queued wait took the slot; anything but `running` leaves the slot to the workflow's release. */
+    /**
+     * Executions admitted before the run activity marked its own row running (the workflow's
+     * `running-when-agent-has-it` patch) still call this after their slot wait; replay needs it.
+     */
     async markRunning(input: { executionId: string; agent: string }): Promise<ExecutionStatus> {
-      return classified(() => markRunning(input.executionId, input.agent), infrastructureBoundSeconds);
+      return classified(() => markRunning(deps, input.executionId, input.agent, 'capacity slot acquired'), infrastructureBoundSeconds);
     },
   };
 
@@ -69,14 +60,14 @@ export function createAdmissionActivities(deps: LifelineDeps) {
       log.info('execution recorded as queued');
     }
     const rejected = unstorable.length > 0 ? `${unstorable.join(', ')}: ${unstorableTextMessage}` : undefined;
-    let status = row.status;
-    if (status === 'queued' && !rejected && (await slots.tryAcquire(input.agent, executionId, agent.capacity, input.busyPolicy))) {
-      status = await markRunning(executionId, input.agent);
-      // Never return without running while holding the slot: nothing else would release it.
-      if (status !== 'running') await slots.release(input.agent, executionId);
-    }
+    const slotHeld =
+      row.status === 'running' ||
+      (row.status === 'queued' && !rejected && (await slots.tryAcquire(input.agent, executionId, agent.capacity, input.busyPolicy)));
+    // The row stays queued until a worker has the agent start the run (markRunning in the run activity).
+    if (slotHeld && row.status === 'queued') await executions.slotAcquired(executionId);
     return {
-      status,
+      status: row.status,
+      slotHeld,
       capacity: agent.capacity,
       timeoutSeconds: row.timeoutSeconds,
       queueTimeoutSeconds: input.queueTimeoutSeconds ?? settings.queueTimeoutSeconds,

@@ -3,12 +3,14 @@ import type { AgentClient } from '../agent/agent-client.js';
 import { AgentRejectedError, AgentUnreachableError } from '../agent/agent-errors.js';
 import type { AgentExecution } from '../agent/protocol.js';
 import { stopAndWait } from '../agent/stop-and-wait.js';
-import type { AgentRunSummary, RunHeartbeat } from '../domain/execution-types.js';
+import type { AgentRunSummary, RunFailureDetails, RunHeartbeat } from '../domain/execution-types.js';
 import type { Logger } from '../util/logger.js';
 import type { LifelineDeps } from '../deps/lifeline-deps.js';
 import { activityLogger } from './activity-logger.js';
 import { agentClientFor } from './agent-client-for.js';
+import { closedBeforeStart, markRunning } from './mark-running.js';
 import { classified } from './step-failure.js';
+import { agentStartedSignal } from '../workflows/execution-contract.js';
 
 export interface RunAgentInput {
   executionId: string;
@@ -21,11 +23,6 @@ export interface RunAgentInput {
 /** The agent's record of a run a stop found ended: the run's own result when it ended by itself. */
 export interface StoppedRun extends AgentRunSummary {
   finishedAt?: string;
-}
-
-/** What a failed run tells the workflow beside its type. */
-export interface RunFailureDetails {
-  processStarted: boolean;
 }
 
 export interface StopAgentInput {
@@ -75,7 +72,7 @@ interface UnreachableClock {
 
 /** A third of the heartbeat timeout, between 1 and 10 s: a request never outlasts a heartbeat's window. */
 export function agentRequestTimeoutMs(heartbeatTimeoutSeconds: number): number {
-  return Math.min(10_000, Math.max(1000, (heartbeatTimeoutSeconds * 1000) / 3));
+  return Math.min(10_000, Math.max(1000, Math.round((heartbeatTimeoutSeconds * 1000) / 3)));
 }
 
 function runSummary(exec: AgentExecution, status: AgentRunSummary['status']): AgentRunSummary {
@@ -164,6 +161,14 @@ export function createRunActivities(deps: LifelineDeps) {
     },
   };
 
+  /** Informational (the live state and search attributes): a signal that cannot be sent only leaves them behind. */
+  function announceStarted(executionId: string, log: Logger): void {
+    deps.workflows
+      .getHandle(executionId)
+      .signal(agentStartedSignal)
+      .catch((err: Error) => log.warn({ err: err.message }, 'could not tell the workflow the agent has the run'));
+  }
+
   async function runAgent(input: RunAgentInput): Promise<AgentRunSummary> {
     const ctx = Context.current();
     const { executionId, agent } = input;
@@ -189,6 +194,9 @@ export function createRunActivities(deps: LifelineDeps) {
         if (!exec) throw lostExecution(agent, executionId);
         log.info({ pid: exec.pid, agentStatus: exec.status }, 're-attached to the running agent execution');
       } else {
+        // `running` means the agent has the run: marked by the worker that starts it, not when the slot came.
+        const status = await markRunning(deps, executionId, agent, 'a worker is starting the agent run');
+        if (status !== 'running') throw closedBeforeStart(executionId, status);
         exec = await callAgent(
           (s) =>
             client.start(
@@ -204,6 +212,7 @@ export function createRunActivities(deps: LifelineDeps) {
         log.info({ pid: exec.pid }, 'agent execution started');
       }
       beat();
+      announceStarted(executionId, log);
       while (exec.status === 'running') {
         await ctx.sleep(settings.pollIntervalMs);
         if (deps.draining.aborted) throw handedOver();

@@ -30,6 +30,10 @@ function printExecution(row: ExecutionRow, transitions: TransitionRecord[], link
     ['busy policy', row.busyPolicy],
     ['timeout', `${row.timeoutSeconds} s`],
     ['created', time(row.createdAt)],
+    [
+      'slot acquired',
+      row.slotAcquiredAt && `${time(row.slotAcquiredAt)}${row.status === 'queued' ? ' (admitted; waiting for a worker to start it)' : ''}`,
+    ],
     ['started', row.startedAt && time(row.startedAt)],
     ['finished', row.finishedAt && time(row.finishedAt)],
     ['temporal ui', link ?? '(set LIFELINE_TEMPORAL_UI_URL for a link)'],

@@ -71,6 +71,7 @@ export const configSchema = z.object({
   LIFELINE_RECONCILE_INTERVAL_SECONDS: seconds('LIFELINE_RECONCILE_INTERVAL_SECONDS', 60, 0, 24 * 3600),
   LIFELINE_RECONCILE_GRACE_SECONDS: seconds('LIFELINE_RECONCILE_GRACE_SECONDS', 30, 0, 24 * 3600),
   LIFELINE_RECONCILE_FULL_SWEEP_SECONDS: seconds('LIFELINE_RECONCILE_FULL_SWEEP_SECONDS', defaultFullSweepSeconds, 60, 24 * 3600),
+  LIFELINE_WORKER_WAIT_ALERT_SECONDS: seconds('LIFELINE_WORKER_WAIT_ALERT_SECONDS', 60, 1, 24 * 3600),
   LIFELINE_WEBHOOK_URL: optionalUrl('LIFELINE_WEBHOOK_URL', /^https?:\/\//),
   LIFELINE_METRICS_PORT: integer('LIFELINE_METRICS_PORT', 9464, 0, 65535),
   LIFELINE_LISTEN_HOST: z.preprocess(unsetWhenEmpty, z.string().default('127.0.0.1')),
@@ -148,6 +149,8 @@ export interface ReconcilerSettings {
   graceSeconds: number;
   /** A full sweep describes every live row's workflow; cycles between sweeps only the anomalies. */
   fullSweepSeconds: number;
+  /** An admitted run that no worker started for this long raises the `runs_waiting_for_worker` alert. */
+  workerWaitAlertSeconds: number;
 }
 
 /** What executions and reconcile cycles run by, side by side. */
@@ -199,6 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig
       intervalSeconds: c.LIFELINE_RECONCILE_INTERVAL_SECONDS,
       graceSeconds: c.LIFELINE_RECONCILE_GRACE_SECONDS,
       fullSweepSeconds: c.LIFELINE_RECONCILE_FULL_SWEEP_SECONDS,
+      workerWaitAlertSeconds: c.LIFELINE_WORKER_WAIT_ALERT_SECONDS,
     },
     webhookUrl: c.LIFELINE_WEBHOOK_URL,
     metricsPort: c.LIFELINE_METRICS_PORT,

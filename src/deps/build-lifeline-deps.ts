@@ -49,14 +49,16 @@ export function buildLifelineDeps(opts: {
     leaseMs: opts.leaseMs ?? leaseMsFor(execution),
     waiterTtlMs: Math.max(10_000, 5 * execution.pollIntervalMs),
   });
+  const executions = createExecutionStore(pool, { maxOutputBytes: execution.maxOutputBytes });
+  const awaitingWorker = async () => Object.fromEntries((await executions.awaitingWorker()).map((wait) => [wait.agent, wait.count]));
   return {
-    executions: createExecutionStore(pool, { maxOutputBytes: execution.maxOutputBytes }),
+    executions,
     agents,
     slots,
     agentClient: (agent, requestTimeoutMs) => createAgentClient({ baseUrl: agent.baseUrl, token: agent.token, requestTimeoutMs }),
     workflows: opts.workflows,
     alerter: opts.alerter ?? (config.webhookUrl ? webhookAlerter({ url: config.webhookUrl, log }) : logAlerter(log)),
-    metrics: opts.metrics ?? createLifelineMetrics({ slotsInUse: slotsInUse(agents, slots) }),
+    metrics: opts.metrics ?? createLifelineMetrics({ slotsInUse: slotsInUse(agents, slots), awaitingWorker }),
     settings: { execution, reconciler: config.reconciler },
     fullSweeps: createFullSweepTurns(redis, { intervalSeconds: config.reconciler.fullSweepSeconds }),
     log,

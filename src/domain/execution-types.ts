@@ -7,6 +7,11 @@ export type BusyPolicy = 'skip' | 'queue';
 export interface ExecutionPlan {
   /** The row's status when the workflow (re)started; terminal means there is nothing left to do. */
   status: ExecutionStatus;
+  /**
+   * The execution holds its capacity slot (taken on admission, or its row already running). Absent in
+   * plans recorded before the row stayed queued until the agent had the run: their status says it.
+   */
+  slotHeld?: boolean;
   capacity: number;
   timeoutSeconds: number;
   queueTimeoutSeconds: number;
@@ -22,6 +27,11 @@ export interface AgentRunSummary {
   exitCode: number | null;
   error: string | null;
   outputBytes: number;
+}
+
+/** What a failed run tells the workflow beside its type. */
+export interface RunFailureDetails {
+  processStarted: boolean;
 }
 
 /** What the run activity records in its heartbeat, so a retried attempt re-attaches instead of starting again. */

@@ -23,6 +23,8 @@ export const failureClasses = {
   agent_lost_execution: { retry: 'never', errorKind: 'agent_lost_execution' },
   /** Thrown only once LIFELINE_AGENT_UNREACHABLE_SECONDS is spent: its bound is behind it. */
   agent_unreachable: { retry: 'never', errorKind: 'agent_unreachable' },
+  /** The row was ended by another hand before the agent got the run: nothing is started or written. */
+  closed_outside_workflow: { retry: 'never', errorKind: 'closed_outside_workflow' },
   /** Anything not recognised (a bug, a library's surprise): a few attempts, then the execution fails. */
   unexpected: { retry: 'few_attempts', errorKind: 'internal_error' },
 } as const satisfies Record<string, { retry: 'within_bound' | 'never' | 'few_attempts'; errorKind?: ErrorKind }>;

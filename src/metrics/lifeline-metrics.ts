@@ -5,10 +5,27 @@ const durationBuckets = [1, 5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200]
 export type LifelineMetrics = ReturnType<typeof createLifelineMetrics>;
 
 /**
- * Lifeline's own Prometheus series. `slotsInUse` is read at scrape time by the collector given,
- * so it shows Redis as it is, not as this worker last saw it.
+ * A gauge per agent read at scrape time from the source given, so it shows Redis or Postgres as they
+ * are, not as this worker last saw them: every worker reports the same, whole figure.
  */
-export function createLifelineMetrics(opts: { slotsInUse?: () => Promise<Record<string, number>> } = {}) {
+function perAgentGauge(registry: Registry, name: string, help: string, read: (() => Promise<Record<string, number>>) | undefined) {
+  new Gauge({
+    name,
+    help,
+    labelNames: ['agent'],
+    registers: [registry],
+    async collect() {
+      if (!read) return;
+      this.reset();
+      for (const [agent, n] of Object.entries(await read())) this.set({ agent }, n);
+    },
+  });
+}
+
+/** Lifeline's own Prometheus series. */
+export function createLifelineMetrics(
+  opts: { slotsInUse?: () => Promise<Record<string, number>>; awaitingWorker?: () => Promise<Record<string, number>> } = {},
+) {
   const registry = new Registry();
   const started = new Counter({
     name: 'lifeline_executions_started_total',
@@ -29,13 +46,13 @@ export function createLifelineMetrics(opts: { slotsInUse?: () => Promise<Record<
     buckets: durationBuckets,
     registers: [registry],
   });
-  const queueWait = new Histogram({
-    name: 'lifeline_queue_wait_seconds',
-    help: 'Time from queued to running, by agent',
-    labelNames: ['agent'],
-    buckets: [0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600],
-    registers: [registry],
-  });
+  const waitHistogram = (name: string, help: string) =>
+    new Histogram({ name, help, labelNames: ['agent'], buckets: [0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600], registers: [registry] });
+  const queueWait = waitHistogram('lifeline_queue_wait_seconds', 'Time from queued to running, by agent');
+  const workerWait = waitHistogram(
+    'lifeline_worker_wait_seconds',
+    'Time from taking the capacity slot to a worker starting the run on the agent, by agent',
+  );
   const recoveries = new Counter({
     name: 'lifeline_reconciler_recoveries_total',
     help: 'Rows finalized or leases released by the reconciler, by reason',
@@ -55,18 +72,13 @@ export function createLifelineMetrics(opts: { slotsInUse?: () => Promise<Record<
     labelNames: ['sweep'],
     registers: [registry],
   });
-  const { slotsInUse } = opts;
-  new Gauge({
-    name: 'lifeline_slots_in_use',
-    help: 'Capacity slot leases held, by agent',
-    labelNames: ['agent'],
-    registers: [registry],
-    async collect() {
-      if (!slotsInUse) return;
-      this.reset();
-      for (const [agent, n] of Object.entries(await slotsInUse())) this.set({ agent }, n);
-    },
-  });
+  perAgentGauge(registry, 'lifeline_slots_in_use', 'Capacity slot leases held, by agent', opts.slotsInUse);
+  perAgentGauge(
+    registry,
+    'lifeline_runs_awaiting_worker',
+    'Executions holding a capacity slot that no worker has started yet (every worker busy), by agent',
+    opts.awaitingWorker,
+  );
 
   return {
     registry,
@@ -79,6 +91,9 @@ export function createLifelineMetrics(opts: { slotsInUse?: () => Promise<Record<
     },
     queueWaited(agent: string, seconds: number) {
       queueWait.observe({ agent }, seconds);
+    },
+    workerWaited(agent: string, seconds: number) {
+      workerWait.observe({ agent }, seconds);
     },
     recovered(reason: string) {
       recoveries.inc({ reason });

@@ -2,7 +2,7 @@ import type { WorkflowClient } from '@temporalio/client';
 import { agentExecution } from '../workflows/agent-execution.js';
 import { searchAttributes } from '../domain/search-attributes.js';
 import type { Cycle } from './cycle.js';
-import type { LeaseHolders, LiveRow } from './live-rows.js';
+import { holdsSlot, type LeaseHolders, type LiveRow } from './live-rows.js';
 
 /**
  * Beyond the full-sweep interval, how much further back a regular cycle looks: visibility lagging
@@ -31,7 +31,7 @@ async function closedWithoutTerminalStatus(workflows: WorkflowClient, since: Dat
 
 /**
  * The live rows a regular cycle describes: those whose workflow visibility lists as closed without
- * a terminal status, and running rows whose lease Redis lost. A healthy execution is neither, so a
+ * a terminal status, and rows holding a slot whose lease Redis lost. A healthy execution is neither, so a
  * cycle over healthy work asks Temporal nothing one by one. A regular cycle runs only while the
  * last full sweep's turn lasts (the interval), and its window reaches back past that sweep's
  * start: whatever closed since the sweep looked is in it. What neither signal can show (a missing
@@ -48,5 +48,5 @@ export async function anomalousRows(cycle: Cycle, live: LiveRow[], leaseHolders:
     deps.log.warn({ err: (err as Error).message }, 'reconciler could not query Temporal visibility; sweeping in full');
     return undefined;
   }
-  return live.filter((row) => closed.has(row.id) || (row.status === 'running' && !leaseHolders.get(row.agent)?.has(row.id)));
+  return live.filter((row) => closed.has(row.id) || (holdsSlot(row) && !leaseHolders.get(row.agent)?.has(row.id)));
 }

@@ -25,6 +25,8 @@ export interface ReconcileReport {
   /** Workflows asked about one by one (describe): the cost of a cycle, which the sweep decides. */
   workflowsDescribed: number;
   recoveries: Recovery[];
+  /** Admitted runs that no worker has started yet (see worker-wait.ts). */
+  awaitingWorker: number;
   failures: { executionId: string; error: string }[];
   durationMs: number;
 }
@@ -53,6 +55,7 @@ export function startCycle(deps: LifelineDeps, dryRun: boolean, sweep: Sweep): C
     leasesChecked: 0,
     workflowsDescribed: 0,
     recoveries: [],
+    awaitingWorker: 0,
     failures: [],
     durationMs: 0,
   };

@@ -1,13 +1,18 @@
 import { stopAndWait } from '../agent/stop-and-wait.js';
 import { isTerminal } from '../domain/execution-status.js';
-import type { ExecutionRow } from '../store/execution-reader.js';
+import type { LiveRow } from '../store/execution-reader.js';
 import { isWorkflowOpen, outcomeForClosedWorkflow } from './close-status.js';
 import type { LifelineDeps } from '../deps/lifeline-deps.js';
 import type { Cycle, Recovery } from './cycle.js';
 
-export type LiveRow = Pick<ExecutionRow, 'id' | 'agent' | 'status' | 'createdAt'>;
+export type { LiveRow };
 
-/** The executions holding a lease, per agent; a running row missing from them has lost its lease. */
+/** A running row, or a queued one admitted and waiting for a worker: either must hold a lease. */
+export function holdsSlot(row: LiveRow): boolean {
+  return row.status === 'running' || row.slotAcquiredAt !== null;
+}
+
+/** The executions holding a lease, per agent; a row that holds a slot but is missing from them has lost its lease. */
 export type LeaseHolders = Map<string, Set<string>>;
 
 export async function leaseHoldersOf(deps: LifelineDeps, agents: Set<string>): Promise<LeaseHolders> {
@@ -31,7 +36,7 @@ export async function reconcileLiveRow(cycle: Cycle, row: LiveRow, leaseHolders:
     if (isWorkflowOpen(state)) {
       // Redis lost the lease of a run that is really going on: count it again.
       const held = leaseHolders.get(row.agent)?.has(row.id);
-      if (row.status === 'running' && !dryRun && !held && !(await deps.slots.restore(row.agent, row.id))) {
+      if (holdsSlot(row) && !dryRun && !held && !(await deps.slots.restore(row.agent, row.id))) {
         // The workflow writes the terminal row before it releases: if the row is no longer live
         // now, its release may already have happened and the restored lease must go again.
         const now = await deps.executions.get(row.id);

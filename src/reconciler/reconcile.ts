@@ -5,6 +5,7 @@ import { parallelChecks, startCycle, type ReconcileReport, type Sweep } from './
 import { leaseHoldersOf, reconcileLiveRow } from './live-rows.js';
 import { stopOrphanProcesses } from './agent-processes.js';
 import { releaseOrphanLeases } from './orphan-leases.js';
+import { reportWorkerWait } from './worker-wait.js';
 
 export interface ReconcileOptions {
   sweep: Sweep;
@@ -16,10 +17,11 @@ export interface ReconcileOptions {
 /**
  * One reconcile cycle (DESIGN §6). Finalizes live rows whose workflow is closed or missing (the
  * case of Terminate in the Temporal UI, where no workflow code runs), stopping their agent process
- * and releasing their slot; restores the lease of a running execution that Redis lost; then
+ * and releasing their slot; restores the lease Redis lost of an execution that holds a slot; then
  * releases leases whose workflow is closed or missing. It never finalizes or releases an execution
  * whose workflow is running, whatever its lease says. A full sweep asks Temporal about every live
  * row; an `anomalies` cycle only about those the cheap signals single out (see anomalies.ts).
+ * Last, it alerts when admitted runs have waited too long for a worker (worker-wait.ts).
  */
 export async function reconcileOnce(
   deps: LifelineDeps,
@@ -31,13 +33,14 @@ export async function reconcileOnce(
   try {
     const live = await deps.executions.listLive(graceSeconds);
     report.liveRowsChecked = live.length;
-    // Each agent's leases read once: only a running row missing from them needs the restore script.
+    // Each agent's leases read once: only a row holding a slot but missing from them needs the restore script.
     const leaseHolders = await leaseHoldersOf(deps, new Set(live.map((row) => row.agent)));
     const candidates = sweep === 'anomalies' ? await anomalousRows(cycle, live, leaseHolders) : live;
     if (!candidates) report.sweep = 'full';
     await forEachConcurrently(candidates ?? live, parallelChecks, (row) => reconcileLiveRow(cycle, row, leaseHolders));
     await releaseOrphanLeases(cycle);
     await stopOrphanProcesses(cycle);
+    await reportWorkerWait(cycle);
   } catch (err) {
     // A cycle that cannot run at all (Postgres down, say) is the most degraded of all.
     await deps.alerter.send({

@@ -19,8 +19,18 @@ export interface ExecutionRow {
   errorKind: ErrorKind | null;
   error: string | null;
   createdAt: Date;
+  /** When a queued execution took its capacity slot: set and still `queued` means waiting for a worker. */
+  slotAcquiredAt: Date | null;
   startedAt: Date | null;
   finishedAt: Date | null;
+}
+
+/** Admitted executions (slot held) that no worker has started yet, per agent. */
+export interface WorkerWait {
+  agent: string;
+  count: number;
+  /** Since when the oldest of them has waited. */
+  oldestSince: Date;
 }
 
 export interface TransitionRecord {
@@ -30,6 +40,9 @@ export interface TransitionRecord {
   reason: string | null;
   at: Date;
 }
+
+/** What the reconciler reads of a live row. */
+export type LiveRow = Pick<ExecutionRow, 'id' | 'agent' | 'status' | 'createdAt' | 'slotAcquiredAt'>;
 
 /** A row without its prompt and output: what listings show. */
 export type ExecutionSummary = Pick<
@@ -49,7 +62,7 @@ export interface ExecutionFilter {
 export const rowColumns = `id, agent, status, prompt, trigger, schedule_id AS "scheduleId", busy_policy AS "busyPolicy",
   timeout_seconds AS "timeoutSeconds", metadata, output, output_bytes::float8 AS "outputBytes",
   output_truncated AS "outputTruncated", exit_code AS "exitCode", error_kind AS "errorKind", error,
-  created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
+  created_at AS "createdAt", slot_acquired_at AS "slotAcquiredAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
 
 const summaryColumns = `id, agent, status, trigger, schedule_id AS "scheduleId", error_kind AS "errorKind", error,
   created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
@@ -78,12 +91,22 @@ export function createExecutionReader(pool: pg.Pool) {
      * index on live rows, so the cost follows running work, not history. No cap: the reconciler
      * must see them all, or a row past the cap would stay live unseen.
      */
-    async listLive(olderThanSeconds: number): Promise<Pick<ExecutionRow, 'id' | 'agent' | 'status' | 'createdAt'>[]> {
-      const { rows } = await pool.query<Pick<ExecutionRow, 'id' | 'agent' | 'status' | 'createdAt'>>(
-        `SELECT id, agent, status, created_at AS "createdAt" FROM executions
+    async listLive(olderThanSeconds: number): Promise<LiveRow[]> {
+      const { rows } = await pool.query<LiveRow>(
+        `SELECT id, agent, status, created_at AS "createdAt", slot_acquired_at AS "slotAcquiredAt" FROM executions
          WHERE status IN ('queued', 'running') AND created_at < now() - make_interval(secs => $1)
          ORDER BY created_at`,
         [olderThanSeconds],
+      );
+      return rows;
+    },
+
+    /** Admitted executions waiting for a worker, per agent (the live-rows index serves it). */
+    async awaitingWorker(): Promise<WorkerWait[]> {
+      const { rows } = await pool.query<WorkerWait>(
+        `SELECT agent, count(*)::int AS count, min(slot_acquired_at) AS "oldestSince" FROM executions
+         WHERE status = 'queued' AND slot_acquired_at IS NOT NULL
+         GROUP BY agent ORDER BY agent`,
       );
       return rows;
     },

@@ -17,7 +17,15 @@ export interface NewExecution {
 
 /** `applied: false` is the logged no-op of DESIGN §3: the row was elsewhere (or missing), nothing changed. */
 export type TransitionResult =
-  | { applied: true; from: ExecutionStatus; to: ExecutionStatus; createdAt: Date; startedAt: Date | null; finishedAt: Date | null }
+  | {
+      applied: true;
+      from: ExecutionStatus;
+      to: ExecutionStatus;
+      createdAt: Date;
+      slotAcquiredAt: Date | null;
+      startedAt: Date | null;
+      finishedAt: Date | null;
+    }
   | { applied: false; current: ExecutionStatus | undefined; to: ExecutionStatus };
 
 export type ExecutionStore = ReturnType<typeof createExecutionStore>;
@@ -82,6 +90,7 @@ export function createExecutionStore(pool: pg.Pool, options: { maxOutputBytes: n
         current: ExecutionStatus | null;
         from_status: ExecutionStatus | null;
         created_at: Date;
+        slot_acquired_at: Date | null;
         started_at: Date | null;
         finished_at: Date | null;
       }>(
@@ -97,14 +106,14 @@ export function createExecutionStore(pool: pg.Pool, options: { maxOutputBytes: n
              exit_code = COALESCE($7, e.exit_code)
            FROM prev
            WHERE e.id = prev.id AND prev.status = ANY($3::execution_status[])
-           RETURNING e.id, prev.status AS from_status, e.created_at, e.started_at, e.finished_at
+           RETURNING e.id, prev.status AS from_status, e.created_at, e.slot_acquired_at, e.started_at, e.finished_at
          ), ins AS (
            INSERT INTO execution_transitions (execution_id, from_status, to_status, actor, reason)
            SELECT id, from_status, $2::execution_status, $4, $8 FROM upd
            RETURNING from_status
          )
          SELECT (SELECT status FROM prev) AS current, (SELECT from_status FROM ins) AS from_status,
-           upd.created_at, upd.started_at, upd.finished_at
+           upd.created_at, upd.slot_acquired_at, upd.started_at, upd.finished_at
          FROM (SELECT 1) one LEFT JOIN upd ON true`,
         [
           id,
@@ -124,11 +133,19 @@ export function createExecutionStore(pool: pg.Pool, options: { maxOutputBytes: n
           from: row.from_status,
           to,
           createdAt: row.created_at,
+          slotAcquiredAt: row.slot_acquired_at,
           startedAt: row.started_at,
           finishedAt: row.finished_at,
         };
       }
       return { applied: false, current: row?.current ?? undefined, to };
+    },
+
+    /** Records that a queued execution holds its capacity slot (the first time only); a row no longer queued is left as it is. */
+    async slotAcquired(id: string): Promise<void> {
+      await pool.query(`UPDATE executions SET slot_acquired_at = now() WHERE id = $1 AND status = 'queued' AND slot_acquired_at IS NULL`, [
+        id,
+      ]);
     },
 
     /** Stores the agent's output (capped) while the execution is live; a finished row is left as it is. */

@@ -19,6 +19,7 @@ import { permanentFailureTypes } from '../domain/failure-classes.js';
 import type { ExecutionPlan } from '../domain/execution-types.js';
 import { searchAttributes } from '../domain/search-attributes.js';
 import {
+  agentStartedSignal,
   executionSearchAttributes,
   stateQuery,
   stopSignal,
@@ -39,6 +40,7 @@ import {
   outcomeFromRun,
   processNeverStarted,
   queueTimedOut,
+  rowClosedElsewhere,
 } from './failure-outcome.js';
 
 /**
@@ -61,9 +63,12 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
   const { agent } = input;
   const executionId = workflowInfo().workflowId;
   const state: ExecutionLiveState = { executionId, agent, phase: 'recording', status: 'queued' };
+  // Executions started before this change marked their row running when the slot came, and carry no phase attribute.
+  const agentMarksRunning = patched('running-when-agent-has-it');
   const enter = (phase: ExecutionPhase, details: string) => {
     state.phase = phase;
     setCurrentDetails(`**${phase.replace('_', ' ')}** — ${details}`);
+    if (agentMarksRunning) upsertSearchAttributes([{ key: searchAttributes.phase, value: phase }]);
   };
   const publishStatus = (status: ExecutionStatus) => {
     state.status = status;
@@ -94,6 +99,13 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
     throw alreadyFinishedFailure(executionId, plan.status);
   }
   const { acquireSlot, runAgent, stopAgent, stopUntilGone } = activitiesFor(plan);
+  const enterRunning = () => {
+    publishStatus('running');
+    enter('running', `agent ${agent} running (timeout ${plan.timeoutSeconds} s)`);
+  };
+  setHandler(agentStartedSignal, () => {
+    if (state.phase === 'awaiting_worker') enterRunning();
+  });
 
   let outcome: TerminalOutcome | undefined;
   let agentMayRun = false;
@@ -117,7 +129,7 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
         outcome = { status: 'failed', errorKind: 'invalid_input', error: plan.rejected };
         return;
       }
-      if (plan.status === 'queued') {
+      if (plan.status === 'queued' && !plan.slotHeld) {
         if (input.busyPolicy === 'skip') {
           outcome = { status: 'skipped', errorKind: 'agent_busy', error: `agent "${agent}" had no free capacity slot (busy policy: skip)` };
           return;
@@ -130,14 +142,18 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
           outcome = queueTimedOut;
           return;
         }
-        const status = await steps.markRunning({ executionId, agent });
-        if (status !== 'running') {
-          log.warn('row left queued by someone else; not starting the agent', { current: status });
-          return;
+        if (!agentMarksRunning) {
+          const status = await steps.markRunning({ executionId, agent });
+          if (status !== 'running') {
+            log.warn('row left queued by someone else; not starting the agent', { current: status });
+            return;
+          }
         }
       }
-      publishStatus('running');
-      enter('running', `agent ${agent} running (timeout ${plan.timeoutSeconds} s)`);
+      // The row turns running when a worker has the agent start the run (agentStartedSignal): until
+      // then every worker may be at its limit of concurrent runs, which this phase shows.
+      if (agentMarksRunning) enter('awaiting_worker', `holding a capacity slot on ${agent}; waiting for a worker to start the run`);
+      else enterRunning();
       agentMayRun = true;
       // Workflow time, the same on every replay: the moment the run's schedule-to-close clock starts.
       // eslint-disable-next-line no-restricted-properties
@@ -157,7 +173,8 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
   } catch (err) {
     failure = err;
     if (processNeverStarted(err)) agentMayRun = false;
-    outcome = outcomeFromFailure(err, state.stopReason);
+    // Ended by another hand before the agent got the run: nothing to write, only the slot to release.
+    outcome = rowClosedElsewhere(err) ? undefined : outcomeFromFailure(err, state.stopReason);
   } finally {
     await CancellationScope.nonCancellable(async () => {
       enter('finalizing', outcome ? `ending as ${outcome.status}` : 'releasing resources');

@@ -37,7 +37,7 @@ export interface ExecutionResult {
 }
 
 /** Where the workflow is, for operators: the `state` query and the UI's current details. */
-export type ExecutionPhase = 'recording' | 'acquiring_slot' | 'running' | 'finalizing' | 'stopping' | 'done';
+export type ExecutionPhase = 'recording' | 'acquiring_slot' | 'awaiting_worker' | 'running' | 'finalizing' | 'stopping' | 'done';
 
 /** The live state returned by the workflow's `state` query. */
 export interface ExecutionLiveState {
@@ -54,6 +54,12 @@ export const stateQuery = defineQuery<ExecutionLiveState>('state');
 
 /** Stops an execution with an operator's reason; the row ends `cancelled` with actor = operator. */
 export const stopSignal = defineSignal<[{ reason: string }]>('stop');
+
+/**
+ * Sent by the run activity once the agent has the run (started or re-attached): the row is
+ * `running` from then, and the workflow leaves `awaiting_worker` for `running`.
+ */
+export const agentStartedSignal = defineSignal('agentStarted');
 
 /**
  * The search attributes an execution carries from its start: set by Lifeline's client and schedules

@@ -1,8 +1,8 @@
 import { RetryState, TimeoutType } from '@temporalio/common';
 import { ActivityFailure, ApplicationFailure, isCancellation, TimeoutFailure } from '@temporalio/workflow';
 import { errorKinds, type ErrorKind, type ExecutionStatus, type TerminalOutcome } from '../domain/execution-status.js';
-import type { RunFailureDetails, StoppedRun } from '../activities/run-activities.js';
-import type { AgentRunSummary } from '../domain/execution-types.js';
+import type { StoppedRun } from '../activities/run-activities.js';
+import type { AgentRunSummary, RunFailureDetails } from '../domain/execution-types.js';
 
 function isErrorKind(type: string | undefined | null): type is ErrorKind {
   return (errorKinds as readonly string[]).includes(type ?? '');
@@ -93,6 +93,13 @@ export function processNeverStarted(err: unknown): boolean {
   const cause = err instanceof ActivityFailure ? err.cause : undefined;
   const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as Partial<RunFailureDetails> | undefined) : undefined;
   return details?.processStarted === false;
+}
+
+/** The run activity found the row ended by another hand before the agent got the run. */
+export function rowClosedElsewhere(err: unknown): boolean {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  const kind: ErrorKind = 'closed_outside_workflow';
+  return cause instanceof ApplicationFailure && cause.type === kind;
 }
 
 /**

@@ -19,6 +19,11 @@ function agentClient(h: Harness, agentKey: string) {
   return createAgentClient({ baseUrl: h.agentServer().baseUrlFor(agent), token });
 }
 
+/** The executions the agent server reports running a process for. */
+export async function runningOnAgent(h: Harness, agentKey: string): Promise<string[]> {
+  return (await agentClient(h, agentKey).listRunning()).map((run) => run.id);
+}
+
 /** Waits until the row is `running` and the agent reports a live process for it; returns that pid. */
 export async function waitForAgentProcess(h: Harness, agentKey: string, executionId: string, timeoutMs = 30_000): Promise<number> {
   return waitUntil(

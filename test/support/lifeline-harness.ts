@@ -37,6 +37,8 @@ export interface HarnessOptions {
   deps?: { webhookUrl?: string; leaseMs?: number };
   /** A payload codec for the harness's client and in-process worker alike. */
   codec?: PayloadCodec;
+  /** The in-process worker's LIFELINE_MAX_CONCURRENT_RUNS (the SDK's default when unset). */
+  maxConcurrentRuns?: number;
 }
 
 /** Unique per test file, so files running in parallel never see each other's agents or queues. */
@@ -107,6 +109,7 @@ export async function startHarness(opts: HarnessOptions) {
       deps,
       workflowBundlePath: inject('workflowBundlePath'),
       shutdownGraceTime: '2 seconds',
+      maxConcurrentRuns: opts.maxConcurrentRuns,
       ...dataConverterOptions(opts.codec),
     });
     workerRun = worker.run();

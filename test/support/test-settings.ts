@@ -13,7 +13,12 @@ export const testSettings: ExecutionSettings = {
 };
 
 /** No schedule (tests run cycles themselves) and no grace: a row is reconciled as soon as a test asks. */
-export const testReconcilerSettings: ReconcilerSettings = { intervalSeconds: 0, graceSeconds: 0, fullSweepSeconds: 600 };
+export const testReconcilerSettings: ReconcilerSettings = {
+  intervalSeconds: 0,
+  graceSeconds: 0,
+  fullSweepSeconds: 600,
+  workerWaitAlertSeconds: 60,
+};
 
 /** What tests build their dependencies from: the test settings, or others for one case. */
 export function testDepsConfig(execution: ExecutionSettings = testSettings, webhookUrl?: string): DepsConfig {
