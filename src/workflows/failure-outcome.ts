@@ -34,9 +34,21 @@ export const queueTimedOut: TerminalOutcome = {
   error: 'no capacity slot became free within the queue timeout',
 };
 
+/**
+ * Its timeout ended the activity: a timeout of its own, or retries cut off because the next attempt
+ * would start past it (then the cause is the last attempt's failure, a dead worker's or a deploy's).
+ */
+function endedByTimeout(err: unknown): err is ActivityFailure {
+  return (
+    err instanceof ActivityFailure &&
+    (err.cause instanceof TimeoutFailure || err.retryState === RetryState.TIMEOUT) &&
+    !lostWhileCancelling(err)
+  );
+}
+
 /** The slot wait's only timeouts are the queue timeout and the attempts it bounds: either way no slot came in time. */
 export function isSlotWaitTimeout(err: unknown): boolean {
-  return err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && !lostWhileCancelling(err);
+  return endedByTimeout(err);
 }
 
 /** The terminal outcome of a failure thrown by the execution's work (the slot wait's own timeout aside). */
@@ -55,6 +67,14 @@ export function outcomeFromFailure(err: unknown, stopReason: string | undefined)
       };
     }
     return { status: 'timed_out', errorKind: 'deadline_exceeded', error: 'the execution ran past its timeout' };
+  }
+  if (retryState === RetryState.TIMEOUT && !(cause instanceof ApplicationFailure && cause.nonRetryable)) {
+    // Attempts that kept failing for a passing reason (a worker lost, a deploy, Postgres away) until the deadline.
+    return {
+      status: 'timed_out',
+      errorKind: 'deadline_exceeded',
+      error: `the execution ran past its timeout (last attempt: ${failureMessage(err)})`,
+    };
   }
   if (cause instanceof ApplicationFailure && isErrorKind(cause.type)) {
     return { status: 'failed', errorKind: cause.type, error: cause.message };

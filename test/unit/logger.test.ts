@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../src/util/logger.js';
+import { createLogger } from '../../src/util/logger.js';
 
 describe('the JSON logger', () => {
   it('prints the message and stack of an Error logged under `error`, as the Temporal SDK logs its failures', () => {

@@ -1,6 +1,6 @@
-import { ActivityFailure, RetryState, TimeoutFailure, TimeoutType } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, RetryState, TimeoutFailure, TimeoutType } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { outcomeFromFailure } from '../src/workflows/failure-outcome.js';
+import { isSlotWaitTimeout, outcomeFromFailure } from '../../src/workflows/failure-outcome.js';
 
 const heartbeatTimeout = (retryState: RetryState) =>
   new ActivityFailure(
@@ -37,5 +37,22 @@ describe('the outcome of a failed run activity', () => {
       errorKind: 'cancelled_by_operator',
       error: 'stopped by operator: wrong agent',
     });
+  });
+
+  it('is the deadline when attempts failing for a passing reason ran into it, not that reason', () => {
+    const lastAttempt = ApplicationFailure.create({ type: 'worker_shutdown', message: 'this worker is shutting down' });
+    const err = new ActivityFailure('activity failed', 'runAgent', '5', RetryState.TIMEOUT, 'worker-1', lastAttempt);
+    expect(outcomeFromFailure(err, undefined)).toEqual({
+      status: 'timed_out',
+      errorKind: 'deadline_exceeded',
+      error: 'the execution ran past its timeout (last attempt: this worker is shutting down)',
+    });
+    expect(isSlotWaitTimeout(new ActivityFailure('activity failed', 'acquireSlot', '3', RetryState.TIMEOUT, 'w', lastAttempt))).toBe(true);
+  });
+
+  it('keeps the kind of a permanent failure', () => {
+    const refused = ApplicationFailure.create({ type: 'agent_rejected', message: '401', nonRetryable: true });
+    const err = new ActivityFailure('activity failed', 'runAgent', '5', RetryState.NON_RETRYABLE_FAILURE, 'worker-1', refused);
+    expect(outcomeFromFailure(err, undefined)).toMatchObject({ status: 'failed', errorKind: 'agent_rejected', error: '401' });
   });
 });

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { AgentProtocolError, AgentRejectedError, AgentUnreachableError } from '../src/agent/agent-errors.js';
-import { classifyFailure, permanentFailureTypes } from '../src/domain/failure-classes.js';
+import { AgentProtocolError, AgentRejectedError, AgentUnreachableError } from '../../src/agent/agent-errors.js';
+import { classifyFailure, permanentFailureTypes } from '../../src/domain/failure-classes.js';
 
 const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
 

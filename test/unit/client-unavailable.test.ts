@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LifelineUnavailableError } from '../src/client/client-errors.js';
-import { asUnavailable } from '../src/client/unavailable.js';
+import { LifelineUnavailableError } from '../../src/client/client-errors.js';
+import { asUnavailable } from '../../src/client/unavailable.js';
 
 /** An error as node-postgres reports a server error: the SQLSTATE in `code`. */
 const pgError = (message: string, code: string) => Object.assign(new Error(message), { code });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDemoPrompt } from '../src/agent-server/demo-behaviour.js';
+import { parseDemoPrompt } from '../../src/agent-server/demo-behaviour.js';
 
 describe('parseDemoPrompt', () => {
   it('reads succeed with seconds and text', () => {

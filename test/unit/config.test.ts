@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config/config.js';
+import { ConfigError, loadConfig } from '../../src/config/config.js';
 
 describe('configuration from the environment', () => {
   it('reads an empty variable as not set (its default), never as 0', () => {

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { isLoopback, listen } from '../src/util/listen.js';
+import { isLoopback, listen } from '../../src/util/listen.js';
 
 describe('listening on a port', () => {
   it('names the variable that chose a port already in use, instead of a raw EADDRINUSE', async () => {

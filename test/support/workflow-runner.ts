@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { WorkflowCoverage } from '@temporalio/nyc-test-coverage';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
+import type { temporal } from '@temporalio/proto';
+import libCoverage from 'istanbul-lib-coverage';
+import { executionWorkerOptions } from '../../src/testing/test-worker.js';
+import { scriptedActivities, type ActivityScript, type ScriptedActivities } from '../../src/testing/scripted-activities.js';
+import { createTimeSkippingEnvironment } from '../../src/testing/test-environment.js';
+import { workflowsPath } from '../../src/temporal/workflows-path.js';
+import { silentLogger } from '../../src/util/logger.js';
+import { agentExecution } from '../../src/workflows/agent-execution.js';
+import { stopSignal, type ExecutionInput, type ExecutionResult } from '../../src/workflows/execution-contract.js';
+
+/** What one workflow run under test ended with. */
+export interface WorkflowRun {
+  scripted: ScriptedActivities;
+  handle: WorkflowHandle<typeof agentExecution>;
+  result?: ExecutionResult;
+  error?: unknown;
+  wallMs: number;
+}
+
+/**
+ * The execution workflow on Temporal's time-skipping test server with scripted activities, its
+ * bundle instrumented for coverage once per file. Each run gets its own task queue and worker.
+ */
+export async function startWorkflowRunner() {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // WorkflowCoverage instruments only under a coverage run (nyc sets this global); the runner collects its own maps.
+  (globalThis as { __coverage__?: object }).__coverage__ ??= {};
+  const coverage = new WorkflowCoverage();
+  const env: TestWorkflowEnvironment = await createTimeSkippingEnvironment({ log: silentLogger() });
+  const bundle: WorkflowBundle = await bundleWorkflowCode(
+    coverage.augmentBundleOptions({ workflowsPath, logger: new DefaultLogger('WARN', () => undefined) }),
+  );
+
+  return {
+    env,
+    coverage,
+    /** Starts an execution on a fresh worker with these scripted activities; `drive` acts on it while it runs. */
+    async run(
+      script: ActivityScript,
+      input: Partial<ExecutionInput> = {},
+      drive?: (handle: WorkflowHandle<typeof agentExecution>, scripted: ScriptedActivities) => Promise<void>,
+      opts: { stopReasonAtStart?: string } = {},
+    ): Promise<WorkflowRun> {
+      const scripted = scriptedActivities({ workflows: env.client.workflow, ...script });
+      const taskQueue = `workflow-${randomBytes(4).toString('hex')}`;
+      const { workflowsPath: _bundled, ...options } = executionWorkerOptions(env, { taskQueue, activities: scripted.activities });
+      const worker = await Worker.create(coverage.augmentWorkerOptionsWithBundle({ ...options, workflowBundle: bundle }));
+      const started = Date.now();
+      const start = {
+        args: [{ agent: 'agent-a', prompt: 'do it', busyPolicy: 'queue' as const, trigger: 'test', ...input }] as [ExecutionInput],
+        workflowId: `execution-${randomBytes(4).toString('hex')}`,
+        taskQueue,
+      };
+      const handle =
+        opts.stopReasonAtStart === undefined
+          ? await env.client.workflow.start(agentExecution, start)
+          : await env.client.workflow.signalWithStart(agentExecution, {
+              ...start,
+              signal: stopSignal,
+              signalArgs: [{ reason: opts.stopReasonAtStart }],
+            });
+      const ended = await worker.runUntil(async () => {
+        await drive?.(handle, scripted);
+        return handle.result().then(
+          (result) => ({ result }),
+          (error: unknown) => ({ error }),
+        );
+      });
+      return { scripted, handle, ...ended, wallMs: Date.now() - started };
+    },
+    /**
+     * Replays recorded histories against the current workflow code (a change that cannot replay them
+     * would strand running executions with TMPRL1100); their runs count towards coverage too.
+     * Returns the failures, one line each.
+     */
+    async replay(histories: { name: string; history: temporal.api.history.v1.History }[]): Promise<string[]> {
+      const merge = coverage.sinks.coverage.merge;
+      const results = Worker.runReplayHistories(
+        { workflowBundle: bundle, sinks: { coverage: { merge: { ...merge, callDuringReplay: true } } } },
+        histories.map(({ name, history }) => ({ workflowId: name, history })),
+      );
+      const failures: string[] = [];
+      for await (const result of results) if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+      return failures;
+    },
+    /** Statement, branch and function coverage of one source file by the runs so far. */
+    coverageOf(file: string) {
+      const map = libCoverage.createCoverageMap({});
+      for (const data of coverage.coverageMapsData) map.merge(data);
+      const key = map.files().find((f) => f.endsWith(file));
+      if (!key) throw new Error(`no coverage of ${file} in ${coverage.coverageMapsData.length} maps: ${map.files().join(', ')}`);
+      const fileCoverage = map.fileCoverageFor(key);
+      const uncoveredBranches = Object.entries(fileCoverage.b).flatMap(([id, hits]) =>
+        hits.flatMap((n, i) => (n === 0 ? [`line ${fileCoverage.branchMap[id]!.loc.start.line} (path ${i})`] : [])),
+      );
+      return { summary: fileCoverage.toSummary().toJSON(), uncoveredLines: fileCoverage.getUncoveredLines(), uncoveredBranches };
+    },
+    async close() {
+      await env.teardown();
+    },
+  };
+}
+
+export type WorkflowRunner = Awaited<ReturnType<typeof startWorkflowRunner>>;

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidExecutionInputError } from '../../src/client/client-errors.js';
+import { limits, parseStartRequest } from '../../src/client/execution-input.js';
+
+/** The error a call threw, or a marker when it did not throw. */
+function thrownBy(fn: () => unknown): unknown {
+  try {
+    fn();
+    return 'did not throw';
+  } catch (err) {
+    return err;
+  }
+}
+
+function issueFields(err: unknown): string[] {
+  expect(err).toBeInstanceOf(InvalidExecutionInputError);
+  return (err as InvalidExecutionInputError).issues.map((i) => i.field);
+}
+
+describe('parseStartRequest', () => {
+  const valid = { agent: 'demo', prompt: 'succeed' };
+
+  it('fills in the defaults and generates a readable, unique execution id', () => {
+    const a = parseStartRequest(valid);
+    const b = parseStartRequest(valid);
+    expect(a.input).toMatchObject({ agent: 'demo', prompt: 'succeed', busyPolicy: 'queue', trigger: 'api' });
+    expect(a.input.timeoutSeconds).toBeUndefined();
+    expect(a.executionId).toMatch(/^demo-\d{8}T\d{6}Z-[0-9a-f]{6}$/);
+    expect(b.executionId).not.toBe(a.executionId);
+  });
+
+  it('keeps a given execution id and the optional fields', () => {
+    const parsed = parseStartRequest({
+      ...valid,
+      executionId: 'nightly:2024-01-01@run.1',
+      timeoutSeconds: 30,
+      busyPolicy: 'skip',
+      queueTimeoutSeconds: 5,
+      trigger: 'schedule',
+      scheduleId: 'nightly',
+      metadata: { team: 'x' },
+    });
+    expect(parsed.executionId).toBe('nightly:2024-01-01@run.1');
+    expect(parsed.input).toEqual({
+      agent: 'demo',
+      prompt: 'succeed',
+      timeoutSeconds: 30,
+      busyPolicy: 'skip',
+      queueTimeoutSeconds: 5,
+      trigger: 'schedule',
+      scheduleId: 'nightly',
+      metadata: { team: 'x' },
+    });
+  });
+
+  it('names every invalid field in one error', () => {
+    const err = thrownBy(() =>
+      parseStartRequest({ agent: 'Not An Agent', prompt: '   ', timeoutSeconds: 0, busyPolicy: 'later', executionId: '-x' }),
+    );
+    expect(issueFields(err).sort()).toEqual(['agent', 'busyPolicy', 'executionId', 'prompt', 'timeoutSeconds']);
+    expect((err as Error).message).toMatch(/^invalid execution input: /);
+  });
+
+  it('refuses misspelt fields by name instead of running on defaults', () => {
+    const err = thrownBy(() => parseStartRequest({ agent: 'demo', prompt: 'hi', agnt: 'demo', timeout: 60 }));
+    expect(err).toBeInstanceOf(InvalidExecutionInputError);
+    expect(issueFields(err).sort()).toEqual(['agnt', 'timeout']);
+    expect((err as Error).message).toContain('unknown field (misspelt?)');
+  });
+
+  it('bounds the prompt in UTF-8 bytes, not characters', () => {
+    expect(parseStartRequest({ ...valid, prompt: 'a'.repeat(limits.promptBytes) }).input.prompt).toHaveLength(limits.promptBytes);
+    expect(issueFields(thrownBy(() => parseStartRequest({ ...valid, prompt: 'a'.repeat(limits.promptBytes + 1) })))).toEqual(['prompt']);
+    // Two bytes each: within the limit in characters, over it in bytes.
+    const accents = 'é'.repeat(limits.promptBytes / 2 + 1);
+    expect(issueFields(thrownBy(() => parseStartRequest({ ...valid, prompt: accents })))).toEqual(['prompt']);
+  });
+
+  it('accepts whole timeouts within the limits only', () => {
+    const { min, max } = limits.timeoutSeconds;
+    expect(parseStartRequest({ ...valid, timeoutSeconds: min }).input.timeoutSeconds).toBe(min);
+    expect(parseStartRequest({ ...valid, timeoutSeconds: max }).input.timeoutSeconds).toBe(max);
+    for (const timeoutSeconds of [min - 1, max + 1, 1.5, Number.NaN, '30']) {
+      expect(issueFields(thrownBy(() => parseStartRequest({ ...valid, timeoutSeconds })))).toEqual(['timeoutSeconds']);
+    }
+    for (const queueTimeoutSeconds of [0, 2.5]) {
+      expect(issueFields(thrownBy(() => parseStartRequest({ ...valid, queueTimeoutSeconds })))).toEqual(['queueTimeoutSeconds']);
+    }
+  });
+
+  it('refuses oversized metadata, missing fields and input that is not an object', () => {
+    const metadata = { blob: 'x'.repeat(limits.metadataBytes) };
+    expect(issueFields(thrownBy(() => parseStartRequest({ ...valid, metadata })))).toEqual(['metadata']);
+    expect(issueFields(thrownBy(() => parseStartRequest({}))).sort()).toEqual(['agent', 'prompt']);
+    expect(issueFields(thrownBy(() => parseStartRequest('run demo')))).toEqual(['(input)']);
+  });
+});
