@@ -14,6 +14,12 @@ export {
   type ScriptedRow,
 } from './scripted-activities.js';
 export { waitForPhase, waitForRowStatus, type WaitForOptions } from './wait-for.js';
+export {
+  startLifelineUnderTest,
+  type LifelineUnderTest,
+  type LifelineUnderTestOptions,
+  type AgentUnderTest,
+} from './lifeline-under-test.js';
 export { createActivities } from '../activities/index.js';
 export { buildLifelineDeps } from '../deps/build-lifeline-deps.js';
 export { startAgentServer, type AgentServer } from '../agent-server/agent-server.js';

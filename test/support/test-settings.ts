@@ -1,5 +1,6 @@
 import type { ExecutionSettings, ReconcilerSettings } from '../../src/config/config.js';
 import type { DepsConfig } from '../../src/deps/build-lifeline-deps.js';
+import { reconcilerUnderTest } from '../../src/testing/lifeline-under-test.js';
 
 /** Lifecycle settings scaled down so failure paths show within seconds. */
 export const testSettings: ExecutionSettings = {
@@ -13,12 +14,7 @@ export const testSettings: ExecutionSettings = {
 };
 
 /** No schedule (tests run cycles themselves) and no grace: a row is reconciled as soon as a test asks. */
-export const testReconcilerSettings: ReconcilerSettings = {
-  intervalSeconds: 0,
-  graceSeconds: 0,
-  fullSweepSeconds: 600,
-  workerWaitAlertSeconds: 60,
-};
+export const testReconcilerSettings: ReconcilerSettings = reconcilerUnderTest;
 
 /** What tests build their dependencies from: the test settings, or others for one case. */
 export function testDepsConfig(execution: ExecutionSettings = testSettings, webhookUrl?: string): DepsConfig {

@@ -1,0 +1,177 @@
+import { randomBytes } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import type { AgentCommandConfig } from '../agent-server/agent-server-config.js';
+import { startAgentServer, type AgentServer } from '../agent-server/agent-server.js';
+import { demoAgentConfig } from '../agent-server/demo-agents.js';
+import { LifelineClient } from '../client/lifeline-client.js';
+import { loadConfig, type ExecutionSettings, type ReconcilerSettings } from '../config/config.js';
+import { createPool } from '../db/pool.js';
+import { createRedis } from '../db/redis.js';
+import { buildLifelineDeps } from '../deps/build-lifeline-deps.js';
+import type { LifelineDeps } from '../deps/lifeline-deps.js';
+import { dataConverterOptions } from '../payload-codec/data-converter.js';
+import { createAgentStore } from '../store/agent-store.js';
+import { createLifelineWorker } from '../temporal/lifeline-worker.js';
+import { silentLogger, type Logger } from '../util/logger.js';
+
+/** No reconciler schedule (a test runs cycles itself) and no grace: a row is reconciled as soon as a test asks. */
+export const reconcilerUnderTest: ReconcilerSettings = {
+  intervalSeconds: 0,
+  graceSeconds: 0,
+  fullSweepSeconds: 600,
+  workerWaitAlertSeconds: 60,
+};
+
+let runtimeInstalled = false;
+
+/** The SDK's runtime is installed once per process, before any connection; its log level follows `log`. */
+function installRuntimeOnce(log: Logger | undefined): void {
+  if (runtimeInstalled) return;
+  Runtime.install({ logger: new DefaultLogger(log ? 'INFO' : 'WARN') });
+  runtimeInstalled = true;
+}
+
+export interface AgentUnderTest {
+  capacity?: number;
+  defaultTimeoutSeconds?: number | null;
+  config?: Partial<AgentCommandConfig>;
+}
+
+export interface LifelineUnderTestOptions {
+  /** Agents of the reference agent server (demo behaviours unless `config` says otherwise), by key: `agent(key)` gives the registered name. */
+  agents: Record<string, AgentUnderTest>;
+  /** The Temporal server (the dev server of `npm start`, a CI service) and namespace. */
+  temporal: { address: string; namespace?: string };
+  databaseUrl: string;
+  redisUrl: string;
+  settings?: Partial<ExecutionSettings>;
+  /** Start an in-process worker (default true); worker-kill tests run theirs as child processes. */
+  worker?: boolean;
+  agentServerPort?: number;
+  /** A prebuilt workflow bundle (bundle once per test run); the workflows are bundled at start otherwise. */
+  workflowBundlePath?: string;
+  /** Logs of Lifeline's own components; silent unless given. */
+  log?: Logger;
+  /** Overrides of activity dependencies, such as a webhook URL for alerts. */
+  deps?: { webhookUrl?: string; leaseMs?: number };
+  /** A payload codec for the harness's client and in-process worker alike. */
+  codec?: PayloadCodec;
+  /** The in-process worker's LIFELINE_MAX_CONCURRENT_RUNS (the SDK's default when unset). */
+  maxConcurrentRuns?: number;
+}
+
+/** Unique per Lifeline under test, so tests running in parallel never see each other's agents or queues. */
+export function uniqueSuffix(): string {
+  return randomBytes(3).toString('hex');
+}
+
+/**
+ * Lifeline running for a test: the reference agent server with the agents asked for (registered
+ * under unique names, so parallel tests never share one), a worker on a task queue of its own with
+ * Lifeline's real activities, and a LifelineClient, against the Temporal, Postgres and Redis given.
+ * `close()` stops all of it.
+ */
+export async function startLifelineUnderTest(opts: LifelineUnderTestOptions) {
+  installRuntimeOnce(opts.log);
+  const suffix = uniqueSuffix();
+  const log = opts.log ?? silentLogger();
+  const settings: ExecutionSettings = { ...loadConfig({}).execution, ...opts.settings };
+  const namespace = opts.temporal.namespace ?? 'default';
+  const taskQueue = `test-${suffix}`;
+  const { databaseUrl, redisUrl } = opts;
+  const pool = createPool(databaseUrl, log);
+  const redis = createRedis(redisUrl, log);
+  const connection = await Connection.connect({ address: opts.temporal.address });
+  const temporal = new Client({ connection, namespace, ...dataConverterOptions(opts.codec) });
+  const nativeConnection = await NativeConnection.connect({ address: opts.temporal.address });
+
+  const names = Object.fromEntries(Object.keys(opts.agents).map((a) => [a, `${a}-${suffix}`]));
+  const tokens = Object.fromEntries(Object.keys(opts.agents).map((a) => [a, randomBytes(12).toString('hex')]));
+  const agentServerConfig = {
+    port: opts.agentServerPort ?? 0,
+    agents: Object.fromEntries(
+      Object.entries(opts.agents).map(([a, spec]) => [names[a]!, demoAgentConfig(tokens[a]!, { stopGraceMs: 2000, ...spec.config })]),
+    ),
+  };
+  let agentServer: AgentServer = await startAgentServer(agentServerConfig, log);
+  const agentStore = createAgentStore(pool);
+  for (const [a, spec] of Object.entries(opts.agents)) {
+    await agentStore.upsert({
+      name: names[a]!,
+      baseUrl: agentServer.baseUrlFor(names[a]!),
+      token: tokens[a]!,
+      capacity: spec.capacity ?? 5,
+      defaultTimeoutSeconds: spec.defaultTimeoutSeconds ?? null,
+    });
+  }
+
+  const deps: LifelineDeps = buildLifelineDeps({
+    pool,
+    redis,
+    workflows: temporal.workflow,
+    config: { execution: settings, reconciler: reconcilerUnderTest, webhookUrl: opts.deps?.webhookUrl },
+    log,
+    leaseMs: opts.deps?.leaseMs,
+  });
+  let worker: Worker | undefined;
+  let workerRun: Promise<void> | undefined;
+  if (opts.worker !== false) {
+    worker = await createLifelineWorker({
+      connection: nativeConnection,
+      namespace,
+      taskQueue,
+      deps,
+      workflowBundlePath: opts.workflowBundlePath,
+      shutdownGraceTime: '2 seconds',
+      maxConcurrentRuns: opts.maxConcurrentRuns,
+      ...dataConverterOptions(opts.codec),
+    });
+    workerRun = worker.run();
+  }
+
+  const client = new LifelineClient({ temporal, pool, taskQueue });
+  return {
+    log,
+    settings,
+    databaseUrl,
+    redisUrl,
+    namespace,
+    taskQueue,
+    pool,
+    redis,
+    temporal,
+    nativeConnection,
+    client,
+    deps,
+    executions: deps.executions,
+    slots: deps.slots,
+    agent: (name: string) => names[name]!,
+    agentServer: () => agentServer,
+    agentServerConfig,
+    /** Stops the agent server (killing its processes) and starts a fresh one on the same port. */
+    async restartAgentServer(): Promise<void> {
+      const port = agentServer.port;
+      await agentServer.close();
+      agentServer = await startAgentServer({ ...agentServerConfig, port }, log);
+    },
+    /** How many times the agent server spawned a process for each execution id. */
+    async agentStarts(): Promise<Record<string, number>> {
+      const anyToken = Object.values(tokens)[0];
+      const res = await fetch(`${agentServer.url}/_debug/starts`, { headers: { authorization: `Bearer ${anyToken}` } });
+      return (await res.json()) as Record<string, number>;
+    },
+    async close(): Promise<void> {
+      if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+      await workerRun?.catch(() => undefined);
+      await agentServer.close();
+      await connection.close();
+      await nativeConnection.close();
+      redis.disconnect();
+      await pool.end();
+    },
+  };
+}
+
+export type LifelineUnderTest = Awaited<ReturnType<typeof startLifelineUnderTest>>;
