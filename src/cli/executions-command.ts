@@ -3,6 +3,7 @@ import { ExecutionNotFoundError } from '../client/client-errors.js';
 import { executionStatuses, isTerminal, type ExecutionStatus } from '../domain/execution-status.js';
 import type { BusyPolicy } from '../domain/execution-types.js';
 import { createExecutionReader, type ExecutionRow, type TransitionRecord } from '../store/execution-reader.js';
+import { listStuckExecutions, workflowTaskProblem } from '../reconciler/stuck-executions.js';
 import { withCliContext, type CliContext } from './cli-context.js';
 import { UsageError } from './cli-errors.js';
 import { ageInSeconds, positiveLimit, wholeNumber } from './option-parsers.js';
@@ -17,11 +18,12 @@ function workflowLink(ctx: CliContext, executionId: string): string | undefined 
 /** Reads only: the row's writers are the workflow and the reconciler. */
 const readStore = (ctx: CliContext) => createExecutionReader(ctx.pool());
 
-function printExecution(row: ExecutionRow, transitions: TransitionRecord[], link: string | undefined): void {
+function printExecution(row: ExecutionRow, transitions: TransitionRecord[], link: string | undefined, problem: string | undefined): void {
   printFields([
     ['id', row.id],
     ['agent', row.agent],
     ['status', row.status],
+    ['problem', problem],
     ['error kind', row.errorKind],
     ['error', row.error],
     ['exit code', row.exitCode],
@@ -50,14 +52,27 @@ function printExecution(row: ExecutionRow, transitions: TransitionRecord[], link
   }
 }
 
+/** A live execution's workflow task problem, if it has one; Temporal being away must not hide the row. */
+async function problemOf(ctx: CliContext, row: ExecutionRow): Promise<string | undefined> {
+  if (isTerminal(row.status)) return undefined;
+  try {
+    const problem = await workflowTaskProblem((await ctx.temporal()).workflow, row.id);
+    if (!problem) return undefined;
+    return `stuck: its workflow task failed ${problem.attempts} times in a row${problem.since ? ` since ${time(problem.since)}` : ''}: ${problem.lastFailure ?? 'cause unknown'} (see README, stuck executions)`;
+  } catch (err) {
+    return `unknown: Temporal could not be asked (${(err as Error).message})`;
+  }
+}
+
 async function show(ctx: CliContext, executionId: string, json: boolean): Promise<ExecutionRow> {
   const store = readStore(ctx);
   const row = await store.get(executionId);
   if (!row) throw new ExecutionNotFoundError(`execution ${executionId} not found`);
   const transitions = await store.transitions(executionId);
   const link = workflowLink(ctx, executionId);
-  if (json) printJson({ execution: row, transitions, temporalUiUrl: link ?? null });
-  else printExecution(row, transitions, link);
+  const problem = await problemOf(ctx, row);
+  if (json) printJson({ execution: row, transitions, temporalUiUrl: link ?? null, problem: problem ?? null });
+  else printExecution(row, transitions, link, problem);
   return row;
 }
 
@@ -98,6 +113,22 @@ export function addExecutionsCommands(program: Command): void {
     .action(async (id: string, opts: { json?: boolean }) => {
       await withCliContext((ctx) => show(ctx, id, opts.json === true));
     });
+
+  executions
+    .command('problems')
+    .description('executions whose workflow cannot make progress (its workflow task keeps failing), with the cause')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) =>
+      withCliContext(async (ctx) => {
+        const stuck = await listStuckExecutions({ workflows: (await ctx.temporal()).workflow, executions: readStore(ctx) });
+        if (opts.json) return printJson(stuck);
+        if (stuck.length === 0) return console.log('no stuck executions');
+        printTable(
+          ['id', 'agent', 'row status', 'attempts', 'since', 'cause'],
+          stuck.map((s) => [s.executionId, s.agent ?? '(no row)', s.rowStatus ?? '', String(s.attempts ?? ''), time(s.since), s.cause]),
+        );
+      }),
+    );
 
   executions
     .command('start')

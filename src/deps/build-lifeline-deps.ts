@@ -6,6 +6,7 @@ import { logAlerter, webhookAlerter, type Alerter } from '../alerts/webhook.js';
 import type { ExecutionSettings, LifelineConfig } from '../config/config.js';
 import { createLifelineMetrics, type LifelineMetrics } from '../metrics/lifeline-metrics.js';
 import { createFullSweepTurns } from '../reconciler/full-sweep-turns.js';
+import { countStuckExecutions } from '../reconciler/stuck-executions.js';
 import { createCapacitySlots, type CapacitySlots } from '../slots/capacity-slots.js';
 import { createAgentStore, type AgentStore } from '../store/agent-store.js';
 import { createExecutionStore } from '../store/execution-store.js';
@@ -58,7 +59,13 @@ export function buildLifelineDeps(opts: {
     agentClient: (agent, requestTimeoutMs) => createAgentClient({ baseUrl: agent.baseUrl, token: agent.token, requestTimeoutMs }),
     workflows: opts.workflows,
     alerter: opts.alerter ?? (config.webhookUrl ? webhookAlerter({ url: config.webhookUrl, log }) : logAlerter(log)),
-    metrics: opts.metrics ?? createLifelineMetrics({ slotsInUse: slotsInUse(agents, slots), awaitingWorker }),
+    metrics:
+      opts.metrics ??
+      createLifelineMetrics({
+        slotsInUse: slotsInUse(agents, slots),
+        awaitingWorker,
+        stuck: () => countStuckExecutions(opts.workflows),
+      }),
     settings: { execution, reconciler: config.reconciler },
     fullSweeps: createFullSweepTurns(redis, { intervalSeconds: config.reconciler.fullSweepSeconds }),
     log,

@@ -17,14 +17,20 @@ function perAgentGauge(registry: Registry, name: string, help: string, read: (()
     async collect() {
       if (!read) return;
       this.reset();
-      for (const [agent, n] of Object.entries(await read())) this.set({ agent }, n);
+      // A source that is down leaves the series out of this scrape, not the whole endpoint failing.
+      const counts = await read().catch(() => ({}));
+      for (const [agent, n] of Object.entries(counts)) this.set({ agent }, n);
     },
   });
 }
 
 /** Lifeline's own Prometheus series. */
 export function createLifelineMetrics(
-  opts: { slotsInUse?: () => Promise<Record<string, number>>; awaitingWorker?: () => Promise<Record<string, number>> } = {},
+  opts: {
+    slotsInUse?: () => Promise<Record<string, number>>;
+    awaitingWorker?: () => Promise<Record<string, number>>;
+    stuck?: () => Promise<number>;
+  } = {},
 ) {
   const registry = new Registry();
   const started = new Counter({
@@ -79,6 +85,18 @@ export function createLifelineMetrics(
     'Executions holding a capacity slot that no worker has started yet (every worker busy), by agent',
     opts.awaitingWorker,
   );
+
+  const { stuck } = opts;
+  new Gauge({
+    name: 'lifeline_executions_stuck',
+    help: 'Executions whose workflow task keeps failing or timing out (Temporal visibility, read at scrape time)',
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const count = await stuck?.().catch(() => undefined);
+      if (count !== undefined) this.set(count);
+    },
+  });
 
   return {
     registry,

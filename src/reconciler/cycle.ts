@@ -1,6 +1,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { LifelineDeps } from '../deps/lifeline-deps.js';
 import type { WorkflowState } from './close-status.js';
+import type { StuckExecution } from './stuck-executions.js';
 
 /**
  * `full` describes the workflow of every live row; `anomalies` describes only the rows that cheap
@@ -27,6 +28,8 @@ export interface ReconcileReport {
   recoveries: Recovery[];
   /** Admitted runs that no worker has started yet (see worker-wait.ts). */
   awaitingWorker: number;
+  /** Executions whose workflow cannot make progress (see stuck-report.ts). */
+  stuck: StuckExecution[];
   failures: { executionId: string; error: string }[];
   durationMs: number;
 }
@@ -56,6 +59,7 @@ export function startCycle(deps: LifelineDeps, dryRun: boolean, sweep: Sweep): C
     workflowsDescribed: 0,
     recoveries: [],
     awaitingWorker: 0,
+    stuck: [],
     failures: [],
     durationMs: 0,
   };

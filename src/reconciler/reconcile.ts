@@ -5,6 +5,7 @@ import { parallelChecks, startCycle, type ReconcileReport, type Sweep } from './
 import { leaseHoldersOf, reconcileLiveRow } from './live-rows.js';
 import { stopOrphanProcesses } from './agent-processes.js';
 import { releaseOrphanLeases } from './orphan-leases.js';
+import { reportStuckExecutions } from './stuck-report.js';
 import { reportWorkerWait } from './worker-wait.js';
 
 export interface ReconcileOptions {
@@ -21,7 +22,8 @@ export interface ReconcileOptions {
  * releases leases whose workflow is closed or missing. It never finalizes or releases an execution
  * whose workflow is running, whatever its lease says. A full sweep asks Temporal about every live
  * row; an `anomalies` cycle only about those the cheap signals single out (see anomalies.ts).
- * Last, it alerts when admitted runs have waited too long for a worker (worker-wait.ts).
+ * Last, it alerts when admitted runs have waited too long for a worker (worker-wait.ts) and on
+ * executions whose workflow cannot make progress (stuck-report.ts).
  */
 export async function reconcileOnce(
   deps: LifelineDeps,
@@ -41,6 +43,7 @@ export async function reconcileOnce(
     await releaseOrphanLeases(cycle);
     await stopOrphanProcesses(cycle);
     await reportWorkerWait(cycle);
+    await reportStuckExecutions(cycle);
   } catch (err) {
     // A cycle that cannot run at all (Postgres down, say) is the most degraded of all.
     await deps.alerter.send({

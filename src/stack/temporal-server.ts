@@ -55,7 +55,13 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
     ...Object.entries(searchAttributeCliTypes).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
     // One partition per task queue: with several, a task can land in a partition no poller is
     // waiting on and wait to be forwarded, hundreds of milliseconds on a single local server.
-    ...['matching.numTaskqueueReadPartitions=1', 'matching.numTaskqueueWritePartitions=1'].flatMap((v) => ['--dynamic-config-value', v]),
+    // Two workflow task failures in a row mark the workflow with TemporalReportedProblems: how the
+    // reconciler finds executions that cannot make progress (src/reconciler/stuck-executions.ts).
+    ...[
+      'matching.numTaskqueueReadPartitions=1',
+      'matching.numTaskqueueWritePartitions=1',
+      'system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute=2',
+    ].flatMap((v) => ['--dynamic-config-value', v]),
   ];
   const proc = startServerProcess({
     name: 'Temporal dev server',

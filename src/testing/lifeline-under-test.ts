@@ -162,6 +162,11 @@ export async function startLifelineUnderTest(opts: LifelineUnderTestOptions) {
       const res = await fetch(`${agentServer.url}/_debug/starts`, { headers: { authorization: `Bearer ${anyToken}` } });
       return (await res.json()) as Record<string, number>;
     },
+    /** Stops the worker gracefully (a deploy's first half); the agent server and the rest stay up. */
+    async stopWorker(): Promise<void> {
+      if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+      await workerRun?.catch(() => undefined);
+    },
     async close(): Promise<void> {
       if (worker && worker.getState() === 'RUNNING') worker.shutdown();
       await workerRun?.catch(() => undefined);

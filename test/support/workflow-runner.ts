@@ -85,7 +85,14 @@ export async function startWorkflowRunner() {
         histories.map(({ name, history }) => ({ workflowId: name, history })),
       );
       const failures: string[] = [];
-      for await (const result of results) if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+      for await (const result of results) {
+        if (result.error) {
+          failures.push(
+            `${result.workflowId}: ${result.error.message} — executions running this path would be stranded by this change: ` +
+              'put it behind patched() or ship it as a new build (README: Operations, workflow code changes)',
+          );
+        }
+      }
       return failures;
     },
     /** Statement, branch and function coverage of one source file by the runs so far. */
