@@ -11,6 +11,7 @@ import { startMetricsServer } from './metrics/metrics-server.js';
 import { startCodecServer } from './payload-codec/codec-server.js';
 import { dataConverterOptions, payloadCodecFromConfig, workerDataConverterOptions } from './payload-codec/data-converter.js';
 import { createLifelineWorker } from './temporal/lifeline-worker.js';
+import { makeCurrentIfFirst } from './temporal/worker-deployment.js';
 import { ensureReconcilerSchedule } from './temporal/reconciler-schedule.js';
 import { registerSearchAttributes } from './temporal/register-search-attributes.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
@@ -70,7 +71,7 @@ export async function startWorker(
     config,
     log,
   });
-  const worker = await createLifelineWorker({
+  const { worker, buildId } = await createLifelineWorker({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
@@ -80,6 +81,7 @@ export async function startWorker(
     workflowBundlePath: codec ? undefined : options.workflowBundlePath,
     identity: options.identity,
     maxConcurrentRuns: config.maxConcurrentRuns,
+    versioning: config.versioning,
     ...workerDataConverterOptions(codec),
   });
   const metrics = config.metricsPort
@@ -109,6 +111,7 @@ export async function startWorker(
     redis.disconnect();
     await pool.end();
   });
+  if (config.versioning && buildId) await makeCurrentIfFirst(client, config.versioning.deploymentName, buildId, log);
   if (config.reconciler.intervalSeconds > 0) {
     const schedule = await ensureReconcilerSchedule(client, {
       taskQueue: config.temporal.taskQueue,
@@ -122,6 +125,7 @@ export async function startWorker(
       namespace: config.temporal.namespace,
       metricsUrl: metrics?.url,
       payloadEncryption: codec ? 'on' : 'off',
+      deployment: config.versioning ? `${config.versioning.deploymentName} build ${buildId}` : 'unversioned',
       codecUrl: codecServer?.url,
     },
     'worker started',

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { addAgentsCommands } from './agents-command.js';
 import { reportFailure } from './cli-errors.js';
+import { addDeployCommands } from './deploy-command.js';
 import { addExecutionsCommands } from './executions-command.js';
 import { addReconcileCommand } from './reconcile-command.js';
 import { addSchedulesCommands } from './schedules-command.js';
@@ -21,6 +22,7 @@ addAgentsCommands(program);
 addSchedulesCommands(program);
 addReconcileCommand(program);
 addSetupCommand(program);
+addDeployCommands(program);
 
 // Output piped into `head` and the like: once the reader is gone, there is nothing left to do.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {

@@ -53,6 +53,21 @@ export const configSchema = z.object({
   LIFELINE_TEMPORAL_ADDRESS: z.string().optional(),
   LIFELINE_TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   LIFELINE_TASK_QUEUE: z.string().min(1).default('lifeline'),
+  LIFELINE_WORKER_VERSIONING: z.preprocess(unsetWhenEmpty, z.enum(['on', 'off']).default('off')),
+  LIFELINE_DEPLOYMENT_NAME: z.preprocess(
+    unsetWhenEmpty,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,100}$/, 'letters, digits, _ and -, at most 100')
+      .default('lifeline'),
+  ),
+  LIFELINE_BUILD_ID: z.preprocess(
+    unsetWhenEmpty,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,100}$/, 'letters, digits, _ . and -, at most 100')
+      .optional(),
+  ),
   LIFELINE_TEMPORAL_CLI: z.string().optional(),
   LIFELINE_TEMPORAL_UI_URL: optionalUrl('LIFELINE_TEMPORAL_UI_URL', /^https?:\/\//),
   DATABASE_URL: optionalUrl('DATABASE_URL', /^postgres(ql)?:\/\//),
@@ -126,6 +141,11 @@ export interface LifelineConfig {
    * the short stops and reconcile cycles. Past it, admitted runs wait for a worker.
    */
   maxConcurrentRuns: number;
+  /**
+   * Worker Versioning: every worker polls as a build of one Worker Deployment, and executions stay
+   * pinned to the build they started on. The build id is derived from the workflow code unless set.
+   */
+  versioning: { deploymentName: string; buildId: string | undefined } | undefined;
   /** Payload encryption; off without keys. The codec server runs only when a port is set too. */
   codec: { keys: CodecKey[] | undefined; port: number | undefined; authToken: string | undefined; corsOrigins: string[] };
 }
@@ -193,6 +213,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig
       cliPath: c.LIFELINE_TEMPORAL_CLI,
       uiUrl: c.LIFELINE_TEMPORAL_UI_URL?.replace(/\/+$/, ''),
     },
+    versioning:
+      c.LIFELINE_WORKER_VERSIONING === 'on' ? { deploymentName: c.LIFELINE_DEPLOYMENT_NAME, buildId: c.LIFELINE_BUILD_ID } : undefined,
     databaseUrl: c.DATABASE_URL,
     redisUrl: c.REDIS_URL,
     dataDir: c.LIFELINE_DATA_DIR,

@@ -61,6 +61,9 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
       'matching.numTaskqueueReadPartitions=1',
       'matching.numTaskqueueWritePartitions=1',
       'system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute=2',
+      // A build of a Worker Deployment reports drained this soon after its last pinned execution closed (3 minutes by default).
+      'matching.wv.VersionDrainageStatusVisibilityGracePeriod="10s"',
+      'matching.wv.VersionDrainageStatusRefreshInterval="5s"',
     ].flatMap((v) => ['--dynamic-config-value', v]),
   ];
   const proc = startServerProcess({

@@ -118,7 +118,7 @@ export async function startLifelineUnderTest(opts: LifelineUnderTestOptions) {
   let worker: Worker | undefined;
   let workerRun: Promise<void> | undefined;
   if (opts.worker !== false) {
-    worker = await createLifelineWorker({
+    ({ worker } = await createLifelineWorker({
       connection: nativeConnection,
       namespace,
       taskQueue,
@@ -127,7 +127,7 @@ export async function startLifelineUnderTest(opts: LifelineUnderTestOptions) {
       shutdownGraceTime: '2 seconds',
       maxConcurrentRuns: opts.maxConcurrentRuns,
       ...dataConverterOptions(opts.codec),
-    });
+    }));
     workerRun = worker.run();
   }
 

@@ -26,4 +26,17 @@ describe('configuration from the environment', () => {
     expect(load).toThrow(ConfigError);
     expect(load).toThrow(/LIFELINE_HEARTBEAT_TIMEOUT_SECONDS must be at least 3[\s\S]*LIFELINE_METRICS_PORT must be a number/);
   });
+
+  it('turns Worker Versioning on only when asked, with a valid deployment name and build id', () => {
+    expect(loadConfig({}).versioning).toBeUndefined();
+    expect(loadConfig({ LIFELINE_WORKER_VERSIONING: 'on' }).versioning).toEqual({ deploymentName: 'lifeline', buildId: undefined });
+    expect(
+      loadConfig({ LIFELINE_WORKER_VERSIONING: 'on', LIFELINE_BUILD_ID: 'v2.1', LIFELINE_DEPLOYMENT_NAME: 'agents' }).versioning,
+    ).toEqual({
+      deploymentName: 'agents',
+      buildId: 'v2.1',
+    });
+    const load = () => loadConfig({ LIFELINE_WORKER_VERSIONING: 'yes', LIFELINE_BUILD_ID: 'has space' });
+    expect(load).toThrow(/LIFELINE_WORKER_VERSIONING[\s\S]*LIFELINE_BUILD_ID[^\n]*letters, digits, _ \. and -, at most 100/);
+  });
 });

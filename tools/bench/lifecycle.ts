@@ -93,13 +93,15 @@ export async function benchLifecycle(bs: BenchStack, opts: LifecycleOptions): Pr
   const lifelineQueue = 'bench-lifeline';
   const bareQueue = 'bench-bare';
   const lifelineWorker = runWorker(
-    await createLifelineWorker({
-      connection: bs.nativeConnection,
-      namespace: bs.stack.namespace,
-      taskQueue: lifelineQueue,
-      deps,
-      workflowBundlePath: bs.lifelineBundlePath,
-    }),
+    (
+      await createLifelineWorker({
+        connection: bs.nativeConnection,
+        namespace: bs.stack.namespace,
+        taskQueue: lifelineQueue,
+        deps,
+        workflowBundlePath: bs.lifelineBundlePath,
+      })
+    ).worker,
   );
   const bareWorker = await startBenchWorker(bs, bareQueue);
   const client = new LifelineClient({ temporal: bs.temporal, pool: bs.pool, taskQueue: lifelineQueue });
