@@ -266,7 +266,8 @@ describe('the reconciler', () => {
     expect(cycles).toBeGreaterThan(3);
     expect(sawLiveRows).toBeGreaterThan(0);
     for (const id of ids) {
-      expect((await h.executions.get(id))?.status).toBe('succeeded');
+      const row = await h.executions.get(id);
+      expect({ status: row?.status, error: row?.error }).toEqual({ status: 'succeeded', error: null });
       const steps = await auditSteps(h, id);
       expect(steps).toEqual(['->queued', 'queued>running', 'running>succeeded']);
     }
