@@ -90,6 +90,26 @@ async function closeFake(fake: Server): Promise<void> {
 }
 
 describe('reference agent server', () => {
+  it('answers a long poll when the run ends, and says it supports the long poll', async () => {
+    const id = newId();
+    expect((await demo.start({ id, prompt: 'succeed 1 long poll', timeoutSeconds: 30 })).status).toBe('running');
+    expect(demo.longPoll).toBe(true);
+    const asked = Date.now();
+    const answer = await demo.get(id, undefined, 20);
+    const answeredAt = Date.now();
+    expect(answer).toMatchObject({ status: 'succeeded' });
+    // It answered when the run ended (about a second), not after the 20 s asked for.
+    expect(answeredAt - asked).toBeLessThan(10_000);
+    expect(answeredAt - Date.parse(answer!.finishedAt!)).toBeLessThan(100);
+    // An ended run answers at once; a wait beyond the limit is refused by name.
+    expect((await demo.get(id, undefined, 20))?.status).toBe('succeeded');
+    const res = await fetch(`${server.baseUrlFor('demo')}/executions/${id}?waitSeconds=61`, {
+      headers: { authorization: 'Bearer demo-token' },
+    });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('waitSeconds: must be a whole number from 0 to 60');
+  });
+
   it('starts an execution once per id and reports its output when it succeeds', async () => {
     const id = newId();
     const req = { id, prompt: 'succeed 0 hello from the demo agent', timeoutSeconds: 30 };

@@ -117,6 +117,34 @@ describe('the run activity against a real agent server, Postgres and Redis', () 
     return (await res.json()) as Record<string, number>;
   }
 
+  it('long-polls an agent that supports it: few reads, and the run is seen ended at once', async () => {
+    // A long heartbeat timeout allows 10 s polls; plain polling would read every second.
+    const settings = { ...testSettings, heartbeatTimeoutSeconds: 30, pollIntervalMs: 1000 };
+    let reads = 0;
+    const counting: LifelineDeps = {
+      ...deps,
+      settings: { ...deps.settings, execution: settings },
+      agentClient: (a, timeoutMs) => {
+        const client = deps.agentClient(a, timeoutMs);
+        return Object.assign(Object.create(client) as AgentClient, {
+          get: (...args: Parameters<AgentClient['get']>) => (reads++, client.get(...args)),
+        });
+      },
+    };
+    const input = await runningExecution('long-poll', 'succeed 3 polled');
+    const env = new MockActivityEnvironment(
+      { activityType: 'runAgent', heartbeatTimeoutMs: 30_000 },
+      { logger: new DefaultLogger('ERROR') },
+    );
+    const summary = await runIn(env, createRunActivities(counting).runAgent, input);
+    const returnedAt = Date.now();
+    expect(summary.status).toBe('succeeded');
+    const finishedAt = Date.parse((await agentClient.get(input.executionId))!.finishedAt!);
+    expect(returnedAt - finishedAt).toBeLessThan(100);
+    // One read after the start: it waits out the whole 3 s run (plain polling: three or four).
+    expect(reads).toBeLessThanOrEqual(2);
+  });
+
   it('re-attaches to the agent execution an earlier attempt started, from the heartbeat details', async () => {
     const input = await runningExecution('resume', 'succeed 2 resumed');
     // The earlier attempt (on a worker that died) had started it.

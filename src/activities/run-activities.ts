@@ -89,6 +89,8 @@ export function createRunActivities(deps: LifelineDeps) {
   // Every wait between heartbeats stays well inside the heartbeat timeout, so an unreachable or
   // frozen agent is never mistaken for a dead worker.
   const requestTimeoutMs = agentRequestTimeoutMs(settings.heartbeatTimeoutSeconds);
+  // A long poll and its answer take at most two thirds of the heartbeat timeout: a heartbeat follows each.
+  const longPollSeconds = Math.max(1, Math.floor(settings.heartbeatTimeoutSeconds / 3));
   const maxBackoffMs = Math.min(5000, requestTimeoutMs);
 
   const clientFor = agentClientFor(deps);
@@ -213,10 +215,20 @@ export function createRunActivities(deps: LifelineDeps) {
       }
       beat();
       announceStarted(executionId, log);
+      // A deploy's drain ends a long poll at once: the run is handed over without waiting for the agent's answer.
+      const pollSignal = AbortSignal.any([ctx.cancellationSignal, deps.draining]);
+      let readAt = deps.clock();
       while (exec.status === 'running') {
-        await ctx.sleep(settings.pollIntervalMs);
+        // Reads are at least a poll interval apart. A long poll takes that long by itself (the agent
+        // answers when the run ends, which is then seen at once); a plain read, or an agent that
+        // answers a long poll at once, waits out the rest.
+        const sinceRead = deps.clock() - readAt;
+        if (sinceRead < settings.pollIntervalMs) await ctx.sleep(settings.pollIntervalMs - sinceRead);
         if (deps.draining.aborted) throw handedOver();
-        exec = await callAgent((s) => client.get(executionId, s), unreachable, beat, log);
+        readAt = deps.clock();
+        exec = await callAgent(() => client.get(executionId, pollSignal, longPollSeconds), unreachable, beat, log).catch((err: unknown) => {
+          throw deps.draining.aborted ? handedOver() : err;
+        });
         if (!exec) throw lostExecution(agent, executionId);
         polls += 1;
         // Not awaited: a slow or down Redis must never delay the heartbeat (that would look like a dead worker).

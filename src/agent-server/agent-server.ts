@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../util/logger.js';
-import { agentRunStatuses, startExecutionRequest, type AgentRunStatus } from '../agent/protocol.js';
+import { agentRunStatuses, longPollHeader, maxWaitSeconds, startExecutionRequest, type AgentRunStatus } from '../agent/protocol.js';
 import { loadAgentServerConfig, type AgentCommandConfig, type AgentServerConfigInput } from './agent-server-config.js';
 import { ProcessRegistry } from './process-registry.js';
 
@@ -96,11 +96,17 @@ export async function startAgentServer(configInput: AgentServerConfigInput, logg
       }
       const result = agent.registry.start(parsed.data);
       if (result.outcome === 'conflict') throw new HttpError(409, result.message);
-      return reply(res, result.outcome === 'created' ? 201 : 200, result.execution);
+      return reply(res, result.outcome === 'created' ? 201 : 200, result.execution, { [longPollHeader]: 'true' });
     }
     if (action === undefined) {
       allow(method, 'GET');
-      return replyExecution(res, agent.registry.get(id), id);
+      const waitSeconds = waitSecondsOf(url);
+      if (waitSeconds > 0) {
+        const gone = new AbortController();
+        res.once('close', () => gone.abort());
+        await agent.registry.waitForEnd(id, waitSeconds * 1000, gone.signal);
+      }
+      return replyExecution(res, agent.registry.get(id), id, { [longPollHeader]: 'true' });
     }
     if (action !== 'stop') throw new HttpError(404, `no route for ${url.pathname}`);
     allow(method, 'POST');
@@ -190,14 +196,24 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-function replyExecution(res: ServerResponse, execution: unknown, id: string): void {
+function replyExecution(res: ServerResponse, execution: unknown, id: string, headers: Record<string, string> = {}): void {
   if (execution === undefined) throw new HttpError(404, `unknown execution ${id}`);
-  reply(res, 200, execution);
+  reply(res, 200, execution, headers);
 }
 
-function reply(res: ServerResponse, status: number, body: unknown): void {
+/** `?waitSeconds=N` (0 to 60): answer once the run ends, or after N seconds with its state then. */
+function waitSecondsOf(url: URL): number {
+  const raw = url.searchParams.get('waitSeconds');
+  if (raw === null) return 0;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n > maxWaitSeconds)
+    throw new HttpError(400, `waitSeconds: must be a whole number from 0 to ${maxWaitSeconds}, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function reply(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const json = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json), ...headers });
   res.end(json);
 }
 

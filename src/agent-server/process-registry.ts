@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../util/logger.js';
 import type { AgentExecution, AgentRunStatus } from '../agent/protocol.js';
 import type { AgentCommandConfig } from './agent-server-config.js';
@@ -72,6 +73,16 @@ export class ProcessRegistry {
   get(id: string): AgentExecution | undefined {
     const run = this.runs.get(id);
     return run && view(run);
+  }
+
+  /**
+   * The long poll's wait: resolves when the run ends, after `ms`, or when the caller goes away,
+   * whichever comes first; at once for a run that is unknown or already ended.
+   */
+  async waitForEnd(id: string, ms: number, signal: AbortSignal): Promise<void> {
+    const run = this.runs.get(id);
+    if (!run || run.status !== 'running') return;
+    await Promise.race([run.ended, delay(ms, undefined, { signal }).catch(() => undefined)]);
   }
 
   /** Outputs are left out: a listing is for finding work, and each output can be megabytes. */

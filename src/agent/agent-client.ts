@@ -1,6 +1,13 @@
 import type { z } from 'zod';
 import { AgentProtocolError, AgentRejectedError, AgentUnreachableError, AgentError } from './agent-errors.js';
-import { agentExecution, agentExecutionList, type AgentExecution, type StartExecutionRequest } from './protocol.js';
+import {
+  agentExecution,
+  agentExecutionList,
+  longPollHeader,
+  maxWaitSeconds,
+  type AgentExecution,
+  type StartExecutionRequest,
+} from './protocol.js';
 
 export interface AgentClientOptions {
   /** The agent's base URL; protocol paths such as `/executions` are appended to it. */
@@ -12,7 +19,13 @@ export interface AgentClientOptions {
 export interface AgentClient {
   readonly baseUrl: string;
   start(req: StartExecutionRequest, signal?: AbortSignal): Promise<AgentExecution>;
-  get(id: string, signal?: AbortSignal): Promise<AgentExecution | undefined>;
+  /**
+   * One execution; with `waitSeconds`, a long poll (the agent answers when the run ends or after
+   * that long) where the agent supports it, a plain read where it does not.
+   */
+  get(id: string, signal?: AbortSignal, waitSeconds?: number): Promise<AgentExecution | undefined>;
+  /** Whether the agent's last answer to a start or read said it supports the long poll (undefined before any). */
+  readonly longPoll: boolean | undefined;
   stop(id: string, signal?: AbortSignal): Promise<AgentExecution | undefined>;
   listRunning(signal?: AbortSignal): Promise<AgentExecution[]>;
   health(signal?: AbortSignal): Promise<boolean>;
@@ -23,6 +36,7 @@ type Method = 'GET' | 'POST';
 interface RawResponse {
   status: number;
   body: string;
+  headers: Headers;
 }
 
 /** Statuses meaning the agent understood the request and refused it; retrying cannot help. */
@@ -37,13 +51,15 @@ export function createAgentClient({ baseUrl, token, requestTimeoutMs = 10_000 }:
 
   const describe = (method: Method, path: string) => `agent ${base}: ${method} ${path}`;
 
-  async function send(method: Method, path: string, signal?: AbortSignal, body?: unknown): Promise<RawResponse> {
+  async function send(method: Method, path: string, signal?: AbortSignal, body?: unknown, waitMs = 0): Promise<RawResponse> {
     const where = describe(method, path);
-    const timeout = AbortSignal.timeout(requestTimeoutMs);
+    // A long poll may take its wait on top of the usual answer time.
+    const timeout = AbortSignal.timeout(requestTimeoutMs + waitMs);
     const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     let status: number;
     let text: string;
+    let responseHeaders: Headers;
     try {
       const res = await fetch(base + path, {
         method,
@@ -52,10 +68,11 @@ export function createAgentClient({ baseUrl, token, requestTimeoutMs = 10_000 }:
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
       status = res.status;
+      responseHeaders = res.headers;
       text = await res.text();
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
-      const reason = timeout.aborted ? `no response within ${requestTimeoutMs} ms` : networkReason(err);
+      const reason = timeout.aborted ? `no response within ${requestTimeoutMs + waitMs} ms` : networkReason(err);
       throw new AgentUnreachableError(`${where} failed: ${reason}`, undefined, { cause: err });
     }
     if (status >= 500 || transientStatuses.has(status)) {
@@ -65,7 +82,7 @@ export function createAgentClient({ baseUrl, token, requestTimeoutMs = 10_000 }:
       const message = agentMessage(text);
       throw new AgentRejectedError(`${where} rejected with HTTP ${status}: ${message}`, status, message);
     }
-    return { status, body: text };
+    return { status, body: text, headers: responseHeaders };
   }
 
   function parse<S extends z.ZodType>(schema: S, method: Method, path: string, res: RawResponse): z.infer<S> {
@@ -102,19 +119,27 @@ export function createAgentClient({ baseUrl, token, requestTimeoutMs = 10_000 }:
 
   const executionPath = (id: string) => `/executions/${encodeURIComponent(id)}`;
 
+  let longPoll: boolean | undefined;
+
   return {
     baseUrl: base,
+    get longPoll() {
+      return longPoll;
+    },
 
     async start(req, signal) {
       const path = '/executions';
       const res = await send('POST', path, signal, req);
+      longPoll = res.headers.get(longPollHeader) === 'true';
       if (res.status !== 200 && res.status !== 201) throw unexpected('POST', path, res);
       return parseExecution('POST', path, res, req.id);
     },
 
-    async get(id, signal) {
-      const path = executionPath(id);
-      const res = await send('GET', path, signal);
+    async get(id, signal, waitSeconds) {
+      const wait = longPoll && waitSeconds ? Math.min(waitSeconds, maxWaitSeconds) : 0;
+      const path = wait > 0 ? `${executionPath(id)}?waitSeconds=${wait}` : executionPath(id);
+      const res = await send('GET', path, signal, undefined, wait * 1000);
+      longPoll = res.headers.get(longPollHeader) === 'true';
       if (res.status === 404) return undefined;
       if (res.status !== 200) throw unexpected('GET', path, res);
       return parseExecution('GET', path, res, id);

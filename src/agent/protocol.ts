@@ -8,6 +8,14 @@ import { z } from 'zod';
 export const agentRunStatuses = ['running', 'succeeded', 'failed', 'cancelled'] as const;
 export type AgentRunStatus = (typeof agentRunStatuses)[number];
 
+/**
+ * Long poll (protocol 2): `GET /executions/{id}?waitSeconds=N` answers when the run ends, or after N
+ * seconds (at most `maxWaitSeconds`) with its state then. An agent that implements it says so with
+ * this response header (`true`) on every start and `GET /executions/{id}`; without it, Lifeline polls as before.
+ */
+export const longPollHeader = 'lifeline-long-poll';
+export const maxWaitSeconds = 60;
+
 export const startExecutionRequest = z.object({
   id: z.string().min(1).max(200),
   prompt: z.string().min(1),
