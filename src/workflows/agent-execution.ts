@@ -121,7 +121,7 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
     );
   let runDeadline = Infinity;
   work.cancelRequested.catch(() => {
-    if (agentMayRun && patched('stop-at-once')) stopping ??= stopTheAgent();
+    if (agentMayRun && patched('stop-at-once')) stopping = stopTheAgent();
   });
   try {
     await work.run(async () => {

@@ -18,9 +18,17 @@ function failureKind(run: WorkflowRun): string | undefined {
 
 /** A promise with its resolve, for an activity to wait on what the test does. */
 function gate() {
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  return { open, opened };
+  let isOpen = false;
+  let resolve!: () => void;
+  const opened = new Promise<void>((r) => (resolve = r));
+  return {
+    opened,
+    isOpen: () => isOpen,
+    open: () => {
+      isOpen = true;
+      resolve();
+    },
+  };
 }
 
 /** A run that goes on until the agent is told to stop, as a real agent process does. */
@@ -259,7 +267,11 @@ describe('the execution workflow, branch by branch', () => {
         }),
       },
       {},
-      atPhase('running', (handle) => handle.signal(stopSignal, { reason: 'stuck' })),
+      atPhase('running', async (handle) => {
+        await handle.signal(stopSignal, { reason: 'stuck' });
+        // A second stop changes nothing: the first reason stands.
+        await handle.signal(stopSignal, { reason: 'second thoughts' });
+      }),
     );
   }
 
@@ -271,7 +283,9 @@ describe('the execution workflow, branch by branch', () => {
       return defaults.stopAgent(input);
     });
     expect(run.result).toMatchObject({ status: 'cancelled', errorKind: 'cancelled_by_operator' });
-    expect(run.result?.error).toContain('could not be confirmed stopped: still running 30 s after stop');
+    expect(run.result?.error).toMatch(
+      /^stopped by operator: stuck \(the agent process could not be confirmed stopped: still running 30 s after stop\)$/,
+    );
     expect(run.scripted.calledActivities().slice(-4)).toEqual(['stopAgent', 'conclude', 'stopAgent', 'releaseSlot']);
     expect(run.scripted.calls.find((c) => c.activity === 'conclude')?.input).toMatchObject({ releaseSlot: false, storeOutput: false });
     expect(run.scripted.slotHolders('agent-a')).toEqual([]);
@@ -284,6 +298,39 @@ describe('the execution workflow, branch by branch', () => {
     expect(run.result?.error).toContain('could not be confirmed stopped: token refused');
     expect(run.scripted.calledActivities().at(-1)).toBe('releaseSlot');
     expect(run.scripted.slotHolders('agent-a')).toEqual([]);
+  });
+
+  it('keeps a run that succeeded as the stop came, noting that the stop could not be confirmed', async () => {
+    const run = await wf.run(
+      {
+        override: (defaults) => {
+          const stopAsked = gate();
+          return {
+            runAgent: async (input) => {
+              await defaults.runAgent(input);
+              await stopAsked.opened;
+              return { status: 'succeeded', exitCode: 0, error: null, outputBytes: 2 };
+            },
+            stopAgent: async (input) => {
+              // The first stop is not confirmed; the one that keeps the slot until the process is gone is.
+              if (stopAsked.isOpen()) return defaults.stopAgent(input);
+              stopAsked.open();
+              throw ApplicationFailure.create({ type: 'stop_pending', message: 'agent busy' });
+            },
+          };
+        },
+      },
+      {},
+      atPhase('running', (handle) => handle.signal(stopSignal, { reason: 'too late' })),
+    );
+    expect(run.result).toMatchObject({ status: 'succeeded' });
+    expect(run.result?.error).toBe('(the agent process could not be confirmed stopped: agent busy)');
+  });
+
+  it('reports the outcome it meant when its row is gone (deleted by hand)', async () => {
+    const run = await wf.run({ override: () => ({ conclude: async () => ({ status: undefined, applied: false }) }) });
+    expect(run.result).toMatchObject({ status: 'succeeded' });
+    expect(run.scripted.calledActivities()).toEqual(['admit', 'runAgent', 'conclude']);
   });
 
   it('keeps the result of a run that ended by itself before its deadline, whatever the worker saw', async () => {
