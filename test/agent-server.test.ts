@@ -90,6 +90,13 @@ async function closeFake(fake: Server): Promise<void> {
 }
 
 describe('reference agent server', () => {
+  it('ends a run whose prompt is too large for an argument as failed, saying how to pass it', async () => {
+    const id = newId();
+    const started = await demo.start({ id, prompt: `succeed 0 ${'x'.repeat(200 * 1024)}`, timeoutSeconds: 30 });
+    expect(started).toMatchObject({ status: 'failed' });
+    expect(started.error).toMatch(/too large for one argument \(at most 131072 bytes\): configure the agent with "promptVia": "stdin"/);
+  });
+
   it('answers a long poll when the run ends, and says it supports the long poll', async () => {
     const id = newId();
     expect((await demo.start({ id, prompt: 'succeed 1 long poll', timeoutSeconds: 30 })).status).toBe('running');

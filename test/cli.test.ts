@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { msToTs } from '@temporalio/common/lib/time.js';
@@ -31,7 +31,10 @@ describe('the lifeline CLI', () => {
   beforeAll(async () => {
     // `reconcile` acts on every row of its database: this file's rows live apart from other files'.
     db = await createPrivateDatabase('cli');
-    h = await startHarness({ agents: { demo: { capacity: 5 } }, databaseUrl: db.url });
+    h = await startHarness({
+      agents: { demo: { capacity: 5 }, stdin: { capacity: 1, config: { promptVia: 'stdin' } } },
+      databaseUrl: db.url,
+    });
     emptyDir = mkdtempSync(join(tmpdir(), 'lifeline-cli-'));
     env = isolatedEnvironment({
       LIFELINE_TEMPORAL_ADDRESS: inject('temporalAddress'),
@@ -282,6 +285,19 @@ describe('the lifeline CLI', () => {
     expect(gone.stderr).toContain(`schedule ${scheduleId} not found`);
   });
 
+  it('executions start --prompt-file reads a prompt beyond the shell argument limit', async () => {
+    const file = join(emptyDir, 'prompt.txt');
+    // 200 KiB: more than one command-line argument may hold (128 KiB), within Lifeline's 256 KiB.
+    writeFileSync(file, `succeed 0 ${'p'.repeat(200 * 1024)}`);
+    const started = await lifeline('executions', 'start', '--agent', h.agent('stdin'), '--prompt-file', file, '--wait', '--json');
+    expect(started.code, started.stderr).toBe(0);
+    const row = JSON.parse(started.stdout) as { execution: { status: string; prompt: string; output: string } };
+    expect(row.execution.status).toBe('succeeded');
+    expect(row.execution.prompt).toHaveLength(200 * 1024 + 'succeed 0 '.length);
+    // The agent got all of it on its standard input, and echoed it.
+    expect(row.execution.output).toContain('p'.repeat(1000));
+  });
+
   it('invalid input exits 2 naming the field; a missing execution exits 1', async () => {
     const unknownAgent = await lifeline('executions', 'start', '--agent', 'nope', '--prompt', 'x');
     expect(unknownAgent.code).toBe(2);
@@ -298,6 +314,13 @@ describe('the lifeline CLI', () => {
         names: 'cron',
       },
       { args: ['executions', 'list', '--since', 'yesterday'], names: '--since' },
+      { args: ['executions', 'list', '--since', '99999999999999d'], names: 'must be at most 3650d' },
+      { args: ['schedules', 'pause', 'any', '--note', 'n'.repeat(5000)], names: 'must be at most 1000 characters (got 5000)' },
+      { args: ['executions', 'start', '--agent', h.agent('demo')], names: '--prompt or --prompt-file' },
+      {
+        args: ['executions', 'start', '--agent', h.agent('demo'), '--prompt-file', '/no/such/file'],
+        names: '--prompt-file: cannot read /no/such/file',
+      },
       { args: ['executions', 'list', '--status', 'lost'], names: '--status' },
       { args: ['executions', 'stop', 'some-id'], names: '--reason' },
       { args: ['no-such-command'], names: 'no-such-command' },

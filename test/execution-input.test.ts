@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExecutionNotFoundError, InvalidExecutionInputError } from '../src/client/client-errors.js';
+import { ExecutionConflictError, ExecutionNotFoundError, InvalidExecutionInputError } from '../src/client/client-errors.js';
 import { limits, type StartExecutionRequest } from '../src/client/execution-input.js';
 import { auditSteps } from './support/execution-probes.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
@@ -45,6 +45,12 @@ describe('starting executions through the Lifeline client', () => {
     expect((await h.executions.get(executionId))?.finishedAt).toEqual(row.finishedAt);
     // The latest run is still the one that completed: the start after it did not begin another.
     expect(await handle.describe()).toMatchObject({ runId, status: { name: 'COMPLETED' } });
+
+    // The same id with another prompt is a caller's bug: refused by name, nothing started.
+    const conflict = await h.client.startExecution({ ...request, prompt: 'succeed 1 something else' }).catch((err: unknown) => err);
+    expect(conflict).toBeInstanceOf(ExecutionConflictError);
+    expect((conflict as Error).message).toBe(`execution ${executionId} already exists with another prompt; nothing was started`);
+    expect((await h.agentStarts())[executionId]).toBe(1);
   });
 
   it('waiting for an unknown execution fails at once with ExecutionNotFoundError', async () => {

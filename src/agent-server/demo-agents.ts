@@ -10,5 +10,5 @@ export function demoCommand(): string[] {
 
 /** A demo agent's configuration for the reference agent server. */
 export function demoAgentConfig(token: string, overrides: Partial<AgentCommandConfig> = {}): AgentCommandConfig {
-  return { token, command: demoCommand(), maxOutputBytes: 16 * 1024 * 1024, stopGraceMs: 10_000, ...overrides };
+  return { token, command: demoCommand(), promptVia: 'argument', maxOutputBytes: 16 * 1024 * 1024, stopGraceMs: 10_000, ...overrides };
 }

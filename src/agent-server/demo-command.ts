@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { text } from 'node:stream/consumers';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseDemoPrompt, type DemoBehaviour } from './demo-behaviour.js';
 
@@ -58,5 +59,6 @@ function waitForever(): Promise<never> {
   return new Promise<never>(() => {});
 }
 
-const prompt = process.argv.slice(2).join(' ');
+// The prompt is the last argument, or standard input for an agent configured with "promptVia": "stdin".
+const prompt = process.argv.length > 2 ? process.argv.slice(2).join(' ') : await text(process.stdin);
 await run(parseDemoPrompt(prompt));

@@ -1,9 +1,20 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../util/logger.js';
 import type { AgentExecution, AgentRunStatus } from '../agent/protocol.js';
 import type { AgentCommandConfig } from './agent-server-config.js';
 import { agentProcessEnvironment } from './process-environment.js';
+
+/** Linux's limit on one argument (MAX_ARG_STRLEN). */
+const maxArgumentBytes = 128 * 1024;
+
+function spawnFailure(err: unknown, prompt: string): Error {
+  const error = err instanceof Error ? err : new Error(String(err));
+  if ((error as NodeJS.ErrnoException).code !== 'E2BIG') return error;
+  return new Error(
+    `the prompt (${Buffer.byteLength(prompt)} bytes) is too large for one argument (at most ${maxArgumentBytes} bytes): configure the agent with "promptVia": "stdin"`,
+  );
+}
 
 /** After the command exits, how long its output pipes may stay open (held by a stray descendant). */
 const pipeDrainMs = 2_000;
@@ -136,11 +147,21 @@ export class ProcessRegistry {
     this.runs.set(id, run);
     this.spawns.set(id, (this.spawns.get(id) ?? 0) + 1);
 
-    const child = spawn(file, [...args, prompt], {
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: agentProcessEnvironment(process.env, this.config.env, id),
-    });
+    const viaStdin = this.config.promptVia === 'stdin';
+    let child: ChildProcess;
+    try {
+      child = spawn(file, viaStdin ? args : [...args, prompt], {
+        detached: true,
+        stdio: [viaStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+        env: agentProcessEnvironment(process.env, this.config.env, id),
+      });
+    } catch (err) {
+      // Some failures (E2BIG: an argument over 128 KiB) throw instead of emitting 'error': the run still ends, failed, with why.
+      this.finish(run, null, null, spawnFailure(err, prompt));
+      markEnded();
+      return run;
+    }
+    if (viaStdin) child.stdin?.end(prompt);
     run.pid = child.pid;
     this.log(run).info({ command: this.config.command }, 'execution started');
 
@@ -152,8 +173,10 @@ export class ProcessRegistry {
       run.chunks.push(kept);
       run.keptBytes += kept.length;
     };
-    child.stdout.on('data', capture);
-    child.stderr.on('data', capture);
+    child.stdout!.on('data', capture);
+    child.stderr!.on('data', capture);
+    // A command that exits without reading its whole prompt closes the pipe: not an error of the run.
+    child.stdin?.on('error', () => undefined);
 
     let spawnError: Error | undefined;
     child.on('error', (err) => {
@@ -166,8 +189,8 @@ export class ProcessRegistry {
       // Whatever the command left in its group dies with it, so nothing outlives the execution.
       signalGroup(run.pid, 'SIGKILL', this.log(run));
       drainTimer = setTimeout(() => {
-        child.stdout.destroy();
-        child.stderr.destroy();
+        child.stdout?.destroy();
+        child.stderr?.destroy();
       }, pipeDrainMs);
     });
 

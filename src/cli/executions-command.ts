@@ -1,3 +1,5 @@
+import { createReadStream } from 'node:fs';
+import { text } from 'node:stream/consumers';
 import { Option, type Command } from 'commander';
 import { ExecutionNotFoundError } from '../client/client-errors.js';
 import { executionStatuses, isTerminal, type ExecutionStatus } from '../domain/execution-status.js';
@@ -76,6 +78,19 @@ async function show(ctx: CliContext, executionId: string, json: boolean): Promis
   return row;
 }
 
+/** The prompt from --prompt or --prompt-file (a path, or - for standard input); exactly one of them. */
+async function promptOf(opts: { prompt?: string; promptFile?: string }): Promise<string> {
+  if ((opts.prompt === undefined) === (opts.promptFile === undefined))
+    throw new UsageError('give the prompt with --prompt or --prompt-file (one of them)');
+  if (opts.prompt !== undefined) return opts.prompt;
+  const from = opts.promptFile === '-' ? process.stdin : createReadStream(opts.promptFile!);
+  try {
+    return await text(from);
+  } catch (err) {
+    throw new UsageError(`--prompt-file: cannot read ${opts.promptFile}: ${(err as Error).message}`);
+  }
+}
+
 export function addExecutionsCommands(program: Command): void {
   const executions = program.command('executions').description('list, inspect, start and stop agent executions');
 
@@ -134,30 +149,45 @@ export function addExecutionsCommands(program: Command): void {
     .command('start')
     .description('start an execution; prints its id (with --wait, exits 1 unless it succeeded)')
     .requiredOption('--agent <name>', 'agent to run on')
-    .requiredOption('--prompt <text>', 'what the agent should do')
+    .option('--prompt <text>', 'what the agent should do')
+    .option(
+      '--prompt-file <path>',
+      "read the prompt from a file, or from standard input with -: for prompts beyond the shell's argument limit",
+    )
     .option('--timeout <seconds>', "execution timeout (default: the agent's, then Lifeline's)", wholeNumber)
     .option('--busy-policy <policy>', 'when the agent is full: skip (end as skipped) or queue (wait, the default)')
     .option('--id <id>', 'execution id (default: <agent>-<time>-<random>); starting an id again never runs it twice')
     .option('--wait', 'wait until it finishes and show it')
     .option('--json', 'print JSON')
-    .action((opts: { agent: string; prompt: string; timeout?: number; busyPolicy?: string; id?: string; wait?: boolean; json?: boolean }) =>
-      withCliContext(async (ctx) => {
-        const lifeline = await ctx.lifeline();
-        const { executionId } = await lifeline.startExecution({
-          agent: opts.agent,
-          prompt: opts.prompt,
-          timeoutSeconds: opts.timeout,
-          // Validated with the rest of the request, so a bad value is named like any other field.
-          busyPolicy: opts.busyPolicy as BusyPolicy | undefined,
-          executionId: opts.id,
-          trigger: 'cli',
-        });
-        if (!opts.wait) return opts.json ? printJson({ executionId }) : console.log(executionId);
-        if (!opts.json) console.error(`${executionId} started; waiting for it to finish`);
-        await lifeline.waitForExecution(executionId, Number.MAX_SAFE_INTEGER);
-        const row = await show(ctx, executionId, opts.json === true);
-        if (row.status !== 'succeeded') process.exitCode = 1;
-      }),
+    .action(
+      (opts: {
+        agent: string;
+        prompt?: string;
+        promptFile?: string;
+        timeout?: number;
+        busyPolicy?: string;
+        id?: string;
+        wait?: boolean;
+        json?: boolean;
+      }) =>
+        withCliContext(async (ctx) => {
+          const prompt = await promptOf(opts);
+          const lifeline = await ctx.lifeline();
+          const { executionId } = await lifeline.startExecution({
+            agent: opts.agent,
+            prompt,
+            timeoutSeconds: opts.timeout,
+            // Validated with the rest of the request, so a bad value is named like any other field.
+            busyPolicy: opts.busyPolicy as BusyPolicy | undefined,
+            executionId: opts.id,
+            trigger: 'cli',
+          });
+          if (!opts.wait) return opts.json ? printJson({ executionId }) : console.log(executionId);
+          if (!opts.json) console.error(`${executionId} started; waiting for it to finish`);
+          await lifeline.waitForExecution(executionId, Number.MAX_SAFE_INTEGER);
+          const row = await show(ctx, executionId, opts.json === true);
+          if (row.status !== 'succeeded') process.exitCode = 1;
+        }),
     );
 
   executions

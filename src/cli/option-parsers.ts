@@ -17,9 +17,22 @@ export function positiveLimit(max: number) {
 
 const units = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 
-/** `90s`, `30m`, `1h`, `2d` → seconds. */
+/** Ten years: beyond it a `since` reaches before any row, and Postgres' interval arithmetic overflows. */
+const maxAgeSeconds = 10 * 365 * 86_400;
+
+/** `90s`, `30m`, `1h`, `2d` → seconds, at most ten years. */
 export function ageInSeconds(value: string): number {
   const match = /^(\d+)([smhd])$/.exec(value.trim());
   if (!match) throw new InvalidArgumentError('must be a number with a unit: s, m, h or d (for example 30m, 1h, 2d)');
-  return Number(match[1]) * units[match[2] as keyof typeof units];
+  const seconds = Number(match[1]) * units[match[2] as keyof typeof units];
+  if (seconds > maxAgeSeconds) throw new InvalidArgumentError('must be at most 3650d (ten years)');
+  return seconds;
+}
+
+/** Free text up to a length, such as a schedule's note: Temporal refuses longer ones with a raw error. */
+export function textUpTo(max: number) {
+  return (value: string): string => {
+    if (value.length > max) throw new InvalidArgumentError(`must be at most ${max} characters (got ${value.length})`);
+    return value;
+  };
 }

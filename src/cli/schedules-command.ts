@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import type { BusyPolicy } from '../domain/execution-types.js';
-import type { CreateScheduleRequest, OverlapPolicy } from '../client/schedule-input.js';
+import { scheduleLimits, type CreateScheduleRequest, type OverlapPolicy } from '../client/schedule-input.js';
 import type { AgentScheduleDescription, AgentScheduleSummary } from '../client/schedule-view.js';
 import { withCliContext } from './cli-context.js';
-import { wholeNumber } from './option-parsers.js';
+import { textUpTo, wholeNumber } from './option-parsers.js';
 import { printFields, printJson, printTable, time } from './output.js';
 
 const when = (s: AgentScheduleSummary) => (s.cron === undefined ? `every ${s.intervalSeconds} s` : `cron ${s.cron}`);
@@ -117,7 +117,11 @@ export function addSchedulesCommands(program: Command): void {
     .command('pause')
     .description('stop firing until unpaused')
     .argument('<id>', 'schedule id')
-    .option('--note <text>', 'why (shown with the schedule)')
+    .option(
+      '--note <text>',
+      `why (shown with the schedule; at most ${scheduleLimits.noteLength} characters)`,
+      textUpTo(scheduleLimits.noteLength),
+    )
     .action((id: string, opts: { note?: string }) =>
       withCliContext(async (ctx) => {
         await (await ctx.lifeline()).schedules.pause(id, opts.note);
@@ -129,7 +133,11 @@ export function addSchedulesCommands(program: Command): void {
     .command('unpause')
     .description('fire again')
     .argument('<id>', 'schedule id')
-    .option('--note <text>', 'a note shown with the schedule')
+    .option(
+      '--note <text>',
+      `a note shown with the schedule (at most ${scheduleLimits.noteLength} characters)`,
+      textUpTo(scheduleLimits.noteLength),
+    )
     .action((id: string, opts: { note?: string }) =>
       withCliContext(async (ctx) => {
         await (await ctx.lifeline()).schedules.unpause(id, opts.note);

@@ -30,3 +30,8 @@ export class ScheduleNotFoundError extends Error {
 export class ScheduleConflictError extends Error {
   override name = 'ScheduleConflictError';
 }
+
+/** An execution with this id exists with another agent or prompt; nothing was started. The same request again is idempotent. */
+export class ExecutionConflictError extends Error {
+  override name = 'ExecutionConflictError';
+}

@@ -16,6 +16,19 @@ export const agentNamePattern = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const executionIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$/;
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+
+/** "is required" when missing, "must be a string" when of another type: the message says which. */
+const requiredString = (name: string) =>
+  z.string({ error: (issue) => (issue.input === undefined ? `${name} is required` : `${name} must be a string`) });
+
+/** JSON.stringify refuses cycles and BigInt with a TypeError: here that is bad input, named as such. */
+function jsonBytes(value: unknown): number | undefined {
+  try {
+    return bytes(JSON.stringify(value));
+  } catch {
+    return undefined;
+  }
+}
 /** A whole number of seconds within limits; the messages name the field. */
 export const wholeSeconds = (name: string, { min, max }: { min: number; max: number }) =>
   z
@@ -30,9 +43,8 @@ export const startExecutionSchema = z.strictObject({
     .string()
     .regex(executionIdPattern, 'must be 1-200 characters of letters, digits and . _ : @ -, starting with a letter or digit')
     .optional(),
-  agent: z.string({ error: 'agent is required' }).regex(agentNamePattern, 'must be a lowercase agent name (a-z, 0-9, _ and -)'),
-  prompt: z
-    .string({ error: 'prompt is required' })
+  agent: requiredString('agent').regex(agentNamePattern, 'must be a lowercase agent name (a-z, 0-9, _ and -)'),
+  prompt: requiredString('prompt')
     .refine((p) => p.trim().length > 0, 'must not be empty')
     .refine((p) => bytes(p) <= limits.promptBytes, `must be at most ${limits.promptBytes} bytes`)
     .refine(isStorableText, unstorableTextMessage),
@@ -43,7 +55,8 @@ export const startExecutionSchema = z.strictObject({
   scheduleId: z.string().min(1).max(200).refine(isStorableText, unstorableTextMessage).optional(),
   metadata: z
     .record(z.string(), z.unknown())
-    .refine((m) => bytes(JSON.stringify(m)) <= limits.metadataBytes, `must be at most ${limits.metadataBytes} bytes of JSON`)
+    .refine((m) => jsonBytes(m) !== undefined, { message: 'must be plain JSON (no cycles, no BigInt)', abort: true })
+    .refine((m) => (jsonBytes(m) ?? 0) <= limits.metadataBytes, `must be at most ${limits.metadataBytes} bytes of JSON`)
     .refine(isStorableJson, `every key and string ${unstorableTextMessage}`)
     .optional(),
 });

@@ -11,12 +11,12 @@ import { createAgentStore } from '../store/agent-store.js';
 import { createExecutionReader, type ExecutionRow } from '../store/execution-reader.js';
 import { waitUntil } from '../util/wait-until.js';
 import { AgentSchedules } from './agent-schedules.js';
-import { ExecutionNotFoundError, InvalidExecutionInputError } from './client-errors.js';
+import { ExecutionConflictError, ExecutionNotFoundError, InvalidExecutionInputError } from './client-errors.js';
 import { parseStartRequest, type StartExecutionRequest } from './execution-input.js';
 import { executionWorkflowOptions } from './execution-workflow-options.js';
 import { asUnavailable, unavailableOnFailure } from './unavailable.js';
 import { agentExecution } from '../workflows/agent-execution.js';
-import { stopSignal } from '../workflows/execution-contract.js';
+import { stopSignal, type ExecutionInput } from '../workflows/execution-contract.js';
 
 export interface LifelineClientOptions {
   temporal: Client;
@@ -51,6 +51,7 @@ export class LifelineClient {
     const { executionId, input } = parseStartRequest(request);
     const agent = await unavailableOnFailure('Postgres', () => this.agents.get(input.agent));
     if (!agent) throw new InvalidExecutionInputError([{ field: 'agent', message: `unknown agent "${input.agent}"` }]);
+    if (request.executionId !== undefined) await this.refuseConflict(executionId, input);
     const workflowId = executionId;
     try {
       await this.opts.temporal.workflow.start(agentExecution, {
@@ -65,6 +66,18 @@ export class LifelineClient {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw asUnavailable('Temporal', err);
     }
     return { executionId, workflowId };
+  }
+
+  /** A caller's own id that already names another execution (another agent or prompt) is a bug to surface, not to paper over. */
+  private async refuseConflict(executionId: string, input: ExecutionInput): Promise<void> {
+    const existing = await this.getExecution(executionId);
+    if (!existing) return;
+    const differs = [existing.agent !== input.agent && 'agent', existing.prompt !== input.prompt && 'prompt'].filter(Boolean);
+    if (differs.length > 0) {
+      throw new ExecutionConflictError(
+        `execution ${executionId} already exists with another ${differs.join(' and ')}; nothing was started`,
+      );
+    }
   }
 
   async getExecution(executionId: string): Promise<ExecutionRow | undefined> {

@@ -94,4 +94,15 @@ describe('parseStartRequest', () => {
     expect(issueFields(thrownBy(() => parseStartRequest({}))).sort()).toEqual(['agent', 'prompt']);
     expect(issueFields(thrownBy(() => parseStartRequest('run demo')))).toEqual(['(input)']);
   });
+
+  it('says a field of the wrong type is of the wrong type, and refuses metadata that is not plain JSON', () => {
+    expect((thrownBy(() => parseStartRequest({ agent: 'demo', prompt: 42 })) as InvalidExecutionInputError).issues).toEqual([
+      { field: 'prompt', message: 'prompt must be a string' },
+    ]);
+    const circular: Record<string, unknown> = { team: 'x' };
+    circular.self = circular;
+    expect((thrownBy(() => parseStartRequest({ ...valid, metadata: circular })) as InvalidExecutionInputError).issues).toEqual([
+      { field: 'metadata', message: 'must be plain JSON (no cycles, no BigInt)' },
+    ]);
+  });
 });
