@@ -16,6 +16,7 @@ import { ensureReconcilerSchedule } from './temporal/reconciler-schedule.js';
 import { registerSearchAttributes } from './temporal/register-search-attributes.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
 import { createLogger, type Logger } from './util/logger.js';
+import { reachOrExplain, redactedAddress } from './util/server-address.js';
 
 export interface RunningWorker {
   /** Resolves when the worker has stopped. */
@@ -54,14 +55,24 @@ export async function startWorker(
 ): Promise<RunningWorker> {
   const sdkMetricsPort = config.metricsPort ? await getPort({ host: '127.0.0.1' }) : undefined;
   installTemporalRuntime(log, sdkMetricsPort);
-  await migrate(config.databaseUrl, log);
+  const postgresAt = redactedAddress(config.databaseUrl);
+  await reachOrExplain('Postgres', postgresAt, 'DATABASE_URL', () => migrate(config.databaseUrl, log));
   const pool = createPool(config.databaseUrl, log);
   const redis = createRedis(config.redisUrl, log);
+  await reachOrExplain('Redis', redactedAddress(config.redisUrl), 'REDIS_URL', () => redis.ping()).catch((err: unknown) => {
+    redis.disconnect();
+    throw err;
+  });
   const codec = payloadCodecFromConfig(config);
-  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  const temporalAt = config.temporal.address;
+  const clientConnection = await reachOrExplain('Temporal', temporalAt, 'LIFELINE_TEMPORAL_ADDRESS', () =>
+    Connection.connect({ address: temporalAt }),
+  );
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace, ...dataConverterOptions(codec) });
   await ensureSearchAttributes(clientConnection, config.temporal.namespace, log);
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await reachOrExplain('Temporal', temporalAt, 'LIFELINE_TEMPORAL_ADDRESS', () =>
+    NativeConnection.connect({ address: temporalAt }),
+  );
   const draining = new AbortController();
   const deps = buildLifelineDeps({
     draining: draining.signal,

@@ -50,7 +50,13 @@ const codecKeys = z.preprocess(
 
 /** Every environment variable Lifeline reads, with its default and limits. */
 export const configSchema = z.object({
-  LIFELINE_TEMPORAL_ADDRESS: z.string().optional(),
+  LIFELINE_TEMPORAL_ADDRESS: z.preprocess(
+    unsetWhenEmpty,
+    z
+      .string()
+      .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'LIFELINE_TEMPORAL_ADDRESS must be host:port, such as 127.0.0.1:7233')
+      .optional(),
+  ),
   LIFELINE_TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   LIFELINE_TASK_QUEUE: z.string().min(1).default('lifeline'),
   LIFELINE_WORKER_VERSIONING: z.preprocess(unsetWhenEmpty, z.enum(['on', 'off']).default('off')),

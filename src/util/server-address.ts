@@ -1,0 +1,24 @@
+import { ConfigError } from '../config/config.js';
+
+/** Where a server URL points, without its credentials: `host:port/database` of `postgres://user:pw@host:port/database`. */
+export function redactedAddress(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || '(default port)'}${u.pathname.length > 1 ? u.pathname : ''}`;
+  } catch {
+    return '(an unparseable URL)';
+  }
+}
+
+/**
+ * A startup step against a server: a failure becomes one line that names the server, its
+ * address (never a password) and the variable to check, instead of a stack trace.
+ */
+export async function reachOrExplain<T>(server: string, address: string, variable: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    const reason = err instanceof Error ? err.message || err.name : String(err);
+    throw new ConfigError(`cannot reach ${server} at ${address} (${variable}): ${reason}`);
+  }
+}
