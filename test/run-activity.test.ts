@@ -227,7 +227,7 @@ describe('the run activity against a real agent server, Postgres and Redis', () 
   });
 
   it('heartbeats the agent state on every poll and renews the capacity lease', async () => {
-    const input = await runningExecution('beats', 'succeed 1 beating');
+    const input = await runningExecution('beats', 'succeed 3 beating');
     expect(await deps.slots.tryAcquire(agent, input.executionId, 5, 'skip')).toBe(true);
     const [leaseBefore] = (await deps.slots.leases(agent)).filter((l) => l.executionId === input.executionId);
 
@@ -237,6 +237,7 @@ describe('the run activity against a real agent server, Postgres and Redis', () 
     const summary = await runIn(env, runAgent, input);
     expect(summary.status).toBe('succeeded');
 
+    // A 3 s run read with 1 s long polls (a third of the 3 s heartbeat timeout): a beat after the start and after each read.
     expect(beats.length).toBeGreaterThanOrEqual(3);
     for (const beat of beats) {
       expect(beat.started).toBe(true);

@@ -1,3 +1,4 @@
+import { classifyFailure } from '../domain/failure-classes.js';
 import { InvalidExecutionInputError, LifelineUnavailableError } from './client-errors.js';
 
 const unreachable = /UNAVAILABLE|ECONNREFUSED|ETIMEDOUT|Connection terminated|connect/i;
@@ -16,7 +17,13 @@ export function asUnavailable(what: string, err: unknown): Error {
   const message = err instanceof Error ? err.message : String(err);
   const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : '';
   const sqlState = err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : '';
-  if (unreachable.test(message) || unreachable.test(cause) || unavailableSqlState.test(sqlState)) {
+  // The failure table's infrastructure class (a reset connection, Postgres restarting...) first, then what only the client meets.
+  if (
+    classifyFailure(err) === 'infrastructure' ||
+    unreachable.test(message) ||
+    unreachable.test(cause) ||
+    unavailableSqlState.test(sqlState)
+  ) {
     return new LifelineUnavailableError(`${what} is unavailable: ${cause || message}`, { cause: err });
   }
   return err instanceof Error ? err : new Error(message);

@@ -16,6 +16,11 @@ describe('telling "retry later" from a real error', () => {
     }
   });
 
+  it('counts a connection reset mid-query as unavailable, as the failure table does', () => {
+    const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    expect(asUnavailable('Postgres', reset)).toBeInstanceOf(LifelineUnavailableError);
+  });
+
   it('leaves other database errors as they are', () => {
     const err = pgError('duplicate key value violates unique constraint', '23505');
     expect(asUnavailable('Postgres', err)).toBe(err);
