@@ -14,9 +14,8 @@ const advice: Record<string, string> = {
   inactive: 'never current',
 };
 
-function deploymentName(ctx: CliContext): string {
-  return ctx.config.versioning?.deploymentName ?? process.env.LIFELINE_DEPLOYMENT_NAME ?? 'lifeline';
-}
+/** The validated LIFELINE_DEPLOYMENT_NAME: the CLI reads it whether or not it polls as a build itself. */
+const deploymentName = (ctx: CliContext): string => ctx.config.deploymentName;
 
 async function builds(ctx: CliContext): Promise<BuildStatus[]> {
   return deploymentBuilds(await ctx.temporal(), deploymentName(ctx));

@@ -152,6 +152,8 @@ export interface LifelineConfig {
    * pinned to the build they started on. The build id is derived from the workflow code unless set.
    */
   versioning: { deploymentName: string; buildId: string | undefined } | undefined;
+  /** LIFELINE_DEPLOYMENT_NAME, also when this process does not poll as a build (the CLI's `deploy` commands). */
+  deploymentName: string;
   /** Payload encryption; off without keys. The codec server runs only when a port is set too. */
   codec: { keys: CodecKey[] | undefined; port: number | undefined; authToken: string | undefined; corsOrigins: string[] };
 }
@@ -221,6 +223,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig
     },
     versioning:
       c.LIFELINE_WORKER_VERSIONING === 'on' ? { deploymentName: c.LIFELINE_DEPLOYMENT_NAME, buildId: c.LIFELINE_BUILD_ID } : undefined,
+    deploymentName: c.LIFELINE_DEPLOYMENT_NAME,
     databaseUrl: c.DATABASE_URL,
     redisUrl: c.REDIS_URL,
     dataDir: c.LIFELINE_DATA_DIR,
