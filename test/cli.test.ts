@@ -8,7 +8,7 @@ import { writeStackFile } from '../src/stack/stack-file.js';
 import type { ExecutionRow, ExecutionSummary, TransitionRecord } from '../src/store/execution-reader.js';
 import { waitUntil } from '../src/util/wait-until.js';
 import { isolatedEnvironment } from '../tools/processes/isolated-environment.js';
-import { runCli, type CliResult } from './support/cli-process.js';
+import { cliEnvironment, runCli, type CliResult } from './support/cli-process.js';
 import { probePid, waitForAgentProcess, waitForStatus } from './support/execution-probes.js';
 import { startHarness, uniqueSuffix, type Harness } from './support/lifeline-harness.js';
 import { createPrivateDatabase, type PrivateDatabase } from './support/private-database.js';
@@ -36,12 +36,7 @@ describe('the lifeline CLI', () => {
       databaseUrl: db.url,
     });
     emptyDir = mkdtempSync(join(tmpdir(), 'lifeline-cli-'));
-    env = isolatedEnvironment({
-      LIFELINE_TEMPORAL_ADDRESS: inject('temporalAddress'),
-      LIFELINE_TEMPORAL_NAMESPACE: h.namespace,
-      LIFELINE_TASK_QUEUE: h.taskQueue,
-      DATABASE_URL: h.databaseUrl,
-      REDIS_URL: h.redisUrl,
+    env = cliEnvironment(h, {
       LIFELINE_TEMPORAL_UI_URL: uiUrl,
       LIFELINE_RECONCILE_GRACE_SECONDS: '0',
       LIFELINE_STOP_WAIT_SECONDS: String(h.settings.stopWaitSeconds),

@@ -1,17 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../src/activities/index.js';
 import type { Alert } from '../src/alerts/webhook.js';
 import { buildLifelineDeps } from '../src/deps/build-lifeline-deps.js';
 import { reconcileOnce } from '../src/reconciler/reconcile.js';
-import { listStuckExecutions, type StuckExecution } from '../src/reconciler/stuck-executions.js';
+import { listStuckExecutions, stuckSourcesOf, type StuckExecution } from '../src/reconciler/stuck-executions.js';
 import { waitUntil } from '../src/util/wait-until.js';
-import { isolatedEnvironment } from '../tools/processes/isolated-environment.js';
-import { runCli } from './support/cli-process.js';
+import { cliEnvironment, runCli } from './support/cli-process.js';
 import { waitForAgentProcess } from './support/execution-probes.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
-import { testReconcilerSettings } from './support/test-settings.js';
 
 const changedWorkflows = fileURLToPath(new URL('./fixtures/changed-workflow/index.ts', import.meta.url));
 
@@ -51,7 +49,7 @@ describe('an execution whose workflow cannot make progress', () => {
     await h.client.stopExecution(executionId, 'stop after the deploy');
 
     let listed: StuckExecution | undefined;
-    await waitUntil(async () => (listed = (await listStuckExecutions(h.deps)).find((s) => s.executionId === executionId)), {
+    await waitUntil(async () => (listed = (await listStuckExecutions(stuckSourcesOf(h.deps))).find((s) => s.executionId === executionId)), {
       what: `execution ${executionId} to be listed as stuck`,
       timeoutMs: 90_000,
       intervalMs: 1000,
@@ -65,7 +63,7 @@ describe('an execution whose workflow cannot make progress', () => {
       pool: h.pool,
       redis: h.redis,
       workflows: h.temporal.workflow,
-      config: { execution: h.settings, reconciler: testReconcilerSettings, webhookUrl: undefined },
+      config: h.depsConfig,
       log: h.log,
       alerter: { send: async (alert) => alerts.push(alert) > 0 },
     });
@@ -78,12 +76,7 @@ describe('an execution whose workflow cannot make progress', () => {
     const gauge = await alerting.metrics.registry.getSingleMetric('lifeline_executions_stuck')!.get();
     expect(gauge.values[0]?.value).toBeGreaterThanOrEqual(1);
 
-    const env = isolatedEnvironment({
-      LIFELINE_TEMPORAL_ADDRESS: inject('temporalAddress'),
-      LIFELINE_TEMPORAL_NAMESPACE: h.namespace,
-      DATABASE_URL: h.databaseUrl,
-      REDIS_URL: h.redisUrl,
-    });
+    const env = cliEnvironment(h);
     const problems = await runCli(['executions', 'problems', '--json'], env);
     expect(problems.code, problems.stderr).toBe(0);
     expect((JSON.parse(problems.stdout) as StuckExecution[]).find((s) => s.executionId === executionId)).toMatchObject({

@@ -6,7 +6,6 @@ import { waitUntil } from '../src/util/wait-until.js';
 import { stateQuery } from '../src/workflows/execution-contract.js';
 import { runningOnAgent, waitForStatus } from './support/execution-probes.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
-import { testReconcilerSettings } from './support/test-settings.js';
 
 const runs = 150;
 const workerLimit = 100;
@@ -83,7 +82,7 @@ describe('runs beyond a worker’s limit of concurrent runs', () => {
       pool: h.pool,
       redis: h.redis,
       workflows: h.temporal.workflow,
-      config: { execution: h.settings, reconciler: { ...testReconcilerSettings, workerWaitAlertSeconds: 1 }, webhookUrl: undefined },
+      config: { ...h.depsConfig, reconciler: { ...h.depsConfig.reconciler, workerWaitAlertSeconds: 1 } },
       log: h.log,
       alerter: { send: async (alert) => alerts.push(alert) > 0 },
     });

@@ -3,16 +3,36 @@ import proto from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../src/activities/index.js';
+import type { Alert } from '../src/alerts/webhook.js';
+import { buildLifelineDeps } from '../src/deps/build-lifeline-deps.js';
+import type { ReconcileReport } from '../src/reconciler/cycle.js';
+import { reconcileOnce } from '../src/reconciler/reconcile.js';
+import type { StuckExecution } from '../src/reconciler/stuck-executions.js';
 import { createLifelineWorker } from '../src/temporal/lifeline-worker.js';
-import { deploymentBuilds, makeCurrentIfFirst, type BuildStatus } from '../src/temporal/worker-deployment.js';
+import { deploymentBuilds, makeCurrentIfFirst, setCurrentBuild, type BuildStatus } from '../src/temporal/worker-deployment.js';
 import { waitUntil } from '../src/util/wait-until.js';
-import { isolatedEnvironment } from '../tools/processes/isolated-environment.js';
-import { runCli } from './support/cli-process.js';
+import { cliEnvironment, runCli } from './support/cli-process.js';
 import { waitForStatus } from './support/execution-probes.js';
 import { startHarness, uniqueSuffix, type Harness } from './support/lifeline-harness.js';
 
 const changedWorkflows = fileURLToPath(new URL('./fixtures/changed-workflow/index.ts', import.meta.url));
 const { EventType } = proto.temporal.api.enums.v1;
+
+/** Workers a test starts and stops itself; whatever still runs at the end is shut down. */
+function runningWorkers() {
+  const started: { worker: Worker; run: Promise<void> }[] = [];
+  return {
+    start(worker: Worker) {
+      const one = { worker, run: worker.run() };
+      started.push(one);
+      return one;
+    },
+    async stopAll() {
+      for (const { worker } of started) if (worker.getState() === 'RUNNING') worker.shutdown();
+      await Promise.allSettled(started.map((w) => w.run));
+    },
+  };
+}
 
 /**
  * The rollout of changed workflow code under Worker Versioning, as the README describes it: the new
@@ -21,28 +41,20 @@ const { EventType } = proto.temporal.api.enums.v1;
  */
 describe('a rollout of a new build with changed workflow code', () => {
   let h: Harness;
-  const workers: { worker: Worker; run: Promise<void> }[] = [];
+  const workers = runningWorkers();
   const deploymentName = `roll-${uniqueSuffix()}`;
   beforeAll(async () => {
     h = await startHarness({ agents: { roll: { capacity: 25 } }, worker: false });
   });
   afterAll(async () => {
-    for (const { worker } of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
-    await Promise.allSettled(workers.map((w) => w.run));
+    await workers.stopAll();
     await h?.close();
   });
 
-  const start = (worker: Worker) => workers.push({ worker, run: worker.run() });
+  const start = (worker: Worker) => workers.start(worker);
 
   it('keeps running executions on their build, starts new ones on the new build, and reports the old one drained', async () => {
-    const env = isolatedEnvironment({
-      LIFELINE_TEMPORAL_ADDRESS: inject('temporalAddress'),
-      LIFELINE_TEMPORAL_NAMESPACE: h.namespace,
-      LIFELINE_WORKER_VERSIONING: 'on',
-      LIFELINE_DEPLOYMENT_NAME: deploymentName,
-      DATABASE_URL: h.databaseUrl,
-      REDIS_URL: h.redisUrl,
-    });
+    const env = cliEnvironment(h, { LIFELINE_WORKER_VERSIONING: 'on', LIFELINE_DEPLOYMENT_NAME: deploymentName });
     const { worker: oldBuild } = await createLifelineWorker({
       connection: h.nativeConnection,
       namespace: h.namespace,
@@ -108,4 +120,104 @@ describe('a rollout of a new build with changed workflow code', () => {
     const builds = (JSON.parse(status.stdout) as { builds: BuildStatus[] }).builds;
     expect(Object.fromEntries(builds.map((b) => [b.buildId, b.status]))).toEqual({ 'build-a': 'drained', 'build-b': 'current' });
   }, 240_000);
+});
+
+/**
+ * The same rollout done wrongly: the old build's workers are stopped before its executions drained.
+ * Nothing fails a workflow task (no worker picks one up), so only the task queue's pollers tell:
+ * the reconciler lists, alerts and counts the executions pinned to the gone build, and bringing
+ * its workers back (the runbook's first way out) lets them finish.
+ */
+describe('a build whose workers were stopped before it drained', () => {
+  let h: Harness;
+  const workers = runningWorkers();
+  const deploymentName = `gone-${uniqueSuffix()}`;
+  // Above the test server's 10 s long-poll expiry, so that an idle live worker never counts as gone.
+  const workerGoneSeconds = 20;
+  beforeAll(async () => {
+    h = await startHarness({ agents: { gone: { capacity: 10 } }, worker: false });
+  });
+  afterAll(async () => {
+    await workers.stopAll();
+    await h?.close();
+  });
+
+  const startBuild = async (buildId: string) => {
+    const { worker } = await createLifelineWorker({
+      connection: h.nativeConnection,
+      namespace: h.namespace,
+      taskQueue: h.taskQueue,
+      deps: h.deps,
+      workflowBundlePath: inject('workflowBundlePath'),
+      versioning: { deploymentName, buildId },
+    });
+    return workers.start(worker);
+  };
+
+  it('lists, alerts and counts its pinned executions until its workers come back', async () => {
+    const oldBuild = await startBuild('build-a');
+    await makeCurrentIfFirst(h.temporal, deploymentName, 'build-a', h.log);
+    const pinned: string[] = [];
+    for (let i = 0; i < 3; i++)
+      pinned.push((await h.client.startExecution({ agent: h.agent('gone'), prompt: `succeed 25 pinned-${i}` })).executionId);
+    await waitUntil(async () => (await h.executions.list({ agent: h.agent('gone'), status: 'running', limit: 10 })).length === 3, {
+      what: '3 executions running on build-a',
+      timeoutMs: 60_000,
+    });
+
+    await startBuild('build-b');
+    await waitUntil(async () => (await deploymentBuilds(h.temporal, deploymentName)).some((b) => b.buildId === 'build-b'), {
+      what: 'build-b to register',
+      timeoutMs: 60_000,
+    });
+    await setCurrentBuild(h.temporal, deploymentName, 'build-b', 'test');
+    oldBuild.worker.shutdown();
+    await oldBuild.run;
+    const { executionId: fresh } = await h.client.startExecution({ agent: h.agent('gone'), prompt: 'succeed 0 on build-b' });
+    await waitForStatus(h, fresh, 'succeeded', 60_000);
+
+    const alerts: Alert[] = [];
+    const alerting = buildLifelineDeps({
+      pool: h.pool,
+      redis: h.redis,
+      workflows: h.temporal.workflow,
+      config: { ...h.depsConfig, reconciler: { ...h.depsConfig.reconciler, workerGoneSeconds } },
+      log: h.log,
+      alerter: { send: async (alert) => alerts.push(alert) > 0 },
+    });
+    const build = `${deploymentName}:build-a`;
+    let report: ReconcileReport | undefined;
+    await waitUntil(
+      async () => {
+        report = await reconcileOnce(alerting, { sweep: 'anomalies', graceSeconds: 0 });
+        return pinned.every((id) => report?.stuck.some((s) => s.executionId === id));
+      },
+      { what: 'the executions pinned to build-a to be reported stuck', timeoutMs: 90_000, intervalMs: 2000 },
+    );
+    for (const id of pinned) {
+      expect(report?.stuck.find((s) => s.executionId === id)).toMatchObject({
+        reason: 'no_worker_for_build',
+        build,
+        agent: h.agent('gone'),
+        rowStatus: 'running',
+      });
+      expect(alerts.find((a) => a.kind === 'execution_stuck' && a.executionId === id)?.summary).toMatch(/no worker for its build/);
+    }
+    expect(report?.stuck.map((s) => s.executionId)).not.toContain(fresh);
+    const gauge = await alerting.metrics.registry.getSingleMetric('lifeline_executions_stuck')!.get();
+    expect(gauge.values[0]?.value).toBeGreaterThanOrEqual(3);
+
+    const env = cliEnvironment(h, { LIFELINE_WORKER_GONE_SECONDS: String(workerGoneSeconds) });
+    const problems = await runCli(['executions', 'problems', '--json'], env);
+    expect(problems.code, problems.stderr).toBe(0);
+    const listed = (JSON.parse(problems.stdout) as StuckExecution[]).filter((s) => pinned.includes(s.executionId));
+    expect(listed.map((s) => s.reason)).toEqual(['no_worker_for_build', 'no_worker_for_build', 'no_worker_for_build']);
+    const shown = await runCli(['executions', 'show', pinned[0]!], env);
+    expect(shown.stdout).toMatch(new RegExp(`problem\\s+stuck: pinned to build ${build}, which no worker polls`));
+
+    await startBuild('build-a');
+    for (const id of pinned) await waitForStatus(h, id, 'succeeded', 90_000);
+    const after = await reconcileOnce(alerting, { sweep: 'anomalies', graceSeconds: 0 });
+    expect(after.stuck.filter((s) => pinned.includes(s.executionId))).toEqual([]);
+  }, 300_000);
 });

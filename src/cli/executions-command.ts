@@ -5,7 +5,7 @@ import { ExecutionNotFoundError } from '../client/client-errors.js';
 import { executionStatuses, isTerminal, type ExecutionStatus } from '../domain/execution-status.js';
 import type { BusyPolicy } from '../domain/execution-types.js';
 import { createExecutionReader, type ExecutionRow, type TransitionRecord } from '../store/execution-reader.js';
-import { listStuckExecutions, workflowTaskProblem } from '../reconciler/stuck-executions.js';
+import { listStuckExecutions, strandedBuildProblem, workflowTaskProblem, type StuckSources } from '../reconciler/stuck-executions.js';
 import { withCliContext, type CliContext } from './cli-context.js';
 import { UsageError } from './cli-errors.js';
 import { ageInSeconds, positiveLimit, wholeNumber } from './option-parsers.js';
@@ -54,13 +54,28 @@ function printExecution(row: ExecutionRow, transitions: TransitionRecord[], link
   }
 }
 
-/** A live execution's workflow task problem, if it has one; Temporal being away must not hide the row. */
+/** Where the CLI looks for stuck executions: Lifeline's Temporal, its rows and its task queue. */
+async function stuckSources(ctx: CliContext): Promise<StuckSources> {
+  return {
+    workflows: (await ctx.temporal()).workflow,
+    executions: readStore(ctx),
+    taskQueue: ctx.config.temporal.taskQueue,
+    clock: Date.now,
+    workerGoneSeconds: ctx.config.reconciler.workerGoneSeconds,
+  };
+}
+
+/** A live execution's problem (a failing workflow task, or a build no worker polls), if it has one; Temporal being away must not hide the row. */
 async function problemOf(ctx: CliContext, row: ExecutionRow): Promise<string | undefined> {
   if (isTerminal(row.status)) return undefined;
+  const runbook = '(see README, stuck executions)';
   try {
-    const problem = await workflowTaskProblem((await ctx.temporal()).workflow, row.id);
-    if (!problem) return undefined;
-    return `stuck: its workflow task failed ${problem.attempts} times in a row${problem.since ? ` since ${time(problem.since)}` : ''}: ${problem.lastFailure ?? 'cause unknown'} (see README, stuck executions)`;
+    const sources = await stuckSources(ctx);
+    const problem = await workflowTaskProblem(sources.workflows, row.id);
+    if (problem)
+      return `stuck: its workflow task failed ${problem.attempts} times in a row${problem.since ? ` since ${time(problem.since)}` : ''}: ${problem.lastFailure ?? 'cause unknown'} ${runbook}`;
+    const stranded = await strandedBuildProblem(sources, row.id);
+    return stranded && `stuck: ${stranded.cause} ${runbook}`;
   } catch (err) {
     return `unknown: Temporal could not be asked (${(err as Error).message})`;
   }
@@ -131,11 +146,13 @@ export function addExecutionsCommands(program: Command): void {
 
   executions
     .command('problems')
-    .description('executions whose workflow cannot make progress (its workflow task keeps failing), with the cause')
+    .description(
+      'executions whose workflow cannot make progress (its workflow task keeps failing, or no worker polls its build), with the cause',
+    )
     .option('--json', 'print JSON')
     .action((opts: { json?: boolean }) =>
       withCliContext(async (ctx) => {
-        const stuck = await listStuckExecutions({ workflows: (await ctx.temporal()).workflow, executions: readStore(ctx) });
+        const stuck = await listStuckExecutions(await stuckSources(ctx));
         if (opts.json) return printJson(stuck);
         if (stuck.length === 0) return console.log('no stuck executions');
         printTable(

@@ -58,7 +58,11 @@ export const configSchema = z.object({
       .optional(),
   ),
   LIFELINE_TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  LIFELINE_TASK_QUEUE: z.string().min(1).default('lifeline'),
+  // Quoted into visibility queries as it is, so no quotes or spaces.
+  LIFELINE_TASK_QUEUE: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:/-]{1,200}$/, 'letters, digits, _ . : / and -, at most 200')
+    .default('lifeline'),
   LIFELINE_WORKER_VERSIONING: z.preprocess(unsetWhenEmpty, z.enum(['on', 'off']).default('off')),
   LIFELINE_DEPLOYMENT_NAME: z.preprocess(
     unsetWhenEmpty,
@@ -93,6 +97,7 @@ export const configSchema = z.object({
   LIFELINE_RECONCILE_GRACE_SECONDS: seconds('LIFELINE_RECONCILE_GRACE_SECONDS', 30, 0, 24 * 3600),
   LIFELINE_RECONCILE_FULL_SWEEP_SECONDS: seconds('LIFELINE_RECONCILE_FULL_SWEEP_SECONDS', defaultFullSweepSeconds, 60, 24 * 3600),
   LIFELINE_WORKER_WAIT_ALERT_SECONDS: seconds('LIFELINE_WORKER_WAIT_ALERT_SECONDS', 60, 1, 24 * 3600),
+  LIFELINE_WORKER_GONE_SECONDS: seconds('LIFELINE_WORKER_GONE_SECONDS', 75, 5, 3600),
   LIFELINE_WEBHOOK_URL: optionalUrl('LIFELINE_WEBHOOK_URL', /^https?:\/\//),
   LIFELINE_METRICS_PORT: integer('LIFELINE_METRICS_PORT', 9464, 0, 65535),
   LIFELINE_LISTEN_HOST: z.preprocess(unsetWhenEmpty, z.string().default('127.0.0.1')),
@@ -179,6 +184,12 @@ export interface ReconcilerSettings {
   fullSweepSeconds: number;
   /** An admitted run that no worker started for this long raises the `runs_waiting_for_worker` alert. */
   workerWaitAlertSeconds: number;
+  /**
+   * A build whose workers have not polled for this long has no workers: its pinned executions are
+   * stuck. Above Temporal's long-poll expiry (matching.longPollExpirationInterval, 60 s by default),
+   * since an idle worker polls again only when its long poll expires.
+   */
+  workerGoneSeconds: number;
 }
 
 /** What executions and reconcile cycles run by, side by side. */
@@ -234,6 +245,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig
       graceSeconds: c.LIFELINE_RECONCILE_GRACE_SECONDS,
       fullSweepSeconds: c.LIFELINE_RECONCILE_FULL_SWEEP_SECONDS,
       workerWaitAlertSeconds: c.LIFELINE_WORKER_WAIT_ALERT_SECONDS,
+      workerGoneSeconds: c.LIFELINE_WORKER_GONE_SECONDS,
     },
     webhookUrl: c.LIFELINE_WEBHOOK_URL,
     metricsPort: c.LIFELINE_METRICS_PORT,

@@ -28,7 +28,9 @@ function slotsInUse(agents: AgentStore, slots: CapacitySlots) {
 }
 
 /** The part of the configuration the dependencies are built from. */
-export type DepsConfig = Pick<LifelineConfig, 'execution' | 'reconciler' | 'webhookUrl'>;
+export type DepsConfig = Pick<LifelineConfig, 'execution' | 'reconciler' | 'webhookUrl'> & {
+  temporal: Pick<LifelineConfig['temporal'], 'taskQueue'>;
+};
 
 /** The production wiring, from configuration; tests may hand over their own alerter, metrics or lease length. */
 export function buildLifelineDeps(opts: {
@@ -58,13 +60,20 @@ export function buildLifelineDeps(opts: {
     slots,
     agentClient: (agent, requestTimeoutMs) => createAgentClient({ baseUrl: agent.baseUrl, token: agent.token, requestTimeoutMs }),
     workflows: opts.workflows,
+    taskQueue: config.temporal.taskQueue,
     alerter: opts.alerter ?? (config.webhookUrl ? webhookAlerter({ url: config.webhookUrl, log }) : logAlerter(log)),
     metrics:
       opts.metrics ??
       createLifelineMetrics({
         slotsInUse: slotsInUse(agents, slots),
         awaitingWorker,
-        stuck: () => countStuckExecutions(opts.workflows),
+        stuck: () =>
+          countStuckExecutions({
+            workflows: opts.workflows,
+            taskQueue: config.temporal.taskQueue,
+            clock: Date.now,
+            workerGoneSeconds: config.reconciler.workerGoneSeconds,
+          }),
       }),
     settings: { execution, reconciler: config.reconciler },
     fullSweeps: createFullSweepTurns(redis, { intervalSeconds: config.reconciler.fullSweepSeconds }),

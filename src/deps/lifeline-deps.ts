@@ -22,6 +22,8 @@ export interface LifelineDeps {
   agentClient: (agent: AgentWithToken, requestTimeoutMs?: number) => AgentClient;
   /** For the reconciler, which asks Temporal whether a workflow is still running. */
   workflows: WorkflowClient;
+  /** Lifeline's workflow task queue, whose pollers tell the reconciler which builds still have workers. */
+  taskQueue: string;
   alerter: Alerter;
   metrics: LifelineMetrics;
   settings: LifelineSettings;

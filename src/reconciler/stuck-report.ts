@@ -1,16 +1,16 @@
 import type { Cycle } from './cycle.js';
-import { listStuckExecutions } from './stuck-executions.js';
+import { listStuckExecutions, stuckSourcesOf } from './stuck-executions.js';
 
 /**
  * Executions whose workflow cannot make progress (a code change without a new build, a payload no
- * worker can decode): alerted every cycle while they last, with their cause, and listed in the
+ * worker can decode, a build whose workers were stopped too soon): alerted every cycle while they last, with their cause, and listed in the
  * report. The row is left as it is: the right worker may come back, or the operator terminates
  * the workflow, and then the reconciler finalizes it.
  */
 export async function reportStuckExecutions(cycle: Cycle): Promise<void> {
   const { deps, report, dryRun } = cycle;
   try {
-    report.stuck = await listStuckExecutions(deps);
+    report.stuck = await listStuckExecutions(stuckSourcesOf(deps));
   } catch (err) {
     // A server without TemporalReportedProblems (older than 1.28): full sweeps still describe every row.
     deps.log.warn({ err: (err as Error).message }, 'reconciler could not list stuck executions');
@@ -20,10 +20,16 @@ export async function reportStuckExecutions(cycle: Cycle): Promise<void> {
   for (const stuck of report.stuck) {
     await deps.alerter.send({
       kind: 'execution_stuck',
-      summary: `execution ${stuck.executionId} cannot make progress (workflow task failed ${stuck.attempts ?? 'several'} times): ${stuck.cause}`,
+      summary: `execution ${stuck.executionId} cannot make progress (${stuck.reason === 'no_worker_for_build' ? 'no worker for its build' : `workflow task failed ${stuck.attempts ?? 'several'} times`}): ${stuck.cause}`,
       executionId: stuck.executionId,
       agent: stuck.agent,
-      details: { rowStatus: stuck.rowStatus, since: stuck.since?.toISOString(), runbook: 'README: Operations, stuck executions' },
+      details: {
+        reason: stuck.reason,
+        build: stuck.build,
+        rowStatus: stuck.rowStatus,
+        since: stuck.since?.toISOString(),
+        runbook: 'README: Operations, stuck executions',
+      },
     });
   }
 }

@@ -64,6 +64,9 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
       // A build of a Worker Deployment reports drained this soon after its last pinned execution closed (3 minutes by default).
       'matching.wv.VersionDrainageStatusVisibilityGracePeriod="10s"',
       'matching.wv.VersionDrainageStatusRefreshInterval="5s"',
+      // An idle worker polls again every 10 s (60 s by default), so a build whose workers are gone
+      // shows sooner: LIFELINE_WORKER_GONE_SECONDS may go down to 20 against this server.
+      'matching.longPollExpirationInterval="10s"',
     ].flatMap((v) => ['--dynamic-config-value', v]),
   ];
   const proc = startServerProcess({

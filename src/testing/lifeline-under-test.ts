@@ -9,7 +9,7 @@ import { LifelineClient } from '../client/lifeline-client.js';
 import { loadConfig, type ExecutionSettings, type ReconcilerSettings } from '../config/config.js';
 import { createPool } from '../db/pool.js';
 import { createRedis } from '../db/redis.js';
-import { buildLifelineDeps } from '../deps/build-lifeline-deps.js';
+import { buildLifelineDeps, type DepsConfig } from '../deps/build-lifeline-deps.js';
 import type { LifelineDeps } from '../deps/lifeline-deps.js';
 import { dataConverterOptions } from '../payload-codec/data-converter.js';
 import { createAgentStore } from '../store/agent-store.js';
@@ -22,6 +22,7 @@ export const reconcilerUnderTest: ReconcilerSettings = {
   graceSeconds: 0,
   fullSweepSeconds: 600,
   workerWaitAlertSeconds: 60,
+  workerGoneSeconds: 75,
 };
 
 let runtimeInstalled = false;
@@ -107,11 +108,17 @@ export async function startLifelineUnderTest(opts: LifelineUnderTestOptions) {
     });
   }
 
+  const depsConfig: DepsConfig = {
+    execution: settings,
+    reconciler: reconcilerUnderTest,
+    webhookUrl: opts.deps?.webhookUrl,
+    temporal: { taskQueue },
+  };
   const deps: LifelineDeps = buildLifelineDeps({
     pool,
     redis,
     workflows: temporal.workflow,
-    config: { execution: settings, reconciler: reconcilerUnderTest, webhookUrl: opts.deps?.webhookUrl },
+    config: depsConfig,
     log,
     leaseMs: opts.deps?.leaseMs,
   });
@@ -145,6 +152,8 @@ export async function startLifelineUnderTest(opts: LifelineUnderTestOptions) {
     nativeConnection,
     client,
     deps,
+    /** What `deps` was built from, for a test that builds its own (with an alerter that records, say). */
+    depsConfig,
     executions: deps.executions,
     slots: deps.slots,
     agent: (name: string) => names[name]!,

@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
+import { isolatedEnvironment } from '../../tools/processes/isolated-environment.js';
+import type { Harness } from './lifeline-harness.js';
 
 const cliEntry = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
@@ -29,5 +32,17 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_00
       clearTimeout(deadline);
       resolve({ code, stdout, stderr });
     });
+  });
+}
+
+/** The environment the CLI needs to reach a harness's Lifeline, and nothing of this process's own. */
+export function cliEnvironment(h: Harness, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return isolatedEnvironment({
+    LIFELINE_TEMPORAL_ADDRESS: inject('temporalAddress'),
+    LIFELINE_TEMPORAL_NAMESPACE: h.namespace,
+    LIFELINE_TASK_QUEUE: h.taskQueue,
+    DATABASE_URL: h.databaseUrl,
+    REDIS_URL: h.redisUrl,
+    ...extra,
   });
 }

@@ -19,5 +19,5 @@ export const testReconcilerSettings: ReconcilerSettings = reconcilerUnderTest;
 
 /** What tests build their dependencies from: the test settings, or others for one case. */
 export function testDepsConfig(execution: ExecutionSettings = testSettings, webhookUrl?: string): DepsConfig {
-  return { execution, reconciler: testReconcilerSettings, webhookUrl };
+  return { execution, reconciler: testReconcilerSettings, webhookUrl, temporal: { taskQueue: 'lifeline-test' } };
 }

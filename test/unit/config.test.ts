@@ -39,4 +39,12 @@ describe('configuration from the environment', () => {
     const load = () => loadConfig({ LIFELINE_WORKER_VERSIONING: 'yes', LIFELINE_BUILD_ID: 'has space' });
     expect(load).toThrow(/LIFELINE_WORKER_VERSIONING[\s\S]*LIFELINE_BUILD_ID[^\n]*letters, digits, _ \. and -, at most 100/);
   });
+
+  it('refuses a task queue it could not quote into a visibility query, and a worker-gone time below its floor', () => {
+    expect(loadConfig({ LIFELINE_TASK_QUEUE: 'agents/eu-1' }).temporal.taskQueue).toBe('agents/eu-1');
+    const load = () => loadConfig({ LIFELINE_TASK_QUEUE: "it's", LIFELINE_WORKER_GONE_SECONDS: '2' });
+    expect(load).toThrow(
+      /LIFELINE_TASK_QUEUE: letters, digits, _ \. : \/ and -, at most 200[\s\S]*LIFELINE_WORKER_GONE_SECONDS must be at least 5/,
+    );
+  });
 });
