@@ -3,15 +3,25 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowCoverage } from '@temporalio/nyc-test-coverage';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
-import type { temporal } from '@temporalio/proto';
 import libCoverage from 'istanbul-lib-coverage';
+import { parseCodecKeys } from '../../src/payload-codec/codec-keys.js';
+import { dataConverterOptions } from '../../src/payload-codec/data-converter.js';
+import { EncryptionCodec } from '../../src/payload-codec/encryption-codec.js';
 import { executionWorkerOptions } from '../../src/testing/test-worker.js';
 import { scriptedActivities, type ActivityScript, type ScriptedActivities } from '../../src/testing/scripted-activities.js';
 import { createTimeSkippingEnvironment } from '../../src/testing/test-environment.js';
 import { workflowsPath } from '../../src/temporal/workflows-path.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { agentExecution } from '../../src/workflows/agent-execution.js';
+import type { RecordedHistory } from './recorded-histories.js';
 import { stopSignal, type ExecutionInput, type ExecutionResult } from '../../src/workflows/execution-contract.js';
+
+/** The keys of a fixture's `codec-keys.txt`; a broken fixture fails loudly. */
+function codecKeysFrom(text: string) {
+  const parsed = parseCodecKeys(text);
+  if ('problems' in parsed) throw new Error(`fixture codec-keys.txt: ${parsed.problems.join('; ')}`);
+  return parsed.keys;
+}
 
 /** What one workflow run under test ended with. */
 export interface WorkflowRun {
@@ -78,19 +88,28 @@ export async function startWorkflowRunner() {
      * would strand running executions with TMPRL1100); their runs count towards coverage too.
      * Returns the failures, one line each.
      */
-    async replay(histories: { name: string; history: temporal.api.history.v1.History }[]): Promise<string[]> {
+    async replay(histories: RecordedHistory[], opts: { ignoreCodec?: boolean } = {}): Promise<string[]> {
       const merge = coverage.sinks.coverage.merge;
-      const results = Worker.runReplayHistories(
-        { workflowBundle: bundle, sinks: { coverage: { merge: { ...merge, callDuringReplay: true } } } },
-        histories.map(({ name, history }) => ({ workflowId: name, history })),
-      );
       const failures: string[] = [];
-      for await (const result of results) {
-        if (result.error) {
-          failures.push(
-            `${result.workflowId}: ${result.error.message} — executions running this path would be stranded by this change: ` +
-              'put it behind patched() or ship it as a new build (README: Operations, workflow code changes)',
-          );
+      // One replay worker per codec: histories recorded with encryption on decode only with their keys.
+      for (const codecKeys of new Set(histories.map((h) => (opts.ignoreCodec ? undefined : h.codecKeys)))) {
+        const results = Worker.runReplayHistories(
+          {
+            workflowBundle: bundle,
+            sinks: { coverage: { merge: { ...merge, callDuringReplay: true } } },
+            ...dataConverterOptions(codecKeys === undefined ? undefined : new EncryptionCodec(codecKeysFrom(codecKeys))),
+          },
+          histories
+            .filter((h) => opts.ignoreCodec || h.codecKeys === codecKeys)
+            .map(({ name, history }) => ({ workflowId: name, history })),
+        );
+        for await (const result of results) {
+          if (result.error) {
+            failures.push(
+              `${result.workflowId}: ${result.error.message} — executions running this path would be stranded by this change: ` +
+                'put it behind patched() or ship it as a new build (README: Operations, workflow code changes)',
+            );
+          }
         }
       }
       return failures;
