@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startAgentServer, type AgentServer } from './agent-server/agent-server.js';
@@ -7,6 +6,7 @@ import { LifelineClient } from './client/lifeline-client.js';
 import { ConfigError, describeConfig, loadConfig } from './config/config.js';
 import { createPool } from './db/pool.js';
 import { dataConverterOptions, payloadCodecFromConfig } from './payload-codec/data-converter.js';
+import { writeDemoAgentTokens } from './stack/demo-agent-tokens.js';
 import { startDevStack, type DevStack } from './stack/dev-stack.js';
 import { removeStackFile, writeStackFile } from './stack/stack-file.js';
 import { createAgentStore } from './store/agent-store.js';
@@ -72,15 +72,18 @@ async function main(): Promise<void> {
     },
   });
 
-  const tokens = Object.fromEntries(demoAgents.map((a) => [a.name, randomBytes(16).toString('hex')]));
+  const tokens = writeDemoAgentTokens(
+    dataDir,
+    demoAgents.map((a) => a.name),
+  );
   agentServer = await startAgentServer(
-    { agents: Object.fromEntries(demoAgents.map((a) => [a.name, demoAgentConfig(tokens[a.name]!)])) },
+    { agents: Object.fromEntries(demoAgents.map((a) => [a.name, demoAgentConfig(tokens[a.name]!.token)])) },
     log.child({ component: 'agent-server' }),
   );
   const pool = createPool(stack.databaseUrl, log, 2);
   const agentStore = createAgentStore(pool);
   for (const a of demoAgents) {
-    await agentStore.upsert({ ...a, baseUrl: agentServer.baseUrlFor(a.name), token: tokens[a.name]! });
+    await agentStore.upsert({ ...a, baseUrl: agentServer.baseUrlFor(a.name), token: tokens[a.name]!.reference });
   }
 
   worker = await startWorker(

@@ -59,46 +59,91 @@ describe('the lifeline CLI', () => {
     for (const command of ['list', 'show', 'start', 'stop']) expect(sub.stdout).toContain(command);
   });
 
-  it('agents list --json includes the harness agent and never a token; agents add saves one', async () => {
-    const listed = await lifeline('agents', 'list', '--json');
-    expect(listed.code).toBe(0);
-    const agents = JSON.parse(listed.stdout) as { name: string; capacity: number }[];
-    expect(agents).toContainEqual(expect.objectContaining({ name: h.agent('demo'), capacity: 5 }));
+  it('agents add stores where the token is held, not the token; agents list shows that and never a literal', async () => {
     const harnessToken = h.agentServerConfig.agents[h.agent('demo')]!.token;
-    expect(listed.stdout).not.toContain(harnessToken);
+    const fromEnv = `cli-env-${uniqueSuffix()}`;
+    const fromFile = `cli-file-${uniqueSuffix()}`;
+    const fromLiteral = `cli-literal-${uniqueSuffix()}`;
+    const secret = `secret-${uniqueSuffix()}`;
+    const add = (name: string, ...token: string[]) =>
+      runCli(['agents', 'add', '--name', name, '--url', 'http://127.0.0.1:9/', ...token, '--capacity', '3', '--default-timeout', '45'], {
+        ...env,
+        CLI_AGENT_TOKEN: secret,
+      });
 
-    const name = `cli-added-${uniqueSuffix()}`;
-    const token = `secret-${uniqueSuffix()}`;
-    const added = await runCli(
-      [
-        'agents',
-        'add',
-        '--name',
-        name,
-        '--url',
-        'http://127.0.0.1:9/',
-        '--token-env',
-        'CLI_AGENT_TOKEN',
-        '--capacity',
-        '3',
-        '--default-timeout',
-        '45',
-      ],
-      { ...env, CLI_AGENT_TOKEN: token },
-    );
-    expect(added.code).toBe(0);
-    expect(added.stdout + added.stderr).not.toContain(token);
-    expect(await h.deps.agents.getWithToken(name)).toEqual({
-      name,
+    const added = [
+      await add(fromEnv, '--token-env', 'CLI_AGENT_TOKEN'),
+      await add(fromFile, '--token', 'file:/run/secrets/cli-agent'),
+      await add(fromLiteral, '--token-literal', secret),
+    ];
+    expect(added.map((r) => r.code)).toEqual([0, 0, 0]);
+    expect(added[0]!.stdout).toContain(`agent ${fromEnv} saved (capacity 3, token env:CLI_AGENT_TOKEN)`);
+    expect(added[2]!.stdout).toContain(`agent ${fromLiteral} saved (capacity 3, token literal (stored in Postgres))`);
+    for (const r of added) expect(r.stdout + r.stderr).not.toContain(secret);
+    // --token-env stores the name: the worker reads the variable when it calls the agent.
+    expect(await h.deps.agents.getRegistration(fromEnv)).toEqual({
+      name: fromEnv,
       baseUrl: 'http://127.0.0.1:9',
       capacity: 3,
       defaultTimeoutSeconds: 45,
-      token,
+      token: { source: 'env', ref: 'CLI_AGENT_TOKEN' },
     });
+    expect((await h.deps.agents.getRegistration(fromLiteral))?.token).toEqual({ source: 'literal', ref: secret });
 
-    const refused = await lifeline('agents', 'add', '--name', 'Bad Name', '--url', 'ftp://x', '--token', 't', '--capacity', '0');
+    const listed = await lifeline('agents', 'list', '--json');
+    expect(listed.code).toBe(0);
+    const agents = JSON.parse(listed.stdout) as { name: string; capacity: number; token: unknown }[];
+    expect(agents).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: h.agent('demo'), capacity: 5, token: { source: 'literal' } }),
+        expect.objectContaining({ name: fromEnv, token: { source: 'env', ref: 'CLI_AGENT_TOKEN' } }),
+        expect.objectContaining({ name: fromFile, token: { source: 'file', ref: '/run/secrets/cli-agent' } }),
+        expect.objectContaining({ name: fromLiteral, token: { source: 'literal' } }),
+      ]),
+    );
+    const table = await lifeline('agents', 'list');
+    expect(table.code).toBe(0);
+    const rowOf = (name: string) => table.stdout.split('\n').find((line) => line.startsWith(`${name} `));
+    expect(rowOf(fromEnv)).toContain('env:CLI_AGENT_TOKEN');
+    expect(rowOf(fromFile)).toContain('file:/run/secrets/cli-agent');
+    expect(rowOf(fromLiteral)).toContain('literal (stored in Postgres)');
+    for (const output of [listed.stdout, table.stdout]) {
+      expect(output).not.toContain(secret);
+      expect(output).not.toContain(harnessToken);
+    }
+  });
+
+  it('agents add refuses bad input naming each field, and never echoes a token given where a reference belongs', async () => {
+    const refused = await lifeline('agents', 'add', '--name', 'Bad Name', '--url', 'ftp://x', '--token-file', 'run/x', '--capacity', '0');
     expect(refused.code).toBe(2);
     for (const field of ['name', 'baseUrl', 'capacity']) expect(refused.stderr).toContain(`${field}:`);
+    expect(refused.stderr).toContain('token: file: needs an absolute path');
+
+    const name = `cli-refused-${uniqueSuffix()}`;
+    const secret = `secret-${uniqueSuffix()}`;
+    const pasted = await lifeline('agents', 'add', '--name', name, '--url', 'http://127.0.0.1:9', '--token', secret, '--capacity', '1');
+    expect(pasted.code).toBe(2);
+    expect(pasted.stderr).toContain('--token: must be env:VAR or file:/absolute/path; a token itself is stored only with --token-literal');
+    expect(pasted.stdout + pasted.stderr).not.toContain(secret);
+    const emptyName = await lifeline('agents', 'add', '--name', name, '--url', 'http://127.0.0.1:9', '--token', 'env:', '--capacity', '1');
+    expect(emptyName.stderr).toContain('token: env: needs a variable name');
+    const two = await lifeline(
+      'agents',
+      'add',
+      '--name',
+      name,
+      '--url',
+      'http://127.0.0.1:9',
+      '--token-env',
+      'A',
+      '--token-file',
+      '/a',
+      '--capacity',
+      '1',
+    );
+    expect(two.code).toBe(2);
+    expect(two.stderr).toContain('give the bearer token with one of --token-env VAR');
+    expect(await h.deps.agents.get(name)).toBeUndefined();
   });
 
   it('executions start runs one; executions show --json shows its row, audit trail and Temporal UI link', async () => {

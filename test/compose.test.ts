@@ -74,7 +74,7 @@ describe('docker-compose.yml', () => {
     expect(result.stderr).toContain(`required variable ${name} is missing a value`);
   });
 
-  it("mounts a valid reference-agent config whose agent, URL and token match the agent's registration", () => {
+  it("mounts a valid reference-agent config whose agent, URL and token match the agent's registration and the workers' environment", () => {
     const result = composeConfig(compose, secrets);
     expect(result.status, `${result.command}\n${result.stderr}`).toBe(0);
     const rendered = JSON.parse(result.stdout) as {
@@ -88,7 +88,9 @@ describe('docker-compose.yml', () => {
     expect(registration.command).toEqual(
       expect.arrayContaining(['--name=demo-coder', `--url=http://agent:${agentConfig.port}/agents/demo-coder`, '--token-env=AGENT_TOKEN']),
     );
-    expect(environmentOf(registration).AGENT_TOKEN).toBe(secrets.AGENT_TOKEN);
+    // The registration stores the reference; the workers, which call the agent, hold the token.
+    expect(environmentOf(registration).AGENT_TOKEN).toBeUndefined();
+    expect(environmentOf(rendered.services.worker!).AGENT_TOKEN).toBe(secrets.AGENT_TOKEN);
   });
 
   it('sets only variables that src/config/config.ts knows', () => {

@@ -74,7 +74,10 @@ describe('the database guards executions', () => {
 
   beforeAll(async () => {
     pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 4 });
-    await pool.query(`INSERT INTO agents (name, base_url, auth_token, capacity) VALUES ($1, 'http://127.0.0.1:1', 'token', 1)`, [agent]);
+    await pool.query(
+      `INSERT INTO agents (name, base_url, token_source, token_ref, capacity) VALUES ($1, 'http://127.0.0.1:1', 'literal', 'token', 1)`,
+      [agent],
+    );
   });
 
   afterAll(async () => {
@@ -313,9 +316,10 @@ describe('the execution store', () => {
 
   beforeAll(async () => {
     pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 6 });
-    await pool.query(`INSERT INTO agents (name, base_url, auth_token, capacity) VALUES ($1, 'http://127.0.0.1:1', 'token', 1)`, [
-      storeAgent,
-    ]);
+    await pool.query(
+      `INSERT INTO agents (name, base_url, token_source, token_ref, capacity) VALUES ($1, 'http://127.0.0.1:1', 'literal', 'token', 1)`,
+      [storeAgent],
+    );
   });
 
   afterAll(async () => {

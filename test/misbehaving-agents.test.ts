@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { literalToken } from '../src/agent/token-reference.js';
 import { InvalidExecutionInputError } from '../src/client/client-errors.js';
 import { agentExecution } from '../src/workflows/agent-execution.js';
 import { auditSteps, waitForSlotReleased } from './support/execution-probes.js';
@@ -24,7 +25,7 @@ describe('executions on agents that break the protocol, and input Postgres canno
     const server = await startMisbehavingAgent(behaviour);
     agents.push(server);
     const name = `broken-${uniqueSuffix()}`;
-    await h.deps.agents.upsert({ name, baseUrl: server.url, token: 'token', capacity: 2, defaultTimeoutSeconds: null });
+    await h.deps.agents.upsert({ name, baseUrl: server.url, token: literalToken('token'), capacity: 2, defaultTimeoutSeconds: null });
     return { name, server };
   }
 

@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { literalToken } from '../src/agent/token-reference.js';
 import { waitUntil } from '../src/util/wait-until.js';
 import { reconcileWorkflow } from '../src/workflows/reconcile.js';
 import { startHarness, uniqueSuffix, type Harness } from './support/lifeline-harness.js';
@@ -37,7 +38,7 @@ describe('a reconcile cycle whose worker dies', () => {
     await h.deps.agents.upsert({
       name: `frozen-${uniqueSuffix()}`,
       baseUrl: blackhole.url,
-      token: 't',
+      token: literalToken('t'),
       capacity: 1,
       defaultTimeoutSeconds: null,
     });

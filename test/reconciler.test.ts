@@ -1,6 +1,7 @@
 import getPort from 'get-port';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { literalToken } from '../src/agent/token-reference.js';
 import { ConfigError, loadConfig } from '../src/config/config.js';
 import { createPool } from '../src/db/pool.js';
 import type { LifelineDeps } from '../src/deps/lifeline-deps.js';
@@ -276,7 +277,13 @@ describe('the reconciler', () => {
 
   it('sees every live row, however many older ones come first', async () => {
     const filler = `filler-${uniqueSuffix()}`;
-    await h.deps.agents.upsert({ name: filler, baseUrl: 'http://127.0.0.1:9', token: 'unused', capacity: 1, defaultTimeoutSeconds: null });
+    await h.deps.agents.upsert({
+      name: filler,
+      baseUrl: 'http://127.0.0.1:9',
+      token: literalToken('unused'),
+      capacity: 1,
+      defaultTimeoutSeconds: null,
+    });
     const pool = createPool(db.url, silentLogger());
     try {
       // A thousand older live rows (queued an hour ago, no workflow) ahead of the one to recover.

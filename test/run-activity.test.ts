@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
+import { literalToken } from '../src/agent/token-reference.js';
 import { buildLifelineDeps } from '../src/deps/build-lifeline-deps.js';
 import { createConclusionActivities, type ConcludeInput } from '../src/activities/conclusion-activities.js';
 import type { LifelineDeps } from '../src/deps/lifeline-deps.js';
@@ -71,11 +72,17 @@ describe('the run activity against a real agent server, Postgres and Redis', () 
     redis = new Redis(inject('redisUrl'));
     server = await startAgentServer({ agents: { [agent]: demoAgentConfig(token, { stopGraceMs: 2000 }) } }, silentLogger());
     const agents = createAgentStore(pool);
-    await agents.upsert({ name: agent, baseUrl: server.baseUrlFor(agent), token, capacity: 5, defaultTimeoutSeconds: null });
+    await agents.upsert({
+      name: agent,
+      baseUrl: server.baseUrlFor(agent),
+      token: literalToken(token),
+      capacity: 5,
+      defaultTimeoutSeconds: null,
+    });
     await agents.upsert({
       name: unreachableAgent,
       baseUrl: `http://127.0.0.1:${await closedPort()}/agents/${unreachableAgent}`,
-      token,
+      token: literalToken(token),
       capacity: 1,
       defaultTimeoutSeconds: null,
     });
@@ -124,8 +131,8 @@ describe('the run activity against a real agent server, Postgres and Redis', () 
     const counting: LifelineDeps = {
       ...deps,
       settings: { ...deps.settings, execution: settings },
-      agentClient: (a, timeoutMs) => {
-        const client = deps.agentClient(a, timeoutMs);
+      agentClient: async (a, timeoutMs) => {
+        const client = await deps.agentClient(a, timeoutMs);
         return Object.assign(Object.create(client) as AgentClient, {
           get: (...args: Parameters<AgentClient['get']>) => (reads++, client.get(...args)),
         });

@@ -3,6 +3,7 @@ import type { AgentClient } from '../agent/agent-client.js';
 import { AgentRejectedError, AgentUnreachableError } from '../agent/agent-errors.js';
 import type { AgentExecution } from '../agent/protocol.js';
 import { stopAndWait } from '../agent/stop-and-wait.js';
+import { AgentTokenError } from '../agent/token-resolution.js';
 import type { AgentRunSummary, RunFailureDetails, RunHeartbeat } from '../domain/execution-types.js';
 import type { Logger } from '../util/logger.js';
 import type { LifelineDeps } from '../deps/lifeline-deps.js';
@@ -53,12 +54,13 @@ function lostExecution(agent: string, executionId: string): ApplicationFailure {
 }
 
 /**
- * The agent refused the start itself (a bad token, an invalid request): it runs no process for this
- * execution, so there is nothing to stop. The details tell the workflow so.
+ * The agent refused the start itself (a bad token, an invalid request), or could not be called at
+ * all (its token reference does not resolve): it runs no process for this execution, so there is
+ * nothing to stop. The details tell the workflow so.
  */
-function startRefused(err: AgentRejectedError): ApplicationFailure {
+function neverStarted(type: 'agent_rejected' | 'agent_misconfigured', err: Error): ApplicationFailure {
   return ApplicationFailure.create({
-    type: 'agent_rejected',
+    type,
     message: err.message,
     nonRetryable: true,
     details: [{ processStarted: false } satisfies RunFailureDetails],
@@ -175,8 +177,11 @@ export function createRunActivities(deps: LifelineDeps) {
     const ctx = Context.current();
     const { executionId, agent } = input;
     const log = activityLogger(deps.log, { executionId, agent });
-    const client = await clientFor(agent, requestTimeoutMs);
     const prior = ctx.info.heartbeatDetails as RunHeartbeat | undefined;
+    // A re-attaching attempt may find the token gone while the process runs: then a stop is still owed.
+    const client = await clientFor(agent, requestTimeoutMs).catch((err: unknown) => {
+      throw !prior?.started && err instanceof AgentTokenError ? neverStarted('agent_misconfigured', err) : err;
+    });
     // Kept in the heartbeat, so the agent's unreachable time counts across attempts.
     const unreachable: UnreachableClock = { since: prior?.unreachableSince };
     let polls = prior?.polls ?? 0;
@@ -209,7 +214,7 @@ export function createRunActivities(deps: LifelineDeps) {
           beat,
           log,
         ).catch((err: unknown) => {
-          throw err instanceof AgentRejectedError ? startRefused(err) : err;
+          throw err instanceof AgentRejectedError ? neverStarted('agent_rejected', err) : err;
         });
         log.info({ pid: exec.pid }, 'agent execution started');
       }

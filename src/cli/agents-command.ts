@@ -1,5 +1,6 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { z } from 'zod';
+import { describeToken, parseTokenReference, tokenReferenceSchema, type TokenReference } from '../agent/token-reference.js';
 import { startExecutionSchema } from '../client/execution-input.js';
 import { createAgentStore } from '../store/agent-store.js';
 import { withCliContext } from './cli-context.js';
@@ -13,7 +14,7 @@ const agentSchema = z.object({
   baseUrl: z.string().regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL'),
   capacity: z.number().int().min(1, 'must be at least 1').max(10_000, 'must be at most 10000'),
   defaultTimeoutSeconds: startExecutionSchema.shape.timeoutSeconds,
-  token: z.string().min(1, 'must not be empty'),
+  token: tokenReferenceSchema,
 });
 
 interface AddOptions {
@@ -21,16 +22,27 @@ interface AddOptions {
   url: string;
   token?: string;
   tokenEnv?: string;
+  tokenFile?: string;
+  tokenLiteral?: string;
   capacity: number;
   defaultTimeout?: number;
 }
 
-function tokenFrom(opts: AddOptions): string {
-  if (opts.token !== undefined) return opts.token;
-  if (opts.tokenEnv === undefined) throw new UsageError('give the bearer token with --token-env VAR (or --token)');
-  const token = process.env[opts.tokenEnv];
-  if (!token) throw new UsageError(`--token-env: environment variable ${opts.tokenEnv} is not set`);
-  return token;
+/** How the row will hold the token. Neither this nor any message quotes a literal. */
+function tokenFrom(opts: AddOptions): TokenReference {
+  const given = [opts.tokenEnv, opts.tokenFile, opts.token, opts.tokenLiteral].filter((o) => o !== undefined).length;
+  if (given !== 1) {
+    throw new UsageError(
+      'give the bearer token with one of --token-env VAR, --token-file PATH, --token env:VAR|file:PATH, --token-literal TOKEN',
+    );
+  }
+  if (opts.tokenEnv !== undefined) return { source: 'env', ref: opts.tokenEnv };
+  if (opts.tokenFile !== undefined) return { source: 'file', ref: opts.tokenFile };
+  if (opts.tokenLiteral !== undefined) return { source: 'literal', ref: opts.tokenLiteral };
+  const reference = parseTokenReference(opts.token!);
+  if (!reference)
+    throw new UsageError('--token: must be env:VAR or file:/absolute/path; a token itself is stored only with --token-literal');
+  return reference;
 }
 
 export function addAgentsCommands(program: Command): void {
@@ -38,15 +50,21 @@ export function addAgentsCommands(program: Command): void {
 
   agents
     .command('list')
-    .description('registered agents (tokens are never shown)')
+    .description('registered agents and how each token is held (a literal token is never shown)')
     .option('--json', 'print JSON')
     .action((opts: { json?: boolean }) =>
       withCliContext(async (ctx) => {
         const list = await createAgentStore(ctx.pool()).list();
         if (opts.json) return printJson(list);
         printTable(
-          ['name', 'capacity', 'default timeout', 'url'],
-          list.map((a) => [a.name, String(a.capacity), a.defaultTimeoutSeconds ? `${a.defaultTimeoutSeconds} s` : '-', a.baseUrl]),
+          ['name', 'capacity', 'default timeout', 'token', 'url'],
+          list.map((a) => [
+            a.name,
+            String(a.capacity),
+            a.defaultTimeoutSeconds ? `${a.defaultTimeoutSeconds} s` : '-',
+            describeToken(a.token),
+            a.baseUrl,
+          ]),
         );
       }),
     );
@@ -56,8 +74,10 @@ export function addAgentsCommands(program: Command): void {
     .description('add an agent, or replace the one with this name')
     .requiredOption('--name <name>', 'agent name (a-z, 0-9, _ and -)')
     .requiredOption('--url <url>', "the agent's base URL")
-    .addOption(new Option('--token-env <var>', 'environment variable holding its bearer token').conflicts('token'))
-    .option('--token <token>', 'its bearer token (prefer --token-env: arguments end up in shell history)')
+    .option('--token-env <var>', "the worker's environment variable holding its bearer token, read at each call (stores env:VAR)")
+    .option('--token-file <path>', 'absolute path of a file on the worker holding its bearer token, read at each call (stores file:PATH)')
+    .option('--token <reference>', 'env:VAR or file:PATH, as `agents list` shows them')
+    .option('--token-literal <token>', 'store the bearer token itself in Postgres (prefer a reference: arguments end up in shell history)')
     .requiredOption('--capacity <n>', 'executions it may run at once', wholeNumber)
     .option('--default-timeout <seconds>', 'timeout of its executions when the start gives none', wholeNumber)
     .action((opts: AddOptions) =>
@@ -78,7 +98,7 @@ export function addAgentsCommands(program: Command): void {
           baseUrl: agent.baseUrl.replace(/\/+$/, ''),
           defaultTimeoutSeconds: agent.defaultTimeoutSeconds ?? null,
         });
-        console.log(`agent ${agent.name} saved (capacity ${agent.capacity})`);
+        console.log(`agent ${agent.name} saved (capacity ${agent.capacity}, token ${describeToken(agent.token)})`);
       }),
     );
 }

@@ -2,6 +2,7 @@ import type { WorkflowClient } from '@temporalio/client';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { createAgentClient } from '../agent/agent-client.js';
+import { resolveAgentToken } from '../agent/token-resolution.js';
 import { logAlerter, webhookAlerter, type Alerter } from '../alerts/webhook.js';
 import type { ExecutionSettings, LifelineConfig } from '../config/config.js';
 import { createLifelineMetrics, type LifelineMetrics } from '../metrics/lifeline-metrics.js';
@@ -58,7 +59,8 @@ export function buildLifelineDeps(opts: {
     executions,
     agents,
     slots,
-    agentClient: (agent, requestTimeoutMs) => createAgentClient({ baseUrl: agent.baseUrl, token: agent.token, requestTimeoutMs }),
+    agentClient: async (agent, requestTimeoutMs) =>
+      createAgentClient({ baseUrl: agent.baseUrl, token: await resolveAgentToken(agent), requestTimeoutMs }),
     workflows: opts.workflows,
     taskQueue: config.temporal.taskQueue,
     alerter: opts.alerter ?? (config.webhookUrl ? webhookAlerter({ url: config.webhookUrl, log }) : logAlerter(log)),

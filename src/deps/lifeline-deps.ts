@@ -5,7 +5,7 @@ import type { LifelineSettings } from '../config/config.js';
 import type { LifelineMetrics } from '../metrics/lifeline-metrics.js';
 import type { FullSweepTurns } from '../reconciler/full-sweep-turns.js';
 import type { CapacitySlots } from '../slots/capacity-slots.js';
-import type { AgentStore, AgentWithToken } from '../store/agent-store.js';
+import type { AgentRegistration, AgentStore } from '../store/agent-store.js';
 import type { ExecutionStore } from '../store/execution-store.js';
 import type { Logger } from '../util/logger.js';
 
@@ -18,8 +18,11 @@ export interface LifelineDeps {
   executions: ExecutionStore;
   agents: AgentStore;
   slots: CapacitySlots;
-  /** An agent's HTTP client; each request gives up after `requestTimeoutMs` (default 10 s). */
-  agentClient: (agent: AgentWithToken, requestTimeoutMs?: number) => AgentClient;
+  /**
+   * An agent's HTTP client, its token resolved now (AgentTokenError when its reference does not
+   * resolve); each request gives up after `requestTimeoutMs` (default 10 s).
+   */
+  agentClient: (agent: AgentRegistration, requestTimeoutMs?: number) => Promise<AgentClient>;
   /** For the reconciler, which asks Temporal whether a workflow is still running. */
   workflows: WorkflowClient;
   /** Lifeline's workflow task queue, whose pollers tell the reconciler which builds still have workers. */

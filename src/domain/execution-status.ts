@@ -39,6 +39,7 @@ export const errorKinds = [
   'agent_unreachable',
   'agent_protocol_error',
   'agent_rejected',
+  'agent_misconfigured',
   'agent_busy',
   'heartbeat_timeout',
   'deadline_exceeded',

@@ -21,6 +21,8 @@ export const failureClasses = {
   agent_protocol_error: { retry: 'never', errorKind: 'agent_protocol_error' },
   /** The agent no longer knows a run it started (it restarted). */
   agent_lost_execution: { retry: 'never', errorKind: 'agent_lost_execution' },
+  /** The agent's registration cannot be used on this worker: its token reference does not resolve. */
+  agent_misconfigured: { retry: 'never', errorKind: 'agent_misconfigured' },
   /** Thrown only once LIFELINE_AGENT_UNREACHABLE_SECONDS is spent: its bound is behind it. */
   agent_unreachable: { retry: 'never', errorKind: 'agent_unreachable' },
   /** The row was ended by another hand before the agent got the run: nothing is started or written. */
@@ -57,6 +59,7 @@ const classOfName: Record<string, FailureClass> = {
   AgentUnreachableError: 'infrastructure',
   AgentRejectedError: 'agent_rejected',
   AgentProtocolError: 'agent_protocol_error',
+  AgentTokenError: 'agent_misconfigured',
   MaxRetriesPerRequestError: 'infrastructure',
   StopPendingError: 'stop_pending',
 };

@@ -16,9 +16,14 @@ const listTimeoutMs = 5000;
 export async function stopOrphanProcesses(cycle: Cycle): Promise<void> {
   const { deps, dryRun, report } = cycle;
   await forEachConcurrently(await deps.agents.list(), parallelChecks, async ({ name }) => {
-    const agent = await deps.agents.getWithToken(name);
+    const agent = await deps.agents.getRegistration(name);
     if (!agent) return;
-    const client = deps.agentClient(agent, listTimeoutMs);
+    const client = await deps.agentClient(agent, listTimeoutMs).catch((err: Error) => {
+      // Its token does not resolve on this worker: the message names the reference, never a token.
+      deps.log.warn({ agent: name, err: err.message }, 'cannot call the agent to list its runs');
+      return undefined;
+    });
+    if (!client) return;
     const running = await client.listRunning().catch((err: Error) => {
       deps.log.debug({ agent: name, err: err.message }, 'agent did not list its runs; its orphans wait for the next cycle');
       return undefined;

@@ -78,10 +78,10 @@ export async function reconcileLiveRow(cycle: Cycle, row: LiveRow, leaseHolders:
 
 /** Best effort: an agent that is down cannot run the process either, and its own restart loses it. */
 async function stopAgentProcess(deps: LifelineDeps, agentName: string, executionId: string): Promise<void> {
-  const agent = await deps.agents.getWithToken(agentName);
+  const agent = await deps.agents.getRegistration(agentName);
   if (!agent) return;
   try {
-    await stopAndWait(deps.agentClient(agent), executionId, deps.settings.execution.stopWaitSeconds);
+    await stopAndWait(await deps.agentClient(agent), executionId, deps.settings.execution.stopWaitSeconds);
   } catch (err) {
     deps.log.warn({ executionId, agent: agentName, err: (err as Error).message }, 'reconciler could not stop the agent process');
   }

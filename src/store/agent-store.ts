@@ -1,45 +1,56 @@
 import type pg from 'pg';
+import type { HeldToken, TokenReference } from '../agent/token-reference.js';
 
 export interface AgentRecord {
   name: string;
   baseUrl: string;
   capacity: number;
   defaultTimeoutSeconds: number | null;
+  /** How its token is held; a literal's value is never read into a record. */
+  token: HeldToken;
 }
 
-export interface AgentWithToken extends AgentRecord {
-  token: string;
+/** An agent as registered, a literal token included: only activities read one, to call the agent. */
+export interface AgentRegistration extends Omit<AgentRecord, 'token'> {
+  token: TokenReference;
 }
 
 const columns = `name, base_url AS "baseUrl", capacity, default_timeout_seconds AS "defaultTimeoutSeconds"`;
+// The literal's value stays in Postgres: listings and plans never carry it.
+const heldToken = `json_strip_nulls(json_build_object('source', token_source,
+  'ref', CASE WHEN token_source = 'literal' THEN NULL ELSE token_ref END)) AS token`;
 
 export type AgentStore = ReturnType<typeof createAgentStore>;
 
 export function createAgentStore(pool: pg.Pool) {
   return {
     async get(name: string): Promise<AgentRecord | undefined> {
-      const { rows } = await pool.query<AgentRecord>(`SELECT ${columns} FROM agents WHERE name = $1`, [name]);
+      const { rows } = await pool.query<AgentRecord>(`SELECT ${columns}, ${heldToken} FROM agents WHERE name = $1`, [name]);
       return rows[0];
     },
 
-    /** Includes the bearer token: only activities call this, so the secret never enters workflow history. */
-    async getWithToken(name: string): Promise<AgentWithToken | undefined> {
-      const { rows } = await pool.query<AgentWithToken>(`SELECT ${columns}, auth_token AS token FROM agents WHERE name = $1`, [name]);
+    /** Includes a literal token: only activities call this, so the secret never enters workflow history. */
+    async getRegistration(name: string): Promise<AgentRegistration | undefined> {
+      const { rows } = await pool.query<AgentRegistration>(
+        `SELECT ${columns}, json_build_object('source', token_source, 'ref', token_ref) AS token FROM agents WHERE name = $1`,
+        [name],
+      );
       return rows[0];
     },
 
     async list(): Promise<AgentRecord[]> {
-      const { rows } = await pool.query<AgentRecord>(`SELECT ${columns} FROM agents ORDER BY name`);
+      const { rows } = await pool.query<AgentRecord>(`SELECT ${columns}, ${heldToken} FROM agents ORDER BY name`);
       return rows;
     },
 
-    async upsert(agent: AgentWithToken): Promise<void> {
+    async upsert(agent: AgentRegistration): Promise<void> {
       await pool.query(
-        `INSERT INTO agents (name, base_url, auth_token, capacity, default_timeout_seconds)
-         VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (name) DO UPDATE SET base_url = EXCLUDED.base_url, auth_token = EXCLUDED.auth_token,
-           capacity = EXCLUDED.capacity, default_timeout_seconds = EXCLUDED.default_timeout_seconds, updated_at = now()`,
-        [agent.name, agent.baseUrl, agent.token, agent.capacity, agent.defaultTimeoutSeconds],
+        `INSERT INTO agents (name, base_url, token_source, token_ref, capacity, default_timeout_seconds)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (name) DO UPDATE SET base_url = EXCLUDED.base_url, token_source = EXCLUDED.token_source,
+           token_ref = EXCLUDED.token_ref, capacity = EXCLUDED.capacity,
+           default_timeout_seconds = EXCLUDED.default_timeout_seconds, updated_at = now()`,
+        [agent.name, agent.baseUrl, agent.token.source, agent.token.ref, agent.capacity, agent.defaultTimeoutSeconds],
       );
     },
   };

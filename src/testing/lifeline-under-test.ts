@@ -5,6 +5,7 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import type { AgentCommandConfig } from '../agent-server/agent-server-config.js';
 import { startAgentServer, type AgentServer } from '../agent-server/agent-server.js';
 import { demoAgentConfig } from '../agent-server/demo-agents.js';
+import { literalToken } from '../agent/token-reference.js';
 import { LifelineClient } from '../client/lifeline-client.js';
 import { loadConfig, type ExecutionSettings, type ReconcilerSettings } from '../config/config.js';
 import { createPool } from '../db/pool.js';
@@ -102,7 +103,8 @@ export async function startLifelineUnderTest(opts: LifelineUnderTestOptions) {
     await agentStore.upsert({
       name: names[a]!,
       baseUrl: agentServer.baseUrlFor(names[a]!),
-      token: tokens[a]!,
+      // Held in Postgres, so that workers the test starts as child processes can call the agent too.
+      token: literalToken(tokens[a]!),
       capacity: spec.capacity ?? 5,
       defaultTimeoutSeconds: spec.defaultTimeoutSeconds ?? null,
     });

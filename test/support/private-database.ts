@@ -19,16 +19,22 @@ async function admin(sql: string): Promise<void> {
   }
 }
 
+/** An empty database of its own on the shared Postgres server, for a test that migrates it itself. */
+export async function createEmptyDatabase(label: string): Promise<PrivateDatabase> {
+  const name = `lifeline_${label}_${uniqueSuffix()}`;
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(inject('databaseUrl'));
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
 /**
  * A migrated database of its own on the shared Postgres server, for a test file whose commands act
  * on every row (a reconcile cycle), so that neither it nor the files running beside it see the
  * other's executions.
  */
 export async function createPrivateDatabase(label: string): Promise<PrivateDatabase> {
-  const name = `lifeline_${label}_${uniqueSuffix()}`;
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(inject('databaseUrl'));
-  url.pathname = `/${name}`;
-  await migrate(url.toString(), silentLogger());
-  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  const db = await createEmptyDatabase(label);
+  await migrate(db.url, silentLogger());
+  return db;
 }

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { AgentProtocolError, AgentRejectedError, AgentUnreachableError } from '../../src/agent/agent-errors.js';
+import { AgentTokenError } from '../../src/agent/token-resolution.js';
 import { classifyFailure, permanentFailureTypes } from '../../src/domain/failure-classes.js';
 
 const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
@@ -24,6 +25,7 @@ describe('the one table of what a step retries', () => {
     expect(classifyFailure(withCode('invalid byte sequence for encoding "UTF8": 0x00', '22021'))).toBe('invalid_input');
     expect(classifyFailure(new AgentRejectedError('rejected with HTTP 401', 401, 'bad token'))).toBe('agent_rejected');
     expect(classifyFailure(new AgentProtocolError('response is not JSON'))).toBe('agent_protocol_error');
+    expect(classifyFailure(new AgentTokenError('coder', { source: 'env', ref: 'CODER_TOKEN' }, 'is not set'))).toBe('agent_misconfigured');
     expect(classifyFailure(ApplicationFailure.create({ type: 'agent_lost_execution', message: 'gone' }))).toBe('agent_lost_execution');
   });
 
@@ -36,6 +38,7 @@ describe('the one table of what a step retries', () => {
     expect([...permanentFailureTypes].sort()).toEqual(
       [
         'agent_lost_execution',
+        'agent_misconfigured',
         'agent_protocol_error',
         'agent_rejected',
         'agent_unreachable',

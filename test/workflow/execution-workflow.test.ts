@@ -371,6 +371,7 @@ describe('the execution workflow, branch by branch', () => {
       'agent_protocol_error',
       'agent_lost_execution',
       'agent_unreachable',
+      'agent_misconfigured',
       'invalid_input',
       'internal_error',
     ];
@@ -395,6 +396,21 @@ describe('the execution workflow, branch by branch', () => {
             ApplicationFailure.create({ type: 'agent_rejected', message: '401', nonRetryable: true, details: [{ processStarted: false }] }),
           ),
         kind: 'agent_rejected',
+        status: 'failed',
+        stops: false,
+      },
+      {
+        name: 'an agent whose token did not resolve before the start',
+        runAgent: async () =>
+          Promise.reject(
+            ApplicationFailure.create({
+              type: 'agent_misconfigured',
+              message: 'agent "coder": token env:CODER_TOKEN is not set in the worker\'s environment',
+              nonRetryable: true,
+              details: [{ processStarted: false }],
+            }),
+          ),
+        kind: 'agent_misconfigured',
         status: 'failed',
         stops: false,
       },

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { literalToken } from '../../src/agent/token-reference.js';
 import { buildLifelineDeps } from '../../src/deps/build-lifeline-deps.js';
 import { LifelineClient } from '../../src/client/lifeline-client.js';
 import type { DepsConfig } from '../../src/deps/build-lifeline-deps.js';
@@ -76,7 +77,7 @@ export async function benchLifecycle(bs: BenchStack, opts: LifecycleOptions): Pr
   await createAgentStore(bs.pool).upsert({
     name: agentName,
     baseUrl: agent.baseUrl,
-    token,
+    token: literalToken(token),
     capacity: 10_000,
     defaultTimeoutSeconds: null,
   });

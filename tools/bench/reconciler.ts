@@ -1,3 +1,4 @@
+import { literalToken } from '../../src/agent/token-reference.js';
 import { buildLifelineDeps } from '../../src/deps/build-lifeline-deps.js';
 import type { LifelineConfig } from '../../src/config/config.js';
 import type { ReconcileReport, Sweep } from '../../src/reconciler/cycle.js';
@@ -54,7 +55,7 @@ export async function benchReconciler(
   await createAgentStore(bs.pool).upsert({
     name: agentName,
     baseUrl: 'http://127.0.0.1:9',
-    token: 'unused',
+    token: literalToken('unused'),
     capacity: 10_000,
     defaultTimeoutSeconds: null,
   });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { startAgentServer } from '../../src/agent-server/agent-server.js';
 import { demoAgentConfig } from '../../src/agent-server/demo-agents.js';
+import { literalToken } from '../../src/agent/token-reference.js';
 import { LifelineClient } from '../../src/client/lifeline-client.js';
 import { createAgentStore } from '../../src/store/agent-store.js';
 import { reconcilerScheduleId } from '../../src/temporal/reconciler-schedule.js';
@@ -38,7 +39,7 @@ export async function benchRecovery(bs: BenchStack, heartbeatTimeoutSeconds: num
   await createAgentStore(bs.pool).upsert({
     name: agentName,
     baseUrl: agentServer.baseUrlFor(agentName),
-    token,
+    token: literalToken(token),
     capacity: 10,
     defaultTimeoutSeconds: null,
   });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type pg from 'pg';
 import type { Redis } from 'ioredis';
+import { literalToken } from '../../src/agent/token-reference.js';
 import { leaseMsFor } from '../../src/deps/build-lifeline-deps.js';
 import { LifelineClient } from '../../src/client/lifeline-client.js';
 import { isolatedEnvironment } from '../processes/isolated-environment.js';
@@ -77,7 +78,13 @@ export async function startChaosEnvironment(
     cleanups.push(() => agentServer.stop());
     const agentStore = createAgentStore(pool);
     for (const a of agentServer.agents) {
-      await agentStore.upsert({ name: a.name, baseUrl: a.baseUrl, token: a.token, capacity: a.capacity, defaultTimeoutSeconds: null });
+      await agentStore.upsert({
+        name: a.name,
+        baseUrl: a.baseUrl,
+        token: literalToken(a.token),
+        capacity: a.capacity,
+        defaultTimeoutSeconds: null,
+      });
     }
 
     const taskQueue = `chaos-${opts.runId}`;

@@ -1,0 +1,150 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { temporal } from '@temporalio/proto';
+import { runner } from 'node-pg-migrate';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TokenReference } from '../src/agent/token-reference.js';
+import { migrate, migrationsDir } from '../src/db/migrate.js';
+import { createAgentStore } from '../src/store/agent-store.js';
+import { silentLogger } from '../src/util/logger.js';
+import { startHarness, uniqueSuffix, type Harness } from './support/lifeline-harness.js';
+import { createEmptyDatabase, type PrivateDatabase } from './support/private-database.js';
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+describe('an agent whose token is held by reference', () => {
+  let h: Harness;
+  let dir: string;
+  let agentToken: string;
+
+  beforeAll(async () => {
+    h = await startHarness({ agents: { demo: {} } });
+    agentToken = h.agentServerConfig.agents[h.agent('demo')]!.token;
+    dir = mkdtempSync(join(tmpdir(), 'lifeline-tokens-'));
+  });
+  afterAll(async () => {
+    await h?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Another name for the harness's demo agent, registered with this token reference. */
+  async function registered(label: string, token: TokenReference): Promise<string> {
+    const name = `${label}-${uniqueSuffix()}`;
+    await h.deps.agents.upsert({
+      name,
+      baseUrl: h.agentServer().baseUrlFor(h.agent('demo')),
+      token,
+      capacity: 2,
+      defaultTimeoutSeconds: 60,
+    });
+    return name;
+  }
+
+  async function run(agent: string, prompt: string) {
+    const { executionId } = await h.client.startExecution({ agent, prompt });
+    return { executionId, row: await h.client.waitForExecution(executionId, 30_000) };
+  }
+
+  it('env: the worker reads the variable from its environment when it calls the agent', async () => {
+    const variable = `LIFELINE_TEST_TOKEN_${uniqueSuffix()}`;
+    const agent = await registered('by-env', { source: 'env', ref: variable });
+    process.env[variable] = agentToken;
+    try {
+      const { row } = await run(agent, 'succeed 0 token from the environment');
+      expect(row).toMatchObject({ status: 'succeeded', output: expect.stringContaining('token from the environment') });
+    } finally {
+      delete process.env[variable];
+    }
+  });
+
+  it('file: the worker reads the file at each call, so a rotated token needs no re-registration', async () => {
+    const path = join(dir, 'agent-token');
+    const agent = await registered('by-file', { source: 'file', ref: path });
+    writeFileSync(path, 'an-old-token\n');
+    const refused = await run(agent, 'succeed 0 old token');
+    expect(refused.row).toMatchObject({ status: 'failed', errorKind: 'agent_rejected' });
+    expect(refused.row.error).not.toContain('an-old-token');
+
+    writeFileSync(path, `${agentToken}\n`);
+    const { row } = await run(agent, 'succeed 0 token from the file');
+    expect(row).toMatchObject({ status: 'succeeded', output: expect.stringContaining('token from the file') });
+  });
+
+  it('an unset variable fails the execution at once, naming the agent, the reference and what is wrong', async () => {
+    const variable = `LIFELINE_TEST_UNSET_${uniqueSuffix()}`;
+    const agent = await registered('unset', { source: 'env', ref: variable });
+    const { executionId, row } = await run(agent, 'succeed 0 never runs');
+    expect(row).toMatchObject({
+      status: 'failed',
+      errorKind: 'agent_misconfigured',
+      error: `agent "${agent}": token env:${variable} is not set in the worker's environment`,
+    });
+    const transitions = await h.executions.transitions(executionId);
+    expect(transitions.map((t) => t.toStatus)).toEqual(['queued', 'failed']);
+
+    // One attempt of the run, no retry, and no stop: no process was ever started.
+    const { events } = await h.temporal.workflow.getHandle(executionId).fetchHistory();
+    const activities = (events ?? []).flatMap((e: HistoryEvent) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    expect(activities).toEqual(['runAgent']);
+    const attempts = (events ?? []).flatMap((e: HistoryEvent) => e.activityTaskStartedEventAttributes?.attempt ?? []);
+    expect(attempts).toEqual([1]);
+    expect(await h.agentStarts()).not.toHaveProperty(executionId);
+  });
+
+  it('a missing file fails the execution the same way', async () => {
+    const path = join(dir, 'never-written');
+    const agent = await registered('missing', { source: 'file', ref: path });
+    const { row } = await run(agent, 'succeed 0 never runs');
+    expect(row).toMatchObject({
+      status: 'failed',
+      errorKind: 'agent_misconfigured',
+      error: `agent "${agent}": token file:${path} cannot be read on the worker: no such file`,
+    });
+  });
+});
+
+describe('the migration to token references', () => {
+  let db: PrivateDatabase;
+  let pool: pg.Pool;
+  const migrateTo = (direction: 'up' | 'down', count: number) =>
+    runner({ databaseUrl: db.url, dir: migrationsDir, direction, count, migrationsTable: 'pgmigrations', log: () => undefined });
+
+  beforeAll(async () => {
+    db = await createEmptyDatabase('token_migration');
+    pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  });
+  afterAll(async () => {
+    await pool?.end();
+    await db?.drop();
+  });
+
+  it('keeps an agent registered with a stored token as a literal, and goes back only while every token is one', async () => {
+    await migrateTo('up', 3);
+    await pool.query(
+      `INSERT INTO agents (name, base_url, auth_token, capacity) VALUES ('old-agent', 'http://127.0.0.1:9', 'the-old-token', 2)`,
+    );
+    await migrate(db.url, silentLogger());
+
+    const agents = createAgentStore(pool);
+    expect(await agents.getRegistration('old-agent')).toMatchObject({ capacity: 2, token: { source: 'literal', ref: 'the-old-token' } });
+    expect(await agents.list()).toEqual([expect.objectContaining({ name: 'old-agent', token: { source: 'literal' } })]);
+    await expect(
+      pool.query(`INSERT INTO agents (name, base_url, token_source, token_ref, capacity) VALUES ('rel', 'http://x', 'file', 'run/x', 1)`),
+    ).rejects.toThrow(/agents_token_ref_check/);
+
+    await agents.upsert({
+      name: 'new-agent',
+      baseUrl: 'http://127.0.0.1:9',
+      token: { source: 'env', ref: 'NEW_TOKEN' },
+      capacity: 1,
+      defaultTimeoutSeconds: null,
+    });
+    await expect(migrateTo('down', 1)).rejects.toThrow(/cannot go back to stored tokens/);
+    await pool.query(`DELETE FROM agents WHERE name = 'new-agent'`);
+    await migrateTo('down', 1);
+    const { rows } = await pool.query<{ auth_token: string }>(`SELECT auth_token FROM agents WHERE name = 'old-agent'`);
+    expect(rows).toEqual([{ auth_token: 'the-old-token' }]);
+  });
+});
