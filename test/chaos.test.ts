@@ -10,12 +10,15 @@ describe('a small chaos run', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lifeline-chaos-test-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('kills workers, restarts every server, cancels and terminates, and no invariant breaks', async () => {
+  it('kills and deploys workers (a code change among the deploys), restarts every server, cancels and terminates, and no invariant breaks', async () => {
     const jsonOut = join(dir, 'chaos.json');
     const result = await runChaos({
       executions: 30,
       workers: 3,
       kills: 2,
+      rollingDeploys: 1,
+      codeChanges: 1,
+      temporalRestarts: 1,
       agentServerRestarts: 1,
       redisRestarts: 1,
       postgresRestarts: 1,
@@ -23,8 +26,7 @@ describe('a small chaos run', () => {
       terminations: 2,
       submitSeconds: 20,
       deadlineSeconds: 120,
-      // Its own Postgres and Redis (it restarts them); the suite's Temporal server and workflow bundle.
-      temporalAddress: inject('temporalAddress'),
+      // Its own Temporal, Postgres and Redis (it restarts them all); the suite's workflow bundle.
       workflowBundlePath: inject('workflowBundlePath'),
       jsonOut,
     });

@@ -11,7 +11,7 @@ import { cliEnvironment, runCli } from './support/cli-process.js';
 import { waitForAgentProcess } from './support/execution-probes.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
 
-const changedWorkflows = fileURLToPath(new URL('./fixtures/changed-workflow/index.ts', import.meta.url));
+const changedWorkflows = fileURLToPath(new URL('../tools/workflow-change/changed-workflows.ts', import.meta.url));
 
 /**
  * A workflow code change deployed without a new build: the running execution's workflow tasks fail

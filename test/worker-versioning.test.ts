@@ -15,7 +15,7 @@ import { cliEnvironment, runCli } from './support/cli-process.js';
 import { waitForStatus } from './support/execution-probes.js';
 import { startHarness, uniqueSuffix, type Harness } from './support/lifeline-harness.js';
 
-const changedWorkflows = fileURLToPath(new URL('./fixtures/changed-workflow/index.ts', import.meta.url));
+const changedWorkflows = fileURLToPath(new URL('../tools/workflow-change/changed-workflows.ts', import.meta.url));
 const { EventType } = proto.temporal.api.enums.v1;
 
 /** Workers a test starts and stops itself; whatever still runs at the end is shut down. */

@@ -70,7 +70,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
           log: opts.log,
           onUnexpectedExit: opts.onUnexpectedExit,
         });
-        started.push(server.process);
+        started.push(server);
         return server;
       })(),
       (async () => {
@@ -124,14 +124,21 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
 /**
  * A throwaway stack in `dir` for tests, the chaos run and benchmarks: the default namespace,
  * Postgres without fsync, and a server that dies is logged (the run's own checks then fail).
+ * `persistTemporal` keeps Temporal's state in a file, for a run that restarts it.
  */
-export function startScratchStack(dir: string, log: Logger, temporalAddress?: string): Promise<DevStack> {
+export function startScratchStack(
+  dir: string,
+  log: Logger,
+  temporalAddress?: string,
+  opts: { persistTemporal?: boolean } = {},
+): Promise<DevStack> {
   return startDevStack({
     dir,
     log,
     namespace: 'default',
     ephemeral: true,
     temporalAddress,
+    persistTemporal: opts.persistTemporal,
     temporalCliPath: process.env.LIFELINE_TEMPORAL_CLI,
     onUnexpectedExit: (message) => log.error(message),
   });

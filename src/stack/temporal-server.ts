@@ -7,11 +7,15 @@ import { waitUntil } from '../util/wait-until.js';
 import { logTail, startServerProcess, type ServerProcess } from './server-process.js';
 
 export interface TemporalDevServer {
-  process: ServerProcess;
+  /** The running server process (a new one after each restart). */
+  readonly process: ServerProcess;
   address: string;
   namespace: string;
   uiUrl: string;
   metricsUrl: string;
+  stop(): Promise<void>;
+  /** Stops the server and starts it again on the same ports and state file (only with `dbFile`). */
+  restart(): Promise<void>;
 }
 
 export interface TemporalDevServerOptions {
@@ -26,13 +30,43 @@ export interface TemporalDevServerOptions {
   startTimeoutMs?: number;
 }
 
+interface Ports {
+  port: number;
+  uiPort: number;
+  httpPort: number;
+  metricsPort: number;
+}
+
 /** Starts `temporal server start-dev` on free loopback ports with Lifeline's search attributes registered. */
 export async function startTemporalDevServer(opts: TemporalDevServerOptions): Promise<TemporalDevServer> {
-  const port = await getPort({ host: '127.0.0.1' });
-  // The preferred UI port when it is free (so bookmarks keep working), any free port otherwise.
-  const uiPort = await getPort({ host: '127.0.0.1', port: opts.uiPort });
-  const httpPort = await getPort({ host: '127.0.0.1' });
-  const metricsPort = await getPort({ host: '127.0.0.1' });
+  const ports: Ports = {
+    port: await getPort({ host: '127.0.0.1' }),
+    // The preferred UI port when it is free (so bookmarks keep working), any free port otherwise.
+    uiPort: await getPort({ host: '127.0.0.1', port: opts.uiPort }),
+    httpPort: await getPort({ host: '127.0.0.1' }),
+    metricsPort: await getPort({ host: '127.0.0.1' }),
+  };
+  const address = `127.0.0.1:${ports.port}`;
+  let proc = await launch(opts, ports);
+  return {
+    get process() {
+      return proc;
+    },
+    address,
+    namespace: opts.namespace,
+    uiUrl: `http://127.0.0.1:${ports.uiPort}`,
+    metricsUrl: `http://127.0.0.1:${ports.metricsPort}/metrics`,
+    stop: () => proc.stop(),
+    async restart() {
+      if (!opts.dbFile) throw new Error('a Temporal dev server without a state file (dbFile) would lose everything on restart');
+      await proc.stop();
+      proc = await launch(opts, ports);
+    },
+  };
+}
+
+/** One run of the server process, ready once it serves the namespace. */
+async function launch(opts: TemporalDevServerOptions, { port, uiPort, httpPort, metricsPort }: Ports): Promise<ServerProcess> {
   const logFile = join(opts.dir, 'temporal.log');
   const args = [
     'server',
@@ -78,7 +112,6 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
     onUnexpectedExit: opts.onUnexpectedExit,
   });
   const address = `127.0.0.1:${port}`;
-  const uiUrl = `http://127.0.0.1:${uiPort}`;
   try {
     await waitUntil(
       async () => {
@@ -102,6 +135,6 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
     await proc.stop();
     throw err;
   }
-  opts.log.info({ address, uiUrl, logFile }, 'Temporal dev server is up');
-  return { process: proc, address, namespace: opts.namespace, uiUrl, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` };
+  opts.log.info({ address, uiUrl: `http://127.0.0.1:${uiPort}`, logFile }, 'Temporal dev server is up');
+  return proc;
 }

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import type pg from 'pg';
 import type { Redis } from 'ioredis';
@@ -15,6 +16,8 @@ import { createCapacitySlots, type CapacitySlots } from '../../src/slots/capacit
 import { startScratchStack, type DevStack } from '../../src/stack/dev-stack.js';
 import type { PostgresServer } from '../../src/stack/postgres-server.js';
 import type { RedisServer } from '../../src/stack/redis-server.js';
+import type { TemporalDevServer } from '../../src/stack/temporal-server.js';
+import type { StuckSources } from '../../src/reconciler/stuck-executions.js';
 import { createAgentStore } from '../../src/store/agent-store.js';
 import { writeWorkflowBundle } from '../../src/temporal/workflow-bundle.js';
 import { createExecutionReader, type ExecutionReader } from '../../src/store/execution-reader.js';
@@ -25,17 +28,27 @@ import { chaosSettings, reconcileIntervalSeconds } from './chaos-settings.js';
 import type { ChaosOptions } from './options.js';
 import { WorkerPool } from './worker-pool.js';
 
+const changedWorkflowsPath = fileURLToPath(new URL('../workflow-change/changed-workflows.ts', import.meta.url));
+
 export interface ChaosEnvironment {
   /** Holds every log of the run. */
   dir: string;
   taskQueue: string;
+  /** The Worker Deployment every worker polls as a build of. */
+  deploymentName: string;
+  /** The released workflow code's bundle, and a changed one for the rollout. */
+  bundles: { released: string; changed: string };
   reconcileGraceSeconds: number;
   postgres: PostgresServer;
   redis: RedisServer;
+  /** The private Temporal dev server (restartable), or none when the run was given a server. */
+  temporalServer: TemporalDevServer | undefined;
   agentServer: ChaosAgentServer;
   workers: WorkerPool;
   ledger: AgentLedger;
   executions: ExecutionReader;
+  /** Where `lifeline executions problems` would look for the run's stuck executions. */
+  stuckSources: StuckSources;
   slots: CapacitySlots;
   temporal: Client;
   client: LifelineClient;
@@ -61,9 +74,10 @@ export async function startChaosEnvironment(
   };
   try {
     opts.progress(`starting the stack in ${dir}`);
-    const stack: DevStack = await startScratchStack(dir, log, options.temporalAddress);
+    const stack: DevStack = await startScratchStack(dir, log, options.temporalAddress, { persistTemporal: options.temporalRestarts > 0 });
     cleanups.push(() => stack.stop());
     const workflowBundle = options.workflowBundlePath ?? (await writeWorkflowBundle(join(dir, 'workflow-bundle.js')));
+    const changedBundle = await writeWorkflowBundle(join(dir, 'changed-workflow-bundle.js'), changedWorkflowsPath);
 
     const pool: pg.Pool = createPool(stack.databaseUrl, log);
     cleanups.push(() => pool.end());
@@ -88,6 +102,7 @@ export async function startChaosEnvironment(
     }
 
     const taskQueue = `chaos-${opts.runId}`;
+    const deploymentName = `chaos-${opts.runId}`;
     const workers = new WorkerPool({
       logDir: dir,
       env: isolatedEnvironment({
@@ -98,6 +113,9 @@ export async function startChaosEnvironment(
         DATABASE_URL: stack.databaseUrl,
         REDIS_URL: stack.redisUrl,
         LIFELINE_WORKFLOW_BUNDLE: workflowBundle,
+        // Pinned executions keep their build through the code change; the first build makes itself current.
+        LIFELINE_WORKER_VERSIONING: 'on',
+        LIFELINE_DEPLOYMENT_NAME: deploymentName,
         LIFELINE_RECONCILE_INTERVAL_SECONDS: String(reconcileIntervalSeconds),
         LIFELINE_RECONCILE_GRACE_SECONDS: String(opts.reconcileGraceSeconds),
         LIFELINE_METRICS_PORT: '0',
@@ -111,13 +129,24 @@ export async function startChaosEnvironment(
     return {
       dir,
       taskQueue,
+      deploymentName,
+      bundles: { released: workflowBundle, changed: changedBundle },
       reconcileGraceSeconds: opts.reconcileGraceSeconds,
       postgres: stack.postgres!,
       redis: stack.redis!,
+      temporalServer: stack.temporal,
       agentServer,
       workers,
       ledger,
       executions: createExecutionReader(pool),
+      // Lifeline's dev servers answer an idle long poll after 10 s, so a live build is never 30 s silent.
+      stuckSources: {
+        workflows: temporal.workflow,
+        executions: createExecutionReader(pool),
+        taskQueue,
+        clock: Date.now,
+        workerGoneSeconds: 30,
+      },
       // Read here (leases and waiters); the lease length only matters to writers, which are the workers.
       slots: createCapacitySlots(redis, { leaseMs: leaseMsFor(chaosSettings), waiterTtlMs: 0 }),
       temporal,

@@ -18,6 +18,10 @@ export interface FaultsTouching {
   workerKillsWhileRunning: number;
   /** The agent server was down (restarting) while the execution was running. */
   agentRestartedWhileRunning: boolean;
+  /** Rolling deploys and code-change rollouts under way while it was live: they may never change how it ends. */
+  deploysWhileLive: number;
+  /** Temporal was down (restarting) while it was live: neither may that. */
+  temporalRestartedWhileLive: boolean;
 }
 
 const overlaps = (a: [number, number], b: [number, number]) => a[0] <= b[1] && b[0] <= a[1];
@@ -28,14 +32,18 @@ export function faultsTouching(row: ExecutionSummary, faults: FaultEvent[]): Fau
   const running: [number, number] | undefined = row.startedAt
     ? [row.startedAt.getTime(), (row.finishedAt ?? new Date()).getTime()]
     : undefined;
-  // A kill hits the runs in flight at its instant; a restart, every run in flight while the server was down.
-  const during = (kind: 'worker_kill' | 'agent_server_restart', window: (f: FaultEvent) => [number, number]) =>
-    running === undefined ? 0 : injected.filter((f) => f.kind === kind && overlaps(running, window(f))).length;
+  const live: [number, number] = [row.createdAt.getTime(), (row.finishedAt ?? new Date()).getTime()];
+  // A kill hits the runs in flight at its instant; a restart or a deploy, everything in flight while it lasted.
+  const during = (kinds: FaultEvent['kind'][], span: [number, number] | undefined, window: (f: FaultEvent) => [number, number]) =>
+    span === undefined ? 0 : injected.filter((f) => kinds.includes(f.kind) && overlaps(span, window(f))).length;
+  const lasting = (f: FaultEvent): [number, number] => [f.at, f.recoveredAt];
   return {
     cancelled: requested('cancel'),
     terminated: requested('terminate'),
-    workerKillsWhileRunning: during('worker_kill', (f) => [f.at, f.at]),
-    agentRestartedWhileRunning: during('agent_server_restart', (f) => [f.at, f.recoveredAt]) > 0,
+    workerKillsWhileRunning: during(['worker_kill'], running, (f) => [f.at, f.at]),
+    agentRestartedWhileRunning: during(['agent_server_restart'], running, lasting) > 0,
+    deploysWhileLive: during(['rolling_deploy', 'code_change'], live, lasting),
+    temporalRestartedWhileLive: during(['temporal_restart'], live, lasting) > 0,
   };
 }
 
@@ -102,5 +110,7 @@ export function describeFaults(touching: FaultsTouching): string[] {
     touching.terminated && 'terminated',
     touching.workerKillsWhileRunning > 0 && `${touching.workerKillsWhileRunning} worker kill(s) while running`,
     touching.agentRestartedWhileRunning && 'agent server restart while running',
+    touching.deploysWhileLive > 0 && `${touching.deploysWhileLive} deploy(s) while live`,
+    touching.temporalRestartedWhileLive && 'Temporal restart while live',
   ].filter((f): f is string => typeof f === 'string');
 }

@@ -3,11 +3,23 @@ import type { WorkflowClient } from '@temporalio/client';
 import type { ExecutionStatus } from '../../src/domain/execution-status.js';
 import type { PostgresServer } from '../../src/stack/postgres-server.js';
 import type { RedisServer } from '../../src/stack/redis-server.js';
+import type { TemporalDevServer } from '../../src/stack/temporal-server.js';
 import type { ChaosAgentServer } from './chaos-agent-server.js';
 import type { Random } from './random.js';
+import type { Rollout } from './code-change-rollout.js';
 import type { WorkerPool } from './worker-pool.js';
 
-export const faultKinds = ['worker_kill', 'agent_server_restart', 'redis_restart', 'postgres_restart', 'cancel', 'terminate'] as const;
+export const faultKinds = [
+  'worker_kill',
+  'rolling_deploy',
+  'code_change',
+  'agent_server_restart',
+  'redis_restart',
+  'postgres_restart',
+  'temporal_restart',
+  'cancel',
+  'terminate',
+] as const;
 export type FaultKind = (typeof faultKinds)[number];
 
 export interface PlannedFault {
@@ -34,6 +46,10 @@ export interface FaultTargets {
   postgres: PostgresServer;
   redis: RedisServer;
   workflows: WorkflowClient;
+  /** The private Temporal dev server, restartable with its state; absent when the run uses a given server. */
+  temporal: TemporalDevServer | undefined;
+  /** Rolls out a new build with changed workflow code (code-change-rollout.ts). */
+  rollOut(): Promise<Rollout>;
   /** The run's executions that are queued or running now. */
   liveExecutions(): Promise<{ id: string; status: ExecutionStatus }[]>;
 }
@@ -53,6 +69,8 @@ export function planFaults(random: Random, counts: Record<FaultKind, number>, wi
 /**
  * Injects the planned faults one after the other, each at its time or as soon as the previous one
  * is over: one fault's recovery (a worker's start runs migrations) must not depend on another's.
+ * A rollout's drain goes on in the background (it lasts as long as the old build's longest
+ * execution) while other faults land; the next deploy waits for it, and so does the end.
  */
 export async function injectFaults(
   plan: PlannedFault[],
@@ -61,20 +79,40 @@ export async function injectFaults(
 ): Promise<FaultEvent[]> {
   const events: FaultEvent[] = [];
   const targeted = new Set<string>();
+  const report = (event: FaultEvent) =>
+    opts.progress(`fault ${event.kind} ${[event.target, event.detail, event.error && `FAILED: ${event.error}`].filter(Boolean).join(' ')}`);
+  let draining: Promise<void> = Promise.resolve();
   for (const fault of plan) {
     await delay(Math.max(0, opts.startedAt + fault.atMs - Date.now()), undefined, { signal: opts.signal });
+    if (fault.kind === 'rolling_deploy' || fault.kind === 'code_change') await draining;
     const at = Date.now();
     let event: FaultEvent;
     try {
-      event = { kind: fault.kind, at, recoveredAt: at, ...(await inject(fault.kind, targets, opts.random, targeted)) };
+      if (fault.kind === 'code_change') {
+        const rollout = await targets.rollOut();
+        event = { kind: fault.kind, at, recoveredAt: Date.now(), target: rollout.target, detail: 'switched; draining' };
+        draining = settleRollout(event, rollout, report);
+      } else {
+        event = { kind: fault.kind, at, recoveredAt: at, ...(await inject(fault.kind, targets, opts.random, targeted)) };
+      }
     } catch (err) {
       event = { kind: fault.kind, at, recoveredAt: Date.now(), error: err instanceof Error ? err.message : String(err) };
     }
     events.push(event);
-    const what = [event.target, event.detail, event.error && `FAILED: ${event.error}`].filter(Boolean).join(' ');
-    opts.progress(`fault ${event.kind} ${what}`);
+    report(event);
   }
+  await draining;
   return events;
+}
+
+/** Completes a rollout's event once its old build drained (the deploy lasted until then), or records why it did not. */
+async function settleRollout(event: FaultEvent, rollout: Rollout, report: (event: FaultEvent) => void): Promise<void> {
+  try {
+    Object.assign(event, await rollout.drained);
+  } catch (err) {
+    Object.assign(event, { recoveredAt: Date.now(), error: err instanceof Error ? err.message : String(err) });
+  }
+  report(event);
 }
 
 async function inject(kind: FaultKind, targets: FaultTargets, random: Random, targeted: Set<string>): Promise<Partial<FaultEvent>> {
@@ -82,6 +120,19 @@ async function inject(kind: FaultKind, targets: FaultTargets, random: Random, ta
     case 'worker_kill': {
       const { killed, replacement } = await targets.workers.killAndReplace(random);
       return { target: killed, detail: `replaced by ${replacement}`, recoveredAt: Date.now() };
+    }
+    case 'rolling_deploy': {
+      const replaced = await targets.workers.rollingRestart();
+      return { recoveredAt: Date.now(), detail: `${replaced.length} workers replaced in turn` };
+    }
+    case 'code_change':
+      throw new Error('a rollout is injected by injectFaults itself');
+    case 'temporal_restart': {
+      if (!targets.temporal) throw new Error('the run uses a Temporal server it did not start');
+      const at = Date.now();
+      await targets.temporal.restart();
+      const recoveredAt = Date.now();
+      return { at, recoveredAt, detail: `down ${recoveredAt - at} ms, state kept` };
     }
     case 'agent_server_restart': {
       const { downAt, upAt } = await targets.agentServer.restart();

@@ -38,6 +38,26 @@ export function checkInvariants(facts: RunFacts): InvariantResult[] {
     facts.agentRuns.some((r) => r.executionId === p.executionId && r.status === 'succeeded'),
   );
   const forEach = <T>(items: T[], check: (item: T) => Violation | undefined) => items.flatMap((item) => check(item) ?? []);
+  const unexpected: Violation[] = forEach(submitted, (planned) => {
+    const row = facts.rows.get(planned.executionId);
+    const ended = terminalOutcome(facts, planned.executionId);
+    if (!row || !ended) return undefined; // reported by the terminal-row invariants
+    const touching = faultsTouching(row, facts.faults);
+    const expected = expectedOutcomes(planned, row, touching);
+    if (expected.some((o) => sameOutcome(o, ended))) return undefined;
+    return {
+      executionId: planned.executionId,
+      detail:
+        `${planned.behaviour} (${planned.busyPolicy}, timeout ${planned.timeoutSeconds} s; ${describeFaults(touching).join(', ') || 'no fault'}) ` +
+        `ended ${describeOutcome(ended)}: ${row.error ?? ''}; expected one of ${expected.map(describeOutcome).join(' | ')}`,
+    };
+  });
+  // Deploys and Temporal restarts excuse no ending: whatever they touched must end as if they had not happened.
+  const deployed = (executionId: string) => {
+    const row = facts.rows.get(executionId);
+    const touching = row && faultsTouching(row, facts.faults);
+    return touching !== undefined && (touching.deploysWhileLive > 0 || touching.temporalRestartedWhileLive);
+  };
 
   return [
     {
@@ -111,22 +131,24 @@ export function checkInvariants(facts: RunFacts): InvariantResult[] {
       }),
     },
     {
+      name: 'no workflow task failed',
+      checked: submitted.length,
+      violations: facts.workflowTaskFailures.map((f) => ({ executionId: f.executionId, detail: f.cause })),
+    },
+    {
+      name: 'no execution listed by problems',
+      checked: submitted.length,
+      violations: facts.stuck.map((s) => ({ executionId: s.executionId, detail: `${s.reason}: ${s.cause}` })),
+    },
+    {
+      name: 'no execution ended by a deploy or a Temporal restart',
+      checked: submitted.filter((p) => deployed(p.executionId)).length,
+      violations: unexpected.filter((v) => deployed(v.executionId!)),
+    },
+    {
       name: 'outcome expected for behaviour and faults',
       checked: submitted.length,
-      violations: forEach(submitted, (planned) => {
-        const row = facts.rows.get(planned.executionId);
-        const ended = terminalOutcome(facts, planned.executionId);
-        if (!row || !ended) return undefined; // reported by the terminal-row invariants
-        const touching = faultsTouching(row, facts.faults);
-        const expected = expectedOutcomes(planned, row, touching);
-        if (expected.some((o) => sameOutcome(o, ended))) return undefined;
-        return {
-          executionId: planned.executionId,
-          detail:
-            `${planned.behaviour} (${planned.busyPolicy}, timeout ${planned.timeoutSeconds} s; ${describeFaults(touching).join(', ') || 'no fault'}) ` +
-            `ended ${describeOutcome(ended)}: ${row.error ?? ''}; expected one of ${expected.map(describeOutcome).join(' | ')}`,
-        };
-      }),
+      violations: unexpected,
     },
   ];
 }

@@ -8,6 +8,12 @@ export interface ChaosOptions {
   workers: number;
   /** Workers SIGKILLed (each replaced by a fresh one). */
   kills: number;
+  /** Rolling deploys: every worker restarted gracefully in turn, a fresh one started first. */
+  rollingDeploys: number;
+  /** Rollouts of changed workflow code under Worker Versioning (0 or 1). */
+  codeChanges: number;
+  /** Restarts of the private Temporal dev server, its state kept on disk. */
+  temporalRestarts: number;
   agentServerRestarts: number;
   redisRestarts: number;
   postgresRestarts: number;
@@ -41,6 +47,10 @@ export function chaosOptions(options: Partial<ChaosOptions> = {}): ChaosOptions 
     executions,
     workers: 3,
     kills: 5,
+    rollingDeploys: 2,
+    codeChanges: 1,
+    // A server the run did not start is not the run's to restart.
+    temporalRestarts: given.temporalAddress ? 0 : 1,
     agentServerRestarts: 1,
     redisRestarts: 1,
     postgresRestarts: 1,
@@ -65,17 +75,33 @@ function atLeast(min: number) {
   };
 }
 
+function atMost(max: number) {
+  return (value: string): number => {
+    const n = wholeNumber(value);
+    if (n > max) throw new InvalidArgumentError(`must be at most ${max}`);
+    return n;
+  };
+}
+
 /** `npm run chaos -- [options]`: the options given on the command line, over the defaults. */
 export function parseChaosArgs(argv: string[]): ChaosOptions {
   const program = new Command('chaos')
     .description(
-      'Runs many agent executions on a private Lifeline stack while killing workers, restarting the agent ' +
-        'server, Redis and Postgres, cancelling and terminating executions; then checks that every execution ' +
-        'ended correctly and nothing leaked. Exits 1 on any violation.',
+      'Runs many agent executions on a private Lifeline stack while killing workers, deploying them (rolling ' +
+        'restarts and a rollout of changed workflow code), restarting the agent server, Redis, Postgres and ' +
+        'Temporal, cancelling and terminating executions; then checks that every execution ended correctly and ' +
+        'nothing leaked. Exits 1 on any violation.',
     )
     .option('--executions <n>', 'executions to run (default 300)', atLeast(1))
     .option('--workers <n>', 'worker processes (default 3)', atLeast(2))
     .option('--kills <n>', 'workers to SIGKILL and replace (default 5)', wholeNumber)
+    .option('--rolling-deploys <n>', 'rolling deploys: every worker restarted gracefully in turn (default 2)', wholeNumber)
+    .option('--code-changes <n>', 'rollouts of changed workflow code under Worker Versioning, 0 or 1 (default 1)', atMost(1))
+    .option(
+      '--temporal-restarts <n>',
+      'restarts of the Temporal dev server, state kept (default 1; 0 with --temporal-address)',
+      wholeNumber,
+    )
     .option('--agent-server-restarts <n>', 'agent server restarts (default 1)', wholeNumber)
     .option('--redis-restarts <n>', 'Redis restarts (default 1)', wholeNumber)
     .option('--postgres-restarts <n>', 'Postgres restarts (default 1)', wholeNumber)

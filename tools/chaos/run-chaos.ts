@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ExecutionStatus } from '../../src/domain/execution-status.js';
 import { startChaosEnvironment, type ChaosEnvironment } from './chaos-environment.js';
 import { describeFaults, faultsTouching } from './expected-outcomes.js';
+import { rollOutChangedCode } from './code-change-rollout.js';
 import { injectFaults, planFaults, type FaultKind, type FaultTargets } from './fault-injector.js';
 import { checkInvariants } from './invariants.js';
 import { chaosOptions, type ChaosOptions } from './options.js';
@@ -26,6 +27,15 @@ function faultTargets(env: ChaosEnvironment): FaultTargets {
     postgres: env.postgres,
     redis: env.redis,
     workflows: env.temporal.workflow,
+    temporal: env.temporalServer,
+    rollOut: () =>
+      rollOutChangedCode({
+        workers: env.workers,
+        temporal: env.temporal,
+        deploymentName: env.deploymentName,
+        releasedBundle: env.bundles.released,
+        changedBundle: env.bundles.changed,
+      }),
     liveExecutions: async () => (await Promise.all([live('running'), live('queued')])).flat().map((r) => ({ id: r.id, status: r.status })),
   };
 }
@@ -73,6 +83,9 @@ export async function runChaos(given: ChaosRunOptions = {}): Promise<ChaosResult
     });
     const plannedFaults: Record<FaultKind, number> = {
       worker_kill: options.kills,
+      rolling_deploy: options.rollingDeploys,
+      code_change: options.codeChanges,
+      temporal_restart: options.temporalRestarts,
       agent_server_restart: options.agentServerRestarts,
       redis_restart: options.redisRestarts,
       postgres_restart: options.postgresRestarts,

@@ -1,4 +1,7 @@
+import proto from '@temporalio/proto';
 import { isTerminal } from '../../src/domain/execution-status.js';
+import { listStuckExecutions, type StuckExecution } from '../../src/reconciler/stuck-executions.js';
+import { forEachConcurrently } from '../../src/util/for-each-concurrently.js';
 import type { ExecutionSummary, TransitionRecord } from '../../src/store/execution-reader.js';
 import { agentExecution } from '../../src/workflows/agent-execution.js';
 import { probePid, processCommandLine } from '../processes/process-probe.js';
@@ -6,6 +9,9 @@ import type { AgentRun } from './agent-ledger.js';
 import type { ChaosEnvironment } from './chaos-environment.js';
 import type { FaultEvent } from './fault-injector.js';
 import type { PlannedExecution, Submission } from './workload.js';
+
+// A CommonJS module whose exports Node cannot name statically: imported whole.
+const { WorkflowTaskFailedCause } = proto.temporal.api.enums.v1;
 
 export interface SlotEntry {
   agent: string;
@@ -33,6 +39,10 @@ export interface RunFacts {
   aliveProcesses: AliveProcess[];
   agentRuns: AgentRun[];
   spawnCounts: Map<string, number>;
+  /** Every failed workflow task in the executions' histories (a nondeterminism error after a code change, say). */
+  workflowTaskFailures: { executionId: string; cause: string }[];
+  /** The run's executions that `lifeline executions problems` lists at the end. */
+  stuck: StuckExecution[];
 }
 
 /** Every row of the run's private database, by id. */
@@ -75,6 +85,24 @@ export function aliveAgentProcesses(runs: AgentRun[]): AliveProcess[] {
   return alive;
 }
 
+/** The failed workflow tasks of each execution's history, with their cause and first line. */
+async function readWorkflowTaskFailures(env: ChaosEnvironment, plan: PlannedExecution[]): Promise<RunFacts['workflowTaskFailures']> {
+  const failures: RunFacts['workflowTaskFailures'] = [];
+  await forEachConcurrently(plan, 8, async ({ executionId }) => {
+    const history = await env.temporal.workflow
+      .getHandle(executionId)
+      .fetchHistory()
+      .catch(() => undefined);
+    for (const event of history?.events ?? []) {
+      const failed = event.workflowTaskFailedEventAttributes;
+      if (!failed) continue;
+      const cause = WorkflowTaskFailedCause[failed.cause ?? 0] ?? String(failed.cause);
+      failures.push({ executionId, cause: `${cause}: ${failed.failure?.message?.split('\n')[0] ?? ''}` });
+    }
+  });
+  return failures;
+}
+
 export async function collectFacts(
   env: ChaosEnvironment,
   run: { plan: PlannedExecution[]; submissions: Submission[]; faults: FaultEvent[] },
@@ -95,6 +123,8 @@ export async function collectFacts(
     aliveProcesses: aliveAgentProcesses(agentRuns),
     agentRuns,
     spawnCounts: env.ledger.spawnCounts(),
+    workflowTaskFailures: await readWorkflowTaskFailures(env, run.plan),
+    stuck: (await listStuckExecutions(env.stuckSources)).filter((s) => run.plan.some((p) => p.executionId === s.executionId)),
   };
 }
 
