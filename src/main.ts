@@ -53,8 +53,13 @@ async function main(): Promise<void> {
     })();
     return stopping;
   };
-  process.once('SIGINT', () => void shutdown(0));
-  process.once('SIGTERM', () => void shutdown(0));
+  // Not once: a second Ctrl-C while stopping would otherwise kill the process halfway through its cleanup.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) log.warn(`${signal}: already stopping; the servers and agent runs are being stopped, please wait`);
+      void shutdown(0);
+    });
+  }
 
   stack = await startDevStack({
     dir: dataDir,

@@ -13,6 +13,7 @@ import { startAgentServer, type AgentServer } from '../src/agent-server/agent-se
 import { startAgentServerProcess } from '../tools/processes/agent-server-process.js';
 import { silentLogger } from '../src/util/logger.js';
 import { waitUntil } from '../src/util/wait-until.js';
+import { processGroupMembers } from '../tools/processes/process-probe.js';
 import { probePid } from './support/execution-probes.js';
 
 const mebibyte = 1024 * 1024;
@@ -370,6 +371,47 @@ describe('agent server CLI', () => {
       await server.stop(15_000);
       expect(server.child.exitCode).toBe(0);
       expect(probePid(stubborn.pid!)).toBe('ESRCH');
+    } finally {
+      await server.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('takes every process of its runs with it when it is SIGKILLed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lifeline-agent-server-'));
+    const configPath = join(dir, 'agents.json');
+    // A command that leaves a grandchild behind, as coding agents do (a language server, a build).
+    const shell = ['/bin/sh', '-c', 'sleep 300 & sleep 300'];
+    writeFileSync(
+      configPath,
+      JSON.stringify({ agents: { demo: { token: 't', command: demoCommand }, shell: { token: 't', command: shell } } }),
+    );
+    const server = await startAgentServerProcess({ configPath, env: { ...process.env, LIFELINE_LOG_LEVEL: 'warn' } });
+    try {
+      const started = await Promise.all(
+        (['demo', 'shell'] as const).map((agent) =>
+          createAgentClient({ baseUrl: `${server.url}/agents/${agent}`, token: 't' }).start({
+            id: newId(),
+            prompt: 'hang',
+            timeoutSeconds: 60,
+          }),
+        ),
+      );
+      const groups = started.map((run) => run.pid!);
+      // The demo run is one process; the shell's group holds its left-behind sleeper too.
+      const [demoGroup, shellGroup] = groups as [number, number];
+      await waitUntil(async () => processGroupMembers(demoGroup).length >= 1 && processGroupMembers(shellGroup).length >= 2, {
+        what: 'both runs to be running, the shell with its sleeper',
+        timeoutMs: 10_000,
+        intervalMs: 50,
+      });
+
+      await server.kill('SIGKILL');
+      await waitUntil(async () => groups.every((group) => processGroupMembers(group).length === 0), {
+        what: `no process left in the runs' groups ${groups.join(', ')}`,
+        timeoutMs: 10_000,
+        intervalMs: 50,
+      });
     } finally {
       await server.kill();
       rmSync(dir, { recursive: true, force: true });

@@ -3,6 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../util/logger.js';
 import type { AgentExecution, AgentRunStatus } from '../agent/protocol.js';
 import type { AgentCommandConfig } from './agent-server-config.js';
+import { guardGroup, releaseGroup } from './orphan-reaper.js';
 import { agentProcessEnvironment } from './process-environment.js';
 
 /** Linux's limit on one argument (MAX_ARG_STRLEN). */
@@ -45,7 +46,8 @@ export type StartResult = { outcome: 'created' | 'existing'; execution: AgentExe
 
 /**
  * The executions of one agent, each a child process in its own process group so that stop
- * reaches everything the command spawned. State lives in memory only: after a restart the agent
+ * reaches everything the command spawned, and the reaper (orphan-reaper.ts) kills the group if
+ * this server dies first. State lives in memory only: after a restart the agent
  * has lost its executions and says so with 404, which is what Lifeline must be able to handle.
  */
 /** How long past its timeout a run may go on before the agent stops it itself: Lifeline's own stop comes first. */
@@ -163,6 +165,7 @@ export class ProcessRegistry {
     }
     if (viaStdin) child.stdin?.end(prompt);
     run.pid = child.pid;
+    if (run.pid !== undefined) guardGroup(run.pid);
     this.log(run).info({ command: this.config.command }, 'execution started');
 
     const capture = (chunk: Buffer) => {
@@ -195,6 +198,7 @@ export class ProcessRegistry {
     });
 
     child.once('close', (code, signal) => {
+      if (run.pid !== undefined) releaseGroup(run.pid);
       clearTimeout(drainTimer);
       clearTimeout(run.killTimer);
       clearTimeout(run.deadlineTimer);

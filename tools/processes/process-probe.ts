@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** `ESRCH` once no process has this pid any more; `alive` while one does. */
 export function probePid(pid: number): string {
@@ -17,4 +17,21 @@ export function processCommandLine(pid: number): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The live processes of a process group (Linux /proc): a run's command and whatever it left behind. */
+export function processGroupMembers(pgid: number): number[] {
+  const members: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Fields after the command name (in parentheses, which may hold spaces): state, ppid, pgrp.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pgrp) === pgid && state !== 'Z') members.push(Number(entry));
+    } catch {
+      // Gone while reading.
+    }
+  }
+  return members;
 }
