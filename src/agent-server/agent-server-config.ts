@@ -29,7 +29,13 @@ export const agentServerConfig = z.object({
   /** 0 picks any free port; the server reports the one it got. */
   port: z.number().int().min(0).max(65_535).default(0),
   // Agent names become URL path segments, so they are kept to characters that need no escaping.
-  agents: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'agent names may use letters, digits, _ . -'), agentCommandConfig),
+  // Checked here rather than on the record's key, whose own message would only say "Invalid key in record".
+  agents: z.record(z.string(), agentCommandConfig).superRefine((agents, ctx) => {
+    for (const name of Object.keys(agents)) {
+      if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name))
+        ctx.addIssue({ code: 'custom', path: [name], message: `agent name "${name}" may use only letters, digits, _ . - (at most 100)` });
+    }
+  }),
 });
 export type AgentServerConfig = z.infer<typeof agentServerConfig>;
 export type AgentServerConfigInput = z.input<typeof agentServerConfig>;

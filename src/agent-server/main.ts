@@ -1,19 +1,32 @@
 import { parseArgs } from 'node:util';
 import { createLogger } from '../util/logger.js';
 import { startAgentServer } from './agent-server.js';
-import { loadAgentServerConfig } from './agent-server-config.js';
+import { loadAgentServerConfig, type AgentServerConfig } from './agent-server-config.js';
 
 /** `tsx src/agent-server/main.ts --config path.json [--port N]` */
-const { values } = parseArgs({ options: { config: { type: 'string' }, port: { type: 'string' } } });
-if (!values.config) {
-  console.error('usage: tsx src/agent-server/main.ts --config path.json [--port N]');
-  process.exit(2);
-}
-const fromFile = loadAgentServerConfig(values.config);
-const config = values.port === undefined ? fromFile : loadAgentServerConfig({ ...fromFile, port: Number(values.port) });
+const usage = 'usage: tsx src/agent-server/main.ts --config path.json [--port N]';
 
+/** The configuration from the arguments; a problem ends the process with its message, never a stack trace. */
+function configFromArgs(): AgentServerConfig {
+  try {
+    const { values } = parseArgs({ options: { config: { type: 'string' }, port: { type: 'string' } } });
+    if (!values.config) throw new Error(usage);
+    const fromFile = loadAgentServerConfig(values.config);
+    if (values.port === undefined) return fromFile;
+    if (!/^\d{1,5}$/.test(values.port)) throw new Error(`--port must be a whole number from 0 to 65535, not "${values.port}"`);
+    return loadAgentServerConfig({ ...fromFile, port: Number(values.port) });
+  } catch (err) {
+    console.error(`agent server: ${(err as Error).message}`);
+    process.exit(2);
+  }
+}
+
+const config = configFromArgs();
 const logger = createLogger('agent-server');
-const server = await startAgentServer(config, logger);
+const server = await startAgentServer(config, logger).catch((err: Error) => {
+  console.error(`agent server: cannot start on ${config.host}:${config.port}: ${err.message}`);
+  process.exit(1);
+});
 // Launchers wait for this line to learn the URL (the port may have been chosen by the OS).
 process.stdout.write(`${JSON.stringify({ event: 'listening', url: server.url })}\n`);
 
