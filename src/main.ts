@@ -11,6 +11,7 @@ import { startDevStack, type DevStack } from './stack/dev-stack.js';
 import { removeStackFile, writeStackFile } from './stack/stack-file.js';
 import { createAgentStore } from './store/agent-store.js';
 import { createLogger } from './util/logger.js';
+import { operatorViews } from './temporal/operator-views.js';
 import { startWorker, type RunningWorker } from './worker.js';
 
 /** The demo agents `npm start` runs on the reference agent server. */
@@ -136,6 +137,17 @@ async function main(): Promise<void> {
       `  CLI            npm run lifeline -- --help (reads ${stackFile})`,
       `  Demo executions: ${started.map((s) => s.executionId).join(', ')}`,
       `  See them:  psql ${stack.databaseUrl} -c "SELECT id, status, error_kind FROM executions ORDER BY created_at"`,
+      ...(stack.temporalUiUrl
+        ? [
+            '  Temporal UI views (fresh ones: npm run -s lifeline -- ui):',
+            ...operatorViews({
+              uiUrl: stack.temporalUiUrl,
+              namespace: stack.namespace,
+              agents: demoAgents.map((a) => a.name),
+              now: new Date(),
+            }).map((v) => `    ${v.title}: ${v.url}`),
+          ]
+        : []),
       '',
     ].join('\n'),
   );

@@ -8,6 +8,7 @@ import { writeStackFile } from '../src/stack/stack-file.js';
 import type { ExecutionRow, ExecutionSummary, TransitionRecord } from '../src/store/execution-reader.js';
 import { waitUntil } from '../src/util/wait-until.js';
 import { isolatedEnvironment } from '../tools/processes/isolated-environment.js';
+import type { OperatorView } from '../src/temporal/operator-views.js';
 import { cliEnvironment, runCli, type CliResult } from './support/cli-process.js';
 import { probePid, waitForAgentProcess, waitForStatus } from './support/execution-probes.js';
 import { startHarness, uniqueSuffix, type Harness } from './support/lifeline-harness.js';
@@ -194,6 +195,19 @@ describe('the lifeline CLI', () => {
       status: 'succeeded',
       trigger: 'cli',
     });
+  });
+
+  it('ui prints the operator views as links, each a query Temporal accepts, none listing reconciler runs', async () => {
+    const ui = await runCli(['ui', '--json'], env);
+    expect(ui.code, ui.stderr).toBe(0);
+    const views = JSON.parse(ui.stdout) as OperatorView[];
+    expect(views.map((v) => v.title)).toContain(`running on ${h.agent('demo')}`);
+    for (const view of views) {
+      expect(view.url.startsWith(`${uiUrl}/namespaces/${h.namespace}/workflows?query=`)).toBe(true);
+      expect(decodeURIComponent(view.url.split('?query=')[1]!)).toBe(view.query);
+      expect(view.query).toMatch(/WorkflowType = ['"]agentExecution['"]/);
+      await h.temporal.workflow.count(view.query);
+    }
   });
 
   it('executions list filters by agent and status; executions stop ends a running execution with the operator reason', async () => {

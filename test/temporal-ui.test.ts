@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { operatorViews } from '../src/temporal/operator-views.js';
 import { waitUntil } from '../src/util/wait-until.js';
 import { chromiumArgs, ensureChromium } from './support/chromium.js';
 import { waitForAgentProcess, waitForStatus } from './support/execution-probes.js';
@@ -52,7 +53,7 @@ describe('operators finding an execution in the Temporal Web UI', () => {
       .contentFrame();
   }
 
-  it('lists only the agent’s workflow for a LifelineAgent query and shows its summary and details', async () => {
+  it('lists only the agent’s running execution under the printed "running on" view and shows its summary and details', async () => {
     const agent = h.agent('seek');
     const otherAgent = h.agent('other');
     const { executionId } = await h.client.startExecution({ agent, prompt: 'hang' });
@@ -62,14 +63,17 @@ describe('operators finding an execution in the Temporal Web UI', () => {
     await waitForAgentProcess(h, 'seek', executionId);
     await waitForAgentProcess(h, 'other', otherId);
 
-    // Both are indexed, so the other agent's absence from the list below is the query's doing.
-    const query = `LifelineAgent="${agent}"`;
-    await waitForVisibility(query, executionId);
-    await waitForVisibility(`LifelineAgent="${otherAgent}"`, otherId);
-
     const uiUrl = inject('temporalUiUrl');
     expect(uiUrl, 'the test stack runs the Temporal Web UI').not.toBe('');
     const namespace = h.namespace;
+    // The link `npm start` and `lifeline ui` print for this agent.
+    const view = operatorViews({ uiUrl, namespace, agents: [agent, otherAgent], now: new Date() }).find(
+      (v) => v.title === `running on ${agent}`,
+    )!;
+    // Both are indexed, so the other agent's absence from the list below is the query's doing.
+    await waitForVisibility(view.query, executionId);
+    await waitForVisibility(`LifelineAgent="${otherAgent}"`, otherId);
+
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     mkdirSync(artifactsDir, { recursive: true });
     const screenshotPath = `${artifactsDir}temporal-ui-${stamp}.png`;
@@ -78,7 +82,7 @@ describe('operators finding an execution in the Temporal Web UI', () => {
     page.setDefaultTimeout(uiTimeoutMs);
     try {
       // The UI's workflow list takes its visibility query from the `query` search parameter.
-      await page.goto(`${uiUrl}/namespaces/${namespace}/workflows?query=${encodeURIComponent(query)}`);
+      await page.goto(view.url);
       const rows = page.getByTestId('workflows-summary-configurable-table-row');
       const row = rows.filter({ has: page.getByRole('link', { name: executionId, exact: true }) });
       await row.waitFor();

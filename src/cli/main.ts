@@ -6,6 +6,7 @@ import { addExecutionsCommands } from './executions-command.js';
 import { addReconcileCommand } from './reconcile-command.js';
 import { addSchedulesCommands } from './schedules-command.js';
 import { addSetupCommand } from './setup-command.js';
+import { addUiCommand } from './ui-command.js';
 
 /**
  * `lifeline`: the operator's command line. Exit codes: 0 success, 1 error, 2 bad usage or invalid
@@ -23,6 +24,7 @@ addSchedulesCommands(program);
 addReconcileCommand(program);
 addSetupCommand(program);
 addDeployCommands(program);
+addUiCommand(program);
 
 // Output piped into `head` and the like: once the reader is gone, there is nothing left to do.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
