@@ -9,7 +9,7 @@ import { createRedis } from '../db/redis.js';
 import { dataConverterOptions, payloadCodecFromConfig } from '../payload-codec/data-converter.js';
 import { stackFilePath } from '../stack/stack-file.js';
 import type { Logger } from '../util/logger.js';
-import { resolveCliConfig } from './cli-config.js';
+import { resolveConfig } from '../config/resolve-config.js';
 import { isUnreachable } from './cli-errors.js';
 
 /** What a command uses; each connection is opened on first use, so a command opens only what it needs. */
@@ -26,7 +26,7 @@ export interface CliContext {
 
 /** Runs a command with its connections and closes them after, whatever happened. */
 export async function withCliContext<T>(command: (ctx: CliContext) => Promise<T>): Promise<T> {
-  const { config, stackFile } = resolveCliConfig();
+  const { config, stackFile } = resolveConfig();
   // Logs go to stderr: stdout carries the command's output, JSON included.
   const log = pino({ name: 'lifeline-cli', level: process.env.LIFELINE_LOG_LEVEL ? config.logLevel : 'warn' }, pino.destination(2));
   const notConfigured = (what: string, variable: string) =>

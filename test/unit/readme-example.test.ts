@@ -10,4 +10,11 @@ describe('the README', () => {
     const block = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
     expect(block).toBe(read('test/examples/testing-your-integration.test.ts'));
   });
+
+  it('shows the "Using it from a scheduler" example exactly as npm test runs it', () => {
+    const readme = read('README.md');
+    const section = readme.slice(readme.indexOf('## Using it from a scheduler'));
+    const block = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(block).toBe(read('test/examples/using-it-from-a-scheduler.ts'));
+  });
 });

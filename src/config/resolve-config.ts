@@ -1,7 +1,7 @@
-import { loadConfig, type LifelineConfig } from '../config/config.js';
+import { loadConfig, type LifelineConfig } from './config.js';
 import { readStackFile, stackFilePath } from '../stack/stack-file.js';
 
-export interface CliConfig {
+export interface ResolvedConfig {
   config: LifelineConfig;
   /** The stack file the missing addresses came from, if any. */
   stackFile: string | undefined;
@@ -9,11 +9,11 @@ export interface CliConfig {
 
 /**
  * The configuration from the environment; any of the Temporal address, DATABASE_URL and REDIS_URL
- * it leaves unset comes from the stack file `npm start` writes, so the CLI works against the local
+ * it leaves unset comes from the stack file `npm start` writes, so the CLI and `connectLifeline` work against the local
  * stack without exported variables. The namespace, task queue and UI come from the file only
  * together with its Temporal address: they describe that server.
  */
-export function resolveCliConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
+export function resolveConfig(env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
   const fromEnv = loadConfig(env);
   if (fromEnv.temporal.address && fromEnv.databaseUrl && fromEnv.redisUrl) return { config: fromEnv, stackFile: undefined };
   const stack = readStackFile(fromEnv.dataDir);
