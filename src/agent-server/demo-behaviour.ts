@@ -4,6 +4,7 @@
  */
 export type DemoBehaviour =
   | { kind: 'succeed'; seconds: number; text: string }
+  | { kind: 'progress'; seconds: number }
   | { kind: 'fail'; code: number }
   | { kind: 'hang' }
   | { kind: 'ignore-term' }
@@ -11,7 +12,8 @@ export type DemoBehaviour =
   | { kind: 'crash' };
 
 /**
- * `succeed [seconds=0] [text...]`, `fail [code=1]`, `hang`, `ignore-term`,
+ * `succeed [seconds=0] [text...]`, `progress [seconds=5]` (a line a second, then success), `fail [code=1]`,
+ * `hang` (one line, then silence until signalled: a stalled run), `ignore-term`,
  * `big-output [megabytes=5]`, `crash`; any other prompt is echoed as `succeed 0 <prompt>`.
  * A numeric argument that does not parse falls back to its default (for `succeed`, it is text).
  */
@@ -25,6 +27,8 @@ export function parseDemoPrompt(prompt: string): DemoBehaviour {
         ? { kind: 'succeed', seconds: 0, text: args.join(' ') }
         : { kind: 'succeed', seconds, text: args.slice(1).join(' ') };
     }
+    case 'progress':
+      return { kind: 'progress', seconds: nonNegativeNumber(first) ?? 5 };
     case 'fail': {
       const code = Number(first);
       // Exit codes are one byte and 0 would not be a failure.

@@ -19,6 +19,12 @@ async function run(behaviour: DemoBehaviour): Promise<void> {
       await delay(behaviour.seconds * 1000);
       console.log('demo agent: done');
       return;
+    case 'progress':
+      for (let second = 1; second <= behaviour.seconds; second++) {
+        await delay(1000);
+        console.log(`demo agent: execution ${executionId} still working (${second}/${behaviour.seconds} s)`);
+      }
+      return;
     case 'fail':
       console.error(`demo agent: execution ${executionId} failing with exit code ${behaviour.code}`);
       process.exitCode = behaviour.code;

@@ -25,6 +25,8 @@ interface Run {
   pid?: number;
   status: AgentRunStatus;
   startedAt: string;
+  /** The last output, or the start before any: what the run reports as its progress. */
+  lastProgressAt: string;
   finishedAt?: string;
   exitCode?: number | null;
   error?: string;
@@ -133,11 +135,13 @@ export class ProcessRegistry {
   private spawn(id: string, prompt: string): Run {
     const [file, ...args] = this.config.command as [string, ...string[]];
     let markEnded!: () => void;
+    const startedAt = new Date().toISOString();
     const run: Run = {
       id,
       prompt,
       status: 'running',
-      startedAt: new Date().toISOString(),
+      startedAt,
+      lastProgressAt: startedAt,
       chunks: [],
       keptBytes: 0,
       outputBytes: 0,
@@ -167,6 +171,7 @@ export class ProcessRegistry {
 
     const capture = (chunk: Buffer) => {
       run.outputBytes += chunk.length;
+      run.lastProgressAt = new Date().toISOString();
       const room = this.config.maxOutputBytes - run.keptBytes;
       if (room <= 0) return;
       const kept = chunk.length <= room ? chunk : chunk.subarray(0, room);
@@ -239,6 +244,7 @@ function view(run: Run, withOutput = true): AgentExecution {
     status: run.status,
     startedAt: run.startedAt,
     outputBytes: run.outputBytes,
+    lastProgressAt: run.lastProgressAt,
   };
   if (run.pid !== undefined) execution.pid = run.pid;
   if (run.status === 'running') return execution;

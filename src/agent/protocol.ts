@@ -35,6 +35,12 @@ export const agentExecution = z.object({
   exitCode: z.number().int().nullable().optional(),
   pid: z.number().int().positive().optional(),
   startedAt: z.string(),
+  /**
+   * Progress (protocol 2): when the run last made progress (its last output; its start before any).
+   * An agent that reports it may be judged stalled by an execution's idle timeout; one that does
+   * not never is.
+   */
+  lastProgressAt: z.string().optional(),
   finishedAt: z.string().optional(),
 });
 export type AgentExecution = z.infer<typeof agentExecution>;

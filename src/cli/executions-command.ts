@@ -33,6 +33,8 @@ function printExecution(row: ExecutionRow, transitions: TransitionRecord[], link
     ['schedule', row.scheduleId],
     ['busy policy', row.busyPolicy],
     ['timeout', `${row.timeoutSeconds} s`],
+    ['idle timeout', row.idleTimeoutSeconds && `${row.idleTimeoutSeconds} s without progress stops the run`],
+    ['last progress', row.lastProgressAt && time(row.lastProgressAt)],
     ['created', time(row.createdAt)],
     [
       'slot acquired',
@@ -172,6 +174,7 @@ export function addExecutionsCommands(program: Command): void {
       "read the prompt from a file, or from standard input with -: for prompts beyond the shell's argument limit",
     )
     .option('--timeout <seconds>', "execution timeout (default: the agent's, then Lifeline's)", wholeNumber)
+    .option('--idle-timeout <seconds>', 'stop the run when its agent reports no progress for this long (5-86400)', wholeNumber)
     .option('--busy-policy <policy>', 'when the agent is full: skip (end as skipped) or queue (wait, the default)')
     .option('--id <id>', 'execution id (default: <agent>-<time>-<random>); starting an id again never runs it twice')
     .option('--wait', 'wait until it finishes and show it')
@@ -182,6 +185,7 @@ export function addExecutionsCommands(program: Command): void {
         prompt?: string;
         promptFile?: string;
         timeout?: number;
+        idleTimeout?: number;
         busyPolicy?: string;
         id?: string;
         wait?: boolean;
@@ -194,6 +198,7 @@ export function addExecutionsCommands(program: Command): void {
             agent: opts.agent,
             prompt,
             timeoutSeconds: opts.timeout,
+            idleTimeoutSeconds: opts.idleTimeout,
             // Validated with the rest of the request, so a bad value is named like any other field.
             busyPolicy: opts.busyPolicy as BusyPolicy | undefined,
             executionId: opts.id,

@@ -43,6 +43,7 @@ export const errorKinds = [
   'agent_busy',
   'heartbeat_timeout',
   'deadline_exceeded',
+  'agent_stalled',
   'queue_timeout',
   'cancelled_by_operator',
   'closed_outside_workflow',

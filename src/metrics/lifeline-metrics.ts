@@ -78,6 +78,12 @@ export function createLifelineMetrics(
     labelNames: ['sweep'],
     registers: [registry],
   });
+  const stalled = new Counter({
+    name: 'lifeline_runs_stalled_total',
+    help: 'Runs stopped because their agent reported no progress within their idle timeout, by agent',
+    labelNames: ['agent'],
+    registers: [registry],
+  });
   perAgentGauge(registry, 'lifeline_slots_in_use', 'Capacity slot leases held, by agent', opts.slotsInUse);
   perAgentGauge(
     registry,
@@ -112,6 +118,9 @@ export function createLifelineMetrics(
     },
     workerWaited(agent: string, seconds: number) {
       workerWait.observe({ agent }, seconds);
+    },
+    runStalled(agent: string) {
+      stalled.inc({ agent });
     },
     recovered(reason: string) {
       recoveries.inc({ reason });

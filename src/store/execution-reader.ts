@@ -11,6 +11,8 @@ export interface ExecutionRow {
   scheduleId: string | null;
   busyPolicy: BusyPolicy;
   timeoutSeconds: number;
+  /** No reported progress for this long stops the run (agent_stalled); null: no idle timeout. */
+  idleTimeoutSeconds: number | null;
   metadata: Record<string, unknown>;
   output: string | null;
   outputBytes: number | null;
@@ -23,6 +25,8 @@ export interface ExecutionRow {
   slotAcquiredAt: Date | null;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** The agent's last progress time, as the run activity last copied it; null for agents that report none. */
+  lastProgressAt: Date | null;
 }
 
 /** Admitted executions (slot held) that no worker has started yet, per agent. */
@@ -60,9 +64,10 @@ export interface ExecutionFilter {
 }
 
 export const rowColumns = `id, agent, status, prompt, trigger, schedule_id AS "scheduleId", busy_policy AS "busyPolicy",
-  timeout_seconds AS "timeoutSeconds", metadata, output, output_bytes::float8 AS "outputBytes",
+  timeout_seconds AS "timeoutSeconds", idle_timeout_seconds AS "idleTimeoutSeconds", metadata, output, output_bytes::float8 AS "outputBytes",
   output_truncated AS "outputTruncated", exit_code AS "exitCode", error_kind AS "errorKind", error,
-  created_at AS "createdAt", slot_acquired_at AS "slotAcquiredAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
+  created_at AS "createdAt", slot_acquired_at AS "slotAcquiredAt", started_at AS "startedAt", finished_at AS "finishedAt",
+  last_progress_at AS "lastProgressAt"`;
 
 const summaryColumns = `id, agent, status, trigger, schedule_id AS "scheduleId", error_kind AS "errorKind", error,
   created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt"`;

@@ -12,7 +12,14 @@ export interface NewExecution {
   scheduleId?: string;
   busyPolicy: BusyPolicy;
   timeoutSeconds: number;
+  idleTimeoutSeconds?: number;
   metadata?: Record<string, unknown>;
+}
+
+/** What a running execution's agent last reported, for its row. */
+export interface LiveReport {
+  outputBytes?: number;
+  lastProgressAt?: Date;
 }
 
 /** `applied: false` is the logged no-op of DESIGN §3: the row was elsewhere (or missing), nothing changed. */
@@ -41,8 +48,8 @@ export function createExecutionStore(pool: pg.Pool, options: { maxOutputBytes: n
       try {
         await client.query('BEGIN');
         const inserted = await client.query<ExecutionRow>(
-          `INSERT INTO executions (id, agent, prompt, trigger, schedule_id, busy_policy, timeout_seconds, metadata)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+          `INSERT INTO executions (id, agent, prompt, trigger, schedule_id, busy_policy, timeout_seconds, metadata, idle_timeout_seconds)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
            ON CONFLICT (id) DO NOTHING
            RETURNING ${rowColumns}`,
           [
@@ -54,6 +61,7 @@ export function createExecutionStore(pool: pg.Pool, options: { maxOutputBytes: n
             input.busyPolicy,
             input.timeoutSeconds,
             JSON.stringify(input.metadata ?? {}),
+            input.idleTimeoutSeconds ?? null,
           ],
         );
         const row = inserted.rows[0];
@@ -146,6 +154,18 @@ export function createExecutionStore(pool: pg.Pool, options: { maxOutputBytes: n
       await pool.query(`UPDATE executions SET slot_acquired_at = now() WHERE id = $1 AND status = 'queued' AND slot_acquired_at IS NULL`, [
         id,
       ]);
+    },
+
+    /**
+     * What a running execution's agent reports, copied into its row while it runs; the conclusion
+     * writes the final figures. A row no longer running is left as it is.
+     */
+    async recordLive(id: string, report: LiveReport): Promise<void> {
+      await pool.query(
+        `UPDATE executions SET output_bytes = COALESCE($2, output_bytes), last_progress_at = COALESCE($3, last_progress_at)
+         WHERE id = $1 AND status = 'running'`,
+        [id, report.outputBytes ?? null, report.lastProgressAt ?? null],
+      );
     },
 
     /** Stores the agent's output (capped) while the execution is live; a finished row is left as it is. */

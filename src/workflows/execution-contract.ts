@@ -23,6 +23,11 @@ export interface ExecutionInput {
   timeoutSeconds?: number;
   busyPolicy: BusyPolicy;
   queueTimeoutSeconds?: number;
+  /**
+   * No progress reported by the agent for this long stops the run: `timed_out/agent_stalled`. Off
+   * when absent, and for agents that report no progress.
+   */
+  idleTimeoutSeconds?: number;
   /** Who started it: "api", "cli", "schedule", "demo"... */
   trigger: string;
   scheduleId?: string;

@@ -76,6 +76,20 @@ describe('parseStartRequest', () => {
     expect(issueFields(thrownBy(() => parseStartRequest({ ...valid, prompt: accents })))).toEqual(['prompt']);
   });
 
+  it('bounds the idle timeout, naming the field and the limit', () => {
+    expect(parseStartRequest({ ...valid, idleTimeoutSeconds: 5 }).input.idleTimeoutSeconds).toBe(5);
+    expect(parseStartRequest({ ...valid, idleTimeoutSeconds: 86_400 }).input.idleTimeoutSeconds).toBe(86_400);
+    for (const [idleTimeoutSeconds, message] of [
+      [4, 'must be at least 5 s'],
+      [86_401, 'must be at most 86400 s'],
+      [7.5, 'idleTimeoutSeconds must be a whole number of seconds'],
+      ['30', 'idleTimeoutSeconds must be a number of seconds'],
+    ] as const) {
+      const err = thrownBy(() => parseStartRequest({ ...valid, idleTimeoutSeconds }));
+      expect((err as InvalidExecutionInputError).issues).toEqual([{ field: 'idleTimeoutSeconds', message }]);
+    }
+  });
+
   it('accepts whole timeouts within the limits only', () => {
     const { min, max } = limits.timeoutSeconds;
     expect(parseStartRequest({ ...valid, timeoutSeconds: min }).input.timeoutSeconds).toBe(min);

@@ -41,6 +41,7 @@ describe('the one table of what a step retries', () => {
         'agent_misconfigured',
         'agent_protocol_error',
         'agent_rejected',
+        'agent_stalled',
         'agent_unreachable',
         'closed_outside_workflow',
         'invalid_input',
