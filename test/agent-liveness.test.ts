@@ -1,16 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { literalToken } from '../src/agent/token-reference.js';
+import { counterValue } from './support/counter-value.js';
 import { agentRun, probePid, waitForAgentProcess, waitForSlotReleased } from './support/execution-probes.js';
 import { startHarness, uniqueSuffix, type Harness } from './support/lifeline-harness.js';
 import { finishedRun, startMisbehavingAgent, type MisbehavingAgent } from './support/misbehaving-agent.js';
 
 const idleTimeoutSeconds = 5;
-
-/** The value of a counter's series for one agent in the in-process worker's registry. */
-async function counted(h: Harness, name: string, agent: string): Promise<number> {
-  const metric = await h.deps.metrics.registry.getSingleMetric(name)?.get();
-  return metric?.values.find((v) => v.labels.agent === agent)?.value ?? 0;
-}
 
 describe('runs judged by the progress their agent reports', () => {
   let h: Harness;
@@ -41,7 +36,7 @@ describe('runs judged by the progress their agent reports', () => {
     expect(row.output).toContain(`execution ${executionId} hanging until signalled`);
     expect(row.lastProgressAt).toBeInstanceOf(Date);
     await waitForSlotReleased(h, 'demo', executionId);
-    expect(await counted(h, 'lifeline_runs_stalled_total', agent)).toBe(1);
+    expect(await counterValue(h, 'lifeline_runs_stalled_total', { agent })).toBe(1);
   });
 
   it('lets a run that keeps printing go on past its idle timeout', async () => {
@@ -52,7 +47,7 @@ describe('runs judged by the progress their agent reports', () => {
     expect(row.output).toContain('still working (9/9 s)');
   });
 
-  it('never judges an agent that reports no progress (protocol 1), however long it stays quiet', async () => {
+  it('runs an agent that reports neither progress nor usage (protocol 1) as before, idle timeout and budget unjudged', async () => {
     const startedAt = new Date().toISOString();
     let finishAfter = Infinity;
     oldAgent = await startMisbehavingAgent({
@@ -66,9 +61,9 @@ describe('runs judged by the progress their agent reports', () => {
     const name = `old-protocol-${uniqueSuffix()}`;
     await h.deps.agents.upsert({ name, baseUrl: oldAgent.url, token: literalToken('token'), capacity: 1, defaultTimeoutSeconds: null });
     finishAfter = Date.now() + (idleTimeoutSeconds + 4) * 1000;
-    const { executionId } = await h.client.startExecution({ agent: name, prompt: 'anything', idleTimeoutSeconds });
+    const { executionId } = await h.client.startExecution({ agent: name, prompt: 'anything', idleTimeoutSeconds, maxCostUsd: 0.01 });
     const row = await h.client.waitForExecution(executionId, 90_000);
-    expect(row).toMatchObject({ status: 'succeeded', lastProgressAt: null });
+    expect(row).toMatchObject({ status: 'succeeded', lastProgressAt: null, usage: null, maxCostUsd: 0.01 });
     expect(row.finishedAt!.getTime() - row.startedAt!.getTime()).toBeGreaterThan(idleTimeoutSeconds * 1000);
     expect(oldAgent.requests.filter((r) => r.endsWith('/stop'))).toEqual([]);
   });

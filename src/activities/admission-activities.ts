@@ -55,6 +55,7 @@ export function createAdmissionActivities(deps: LifelineDeps) {
       busyPolicy: input.busyPolicy,
       timeoutSeconds: input.timeoutSeconds ?? agent.defaultTimeoutSeconds ?? settings.defaultTimeoutSeconds,
       idleTimeoutSeconds: badLimits.length > 0 ? undefined : input.idleTimeoutSeconds,
+      maxCostUsd: badLimits.length > 0 ? undefined : input.maxCostUsd,
       metadata: input.metadata === undefined ? undefined : (storableJson(input.metadata) as Record<string, unknown>),
     });
     const log = activityLogger(deps.log, { executionId, agent: input.agent });

@@ -51,5 +51,9 @@ export function createLiveReporter(executions: Pick<ExecutionStore, 'recordLive'
 
 function liveReport(exec: AgentExecution): LiveReport {
   const progressAt = exec.lastProgressAt === undefined ? NaN : Date.parse(exec.lastProgressAt);
-  return { outputBytes: exec.outputBytes, lastProgressAt: Number.isFinite(progressAt) ? new Date(progressAt) : undefined };
+  return {
+    outputBytes: exec.outputBytes,
+    lastProgressAt: Number.isFinite(progressAt) ? new Date(progressAt) : undefined,
+    usage: exec.usage,
+  };
 }

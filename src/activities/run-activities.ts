@@ -11,7 +11,7 @@ import { activityLogger } from './activity-logger.js';
 import { agentClientFor } from './agent-client-for.js';
 import { closedBeforeStart, markRunning } from './mark-running.js';
 import { createLiveReporter } from './live-report.js';
-import { createProgressWatch, type Stall } from './progress-watch.js';
+import { createRunVerdict } from './run-verdict.js';
 import { classified } from './step-failure.js';
 import { agentStartedSignal } from '../workflows/execution-contract.js';
 
@@ -23,6 +23,8 @@ export interface RunAgentInput {
   metadata?: Record<string, unknown>;
   /** No progress reported for this long ends the run as agent_stalled; absent: no idle timeout. */
   idleTimeoutSeconds?: number;
+  /** A reported cost in USD above this ends the run as budget_exceeded; absent: no budget. */
+  maxCostUsd?: number;
 }
 
 /** The agent's record of a run a stop found ended: the run's own result when it ended by itself. */
@@ -68,16 +70,6 @@ function neverStarted(type: 'agent_rejected' | 'agent_misconfigured', err: Error
     message: err.message,
     nonRetryable: true,
     details: [{ processStarted: false } satisfies RunFailureDetails],
-  });
-}
-
-/** No retry would make the run progress; the workflow's compensation stops its process. */
-function stalledFailure(agent: string, executionId: string, stall: Stall, idleTimeoutSeconds: number | undefined): ApplicationFailure {
-  const output = stall.outputBytes === undefined ? '' : ` after ${stall.outputBytes} bytes of output`;
-  return ApplicationFailure.create({
-    type: 'agent_stalled',
-    message: `agent "${agent}" reported no progress on execution ${executionId} for ${stall.idleSeconds} s (idle timeout ${idleTimeoutSeconds} s; last progress at ${stall.lastProgressAt}${output})`,
-    nonRetryable: true,
   });
 }
 
@@ -199,7 +191,7 @@ export function createRunActivities(deps: LifelineDeps) {
     // Kept in the heartbeat, so the agent's unreachable time counts across attempts.
     const unreachable: UnreachableClock = { since: prior?.unreachableSince };
     let polls = prior?.polls ?? 0;
-    const progress = createProgressWatch(input.idleTimeoutSeconds, prior?.progress);
+    const verdict = createRunVerdict({ ...input, prior: prior?.progress, log, metrics: deps.metrics });
     const live = createLiveReporter(deps.executions, executionId, log);
     let exec: AgentExecution | undefined;
     let renewing: Promise<unknown> | undefined;
@@ -210,7 +202,7 @@ export function createRunActivities(deps: LifelineDeps) {
         pid: exec?.pid,
         polls,
         unreachableSince: unreachable.since,
-        progress: progress.mark,
+        progress: verdict.progress.mark,
       } satisfies RunHeartbeat);
     try {
       if (prior?.started) {
@@ -235,7 +227,8 @@ export function createRunActivities(deps: LifelineDeps) {
         });
         log.info({ pid: exec.pid }, 'agent execution started');
       }
-      progress.observe(exec, deps.clock());
+      const ended = verdict.judge(exec, deps.clock());
+      if (ended) throw ended;
       live.offer(exec, deps.clock());
       beat();
       announceStarted(executionId, log);
@@ -250,18 +243,14 @@ export function createRunActivities(deps: LifelineDeps) {
         if (sinceRead < settings.pollIntervalMs) await ctx.sleep(settings.pollIntervalMs - sinceRead);
         if (deps.draining.aborted) throw handedOver();
         readAt = deps.clock();
-        const waitSeconds = progress.waitSeconds(longPollSeconds, readAt);
+        const waitSeconds = verdict.progress.waitSeconds(longPollSeconds, readAt);
         exec = await callAgent(() => client.get(executionId, pollSignal, waitSeconds), unreachable, beat, log).catch((err: unknown) => {
           throw deps.draining.aborted ? handedOver() : err;
         });
         if (!exec) throw lostExecution(agent, executionId);
         polls += 1;
-        const stall = progress.observe(exec, deps.clock());
-        if (stall) {
-          log.warn(stall, 'no progress within the idle timeout; ending the run as stalled');
-          deps.metrics.runStalled(agent);
-          throw stalledFailure(agent, executionId, stall, input.idleTimeoutSeconds);
-        }
+        const ended = verdict.judge(exec, deps.clock());
+        if (ended) throw ended;
         live.offer(exec, deps.clock());
         // Not awaited: a slow or down Redis must never delay the heartbeat (that would look like a dead worker).
         renewing ??= deps.slots

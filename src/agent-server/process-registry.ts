@@ -3,7 +3,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../util/logger.js';
 import type { AgentExecution, AgentRunStatus } from '../agent/protocol.js';
 import type { AgentCommandConfig } from './agent-server-config.js';
+import type { UsageReport } from '../domain/usage.js';
 import { agentProcessEnvironment } from './process-environment.js';
+import { createUsageScanner } from './usage-lines.js';
 
 /** Linux's limit on one argument (MAX_ARG_STRLEN). */
 const maxArgumentBytes = 128 * 1024;
@@ -27,6 +29,8 @@ interface Run {
   startedAt: string;
   /** The last output, or the start before any: what the run reports as its progress. */
   lastProgressAt: string;
+  /** The command's last usage report (a `LIFELINE_USAGE` line on its stdout). */
+  usage?: UsageReport;
   finishedAt?: string;
   exitCode?: number | null;
   error?: string;
@@ -179,6 +183,13 @@ export class ProcessRegistry {
       run.keptBytes += kept.length;
     };
     child.stdout!.on('data', capture);
+    child.stdout!.on(
+      'data',
+      createUsageScanner(
+        (usage) => (run.usage = usage),
+        (reason) => this.log(run).warn({ reason }, 'ignoring a malformed usage line'),
+      ),
+    );
     child.stderr!.on('data', capture);
     // A command that exits without reading its whole prompt closes the pipe: not an error of the run.
     child.stdin?.on('error', () => undefined);
@@ -247,6 +258,7 @@ function view(run: Run, withOutput = true): AgentExecution {
     lastProgressAt: run.lastProgressAt,
   };
   if (run.pid !== undefined) execution.pid = run.pid;
+  if (run.usage !== undefined) execution.usage = run.usage;
   if (run.status === 'running') return execution;
   if (withOutput) execution.output = run.output;
   execution.finishedAt = run.finishedAt;

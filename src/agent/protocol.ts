@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { usageReport } from '../domain/usage.js';
 
 /**
  * The agent HTTP protocol (DESIGN §8). Every response an agent sends is parsed with these
@@ -41,6 +42,8 @@ export const agentExecution = z.object({
    * not never is.
    */
   lastProgressAt: z.string().optional(),
+  /** Usage (protocol 2): the run's totals so far, while it runs and once it ended (src/domain/usage.ts). */
+  usage: usageReport.optional(),
   finishedAt: z.string().optional(),
 });
 export type AgentExecution = z.infer<typeof agentExecution>;

@@ -8,8 +8,9 @@ import { createExecutionReader, type ExecutionRow, type TransitionRecord } from 
 import { listStuckExecutions, strandedBuildProblem, workflowTaskProblem, type StuckSources } from '../reconciler/stuck-executions.js';
 import { withCliContext, type CliContext } from './cli-context.js';
 import { UsageError } from './cli-errors.js';
-import { ageInSeconds, positiveLimit, wholeNumber } from './option-parsers.js';
+import { ageInSeconds, decimalNumber, positiveLimit, wholeNumber } from './option-parsers.js';
 import { printFields, printJson, printTable, time } from './output.js';
+import { costText, usageText } from './usage-text.js';
 
 /** The Temporal UI page of an execution's workflow (execution ids use only URL-safe characters). */
 function workflowLink(ctx: CliContext, executionId: string): string | undefined {
@@ -35,6 +36,8 @@ function printExecution(row: ExecutionRow, transitions: TransitionRecord[], link
     ['timeout', `${row.timeoutSeconds} s`],
     ['idle timeout', row.idleTimeoutSeconds && `${row.idleTimeoutSeconds} s without progress stops the run`],
     ['last progress', row.lastProgressAt && time(row.lastProgressAt)],
+    ['budget', row.maxCostUsd && `${row.maxCostUsd} USD`],
+    ['usage', usageText(row.usage)],
     ['created', time(row.createdAt)],
     [
       'slot acquired',
@@ -131,8 +134,17 @@ export function addExecutionsCommands(program: Command): void {
         });
         if (opts.json) return printJson(rows);
         printTable(
-          ['id', 'agent', 'status', 'trigger', 'created', 'finished', 'error kind'],
-          rows.map((r) => [r.id, r.agent, r.status, r.trigger, time(r.createdAt), time(r.finishedAt), r.errorKind ?? '']),
+          ['id', 'agent', 'status', 'trigger', 'created', 'finished', 'error kind', 'cost'],
+          rows.map((r) => [
+            r.id,
+            r.agent,
+            r.status,
+            r.trigger,
+            time(r.createdAt),
+            time(r.finishedAt),
+            r.errorKind ?? '',
+            costText(r.usage),
+          ]),
         );
       }),
     );
@@ -175,6 +187,11 @@ export function addExecutionsCommands(program: Command): void {
     )
     .option('--timeout <seconds>', "execution timeout (default: the agent's, then Lifeline's)", wholeNumber)
     .option('--idle-timeout <seconds>', 'stop the run when its agent reports no progress for this long (5-86400)', wholeNumber)
+    .option(
+      '--max-cost-usd <usd>',
+      'stop the run when its agent reports a cost in USD above this (needs an agent that reports cost)',
+      decimalNumber,
+    )
     .option('--busy-policy <policy>', 'when the agent is full: skip (end as skipped) or queue (wait, the default)')
     .option('--id <id>', 'execution id (default: <agent>-<time>-<random>); starting an id again never runs it twice')
     .option('--wait', 'wait until it finishes and show it')
@@ -186,6 +203,7 @@ export function addExecutionsCommands(program: Command): void {
         promptFile?: string;
         timeout?: number;
         idleTimeout?: number;
+        maxCostUsd?: number;
         busyPolicy?: string;
         id?: string;
         wait?: boolean;
@@ -199,6 +217,7 @@ export function addExecutionsCommands(program: Command): void {
             prompt,
             timeoutSeconds: opts.timeout,
             idleTimeoutSeconds: opts.idleTimeout,
+            maxCostUsd: opts.maxCostUsd,
             // Validated with the rest of the request, so a bad value is named like any other field.
             busyPolicy: opts.busyPolicy as BusyPolicy | undefined,
             executionId: opts.id,

@@ -46,6 +46,7 @@ export const startExecutionSchema = z.strictObject({
   busyPolicy: z.enum(['skip', 'queue'], { error: "must be 'skip' or 'queue'" }).default('queue'),
   queueTimeoutSeconds: wholeSeconds('queueTimeoutSeconds', limits.queueTimeoutSeconds).optional(),
   idleTimeoutSeconds: runLimitFields.idleTimeoutSeconds.optional(),
+  maxCostUsd: runLimitFields.maxCostUsd.optional(),
   trigger: z.string().min(1).max(64).refine(isStorableText, unstorableTextMessage).default('api'),
   scheduleId: z.string().min(1).max(200).refine(isStorableText, unstorableTextMessage).optional(),
   metadata: z

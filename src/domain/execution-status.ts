@@ -44,6 +44,7 @@ export const errorKinds = [
   'heartbeat_timeout',
   'deadline_exceeded',
   'agent_stalled',
+  'budget_exceeded',
   'queue_timeout',
   'cancelled_by_operator',
   'closed_outside_workflow',

@@ -20,6 +20,10 @@ export const wholeSeconds = (name: string, { min, max }: { min: number; max: num
 
 export const runLimitFields = {
   idleTimeoutSeconds: wholeSeconds('idleTimeoutSeconds', runLimits.idleTimeoutSeconds),
+  maxCostUsd: z
+    .number({ error: 'maxCostUsd must be a number of US dollars' })
+    .positive('must be more than 0 USD')
+    .max(runLimits.maxCostUsd.max, `must be at most ${runLimits.maxCostUsd.max} USD`),
 };
 
 /** `field: message` for each limit of a start that bypassed the client's validation and got it wrong. */

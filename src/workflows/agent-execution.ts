@@ -166,6 +166,7 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
         metadata: input.metadata,
         // Only when set: the run's input stays as it was for executions that set none.
         ...(input.idleTimeoutSeconds !== undefined && { idleTimeoutSeconds: input.idleTimeoutSeconds }),
+        ...(input.maxCostUsd !== undefined && { maxCostUsd: input.maxCostUsd }),
       });
       agentMayRun = false;
       runFinished = true;

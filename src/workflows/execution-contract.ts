@@ -28,6 +28,11 @@ export interface ExecutionInput {
    * when absent, and for agents that report no progress.
    */
   idleTimeoutSeconds?: number;
+  /**
+   * A reported cost in USD above this stops the run: `failed/budget_exceeded`. Needs an agent that
+   * reports its cost in USD; others run unchecked.
+   */
+  maxCostUsd?: number;
   /** Who started it: "api", "cli", "schedule", "demo"... */
   trigger: string;
   scheduleId?: string;

@@ -43,6 +43,7 @@ describe('the one table of what a step retries', () => {
         'agent_rejected',
         'agent_stalled',
         'agent_unreachable',
+        'budget_exceeded',
         'closed_outside_workflow',
         'invalid_input',
       ].sort(),
