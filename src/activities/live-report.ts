@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { AgentExecution } from '../agent/protocol.js';
+import { maxOutputTailBytes, type AgentExecution } from '../agent/protocol.js';
+import { outputTail } from '../store/output-cap.js';
 import type { ExecutionStore, LiveReport } from '../store/execution-store.js';
 import type { Logger } from '../util/logger.js';
 
@@ -7,8 +8,10 @@ import type { Logger } from '../util/logger.js';
 export const liveReportIntervalMs = 5000;
 
 /**
- * Copies what a running execution's agent reports into its row, at most once per interval and only
- * when it changed, so a dashboard reading Postgres sees it without the agent. Writes are not
+ * Copies what a running execution's agent reports (progress, usage, the output's tail) into its row,
+ * at most once per interval and only when it changed, so a dashboard or `lifeline executions logs`
+ * reading Postgres sees it without the agent. The run asks the agent for the tail only on reads
+ * that are `due`, and offers only those, so a row's output and output bytes always come from one answer. Writes are not
  * awaited by the run: a slow or down Postgres must never delay its heartbeat, and a lost write is
  * made good by the next one.
  */
@@ -55,5 +58,6 @@ function liveReport(exec: AgentExecution): LiveReport {
     outputBytes: exec.outputBytes,
     lastProgressAt: Number.isFinite(progressAt) ? new Date(progressAt) : undefined,
     usage: exec.usage,
+    outputTail: exec.outputTail === undefined ? undefined : outputTail(exec.outputTail, maxOutputTailBytes),
   };
 }

@@ -244,14 +244,17 @@ export function createRunActivities(deps: LifelineDeps) {
         if (deps.draining.aborted) throw handedOver();
         readAt = deps.clock();
         const waitSeconds = verdict.progress.waitSeconds(longPollSeconds, readAt);
-        exec = await callAgent(() => client.get(executionId, pollSignal, waitSeconds), unreachable, beat, log).catch((err: unknown) => {
-          throw deps.draining.aborted ? handedOver() : err;
-        });
+        const withTail = live.due(readAt);
+        exec = await callAgent(() => client.get(executionId, pollSignal, waitSeconds, withTail), unreachable, beat, log).catch(
+          (err: unknown) => {
+            throw deps.draining.aborted ? handedOver() : err;
+          },
+        );
         if (!exec) throw lostExecution(agent, executionId);
         polls += 1;
         const ended = verdict.judge(exec, deps.clock());
         if (ended) throw ended;
-        live.offer(exec, deps.clock());
+        if (withTail) live.offer(exec, deps.clock());
         // Not awaited: a slow or down Redis must never delay the heartbeat (that would look like a dead worker).
         renewing ??= deps.slots
           .renew(agent, executionId)

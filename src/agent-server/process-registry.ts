@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../util/logger.js';
-import type { AgentExecution, AgentRunStatus } from '../agent/protocol.js';
+import { maxOutputTailBytes, type AgentExecution, type AgentRunStatus } from '../agent/protocol.js';
 import type { AgentCommandConfig } from './agent-server-config.js';
 import type { UsageReport } from '../domain/usage.js';
+import { OutputTail } from './output-tail.js';
 import { agentProcessEnvironment } from './process-environment.js';
 import { createUsageScanner } from './usage-lines.js';
 
@@ -38,6 +39,8 @@ interface Run {
   chunks: Buffer[];
   keptBytes: number;
   outputBytes: number;
+  /** The output's last bytes, past the cap too: what a live view of the run shows. */
+  tail: OutputTail;
   output?: string;
   stopRequested: boolean;
   /** Why the stop came: Lifeline's request, or the run's own timeout enforced here. */
@@ -87,9 +90,13 @@ export class ProcessRegistry {
     return { outcome: 'created', execution: view(run) };
   }
 
-  get(id: string): AgentExecution | undefined {
+  /** With `outputTail`, the record carries the output's last bytes (agent protocol 2). */
+  get(id: string, outputTail = false): AgentExecution | undefined {
     const run = this.runs.get(id);
-    return run && view(run);
+    if (!run) return undefined;
+    const execution = view(run);
+    if (outputTail) execution.outputTail = run.tail.text();
+    return execution;
   }
 
   /**
@@ -149,6 +156,7 @@ export class ProcessRegistry {
       chunks: [],
       keptBytes: 0,
       outputBytes: 0,
+      tail: new OutputTail(maxOutputTailBytes),
       stopRequested: false,
       ended: new Promise((resolve) => (markEnded = resolve)),
     };
@@ -176,6 +184,7 @@ export class ProcessRegistry {
     const capture = (chunk: Buffer) => {
       run.outputBytes += chunk.length;
       run.lastProgressAt = new Date().toISOString();
+      run.tail.add(chunk);
       const room = this.config.maxOutputBytes - run.keptBytes;
       if (room <= 0) return;
       const kept = chunk.length <= room ? chunk : chunk.subarray(0, room);

@@ -7,6 +7,7 @@ import type { BusyPolicy } from '../domain/execution-types.js';
 import { createExecutionReader, type ExecutionRow, type TransitionRecord } from '../store/execution-reader.js';
 import { listStuckExecutions, strandedBuildProblem, workflowTaskProblem, type StuckSources } from '../reconciler/stuck-executions.js';
 import { withCliContext, type CliContext } from './cli-context.js';
+import { printExecutionLogs } from './execution-logs.js';
 import { UsageError } from './cli-errors.js';
 import { ageInSeconds, decimalNumber, positiveLimit, wholeNumber } from './option-parsers.js';
 import { printFields, printJson, printTable, time } from './output.js';
@@ -54,9 +55,15 @@ function printExecution(row: ExecutionRow, transitions: TransitionRecord[], link
     transitions.map((t) => [time(t.at), t.fromStatus ?? '-', t.toStatus, t.actor, t.reason ?? '']),
   );
   if (row.output !== null) {
-    console.log(`\noutput (${row.outputBytes ?? 0} bytes${row.outputTruncated ? ', truncated' : ''}):`);
+    console.log(`\noutput (${row.outputBytes ?? 0} bytes${outputExtent(row)}):`);
     console.log(row.output);
   }
+}
+
+/** A running row holds the end of the output so far; a finished one its start, capped. */
+function outputExtent(row: ExecutionRow): string {
+  if (isTerminal(row.status)) return row.outputTruncated ? ', truncated' : '';
+  return row.outputTruncated ? ' so far; the last of them' : ' so far';
 }
 
 /** Where the CLI looks for stuck executions: Lifeline's Temporal, its rows and its task queue. */
@@ -157,6 +164,17 @@ export function addExecutionsCommands(program: Command): void {
     .action(async (id: string, opts: { json?: boolean }) => {
       await withCliContext((ctx) => show(ctx, id, opts.json === true));
     });
+
+  executions
+    .command('logs')
+    .description(
+      "an execution's output: while it runs, the last 64 KiB so far (copied into its row every few seconds); once it ended, what was kept",
+    )
+    .argument('<id>', 'execution id')
+    .option('--follow', 'then print new output as it comes, until the execution ends')
+    .action((id: string, opts: { follow?: boolean }) =>
+      withCliContext((ctx) => printExecutionLogs(readStore(ctx), id, opts.follow === true)),
+    );
 
   executions
     .command('problems')

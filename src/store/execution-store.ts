@@ -23,6 +23,8 @@ export interface LiveReport {
   outputBytes?: number;
   lastProgressAt?: Date;
   usage?: UsageReport;
+  /** The output's last bytes (storable, already bounded), ending at `outputBytes`. */
+  outputTail?: string;
 }
 
 /** The usage column's value: checked against the protocol's schema, whoever hands it over. */
@@ -168,15 +170,24 @@ export function createExecutionStore(pool: pg.Pool, options: { maxOutputBytes: n
     },
 
     /**
-     * What a running execution's agent reports, copied into its row while it runs; the conclusion
-     * writes the final figures. A row no longer running is left as it is.
+     * What a running execution's agent reports, copied into its row while it runs: the output then
+     * holds the last bytes of the output so far, ending at `output_bytes`. The conclusion writes the
+     * final output and figures. A row no longer running is left as it is.
      */
     async recordLive(id: string, report: LiveReport): Promise<void> {
       await pool.query(
         `UPDATE executions SET output_bytes = COALESCE($2, output_bytes), last_progress_at = COALESCE($3, last_progress_at),
-           usage = COALESCE($4::jsonb, usage)
+           usage = COALESCE($4::jsonb, usage), output = COALESCE($5, output), output_truncated = COALESCE($6, output_truncated)
          WHERE id = $1 AND status = 'running'`,
-        [id, report.outputBytes ?? null, report.lastProgressAt ?? null, storedUsage(report.usage)],
+        [
+          id,
+          report.outputBytes ?? null,
+          report.lastProgressAt ?? null,
+          storedUsage(report.usage),
+          report.outputTail ?? null,
+          // While it runs, truncated means the row holds only the end of the output so far.
+          report.outputTail === undefined ? null : (report.outputBytes ?? 0) > Buffer.byteLength(report.outputTail),
+        ],
       );
     },
 
