@@ -3,6 +3,7 @@ import type { ExecutionStatus } from '../domain/execution-status.js';
 import type { ExecutionPlan } from '../domain/execution-types.js';
 import type { LifelineDeps } from '../deps/lifeline-deps.js';
 import { infrastructureBoundSeconds } from '../domain/failure-classes.js';
+import { invalidRunLimits } from '../domain/run-limits.js';
 import { isStorableJson, isStorableText, storableJson, storableText, unstorableTextMessage } from '../domain/storable-text.js';
 import { activityLogger } from './activity-logger.js';
 import { markRunning } from './mark-running.js';
@@ -44,6 +45,7 @@ export function createAdmissionActivities(deps: LifelineDeps) {
     }
     // Lifeline's client refuses such input; a start some other way still gets a row, which says why it failed.
     const unstorable = unstorableFields(input);
+    const badLimits = invalidRunLimits(input);
     const { created, row } = await executions.create({
       id: executionId,
       agent: input.agent,
@@ -52,6 +54,8 @@ export function createAdmissionActivities(deps: LifelineDeps) {
       scheduleId: input.scheduleId === undefined ? undefined : storableText(input.scheduleId),
       busyPolicy: input.busyPolicy,
       timeoutSeconds: input.timeoutSeconds ?? agent.defaultTimeoutSeconds ?? settings.defaultTimeoutSeconds,
+      idleTimeoutSeconds: badLimits.length > 0 ? undefined : input.idleTimeoutSeconds,
+      maxCostUsd: badLimits.length > 0 ? undefined : input.maxCostUsd,
       metadata: input.metadata === undefined ? undefined : (storableJson(input.metadata) as Record<string, unknown>),
     });
     const log = activityLogger(deps.log, { executionId, agent: input.agent });
@@ -59,7 +63,8 @@ export function createAdmissionActivities(deps: LifelineDeps) {
       deps.metrics.executionStarted(input.agent);
       log.info('execution recorded as queued');
     }
-    const rejected = unstorable.length > 0 ? `${unstorable.join(', ')}: ${unstorableTextMessage}` : undefined;
+    const rejections = [...(unstorable.length > 0 ? [`${unstorable.join(', ')}: ${unstorableTextMessage}`] : []), ...badLimits];
+    const rejected = rejections.length > 0 ? rejections.join('; ') : undefined;
     const slotHeld =
       row.status === 'running' ||
       (row.status === 'queued' && !rejected && (await slots.tryAcquire(input.agent, executionId, agent.capacity, input.busyPolicy)));

@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { AgentUnreachableError } from '../agent/agent-errors.js';
 import type { Actor, ExecutionStatus, TerminalOutcome } from '../domain/execution-status.js';
+import type { UsageReport } from '../domain/usage.js';
 import { classifyFailure, failureClasses, infrastructureBoundSeconds } from '../domain/failure-classes.js';
 import type { Logger } from '../util/logger.js';
 import type { LifelineDeps } from '../deps/lifeline-deps.js';
@@ -45,12 +46,16 @@ export function createConclusionActivities(deps: LifelineDeps) {
    * that is not the output (a protocol violation, a refusal), costs the output, never the terminal
    * status: the row must not stay running because of the agent.
    */
-  async function finishedOutput(executionId: string, agent: string, log: Logger): Promise<{ output: string; bytes?: number }> {
+  async function finishedOutput(
+    executionId: string,
+    agent: string,
+    log: Logger,
+  ): Promise<{ output: string; bytes?: number; usage?: UsageReport }> {
     const { cancellationSignal, info } = Context.current();
     try {
       const exec = await (await clientFor(agent)).get(executionId, cancellationSignal);
       if (exec?.output === undefined) return { output: "[lifeline: the agent no longer had this execution's output]" };
-      return { output: exec.output, bytes: exec.outputBytes };
+      return { output: exec.output, bytes: exec.outputBytes, usage: exec.usage };
     } catch (err) {
       if (failureClasses[classifyFailure(err)].retry === 'never') {
         log.warn({ err: (err as Error).message }, 'agent answered without the output; concluding without it');
@@ -78,8 +83,8 @@ export function createConclusionActivities(deps: LifelineDeps) {
     const { executionId, agent, outcome, actor } = input;
     const log = activityLogger(deps.log, { executionId, agent });
     if (input.storeOutput) {
-      const { output, bytes } = await finishedOutput(executionId, agent, log);
-      await deps.executions.saveOutput(executionId, output, bytes);
+      const { output, bytes, usage } = await finishedOutput(executionId, agent, log);
+      await deps.executions.saveOutput(executionId, output, bytes, usage);
     }
     let conclusion: Conclusion = { status: undefined, applied: false };
     if (outcome) {
@@ -89,6 +94,7 @@ export function createConclusionActivities(deps: LifelineDeps) {
       if (result.applied) {
         const ran = result.startedAt && result.finishedAt ? (result.finishedAt.getTime() - result.startedAt.getTime()) / 1000 : undefined;
         deps.metrics.executionFinished(agent, outcome.status, outcome.errorKind, ran);
+        if (result.usage) deps.metrics.usageUsed(agent, result.usage);
         log.info({ from: result.from, to: result.to, errorKind: outcome.errorKind }, 'terminal status written');
       } else {
         log.warn({ current: result.current, wanted: outcome.status }, 'terminal write skipped: row not in a live status');

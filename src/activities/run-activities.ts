@@ -10,6 +10,8 @@ import type { LifelineDeps } from '../deps/lifeline-deps.js';
 import { activityLogger } from './activity-logger.js';
 import { agentClientFor } from './agent-client-for.js';
 import { closedBeforeStart, markRunning } from './mark-running.js';
+import { createLiveReporter } from './live-report.js';
+import { createRunVerdict } from './run-verdict.js';
 import { classified } from './step-failure.js';
 import { agentStartedSignal } from '../workflows/execution-contract.js';
 
@@ -19,6 +21,10 @@ export interface RunAgentInput {
   prompt: string;
   timeoutSeconds: number;
   metadata?: Record<string, unknown>;
+  /** No progress reported for this long ends the run as agent_stalled; absent: no idle timeout. */
+  idleTimeoutSeconds?: number;
+  /** A reported cost in USD above this ends the run as budget_exceeded; absent: no budget. */
+  maxCostUsd?: number;
 }
 
 /** The agent's record of a run a stop found ended: the run's own result when it ended by itself. */
@@ -185,6 +191,8 @@ export function createRunActivities(deps: LifelineDeps) {
     // Kept in the heartbeat, so the agent's unreachable time counts across attempts.
     const unreachable: UnreachableClock = { since: prior?.unreachableSince };
     let polls = prior?.polls ?? 0;
+    const verdict = createRunVerdict({ ...input, prior: prior?.progress, log, metrics: deps.metrics });
+    const live = createLiveReporter(deps.executions, executionId, log);
     let exec: AgentExecution | undefined;
     let renewing: Promise<unknown> | undefined;
     const beat = () =>
@@ -194,6 +202,7 @@ export function createRunActivities(deps: LifelineDeps) {
         pid: exec?.pid,
         polls,
         unreachableSince: unreachable.since,
+        progress: verdict.progress.mark,
       } satisfies RunHeartbeat);
     try {
       if (prior?.started) {
@@ -218,6 +227,9 @@ export function createRunActivities(deps: LifelineDeps) {
         });
         log.info({ pid: exec.pid }, 'agent execution started');
       }
+      const ended = verdict.judge(exec, deps.clock());
+      if (ended) throw ended;
+      live.offer(exec, deps.clock());
       beat();
       announceStarted(executionId, log);
       // A deploy's drain ends a long poll at once: the run is handed over without waiting for the agent's answer.
@@ -231,11 +243,18 @@ export function createRunActivities(deps: LifelineDeps) {
         if (sinceRead < settings.pollIntervalMs) await ctx.sleep(settings.pollIntervalMs - sinceRead);
         if (deps.draining.aborted) throw handedOver();
         readAt = deps.clock();
-        exec = await callAgent(() => client.get(executionId, pollSignal, longPollSeconds), unreachable, beat, log).catch((err: unknown) => {
-          throw deps.draining.aborted ? handedOver() : err;
-        });
+        const waitSeconds = verdict.progress.waitSeconds(longPollSeconds, readAt);
+        const withTail = live.due(readAt);
+        exec = await callAgent(() => client.get(executionId, pollSignal, waitSeconds, withTail), unreachable, beat, log).catch(
+          (err: unknown) => {
+            throw deps.draining.aborted ? handedOver() : err;
+          },
+        );
         if (!exec) throw lostExecution(agent, executionId);
         polls += 1;
+        const ended = verdict.judge(exec, deps.clock());
+        if (ended) throw ended;
+        if (withTail) live.offer(exec, deps.clock());
         // Not awaited: a slow or down Redis must never delay the heartbeat (that would look like a dead worker).
         renewing ??= deps.slots
           .renew(agent, executionId)
@@ -264,6 +283,8 @@ export function createRunActivities(deps: LifelineDeps) {
         throw err;
       }
       throw err;
+    } finally {
+      await live.settle(requestTimeoutMs);
     }
   }
 }

@@ -2,7 +2,14 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../util/logger.js';
-import { agentRunStatuses, longPollHeader, maxWaitSeconds, startExecutionRequest, type AgentRunStatus } from '../agent/protocol.js';
+import {
+  agentRunStatuses,
+  longPollHeader,
+  maxWaitSeconds,
+  outputTailParam,
+  startExecutionRequest,
+  type AgentRunStatus,
+} from '../agent/protocol.js';
 import { loadAgentServerConfig, type AgentCommandConfig, type AgentServerConfigInput } from './agent-server-config.js';
 import { ProcessRegistry } from './process-registry.js';
 
@@ -106,7 +113,9 @@ export async function startAgentServer(configInput: AgentServerConfigInput, logg
         res.once('close', () => gone.abort());
         await agent.registry.waitForEnd(id, waitSeconds * 1000, gone.signal);
       }
-      return replyExecution(res, agent.registry.get(id), id, { [longPollHeader]: 'true' });
+      return replyExecution(res, agent.registry.get(id, url.searchParams.get(outputTailParam) === 'true'), id, {
+        [longPollHeader]: 'true',
+      });
     }
     if (action !== 'stop') throw new HttpError(404, `no route for ${url.pathname}`);
     allow(method, 'POST');

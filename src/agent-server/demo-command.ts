@@ -1,41 +1,70 @@
 import { once } from 'node:events';
 import { text } from 'node:stream/consumers';
 import { setTimeout as delay } from 'node:timers/promises';
-import { parseDemoPrompt, type DemoBehaviour } from './demo-behaviour.js';
+import { demoOutputTokensCosting, demoTokens, demoUsage, parseDemoPrompt, type DemoBehaviour } from './demo-behaviour.js';
+import { usageLinePrefix } from './usage-lines.js';
 
 /**
  * The demo agent's command: `node --import tsx src/agent-server/demo-command.ts <prompt>`.
- * It stands in for a real agent CLI, producing each way a run can end (see demo-behaviour.ts).
+ * It stands in for a real agent CLI, producing each way a run can end (see demo-behaviour.ts), and
+ * reports made-up usage the way any command run by the reference agent server can (usage-lines.ts):
+ * tokens from the prompt's and the output's sizes, at fixed prices.
  */
 
 const mebibyte = 1024 * 1024;
 const executionId = process.env.LIFELINE_EXECUTION_ID ?? '(none)';
 
+let inputTokens = 0;
+let outputBytes = 0;
+
+function say(line: string, stream: NodeJS.WriteStream = process.stdout): void {
+  outputBytes += Buffer.byteLength(line) + 1;
+  stream.write(`${line}\n`);
+}
+
+function reportUsage(outputTokens = demoTokens(outputBytes)): void {
+  process.stdout.write(`${usageLinePrefix}${JSON.stringify(demoUsage(inputTokens, outputTokens))}\n`);
+}
+
 async function run(behaviour: DemoBehaviour): Promise<void> {
   switch (behaviour.kind) {
     case 'succeed':
-      console.log(`demo agent: execution ${executionId} working for ${behaviour.seconds} s`);
-      if (behaviour.text) console.log(behaviour.text);
+      say(`demo agent: execution ${executionId} working for ${behaviour.seconds} s`);
+      if (behaviour.text) say(behaviour.text);
+      reportUsage();
       await delay(behaviour.seconds * 1000);
-      console.log('demo agent: done');
-      return;
+      say('demo agent: done');
+      return reportUsage();
+    case 'progress':
+      for (let second = 1; second <= behaviour.seconds; second++) {
+        await delay(1000);
+        say(`demo agent: execution ${executionId} still working (${second}/${behaviour.seconds} s)`);
+      }
+      return reportUsage();
+    case 'spend':
+      say(`demo agent: execution ${executionId} spending ${behaviour.usd} USD, then hanging until signalled`);
+      reportUsage(demoOutputTokensCosting(behaviour.usd));
+      process.on('SIGTERM', () => process.exit(143));
+      return waitForever();
     case 'fail':
-      console.error(`demo agent: execution ${executionId} failing with exit code ${behaviour.code}`);
+      say(`demo agent: execution ${executionId} failing with exit code ${behaviour.code}`, process.stderr);
+      reportUsage();
       process.exitCode = behaviour.code;
       return;
     case 'hang':
       // 143 = 128 + SIGTERM, what a shell reports for a process ended by SIGTERM.
       process.on('SIGTERM', () => process.exit(143));
-      console.log(`demo agent: execution ${executionId} hanging until signalled`);
+      say(`demo agent: execution ${executionId} hanging until signalled`);
       return waitForever();
     case 'ignore-term':
-      process.on('SIGTERM', () => console.log('demo agent: ignoring SIGTERM'));
-      console.log(`demo agent: execution ${executionId} ignoring SIGTERM; only SIGKILL ends it`);
+      process.on('SIGTERM', () => say('demo agent: ignoring SIGTERM'));
+      say(`demo agent: execution ${executionId} ignoring SIGTERM; only SIGKILL ends it`);
       return waitForever();
     case 'big-output':
+      // Exactly that many bytes and no usage line: tests check the size to the byte.
       return writeBigOutput(behaviour.megabytes);
     case 'crash':
-      console.error(`demo agent: execution ${executionId} crashing`);
+      say(`demo agent: execution ${executionId} crashing`, process.stderr);
       // SIGKILL rather than abort(): an abnormal end like an OOM kill, without leaving a core file behind.
       process.kill(process.pid, 'SIGKILL');
       return;
@@ -61,4 +90,5 @@ function waitForever(): Promise<never> {
 
 // The prompt is the last argument, or standard input for an agent configured with "promptVia": "stdin".
 const prompt = process.argv.length > 2 ? process.argv.slice(2).join(' ') : await text(process.stdin);
+inputTokens = demoTokens(Buffer.byteLength(prompt));
 await run(parseDemoPrompt(prompt));

@@ -1,10 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../util/logger.js';
-import type { AgentExecution, AgentRunStatus } from '../agent/protocol.js';
+import { maxOutputTailBytes, type AgentExecution, type AgentRunStatus } from '../agent/protocol.js';
 import type { AgentCommandConfig } from './agent-server-config.js';
+import type { UsageReport } from '../domain/usage.js';
 import { guardGroup, releaseGroup } from './orphan-reaper.js';
+import { OutputTail } from './output-tail.js';
 import { agentProcessEnvironment } from './process-environment.js';
+import { createUsageScanner } from './usage-lines.js';
 
 /** Linux's limit on one argument (MAX_ARG_STRLEN). */
 const maxArgumentBytes = 128 * 1024;
@@ -26,6 +29,10 @@ interface Run {
   pid?: number;
   status: AgentRunStatus;
   startedAt: string;
+  /** The last output, or the start before any: what the run reports as its progress. */
+  lastProgressAt: string;
+  /** The command's last usage report (a `LIFELINE_USAGE` line on its stdout). */
+  usage?: UsageReport;
   finishedAt?: string;
   exitCode?: number | null;
   error?: string;
@@ -33,6 +40,8 @@ interface Run {
   chunks: Buffer[];
   keptBytes: number;
   outputBytes: number;
+  /** The output's last bytes, past the cap too: what a live view of the run shows. */
+  tail: OutputTail;
   output?: string;
   stopRequested: boolean;
   /** Why the stop came: Lifeline's request, or the run's own timeout enforced here. */
@@ -83,9 +92,13 @@ export class ProcessRegistry {
     return { outcome: 'created', execution: view(run) };
   }
 
-  get(id: string): AgentExecution | undefined {
+  /** With `outputTail`, the record carries the output's last bytes (agent protocol 2). */
+  get(id: string, outputTail = false): AgentExecution | undefined {
     const run = this.runs.get(id);
-    return run && view(run);
+    if (!run) return undefined;
+    const execution = view(run);
+    if (outputTail) execution.outputTail = run.tail.text();
+    return execution;
   }
 
   /**
@@ -135,14 +148,17 @@ export class ProcessRegistry {
   private spawn(id: string, prompt: string): Run {
     const [file, ...args] = this.config.command as [string, ...string[]];
     let markEnded!: () => void;
+    const startedAt = new Date().toISOString();
     const run: Run = {
       id,
       prompt,
       status: 'running',
-      startedAt: new Date().toISOString(),
+      startedAt,
+      lastProgressAt: startedAt,
       chunks: [],
       keptBytes: 0,
       outputBytes: 0,
+      tail: new OutputTail(maxOutputTailBytes),
       stopRequested: false,
       ended: new Promise((resolve) => (markEnded = resolve)),
     };
@@ -170,6 +186,8 @@ export class ProcessRegistry {
 
     const capture = (chunk: Buffer) => {
       run.outputBytes += chunk.length;
+      run.lastProgressAt = new Date().toISOString();
+      run.tail.add(chunk);
       const room = this.config.maxOutputBytes - run.keptBytes;
       if (room <= 0) return;
       const kept = chunk.length <= room ? chunk : chunk.subarray(0, room);
@@ -177,6 +195,13 @@ export class ProcessRegistry {
       run.keptBytes += kept.length;
     };
     child.stdout!.on('data', capture);
+    child.stdout!.on(
+      'data',
+      createUsageScanner(
+        (usage) => (run.usage = usage),
+        (reason) => this.log(run).warn({ reason }, 'ignoring a malformed usage line'),
+      ),
+    );
     child.stderr!.on('data', capture);
     // A command that exits without reading its whole prompt closes the pipe: not an error of the run.
     child.stdin?.on('error', () => undefined);
@@ -243,8 +268,10 @@ function view(run: Run, withOutput = true): AgentExecution {
     status: run.status,
     startedAt: run.startedAt,
     outputBytes: run.outputBytes,
+    lastProgressAt: run.lastProgressAt,
   };
   if (run.pid !== undefined) execution.pid = run.pid;
+  if (run.usage !== undefined) execution.usage = run.usage;
   if (run.status === 'running') return execution;
   if (withOutput) execution.output = run.output;
   execution.finishedAt = run.finishedAt;

@@ -5,6 +5,7 @@ import {
   agentExecutionList,
   longPollHeader,
   maxWaitSeconds,
+  outputTailParam,
   type AgentExecution,
   type StartExecutionRequest,
 } from './protocol.js';
@@ -21,9 +22,10 @@ export interface AgentClient {
   start(req: StartExecutionRequest, signal?: AbortSignal): Promise<AgentExecution>;
   /**
    * One execution; with `waitSeconds`, a long poll (the agent answers when the run ends or after
-   * that long) where the agent supports it, a plain read where it does not.
+   * that long) where the agent supports it, a plain read where it does not. With `outputTail`, the
+   * answer carries the output's tail where the agent supports it.
    */
-  get(id: string, signal?: AbortSignal, waitSeconds?: number): Promise<AgentExecution | undefined>;
+  get(id: string, signal?: AbortSignal, waitSeconds?: number, outputTail?: boolean): Promise<AgentExecution | undefined>;
   /** Whether the agent's last answer to a start or read said it supports the long poll (undefined before any). */
   readonly longPoll: boolean | undefined;
   stop(id: string, signal?: AbortSignal): Promise<AgentExecution | undefined>;
@@ -135,9 +137,12 @@ export function createAgentClient({ baseUrl, token, requestTimeoutMs = 10_000 }:
       return parseExecution('POST', path, res, req.id);
     },
 
-    async get(id, signal, waitSeconds) {
+    async get(id, signal, waitSeconds, outputTail) {
       const wait = longPoll && waitSeconds ? Math.min(waitSeconds, maxWaitSeconds) : 0;
-      const path = wait > 0 ? `${executionPath(id)}?waitSeconds=${wait}` : executionPath(id);
+      const query = new URLSearchParams();
+      if (wait > 0) query.set('waitSeconds', String(wait));
+      if (outputTail) query.set(outputTailParam, 'true');
+      const path = query.size > 0 ? `${executionPath(id)}?${query}` : executionPath(id);
       const res = await send('GET', path, signal, undefined, wait * 1000);
       longPoll = res.headers.get(longPollHeader) === 'true';
       if (res.status === 404) return undefined;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { usageReport } from '../domain/usage.js';
 
 /**
  * The agent HTTP protocol (DESIGN §8). Every response an agent sends is parsed with these
@@ -15,6 +16,14 @@ export type AgentRunStatus = (typeof agentRunStatuses)[number];
  */
 export const longPollHeader = 'lifeline-long-poll';
 export const maxWaitSeconds = 60;
+
+/**
+ * Live output (protocol 2): `GET /executions/{id}?outputTail=true` adds `outputTail`, the last bytes of
+ * the run's output (at most `maxOutputTailBytes`, starting on a character), ending where
+ * `outputBytes` ends. An agent that ignores the parameter leaves it out, and Lifeline shows no live output.
+ */
+export const outputTailParam = 'outputTail';
+export const maxOutputTailBytes = 64 * 1024;
 
 export const startExecutionRequest = z.object({
   id: z.string().min(1).max(200),
@@ -35,6 +44,16 @@ export const agentExecution = z.object({
   exitCode: z.number().int().nullable().optional(),
   pid: z.number().int().positive().optional(),
   startedAt: z.string(),
+  /**
+   * Progress (protocol 2): when the run last made progress (its last output; its start before any).
+   * An agent that reports it may be judged stalled by an execution's idle timeout; one that does
+   * not never is.
+   */
+  lastProgressAt: z.string().optional(),
+  /** Usage (protocol 2): the run's totals so far, while it runs and once it ended (src/domain/usage.ts). */
+  usage: usageReport.optional(),
+  /** Only when asked for with `?outputTail=true`: the output's last bytes, ending at `outputBytes`. */
+  outputTail: z.string().optional(),
   finishedAt: z.string().optional(),
 });
 export type AgentExecution = z.infer<typeof agentExecution>;

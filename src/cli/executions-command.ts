@@ -7,9 +7,11 @@ import type { BusyPolicy } from '../domain/execution-types.js';
 import { createExecutionReader, type ExecutionRow, type TransitionRecord } from '../store/execution-reader.js';
 import { listStuckExecutions, strandedBuildProblem, workflowTaskProblem, type StuckSources } from '../reconciler/stuck-executions.js';
 import { withCliContext, type CliContext } from './cli-context.js';
+import { printExecutionLogs } from './execution-logs.js';
 import { UsageError } from './cli-errors.js';
-import { ageInSeconds, positiveLimit, wholeNumber } from './option-parsers.js';
+import { ageInSeconds, decimalNumber, positiveLimit, wholeNumber } from './option-parsers.js';
 import { printFields, printJson, printTable, time } from './output.js';
+import { costText, usageText } from './usage-text.js';
 
 /** The Temporal UI page of an execution's workflow (execution ids use only URL-safe characters). */
 function workflowLink(ctx: CliContext, executionId: string): string | undefined {
@@ -33,6 +35,10 @@ function printExecution(row: ExecutionRow, transitions: TransitionRecord[], link
     ['schedule', row.scheduleId],
     ['busy policy', row.busyPolicy],
     ['timeout', `${row.timeoutSeconds} s`],
+    ['idle timeout', row.idleTimeoutSeconds && `${row.idleTimeoutSeconds} s without progress stops the run`],
+    ['last progress', row.lastProgressAt && time(row.lastProgressAt)],
+    ['budget', row.maxCostUsd && `${row.maxCostUsd} USD`],
+    ['usage', usageText(row.usage)],
     ['created', time(row.createdAt)],
     [
       'slot acquired',
@@ -49,9 +55,15 @@ function printExecution(row: ExecutionRow, transitions: TransitionRecord[], link
     transitions.map((t) => [time(t.at), t.fromStatus ?? '-', t.toStatus, t.actor, t.reason ?? '']),
   );
   if (row.output !== null) {
-    console.log(`\noutput (${row.outputBytes ?? 0} bytes${row.outputTruncated ? ', truncated' : ''}):`);
+    console.log(`\noutput (${row.outputBytes ?? 0} bytes${outputExtent(row)}):`);
     console.log(row.output);
   }
+}
+
+/** A running row holds the end of the output so far; a finished one its start, capped. */
+function outputExtent(row: ExecutionRow): string {
+  if (isTerminal(row.status)) return row.outputTruncated ? ', truncated' : '';
+  return row.outputTruncated ? ' so far; the last of them' : ' so far';
 }
 
 /** Where the CLI looks for stuck executions: Lifeline's Temporal, its rows and its task queue. */
@@ -129,8 +141,17 @@ export function addExecutionsCommands(program: Command): void {
         });
         if (opts.json) return printJson(rows);
         printTable(
-          ['id', 'agent', 'status', 'trigger', 'created', 'finished', 'error kind'],
-          rows.map((r) => [r.id, r.agent, r.status, r.trigger, time(r.createdAt), time(r.finishedAt), r.errorKind ?? '']),
+          ['id', 'agent', 'status', 'trigger', 'created', 'finished', 'error kind', 'cost'],
+          rows.map((r) => [
+            r.id,
+            r.agent,
+            r.status,
+            r.trigger,
+            time(r.createdAt),
+            time(r.finishedAt),
+            r.errorKind ?? '',
+            costText(r.usage),
+          ]),
         );
       }),
     );
@@ -143,6 +164,17 @@ export function addExecutionsCommands(program: Command): void {
     .action(async (id: string, opts: { json?: boolean }) => {
       await withCliContext((ctx) => show(ctx, id, opts.json === true));
     });
+
+  executions
+    .command('logs')
+    .description(
+      "an execution's output: while it runs, the last 64 KiB so far (copied into its row every few seconds); once it ended, what was kept",
+    )
+    .argument('<id>', 'execution id')
+    .option('--follow', 'then print new output as it comes, until the execution ends')
+    .action((id: string, opts: { follow?: boolean }) =>
+      withCliContext((ctx) => printExecutionLogs(readStore(ctx), id, opts.follow === true)),
+    );
 
   executions
     .command('problems')
@@ -172,6 +204,12 @@ export function addExecutionsCommands(program: Command): void {
       "read the prompt from a file, or from standard input with -: for prompts beyond the shell's argument limit",
     )
     .option('--timeout <seconds>', "execution timeout (default: the agent's, then Lifeline's)", wholeNumber)
+    .option('--idle-timeout <seconds>', 'stop the run when its agent reports no progress for this long (5-86400)', wholeNumber)
+    .option(
+      '--max-cost-usd <usd>',
+      'stop the run when its agent reports a cost in USD above this (needs an agent that reports cost)',
+      decimalNumber,
+    )
     .option('--busy-policy <policy>', 'when the agent is full: skip (end as skipped) or queue (wait, the default)')
     .option('--id <id>', 'execution id (default: <agent>-<time>-<random>); starting an id again never runs it twice')
     .option('--wait', 'wait until it finishes and show it')
@@ -182,6 +220,8 @@ export function addExecutionsCommands(program: Command): void {
         prompt?: string;
         promptFile?: string;
         timeout?: number;
+        idleTimeout?: number;
+        maxCostUsd?: number;
         busyPolicy?: string;
         id?: string;
         wait?: boolean;
@@ -194,6 +234,8 @@ export function addExecutionsCommands(program: Command): void {
             agent: opts.agent,
             prompt,
             timeoutSeconds: opts.timeout,
+            idleTimeoutSeconds: opts.idleTimeout,
+            maxCostUsd: opts.maxCostUsd,
             // Validated with the rest of the request, so a bad value is named like any other field.
             busyPolicy: opts.busyPolicy as BusyPolicy | undefined,
             executionId: opts.id,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
+import { runLimitFields, wholeSeconds } from '../domain/run-limits.js';
 import { isStorableJson, isStorableText, unstorableTextMessage } from '../domain/storable-text.js';
 import { InvalidExecutionInputError } from './client-errors.js';
 import type { ExecutionInput } from '../workflows/execution-contract.js';
@@ -29,13 +30,6 @@ function jsonBytes(value: unknown): number | undefined {
     return undefined;
   }
 }
-/** A whole number of seconds within limits; the messages name the field. */
-export const wholeSeconds = (name: string, { min, max }: { min: number; max: number }) =>
-  z
-    .number({ error: `${name} must be a number of seconds` })
-    .int(`${name} must be a whole number of seconds`)
-    .min(min, `must be at least ${min} s`)
-    .max(max, `must be at most ${max} s`);
 
 // Strict: a misspelt field (`agnt`, `timeout`) is refused by name instead of silently falling back to a default.
 export const startExecutionSchema = z.strictObject({
@@ -51,6 +45,8 @@ export const startExecutionSchema = z.strictObject({
   timeoutSeconds: wholeSeconds('timeoutSeconds', limits.timeoutSeconds).optional(),
   busyPolicy: z.enum(['skip', 'queue'], { error: "must be 'skip' or 'queue'" }).default('queue'),
   queueTimeoutSeconds: wholeSeconds('queueTimeoutSeconds', limits.queueTimeoutSeconds).optional(),
+  idleTimeoutSeconds: runLimitFields.idleTimeoutSeconds.optional(),
+  maxCostUsd: runLimitFields.maxCostUsd.optional(),
   trigger: z.string().min(1).max(64).refine(isStorableText, unstorableTextMessage).default('api'),
   scheduleId: z.string().min(1).max(200).refine(isStorableText, unstorableTextMessage).optional(),
   metadata: z

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { invalidInput, startExecutionSchema, wholeSeconds } from './execution-input.js';
+import { wholeSeconds } from '../domain/run-limits.js';
+import { invalidInput, startExecutionSchema } from './execution-input.js';
 
 export const overlapPolicies = ['skip', 'buffer_one', 'buffer_all', 'cancel_other', 'allow_all'] as const;
 export type OverlapPolicy = (typeof overlapPolicies)[number];

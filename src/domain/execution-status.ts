@@ -43,6 +43,8 @@ export const errorKinds = [
   'agent_busy',
   'heartbeat_timeout',
   'deadline_exceeded',
+  'agent_stalled',
+  'budget_exceeded',
   'queue_timeout',
   'cancelled_by_operator',
   'closed_outside_workflow',

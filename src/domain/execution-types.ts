@@ -42,4 +42,14 @@ export interface RunHeartbeat {
   polls: number;
   /** When the agent stopped answering (epoch ms), if it has not answered since. */
   unreachableSince?: number;
+  /** The run's last progress report and when it was seen, so a re-attaching attempt times the idle run from it. */
+  progress?: ProgressMark;
+}
+
+/** A run's progress report as the run activity last saw it change. */
+export interface ProgressMark {
+  /** The agent's last progress time and output bytes, together. */
+  report: string;
+  /** When a worker saw this report first (epoch ms, the worker's clock). */
+  seenAt: number;
 }

@@ -25,6 +25,10 @@ export const failureClasses = {
   agent_misconfigured: { retry: 'never', errorKind: 'agent_misconfigured' },
   /** Thrown only once LIFELINE_AGENT_UNREACHABLE_SECONDS is spent: its bound is behind it. */
   agent_unreachable: { retry: 'never', errorKind: 'agent_unreachable' },
+  /** The run made no progress for its idle timeout: it would not make any by being retried. */
+  agent_stalled: { retry: 'never', errorKind: 'agent_stalled' },
+  /** The agent reported a cost above the execution's budget: going on would only spend more. */
+  budget_exceeded: { retry: 'never', errorKind: 'budget_exceeded' },
   /** The row was ended by another hand before the agent got the run: nothing is started or written. */
   closed_outside_workflow: { retry: 'never', errorKind: 'closed_outside_workflow' },
   /** Anything not recognised (a bug, a library's surprise): a few attempts, then the execution fails. */

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { UsageReport } from '../domain/usage.js';
 
 const durationBuckets = [1, 5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200];
 
@@ -78,6 +79,24 @@ export function createLifelineMetrics(
     labelNames: ['sweep'],
     registers: [registry],
   });
+  const stalled = new Counter({
+    name: 'lifeline_runs_stalled_total',
+    help: 'Runs stopped because their agent reported no progress within their idle timeout, by agent',
+    labelNames: ['agent'],
+    registers: [registry],
+  });
+  const tokens = new Counter({
+    name: 'lifeline_agent_tokens_total',
+    help: 'Tokens used by executions that ended, as their agent last reported them, by agent and direction (input or output)',
+    labelNames: ['agent', 'direction'],
+    registers: [registry],
+  });
+  const cost = new Counter({
+    name: 'lifeline_agent_cost_total',
+    help: 'Cost of executions that ended, as their agent last reported it, by agent and currency',
+    labelNames: ['agent', 'currency'],
+    registers: [registry],
+  });
   perAgentGauge(registry, 'lifeline_slots_in_use', 'Capacity slot leases held, by agent', opts.slotsInUse);
   perAgentGauge(
     registry,
@@ -112,6 +131,15 @@ export function createLifelineMetrics(
     },
     workerWaited(agent: string, seconds: number) {
       workerWait.observe({ agent }, seconds);
+    },
+    runStalled(agent: string) {
+      stalled.inc({ agent });
+    },
+    /** Counted once, when the execution's terminal status is written: the last report is the run's total. */
+    usageUsed(agent: string, usage: UsageReport) {
+      if (usage.inputTokens !== undefined) tokens.inc({ agent, direction: 'input' }, usage.inputTokens);
+      if (usage.outputTokens !== undefined) tokens.inc({ agent, direction: 'output' }, usage.outputTokens);
+      if (usage.cost) cost.inc({ agent, currency: usage.cost.currency }, usage.cost.amount);
     },
     recovered(reason: string) {
       recoveries.inc({ reason });

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Actor, ErrorKind, ExecutionStatus } from '../domain/execution-status.js';
 import type { BusyPolicy } from '../domain/execution-types.js';
+import type { UsageReport } from '../domain/usage.js';
 
 export interface ExecutionRow {
   id: string;
@@ -11,6 +12,10 @@ export interface ExecutionRow {
   scheduleId: string | null;
   busyPolicy: BusyPolicy;
   timeoutSeconds: number;
+  /** No reported progress for this long stops the run (agent_stalled); null: no idle timeout. */
+  idleTimeoutSeconds: number | null;
+  /** A reported cost in USD above this stops the run (budget_exceeded); null: no budget. */
+  maxCostUsd: number | null;
   metadata: Record<string, unknown>;
   output: string | null;
   outputBytes: number | null;
@@ -23,6 +28,10 @@ export interface ExecutionRow {
   slotAcquiredAt: Date | null;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** The agent's last progress time, as the run activity last copied it; null for agents that report none. */
+  lastProgressAt: Date | null;
+  /** The agent's last usage report (running totals); null for agents that report none. */
+  usage: UsageReport | null;
 }
 
 /** Admitted executions (slot held) that no worker has started yet, per agent. */
@@ -47,7 +56,7 @@ export type LiveRow = Pick<ExecutionRow, 'id' | 'agent' | 'status' | 'createdAt'
 /** A row without its prompt and output: what listings show. */
 export type ExecutionSummary = Pick<
   ExecutionRow,
-  'id' | 'agent' | 'status' | 'trigger' | 'scheduleId' | 'errorKind' | 'error' | 'createdAt' | 'startedAt' | 'finishedAt'
+  'id' | 'agent' | 'status' | 'trigger' | 'scheduleId' | 'errorKind' | 'error' | 'createdAt' | 'startedAt' | 'finishedAt' | 'usage'
 >;
 
 export interface ExecutionFilter {
@@ -60,12 +69,14 @@ export interface ExecutionFilter {
 }
 
 export const rowColumns = `id, agent, status, prompt, trigger, schedule_id AS "scheduleId", busy_policy AS "busyPolicy",
-  timeout_seconds AS "timeoutSeconds", metadata, output, output_bytes::float8 AS "outputBytes",
+  timeout_seconds AS "timeoutSeconds", idle_timeout_seconds AS "idleTimeoutSeconds",
+  max_cost_usd::float8 AS "maxCostUsd", metadata, output, output_bytes::float8 AS "outputBytes",
   output_truncated AS "outputTruncated", exit_code AS "exitCode", error_kind AS "errorKind", error,
-  created_at AS "createdAt", slot_acquired_at AS "slotAcquiredAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
+  created_at AS "createdAt", slot_acquired_at AS "slotAcquiredAt", started_at AS "startedAt", finished_at AS "finishedAt",
+  last_progress_at AS "lastProgressAt", usage`;
 
 const summaryColumns = `id, agent, status, trigger, schedule_id AS "scheduleId", error_kind AS "errorKind", error,
-  created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
+  created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt", usage`;
 
 export type ExecutionReader = ReturnType<typeof createExecutionReader>;
 

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { allowedFrom, type ExecutionStatus, type Actor, type TerminalOutcome } from '../domain/execution-status.js';
 import type { BusyPolicy } from '../domain/execution-types.js';
+import { usageReport, type UsageReport } from '../domain/usage.js';
 import { createExecutionReader, rowColumns, type ExecutionRow } from './execution-reader.js';
 import { capOutput } from './output-cap.js';
 
@@ -12,8 +13,22 @@ export interface NewExecution {
   scheduleId?: string;
   busyPolicy: BusyPolicy;
   timeoutSeconds: number;
+  idleTimeoutSeconds?: number;
+  maxCostUsd?: number;
   metadata?: Record<string, unknown>;
 }
+
+/** What a running execution's agent last reported, for its row. */
+export interface LiveReport {
+  outputBytes?: number;
+  lastProgressAt?: Date;
+  usage?: UsageReport;
+  /** The output's last bytes (storable, already bounded), ending at `outputBytes`. */
+  outputTail?: string;
+}
+
+/** The usage column's value: checked against the protocol's schema, whoever hands it over. */
+const storedUsage = (usage: UsageReport | undefined) => (usage === undefined ? null : JSON.stringify(usageReport.parse(usage)));
 
 /** `applied: false` is the logged no-op of DESIGN §3: the row was elsewhere (or missing), nothing changed. */
 export type TransitionResult =
@@ -25,6 +40,8 @@ export type TransitionResult =
       slotAcquiredAt: Date | null;
       startedAt: Date | null;
       finishedAt: Date | null;
+      /** The run's last usage report, for the metrics of an execution that ends. */
+      usage: UsageReport | null;
     }
   | { applied: false; current: ExecutionStatus | undefined; to: ExecutionStatus };
 
@@ -41,8 +58,8 @@ export function createExecutionStore(pool: pg.Pool, options: { maxOutputBytes: n
       try {
         await client.query('BEGIN');
         const inserted = await client.query<ExecutionRow>(
-          `INSERT INTO executions (id, agent, prompt, trigger, schedule_id, busy_policy, timeout_seconds, metadata)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+          `INSERT INTO executions (id, agent, prompt, trigger, schedule_id, busy_policy, timeout_seconds, metadata, idle_timeout_seconds, max_cost_usd)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
            ON CONFLICT (id) DO NOTHING
            RETURNING ${rowColumns}`,
           [
@@ -54,6 +71,8 @@ export function createExecutionStore(pool: pg.Pool, options: { maxOutputBytes: n
             input.busyPolicy,
             input.timeoutSeconds,
             JSON.stringify(input.metadata ?? {}),
+            input.idleTimeoutSeconds ?? null,
+            input.maxCostUsd ?? null,
           ],
         );
         const row = inserted.rows[0];
@@ -93,6 +112,7 @@ export function createExecutionStore(pool: pg.Pool, options: { maxOutputBytes: n
         slot_acquired_at: Date | null;
         started_at: Date | null;
         finished_at: Date | null;
+        usage: UsageReport | null;
       }>(
         `WITH prev AS (
            SELECT id, status FROM executions WHERE id = $1 FOR UPDATE
@@ -106,14 +126,14 @@ export function createExecutionStore(pool: pg.Pool, options: { maxOutputBytes: n
              exit_code = COALESCE($7, e.exit_code)
            FROM prev
            WHERE e.id = prev.id AND prev.status = ANY($3::execution_status[])
-           RETURNING e.id, prev.status AS from_status, e.created_at, e.slot_acquired_at, e.started_at, e.finished_at
+           RETURNING e.id, prev.status AS from_status, e.created_at, e.slot_acquired_at, e.started_at, e.finished_at, e.usage
          ), ins AS (
            INSERT INTO execution_transitions (execution_id, from_status, to_status, actor, reason)
            SELECT id, from_status, $2::execution_status, $4, $8 FROM upd
            RETURNING from_status
          )
          SELECT (SELECT status FROM prev) AS current, (SELECT from_status FROM ins) AS from_status,
-           upd.created_at, upd.slot_acquired_at, upd.started_at, upd.finished_at
+           upd.created_at, upd.slot_acquired_at, upd.started_at, upd.finished_at, upd.usage
          FROM (SELECT 1) one LEFT JOIN upd ON true`,
         [
           id,
@@ -136,6 +156,7 @@ export function createExecutionStore(pool: pg.Pool, options: { maxOutputBytes: n
           slotAcquiredAt: row.slot_acquired_at,
           startedAt: row.started_at,
           finishedAt: row.finished_at,
+          usage: row.usage,
         };
       }
       return { applied: false, current: row?.current ?? undefined, to };
@@ -148,13 +169,38 @@ export function createExecutionStore(pool: pg.Pool, options: { maxOutputBytes: n
       ]);
     },
 
-    /** Stores the agent's output (capped) while the execution is live; a finished row is left as it is. */
-    async saveOutput(id: string, output: string, totalBytes?: number): Promise<{ truncated: boolean; bytes: number }> {
+    /**
+     * What a running execution's agent reports, copied into its row while it runs: the output then
+     * holds the last bytes of the output so far, ending at `output_bytes`. The conclusion writes the
+     * final output and figures. A row no longer running is left as it is.
+     */
+    async recordLive(id: string, report: LiveReport): Promise<void> {
+      await pool.query(
+        `UPDATE executions SET output_bytes = COALESCE($2, output_bytes), last_progress_at = COALESCE($3, last_progress_at),
+           usage = COALESCE($4::jsonb, usage), output = COALESCE($5, output), output_truncated = COALESCE($6, output_truncated)
+         WHERE id = $1 AND status = 'running'`,
+        [
+          id,
+          report.outputBytes ?? null,
+          report.lastProgressAt ?? null,
+          storedUsage(report.usage),
+          report.outputTail ?? null,
+          // While it runs, truncated means the row holds only the end of the output so far.
+          report.outputTail === undefined ? null : (report.outputBytes ?? 0) > Buffer.byteLength(report.outputTail),
+        ],
+      );
+    },
+
+    /**
+     * Stores the agent's output (capped) and its final usage report, if it sent one, while the
+     * execution is live; a finished row is left as it is.
+     */
+    async saveOutput(id: string, output: string, totalBytes?: number, usage?: UsageReport): Promise<{ truncated: boolean; bytes: number }> {
       const capped = capOutput(output, options.maxOutputBytes, totalBytes);
       await pool.query(
-        `UPDATE executions SET output = $2, output_bytes = $3, output_truncated = $4
+        `UPDATE executions SET output = $2, output_bytes = $3, output_truncated = $4, usage = COALESCE($5::jsonb, usage)
          WHERE id = $1 AND status IN ('queued', 'running')`,
-        [id, capped.text, capped.bytes, capped.truncated],
+        [id, capped.text, capped.bytes, capped.truncated, storedUsage(usage)],
       );
       return { truncated: capped.truncated, bytes: capped.bytes };
     },

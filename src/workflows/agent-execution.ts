@@ -164,6 +164,9 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
         prompt: input.prompt,
         timeoutSeconds: plan.timeoutSeconds,
         metadata: input.metadata,
+        // Only when set: the run's input stays as it was for executions that set none.
+        ...(input.idleTimeoutSeconds !== undefined && { idleTimeoutSeconds: input.idleTimeoutSeconds }),
+        ...(input.maxCostUsd !== undefined && { maxCostUsd: input.maxCostUsd }),
       });
       agentMayRun = false;
       runFinished = true;

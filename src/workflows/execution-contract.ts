@@ -23,6 +23,16 @@ export interface ExecutionInput {
   timeoutSeconds?: number;
   busyPolicy: BusyPolicy;
   queueTimeoutSeconds?: number;
+  /**
+   * No progress reported by the agent for this long stops the run: `timed_out/agent_stalled`. Off
+   * when absent, and for agents that report no progress.
+   */
+  idleTimeoutSeconds?: number;
+  /**
+   * A reported cost in USD above this stops the run: `failed/budget_exceeded`. Needs an agent that
+   * reports its cost in USD; others run unchecked.
+   */
+  maxCostUsd?: number;
   /** Who started it: "api", "cli", "schedule", "demo"... */
   trigger: string;
   scheduleId?: string;

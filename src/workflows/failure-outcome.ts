@@ -77,7 +77,7 @@ export function outcomeFromFailure(err: unknown, stopReason: string | undefined)
     };
   }
   if (cause instanceof ApplicationFailure && isErrorKind(cause.type)) {
-    return { status: 'failed', errorKind: cause.type, error: cause.message };
+    return { status: cause.type === 'agent_stalled' ? 'timed_out' : 'failed', errorKind: cause.type, error: cause.message };
   }
   const message = cause instanceof Error ? cause.message : String(cause);
   return { status: 'failed', errorKind: 'internal_error', error: message };

@@ -21,6 +21,11 @@ describe('parseDemoPrompt', () => {
     expect(parseDemoPrompt('succeed -3 x')).toEqual({ kind: 'succeed', seconds: 0, text: '-3 x' });
   });
 
+  it('reads progress with a length in seconds, defaulting to 5', () => {
+    expect(parseDemoPrompt('progress 8')).toEqual({ kind: 'progress', seconds: 8 });
+    expect(parseDemoPrompt('progress')).toEqual({ kind: 'progress', seconds: 5 });
+  });
+
   it('reads fail with an exit code, defaulting to 1 when the code is missing or not a failure code', () => {
     expect(parseDemoPrompt('fail 3')).toEqual({ kind: 'fail', code: 3 });
     expect(parseDemoPrompt('fail')).toEqual({ kind: 'fail', code: 1 });

@@ -76,6 +76,34 @@ describe('parseStartRequest', () => {
     expect(issueFields(thrownBy(() => parseStartRequest({ ...valid, prompt: accents })))).toEqual(['prompt']);
   });
 
+  it('bounds the idle timeout, naming the field and the limit', () => {
+    expect(parseStartRequest({ ...valid, idleTimeoutSeconds: 5 }).input.idleTimeoutSeconds).toBe(5);
+    expect(parseStartRequest({ ...valid, idleTimeoutSeconds: 86_400 }).input.idleTimeoutSeconds).toBe(86_400);
+    for (const [idleTimeoutSeconds, message] of [
+      [4, 'must be at least 5 s'],
+      [86_401, 'must be at most 86400 s'],
+      [7.5, 'idleTimeoutSeconds must be a whole number of seconds'],
+      ['30', 'idleTimeoutSeconds must be a number of seconds'],
+    ] as const) {
+      const err = thrownBy(() => parseStartRequest({ ...valid, idleTimeoutSeconds }));
+      expect((err as InvalidExecutionInputError).issues).toEqual([{ field: 'idleTimeoutSeconds', message }]);
+    }
+  });
+
+  it('bounds the budget in US dollars, naming the field and the limit', () => {
+    expect(parseStartRequest({ ...valid, maxCostUsd: 0.25 }).input.maxCostUsd).toBe(0.25);
+    expect(parseStartRequest({ ...valid, maxCostUsd: 1_000_000 }).input.maxCostUsd).toBe(1_000_000);
+    for (const [maxCostUsd, message] of [
+      [0, 'must be more than 0 USD'],
+      [-1, 'must be more than 0 USD'],
+      [1_000_001, 'must be at most 1000000 USD'],
+      ['5', 'maxCostUsd must be a number of US dollars'],
+    ] as const) {
+      const err = thrownBy(() => parseStartRequest({ ...valid, maxCostUsd }));
+      expect((err as InvalidExecutionInputError).issues).toEqual([{ field: 'maxCostUsd', message }]);
+    }
+  });
+
   it('accepts whole timeouts within the limits only', () => {
     const { min, max } = limits.timeoutSeconds;
     expect(parseStartRequest({ ...valid, timeoutSeconds: min }).input.timeoutSeconds).toBe(min);

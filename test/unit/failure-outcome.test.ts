@@ -50,6 +50,18 @@ describe('the outcome of a failed run activity', () => {
     expect(isSlotWaitTimeout(new ActivityFailure('activity failed', 'acquireSlot', '3', RetryState.TIMEOUT, 'w', lastAttempt))).toBe(true);
   });
 
+  it('ends a stalled run timed out, not failed', () => {
+    const stalled = ApplicationFailure.create({ type: 'agent_stalled', message: 'no progress for 30 s', nonRetryable: true });
+    const err = new ActivityFailure('activity failed', 'runAgent', '5', RetryState.NON_RETRYABLE_FAILURE, 'worker-1', stalled);
+    expect(outcomeFromFailure(err, undefined)).toEqual({ status: 'timed_out', errorKind: 'agent_stalled', error: 'no progress for 30 s' });
+  });
+
+  it('ends a run over its budget failed', () => {
+    const spent = ApplicationFailure.create({ type: 'budget_exceeded', message: 'cost of 2 USD', nonRetryable: true });
+    const err = new ActivityFailure('activity failed', 'runAgent', '5', RetryState.NON_RETRYABLE_FAILURE, 'worker-1', spent);
+    expect(outcomeFromFailure(err, undefined)).toEqual({ status: 'failed', errorKind: 'budget_exceeded', error: 'cost of 2 USD' });
+  });
+
   it('keeps the kind of a permanent failure', () => {
     const refused = ApplicationFailure.create({ type: 'agent_rejected', message: '401', nonRetryable: true });
     const err = new ActivityFailure('activity failed', 'runAgent', '5', RetryState.NON_RETRYABLE_FAILURE, 'worker-1', refused);
