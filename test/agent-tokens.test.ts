@@ -6,9 +6,8 @@ import { runner } from 'node-pg-migrate';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TokenReference } from '../src/agent/token-reference.js';
-import { migrate, migrationsDir } from '../src/db/migrate.js';
+import { migrationsDir } from '../src/db/migrate.js';
 import { createAgentStore } from '../src/store/agent-store.js';
-import { silentLogger } from '../src/util/logger.js';
 import { startHarness, uniqueSuffix, type Harness } from './support/lifeline-harness.js';
 import { createEmptyDatabase, type PrivateDatabase } from './support/private-database.js';
 
@@ -125,7 +124,8 @@ describe('the migration to token references', () => {
     await pool.query(
       `INSERT INTO agents (name, base_url, auth_token, capacity) VALUES ('old-agent', 'http://127.0.0.1:9', 'the-old-token', 2)`,
     );
-    await migrate(db.url, silentLogger());
+    // 0004 alone, the token migration: the down steps below undo exactly it.
+    await migrateTo('up', 1);
 
     const agents = createAgentStore(pool);
     expect(await agents.getRegistration('old-agent')).toMatchObject({ capacity: 2, token: { source: 'literal', ref: 'the-old-token' } });

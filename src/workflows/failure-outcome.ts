@@ -21,11 +21,12 @@ export function outcomeFromRun(run: AgentRunSummary): TerminalOutcome {
 }
 
 /**
- * An activity asked to cancel whose worker died before it could confirm ends with that attempt's
- * timeout, but the cancel is why it was not retried.
+ * An activity asked to cancel whose attempt ended some other way (its worker died before it could
+ * confirm: a timeout; its worker was shutting down: the handover) ends with that attempt's failure,
+ * but the cancel is why it was not retried, and the cancel is what ended it.
  */
-function lostWhileCancelling(err: unknown): boolean {
-  return err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.retryState === RetryState.CANCEL_REQUESTED;
+function notRetriedForCancel(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.retryState === RetryState.CANCEL_REQUESTED;
 }
 
 export const queueTimedOut: TerminalOutcome = {
@@ -42,7 +43,7 @@ function endedByTimeout(err: unknown): err is ActivityFailure {
   return (
     err instanceof ActivityFailure &&
     (err.cause instanceof TimeoutFailure || err.retryState === RetryState.TIMEOUT) &&
-    !lostWhileCancelling(err)
+    !notRetriedForCancel(err)
   );
 }
 
@@ -55,7 +56,7 @@ export function isSlotWaitTimeout(err: unknown): boolean {
 export function outcomeFromFailure(err: unknown, stopReason: string | undefined): TerminalOutcome {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   const retryState = err instanceof ActivityFailure ? err.retryState : undefined;
-  if (isCancellation(err) || lostWhileCancelling(err)) return cancelledOutcome(stopReason);
+  if (isCancellation(err) || notRetriedForCancel(err)) return cancelledOutcome(stopReason);
   if (cause instanceof TimeoutFailure) {
     // A worker that died too close to the deadline for another attempt leaves a heartbeat timeout as
     // the last failure, but what ended the run is the deadline.

@@ -39,6 +39,13 @@ describe('the outcome of a failed run activity', () => {
     });
   });
 
+  it('is a cancellation when the cancel came while a deploy handed the run over', () => {
+    // Seen in the chaos run: Cancel in the UI while the run's worker was shutting down.
+    const handover = ApplicationFailure.create({ type: 'worker_shutdown', message: 'this worker is shutting down' });
+    const err = new ActivityFailure('activity failed', 'runAgent', '5', RetryState.CANCEL_REQUESTED, 'worker-1', handover);
+    expect(outcomeFromFailure(err, undefined)).toMatchObject({ status: 'cancelled', errorKind: 'cancelled_by_operator' });
+  });
+
   it('is the deadline when attempts failing for a passing reason ran into it, not that reason', () => {
     const lastAttempt = ApplicationFailure.create({ type: 'worker_shutdown', message: 'this worker is shutting down' });
     const err = new ActivityFailure('activity failed', 'runAgent', '5', RetryState.TIMEOUT, 'worker-1', lastAttempt);

@@ -16,18 +16,12 @@ export interface RolloutTargets {
 /** The longest an old build may take to drain: its longest execution (timeouts and queue waits) and the server's drainage delay. */
 const drainTimeoutMs = 300_000;
 
-/** A rollout switched to the new build; `drained` settles once the old build drained and its workers stopped. */
-export interface Rollout {
-  target: string;
-  drained: Promise<{ recoveredAt: number; detail: string }>;
-}
-
 /**
  * A code change rolled out as the README says: workers of the new build start beside the old
  * ones, the new build becomes current, the old build's executions finish where they started,
  * and its workers stop once Temporal reports it drained.
  */
-export async function rollOutChangedCode(targets: RolloutTargets): Promise<Rollout> {
+export async function rollOutChangedCode(targets: RolloutTargets): Promise<{ target: string; detail: string; recoveredAt: number }> {
   const { workers, temporal, deploymentName } = targets;
   const [released, changed] = await Promise.all([
     loadWorkflowCode({ bundlePath: targets.releasedBundle }),
@@ -41,19 +35,16 @@ export async function rollOutChangedCode(targets: RolloutTargets): Promise<Rollo
   });
   await setCurrentBuild(temporal, deploymentName, changed.derivedBuildId, 'lifeline-chaos');
   const currentAt = Date.now();
-  const drained = (async () => {
-    await waitUntil(
-      async () =>
-        (await deploymentBuilds(temporal, deploymentName)).find((b) => b.buildId === released.derivedBuildId)?.status === 'drained',
-      { what: `build ${released.derivedBuildId} to drain`, timeoutMs: drainTimeoutMs, intervalMs: 1000 },
-    );
-    const drainedMs = Date.now() - currentAt;
-    const stopping = workers.identities(targets.releasedBundle);
-    await workers.stopGracefully(stopping);
-    return {
-      recoveredAt: Date.now(),
-      detail: `drained ${(drainedMs / 1000).toFixed(0)} s after the switch; ${stopping.length} old workers stopped`,
-    };
-  })();
-  return { target: `${released.derivedBuildId} > ${changed.derivedBuildId}`, drained };
+  await waitUntil(
+    async () => (await deploymentBuilds(temporal, deploymentName)).find((b) => b.buildId === released.derivedBuildId)?.status === 'drained',
+    { what: `build ${released.derivedBuildId} to drain`, timeoutMs: drainTimeoutMs, intervalMs: 1000 },
+  );
+  const drainedMs = Date.now() - currentAt;
+  const stopping = workers.identities(targets.releasedBundle);
+  await workers.stopGracefully(stopping);
+  return {
+    target: `${released.derivedBuildId} > ${changed.derivedBuildId}`,
+    detail: `drained ${(drainedMs / 1000).toFixed(0)} s after the switch; ${stopping.length} old workers stopped`,
+    recoveredAt: Date.now(),
+  };
 }

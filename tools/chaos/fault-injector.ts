@@ -6,7 +6,6 @@ import type { RedisServer } from '../../src/stack/redis-server.js';
 import type { TemporalDevServer } from '../../src/stack/temporal-server.js';
 import type { ChaosAgentServer } from './chaos-agent-server.js';
 import type { Random } from './random.js';
-import type { Rollout } from './code-change-rollout.js';
 import type { WorkerPool } from './worker-pool.js';
 
 export const faultKinds = [
@@ -49,7 +48,7 @@ export interface FaultTargets {
   /** The private Temporal dev server, restartable with its state; absent when the run uses a given server. */
   temporal: TemporalDevServer | undefined;
   /** Rolls out a new build with changed workflow code (code-change-rollout.ts). */
-  rollOut(): Promise<Rollout>;
+  rollOut(): Promise<Partial<FaultEvent>>;
   /** The run's executions that are queued or running now. */
   liveExecutions(): Promise<{ id: string; status: ExecutionStatus }[]>;
 }
@@ -69,8 +68,9 @@ export function planFaults(random: Random, counts: Record<FaultKind, number>, wi
 /**
  * Injects the planned faults one after the other, each at its time or as soon as the previous one
  * is over: one fault's recovery (a worker's start runs migrations) must not depend on another's.
- * A rollout's drain goes on in the background (it lasts as long as the old build's longest
- * execution) while other faults land; the next deploy waits for it, and so does the end.
+ * Deploys are the exception: a rolling deploy or a rollout (whose old build drains for as long as
+ * its longest execution) goes on in the background while the other faults land, as deploys do in
+ * production; the next deploy waits for it, and so does the end.
  */
 export async function injectFaults(
   plan: PlannedFault[],
@@ -81,38 +81,23 @@ export async function injectFaults(
   const targeted = new Set<string>();
   const report = (event: FaultEvent) =>
     opts.progress(`fault ${event.kind} ${[event.target, event.detail, event.error && `FAILED: ${event.error}`].filter(Boolean).join(' ')}`);
-  let draining: Promise<void> = Promise.resolve();
+  let deploying: Promise<void> = Promise.resolve();
   for (const fault of plan) {
     await delay(Math.max(0, opts.startedAt + fault.atMs - Date.now()), undefined, { signal: opts.signal });
-    if (fault.kind === 'rolling_deploy' || fault.kind === 'code_change') await draining;
+    const deploy = fault.kind === 'rolling_deploy' || fault.kind === 'code_change';
+    if (deploy) await deploying;
     const at = Date.now();
-    let event: FaultEvent;
-    try {
-      if (fault.kind === 'code_change') {
-        const rollout = await targets.rollOut();
-        event = { kind: fault.kind, at, recoveredAt: Date.now(), target: rollout.target, detail: 'switched; draining' };
-        draining = settleRollout(event, rollout, report);
-      } else {
-        event = { kind: fault.kind, at, recoveredAt: at, ...(await inject(fault.kind, targets, opts.random, targeted)) };
-      }
-    } catch (err) {
-      event = { kind: fault.kind, at, recoveredAt: Date.now(), error: err instanceof Error ? err.message : String(err) };
-    }
+    const event: FaultEvent = { kind: fault.kind, at, recoveredAt: at };
     events.push(event);
-    report(event);
+    const done = inject(fault.kind, targets, opts.random, targeted).then(
+      (outcome) => report(Object.assign(event, outcome)),
+      (err: unknown) => report(Object.assign(event, { recoveredAt: Date.now(), error: err instanceof Error ? err.message : String(err) })),
+    );
+    if (deploy) deploying = done;
+    else await done;
   }
-  await draining;
+  await deploying;
   return events;
-}
-
-/** Completes a rollout's event once its old build drained (the deploy lasted until then), or records why it did not. */
-async function settleRollout(event: FaultEvent, rollout: Rollout, report: (event: FaultEvent) => void): Promise<void> {
-  try {
-    Object.assign(event, await rollout.drained);
-  } catch (err) {
-    Object.assign(event, { recoveredAt: Date.now(), error: err instanceof Error ? err.message : String(err) });
-  }
-  report(event);
 }
 
 async function inject(kind: FaultKind, targets: FaultTargets, random: Random, targeted: Set<string>): Promise<Partial<FaultEvent>> {
@@ -126,7 +111,7 @@ async function inject(kind: FaultKind, targets: FaultTargets, random: Random, ta
       return { recoveredAt: Date.now(), detail: `${replaced.length} workers replaced in turn` };
     }
     case 'code_change':
-      throw new Error('a rollout is injected by injectFaults itself');
+      return targets.rollOut();
     case 'temporal_restart': {
       if (!targets.temporal) throw new Error('the run uses a Temporal server it did not start');
       const at = Date.now();

@@ -1,9 +1,12 @@
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { startWorkerProcess, type WorkerProcess } from '../processes/worker-process.js';
 import type { Random } from './random.js';
 
 /** Time a worker gets to drain on SIGTERM (its shutdown grace is 10 s) before it is killed. */
 const stopForceAfterMs = 15_000;
+const startAttempts = 5;
+const restartDelayMs = 2000;
 
 interface PooledWorker {
   process: WorkerProcess;
@@ -18,12 +21,23 @@ export class WorkerPool {
 
   constructor(private readonly opts: { env: NodeJS.ProcessEnv; logDir: string }) {}
 
+  /**
+   * A worker that cannot start (Postgres or Temporal restarting under it: its start migrates and
+   * registers) is started again, as an orchestrator's restart policy would, a few times.
+   */
   private async startOne(env: NodeJS.ProcessEnv): Promise<PooledWorker> {
-    this.started += 1;
-    const identity = `chaos-worker-${this.started}`;
-    const worker = { process: await startWorkerProcess({ identity, env, logFile: join(this.opts.logDir, `${identity}.log`) }), env };
-    this.workers.push(worker);
-    return worker;
+    for (let attempt = 1; ; attempt += 1) {
+      this.started += 1;
+      const identity = `chaos-worker-${this.started}`;
+      try {
+        const worker = { process: await startWorkerProcess({ identity, env, logFile: join(this.opts.logDir, `${identity}.log`) }), env };
+        this.workers.push(worker);
+        return worker;
+      } catch (err) {
+        if (attempt >= startAttempts) throw err;
+        await delay(restartDelayMs);
+      }
+    }
   }
 
   private live(): PooledWorker[] {
