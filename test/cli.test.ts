@@ -294,6 +294,10 @@ describe('the lifeline CLI', () => {
       '--paused',
       '--note',
       'from the cli',
+      '--idle-timeout',
+      '600',
+      '--max-cost-usd',
+      '1.5',
     );
     expect(created.code).toBe(0);
 
@@ -306,6 +310,8 @@ describe('the lifeline CLI', () => {
       paused: true,
       note: 'from the cli',
       taskQueue: h.taskQueue,
+      idleTimeoutSeconds: 600,
+      maxCostUsd: 1.5,
     });
     await waitUntil(
       async () => {
@@ -324,6 +330,8 @@ describe('the lifeline CLI', () => {
       intervalMs: 200,
     });
     expect(fired).toMatchObject({ agent, trigger: 'schedule' });
+    // Each fire carries the schedule's limits.
+    expect(await h.executions.get(fired.id)).toMatchObject({ idleTimeoutSeconds: 600, maxCostUsd: 1.5 });
 
     expect((await lifeline('schedules', 'unpause', scheduleId)).code).toBe(0);
     expect((await h.client.schedules.describe(scheduleId)).paused).toBe(false);

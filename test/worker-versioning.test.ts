@@ -154,7 +154,7 @@ describe('a build whose workers were stopped before it drained', () => {
     return workers.start(worker);
   };
 
-  it('lists, alerts and counts its pinned executions until its workers come back', async () => {
+  it('lists, alerts and counts its pinned executions until its workers come back; alerts a current build left without workers', async () => {
     const oldBuild = await startBuild('build-a');
     await makeCurrentIfFirst(h.temporal, deploymentName, 'build-a', h.log);
     const pinned: string[] = [];
@@ -165,7 +165,7 @@ describe('a build whose workers were stopped before it drained', () => {
       timeoutMs: 60_000,
     });
 
-    await startBuild('build-b');
+    const newBuild = await startBuild('build-b');
     await waitUntil(async () => (await deploymentBuilds(h.temporal, deploymentName)).some((b) => b.buildId === 'build-b'), {
       what: 'build-b to register',
       timeoutMs: 60_000,
@@ -219,5 +219,24 @@ describe('a build whose workers were stopped before it drained', () => {
     for (const id of pinned) await waitForStatus(h, id, 'succeeded', 90_000);
     const after = await reconcileOnce(alerting, { sweep: 'anomalies', graceSeconds: 0 });
     expect(after.stuck.filter((s) => pinned.includes(s.executionId))).toEqual([]);
+    expect(after.currentBuildsWithoutWorkers).toEqual([]);
+
+    // Now the current build's workers go: new executions would wait without a trace, so it is alerted.
+    newBuild.worker.shutdown();
+    await newBuild.run;
+    const gone = await waitUntil(
+      async () => {
+        const cycle = await reconcileOnce(alerting, { sweep: 'anomalies', graceSeconds: 0 });
+        return cycle.currentBuildsWithoutWorkers.length > 0 && cycle.currentBuildsWithoutWorkers;
+      },
+      { what: 'build-b to be reported current without workers', timeoutMs: 90_000, intervalMs: 2000 },
+    );
+    expect(gone).toEqual([{ deployment: deploymentName, build: 'build-b', buildsWithWorkers: ['build-a'] }]);
+    expect(alerts.find((a) => a.kind === 'current_build_without_workers')?.summary).toContain('lifeline deploy set-current build-a');
+    const status = await runCli(
+      ['deploy', 'status'],
+      cliEnvironment(h, { LIFELINE_DEPLOYMENT_NAME: deploymentName, LIFELINE_WORKER_GONE_SECONDS: String(workerGoneSeconds) }),
+    );
+    expect(status.stdout).toMatch(/build-b\s+current.*no workers/);
   }, 300_000);
 });

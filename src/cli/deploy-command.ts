@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { waitUntil } from '../util/wait-until.js';
+import { polledBuilds, versionKey } from '../reconciler/polled-builds.js';
 import { deploymentBuilds, rampBuild, setCurrentBuild, type BuildStatus } from '../temporal/worker-deployment.js';
 import { withCliContext, type CliContext } from './cli-context.js';
 import { UsageError } from './cli-errors.js';
@@ -19,6 +20,20 @@ const deploymentName = (ctx: CliContext): string => ctx.config.deploymentName;
 
 async function builds(ctx: CliContext): Promise<BuildStatus[]> {
   return deploymentBuilds(await ctx.temporal(), deploymentName(ctx));
+}
+
+/** Each build with whether workers poll it now (Lifeline's task queue), and when they last did. */
+async function buildsWithWorkers(ctx: CliContext) {
+  const [list, polled] = await Promise.all([
+    builds(ctx),
+    ctx
+      .temporal()
+      .then((t) => polledBuilds(t.workflow, ctx.config.temporal.taskQueue, Date.now(), ctx.config.reconciler.workerGoneSeconds * 1000)),
+  ]);
+  return list.map((b) => {
+    const key = versionKey(deploymentName(ctx), b.buildId);
+    return { ...b, workers: polled.alive.has(key) ? ('polling' as const) : ('none' as const), lastPollAt: polled.lastPoll.get(key) };
+  });
 }
 
 async function knownBuild(ctx: CliContext, buildId: string): Promise<void> {
@@ -41,16 +56,19 @@ export function addDeployCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action((opts: { json?: boolean }) =>
       withCliContext(async (ctx) => {
-        const list = await builds(ctx);
+        const list = await buildsWithWorkers(ctx);
         if (opts.json) return printJson({ deployment: deploymentName(ctx), builds: list });
         if (list.length === 0) return console.log(`deployment ${deploymentName(ctx)} has no builds yet: no versioned worker has polled`);
         printTable(
-          ['build', 'status', 'created', ''],
+          ['build', 'status', 'workers', 'created', ''],
           list.map((b) => [
             b.buildId,
             b.rampingPercent !== undefined ? `ramping ${b.rampingPercent}%` : b.status,
+            b.workers === 'polling' ? 'polling' : `none${b.lastPollAt ? ` since ${time(b.lastPollAt)}` : ''}`,
             time(b.createdAt),
-            advice[b.status] ?? '',
+            b.workers === 'none' && ['current', 'ramping', 'draining'].includes(b.status)
+              ? 'no workers: its executions wait (start its workers, or set another build current)'
+              : (advice[b.status] ?? ''),
           ]),
         );
       }),

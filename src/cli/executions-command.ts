@@ -9,7 +9,7 @@ import { listStuckExecutions, strandedBuildProblem, workflowTaskProblem, type St
 import { withCliContext, type CliContext } from './cli-context.js';
 import { printExecutionLogs } from './execution-logs.js';
 import { UsageError } from './cli-errors.js';
-import { ageInSeconds, decimalNumber, positiveLimit, wholeNumber } from './option-parsers.js';
+import { ageInSeconds, idleTimeoutOption, maxCostUsdOption, positiveLimit, wholeNumber } from './option-parsers.js';
 import { printFields, printJson, printTable, time } from './output.js';
 import { costText, usageText } from './usage-text.js';
 
@@ -204,12 +204,8 @@ export function addExecutionsCommands(program: Command): void {
       "read the prompt from a file, or from standard input with -: for prompts beyond the shell's argument limit",
     )
     .option('--timeout <seconds>', "execution timeout (default: the agent's, then Lifeline's)", wholeNumber)
-    .option('--idle-timeout <seconds>', 'stop the run when its agent reports no progress for this long (5-86400)', wholeNumber)
-    .option(
-      '--max-cost-usd <usd>',
-      'stop the run when its agent reports a cost in USD above this (needs an agent that reports cost)',
-      decimalNumber,
-    )
+    .addOption(idleTimeoutOption())
+    .addOption(maxCostUsdOption())
     .option('--busy-policy <policy>', 'when the agent is full: skip (end as skipped) or queue (wait, the default)')
     .option('--id <id>', 'execution id (default: <agent>-<time>-<random>); starting an id again never runs it twice')
     .option('--wait', 'wait until it finishes and show it')

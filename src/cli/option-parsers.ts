@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 
 /** Commander parsers: a malformed value is a usage error naming its option (exit code 2). */
 
@@ -41,4 +41,19 @@ export function textUpTo(max: number) {
     if (value.length > max) throw new InvalidArgumentError(`must be at most ${max} characters (got ${value.length})`);
     return value;
   };
+}
+
+/** `--idle-timeout`, for an execution and for each fire of a schedule. */
+export function idleTimeoutOption(): Option {
+  return new Option('--idle-timeout <seconds>', 'stop the run when its agent reports no progress for this long (5-86400)').argParser(
+    wholeNumber,
+  );
+}
+
+/** `--max-cost-usd`, for an execution and for each fire of a schedule. */
+export function maxCostUsdOption(): Option {
+  return new Option(
+    '--max-cost-usd <usd>',
+    'stop the run when its agent reports a cost in USD above this (needs an agent that reports cost)',
+  ).argParser(decimalNumber);
 }

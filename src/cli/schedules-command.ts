@@ -3,7 +3,7 @@ import type { BusyPolicy } from '../domain/execution-types.js';
 import { scheduleLimits, type CreateScheduleRequest, type OverlapPolicy } from '../client/schedule-input.js';
 import type { AgentScheduleDescription, AgentScheduleSummary } from '../client/schedule-view.js';
 import { withCliContext } from './cli-context.js';
-import { textUpTo, wholeNumber } from './option-parsers.js';
+import { idleTimeoutOption, maxCostUsdOption, textUpTo, wholeNumber } from './option-parsers.js';
 import { printFields, printJson, printTable, time } from './output.js';
 
 const when = (s: AgentScheduleSummary) => (s.cron === undefined ? `every ${s.intervalSeconds} s` : `cron ${s.cron}`);
@@ -18,6 +18,8 @@ function printDescription(d: AgentScheduleDescription): void {
     ['prompt', d.prompt],
     ['timeout', d.timeoutSeconds ? `${d.timeoutSeconds} s` : 'agent default'],
     ['busy policy', d.busyPolicy],
+    ['idle timeout', d.idleTimeoutSeconds ? `${d.idleTimeoutSeconds} s` : 'off'],
+    ['budget', d.maxCostUsd !== undefined ? `${d.maxCostUsd} USD` : 'none'],
     ['overlap', d.overlap],
     ['task queue', d.taskQueue],
     ['fires', d.fireCount],
@@ -40,6 +42,8 @@ interface CreateOptions {
   interval?: number;
   timezone?: string;
   timeout?: number;
+  idleTimeout?: number;
+  maxCostUsd?: number;
   busyPolicy?: string;
   overlap?: string;
   paused?: boolean;
@@ -59,6 +63,8 @@ export function addSchedulesCommands(program: Command): void {
     .option('--interval <seconds>', 'fire every this many seconds (or --cron)', wholeNumber)
     .option('--timezone <zone>', 'IANA time zone of the cron expression (default UTC)')
     .option('--timeout <seconds>', "execution timeout (default: the agent's, then Lifeline's)", wholeNumber)
+    .addOption(idleTimeoutOption())
+    .addOption(maxCostUsdOption())
     .option('--busy-policy <policy>', 'when the agent is full: skip or queue (default queue)')
     .option('--overlap <policy>', 'when the previous fire still runs: skip (default), buffer_one, buffer_all, cancel_other, allow_all')
     .option('--paused', 'create it paused')
@@ -74,6 +80,8 @@ export function addSchedulesCommands(program: Command): void {
           intervalSeconds: opts.interval,
           timezone: opts.timezone,
           timeoutSeconds: opts.timeout,
+          idleTimeoutSeconds: opts.idleTimeout,
+          maxCostUsd: opts.maxCostUsd,
           busyPolicy: opts.busyPolicy as BusyPolicy | undefined,
           overlap: opts.overlap as OverlapPolicy | undefined,
           paused: opts.paused,

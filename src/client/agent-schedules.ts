@@ -59,6 +59,9 @@ export class AgentSchedules {
       prompt: s.prompt,
       timeoutSeconds: s.timeoutSeconds,
       busyPolicy: s.busyPolicy,
+      // Only when set, as for a single execution.
+      ...(s.idleTimeoutSeconds !== undefined && { idleTimeoutSeconds: s.idleTimeoutSeconds }),
+      ...(s.maxCostUsd !== undefined && { maxCostUsd: s.maxCostUsd }),
       trigger: 'schedule',
       scheduleId: s.scheduleId,
     };

@@ -28,7 +28,7 @@ function isIanaTimeZone(name: string): boolean {
   }
 }
 
-const { agent, prompt, timeoutSeconds, busyPolicy } = startExecutionSchema.shape;
+const { agent, prompt, timeoutSeconds, busyPolicy, idleTimeoutSeconds, maxCostUsd } = startExecutionSchema.shape;
 
 export const createScheduleSchema = z
   .strictObject({
@@ -50,6 +50,8 @@ export const createScheduleSchema = z
       .default('UTC'),
     timeoutSeconds,
     busyPolicy,
+    idleTimeoutSeconds,
+    maxCostUsd,
     overlap: z.enum(overlapPolicies, { error: `must be one of ${overlapPolicies.join(', ')}` }).default('skip'),
     paused: z.boolean({ error: 'paused must be true or false' }).default(false),
     note: z.string().max(scheduleLimits.noteLength, `must be at most ${scheduleLimits.noteLength} characters`).optional(),

@@ -54,6 +54,8 @@ export interface AgentScheduleDescription extends AgentScheduleSummary {
   prompt: string;
   timeoutSeconds?: number;
   busyPolicy: BusyPolicy;
+  idleTimeoutSeconds?: number;
+  maxCostUsd?: number;
   overlap: OverlapPolicy;
   taskQueue: string;
   /** Fires that started an execution since the schedule was created. */
@@ -96,6 +98,8 @@ export function descriptionView(d: ScheduleDescription, memo: ScheduleMemo): Age
     timezone: memo.timezone,
     timeoutSeconds: input.timeoutSeconds,
     busyPolicy: input.busyPolicy,
+    idleTimeoutSeconds: input.idleTimeoutSeconds,
+    maxCostUsd: input.maxCostUsd,
     // The server's default when none was set is SKIP.
     overlap: (d.policies.overlap?.toLowerCase() ?? 'skip') as OverlapPolicy,
     taskQueue: d.action.taskQueue,

@@ -1,6 +1,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { LifelineDeps } from '../deps/lifeline-deps.js';
 import type { WorkflowState } from './close-status.js';
+import type { CurrentBuildWithoutWorkers } from './current-build.js';
 import type { StuckExecution } from './stuck-executions.js';
 
 /**
@@ -30,6 +31,8 @@ export interface ReconcileReport {
   awaitingWorker: number;
   /** Executions whose workflow cannot make progress (see stuck-report.ts). */
   stuck: StuckExecution[];
+  /** Deployments whose current build has no workers: new executions wait (see current-build.ts). */
+  currentBuildsWithoutWorkers: CurrentBuildWithoutWorkers[];
   failures: { executionId: string; error: string }[];
   durationMs: number;
 }
@@ -60,6 +63,7 @@ export function startCycle(deps: LifelineDeps, dryRun: boolean, sweep: Sweep): C
     recoveries: [],
     awaitingWorker: 0,
     stuck: [],
+    currentBuildsWithoutWorkers: [],
     failures: [],
     durationMs: 0,
   };

@@ -5,6 +5,7 @@ import { parallelChecks, startCycle, type ReconcileReport, type Sweep } from './
 import { leaseHoldersOf, reconcileLiveRow } from './live-rows.js';
 import { stopOrphanProcesses } from './agent-processes.js';
 import { releaseOrphanLeases } from './orphan-leases.js';
+import { reportCurrentBuildsWithoutWorkers } from './current-build-report.js';
 import { reportStuckExecutions } from './stuck-report.js';
 import { reportWorkerWait } from './worker-wait.js';
 
@@ -44,6 +45,7 @@ export async function reconcileOnce(
     await stopOrphanProcesses(cycle);
     await reportWorkerWait(cycle);
     await reportStuckExecutions(cycle);
+    await reportCurrentBuildsWithoutWorkers(cycle);
   } catch (err) {
     // A cycle that cannot run at all (Postgres down, say) is the most degraded of all.
     await deps.alerter.send({

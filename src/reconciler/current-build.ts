@@ -1,0 +1,35 @@
+import type { WorkflowClient } from '@temporalio/client';
+import { deploymentBuilds } from '../temporal/worker-deployment.js';
+import { polledBuilds, versionKey } from './polled-builds.js';
+
+/** A deployment whose current build has no live worker, and the builds of it that do. */
+export interface CurrentBuildWithoutWorkers {
+  deployment: string;
+  build: string;
+  buildsWithWorkers: string[];
+}
+
+/**
+ * Under Worker Versioning new executions go to the deployment's current build. When its workers
+ * are gone (a new build deployed in place without `lifeline deploy set-current`), new executions
+ * wait without a trace: their first workflow task is never picked up, so no row is admitted and
+ * nothing fails. The deployments are the ones whose builds poll (or polled) Lifeline's task queue.
+ */
+export async function currentBuildsWithoutWorkers(sources: {
+  workflows: WorkflowClient;
+  taskQueue: string;
+  clock: () => number;
+  workerGoneSeconds: number;
+}): Promise<CurrentBuildWithoutWorkers[]> {
+  const builds = await polledBuilds(sources.workflows, sources.taskQueue, sources.clock(), sources.workerGoneSeconds * 1000);
+  const deployments = new Set([...builds.lastPoll.keys()].map((key) => key.slice(0, key.indexOf(':'))));
+  const found: CurrentBuildWithoutWorkers[] = [];
+  for (const deployment of deployments) {
+    const all = await deploymentBuilds(sources.workflows, deployment);
+    const current = all.find((b) => b.status === 'current');
+    if (!current || builds.alive.has(versionKey(deployment, current.buildId))) continue;
+    const buildsWithWorkers = all.filter((b) => builds.alive.has(versionKey(deployment, b.buildId))).map((b) => b.buildId);
+    found.push({ deployment, build: current.buildId, buildsWithWorkers });
+  }
+  return found;
+}
