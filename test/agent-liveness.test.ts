@@ -11,7 +11,7 @@ describe('runs judged by the progress their agent reports', () => {
   let h: Harness;
   let oldAgent: MisbehavingAgent | undefined;
   beforeAll(async () => {
-    h = await startHarness({ agents: { demo: { capacity: 5 } } });
+    h = await startHarness({ agents: { demo: { capacity: 5 }, quiet: { capacity: 2, defaultIdleTimeoutSeconds: idleTimeoutSeconds } } });
   });
   afterAll(async () => {
     await oldAgent?.close();
@@ -37,6 +37,13 @@ describe('runs judged by the progress their agent reports', () => {
     expect(row.lastProgressAt).toBeInstanceOf(Date);
     await waitForSlotReleased(h, 'demo', executionId);
     expect(await counterValue(h, 'lifeline_runs_stalled_total', { agent })).toBe(1);
+  });
+
+  it("judges an execution that sets no idle timeout by its agent's default", async () => {
+    const { executionId } = await h.client.startExecution({ agent: h.agent('quiet'), prompt: 'hang', timeoutSeconds: 120 });
+    const row = await h.client.waitForExecution(executionId, 90_000);
+    expect(row).toMatchObject({ status: 'timed_out', errorKind: 'agent_stalled', idleTimeoutSeconds });
+    expect(row.finishedAt!.getTime() - row.startedAt!.getTime()).toBeLessThan(60_000);
   });
 
   it('lets a run that keeps printing go on past its idle timeout', async () => {

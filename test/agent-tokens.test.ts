@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { temporal } from '@temporalio/proto';
@@ -107,6 +107,8 @@ describe('an agent whose token is held by reference', () => {
 describe('the migration to token references', () => {
   let db: PrivateDatabase;
   let pool: pg.Pool;
+  // 0004, the token migration, and every one after it.
+  const laterMigrations = readdirSync(migrationsDir).filter((file) => /^\d{4}_/.test(file) && file >= '0004').length;
   const migrateTo = (direction: 'up' | 'down', count: number) =>
     runner({ databaseUrl: db.url, dir: migrationsDir, direction, count, migrationsTable: 'pgmigrations', log: () => undefined });
 
@@ -124,8 +126,7 @@ describe('the migration to token references', () => {
     await pool.query(
       `INSERT INTO agents (name, base_url, auth_token, capacity) VALUES ('old-agent', 'http://127.0.0.1:9', 'the-old-token', 2)`,
     );
-    // 0004 alone, the token migration: the down steps below undo exactly it.
-    await migrateTo('up', 1);
+    await migrateTo('up', laterMigrations);
 
     const agents = createAgentStore(pool);
     expect(await agents.getRegistration('old-agent')).toMatchObject({ capacity: 2, token: { source: 'literal', ref: 'the-old-token' } });
@@ -141,6 +142,8 @@ describe('the migration to token references', () => {
       capacity: 1,
       defaultTimeoutSeconds: null,
     });
+    // Back to 0004, the token migration, whose own down step is the one under test.
+    await migrateTo('down', laterMigrations - 1);
     await expect(migrateTo('down', 1)).rejects.toThrow(/cannot go back to stored tokens/);
     await pool.query(`DELETE FROM agents WHERE name = 'new-agent'`);
     await migrateTo('down', 1);

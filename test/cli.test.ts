@@ -67,10 +67,27 @@ describe('the lifeline CLI', () => {
     const fromLiteral = `cli-literal-${uniqueSuffix()}`;
     const secret = `secret-${uniqueSuffix()}`;
     const add = (name: string, ...token: string[]) =>
-      runCli(['agents', 'add', '--name', name, '--url', 'http://127.0.0.1:9/', ...token, '--capacity', '3', '--default-timeout', '45'], {
-        ...env,
-        CLI_AGENT_TOKEN: secret,
-      });
+      runCli(
+        [
+          'agents',
+          'add',
+          '--name',
+          name,
+          '--url',
+          'http://127.0.0.1:9/',
+          ...token,
+          '--capacity',
+          '3',
+          '--default-timeout',
+          '45',
+          '--default-idle-timeout',
+          '300',
+        ],
+        {
+          ...env,
+          CLI_AGENT_TOKEN: secret,
+        },
+      );
 
     const added = [
       await add(fromEnv, '--token-env', 'CLI_AGENT_TOKEN'),
@@ -87,6 +104,7 @@ describe('the lifeline CLI', () => {
       baseUrl: 'http://127.0.0.1:9',
       capacity: 3,
       defaultTimeoutSeconds: 45,
+      defaultIdleTimeoutSeconds: 300,
       token: { source: 'env', ref: 'CLI_AGENT_TOKEN' },
     });
     expect((await h.deps.agents.getRegistration(fromLiteral))?.token).toEqual({ source: 'literal', ref: secret });

@@ -70,6 +70,10 @@ describe('an execution whose workflow cannot make progress', () => {
     const report = await reconcileOnce(alerting, { sweep: 'anomalies', graceSeconds: 0 });
     expect(report.stuck.map((s) => s.executionId)).toContain(executionId);
     expect(alerts.find((a) => a.kind === 'execution_stuck' && a.executionId === executionId)?.summary).toMatch(/cannot make progress/);
+    // The next cycle still reports it, but the alert waits for LIFELINE_ALERT_REPEAT_SECONDS.
+    const again = await reconcileOnce(alerting, { sweep: 'anomalies', graceSeconds: 0 });
+    expect(again.stuck.map((s) => s.executionId)).toContain(executionId);
+    expect(alerts.filter((a) => a.kind === 'execution_stuck' && a.executionId === executionId)).toHaveLength(1);
     expect(report.recoveries.filter((r) => r.executionId === executionId)).toEqual([]);
     expect((await h.executions.get(executionId))?.status).toBe('running');
 

@@ -54,7 +54,8 @@ export function createAdmissionActivities(deps: LifelineDeps) {
       scheduleId: input.scheduleId === undefined ? undefined : storableText(input.scheduleId),
       busyPolicy: input.busyPolicy,
       timeoutSeconds: input.timeoutSeconds ?? agent.defaultTimeoutSeconds ?? settings.defaultTimeoutSeconds,
-      idleTimeoutSeconds: badLimits.length > 0 ? undefined : input.idleTimeoutSeconds,
+      // The row holds the idle timeout the run is judged by: the execution's own, else its agent's default.
+      idleTimeoutSeconds: badLimits.length > 0 ? undefined : (input.idleTimeoutSeconds ?? agent.defaultIdleTimeoutSeconds ?? undefined),
       maxCostUsd: badLimits.length > 0 ? undefined : input.maxCostUsd,
       metadata: input.metadata === undefined ? undefined : (storableJson(input.metadata) as Record<string, unknown>),
     });

@@ -191,7 +191,9 @@ export function createRunActivities(deps: LifelineDeps) {
     // Kept in the heartbeat, so the agent's unreachable time counts across attempts.
     const unreachable: UnreachableClock = { since: prior?.unreachableSince };
     let polls = prior?.polls ?? 0;
-    const verdict = createRunVerdict({ ...input, prior: prior?.progress, log, metrics: deps.metrics });
+    // An execution that set none is judged by its agent's default idle timeout, which admission recorded in its row.
+    const idleTimeoutSeconds = input.idleTimeoutSeconds ?? (await deps.executions.get(executionId))?.idleTimeoutSeconds ?? undefined;
+    const verdict = createRunVerdict({ ...input, idleTimeoutSeconds, prior: prior?.progress, log, metrics: deps.metrics });
     const live = createLiveReporter(deps.executions, executionId, log);
     let exec: AgentExecution | undefined;
     let renewing: Promise<unknown> | undefined;

@@ -14,6 +14,7 @@ const agentSchema = z.object({
   baseUrl: z.string().regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL'),
   capacity: z.number().int().min(1, 'must be at least 1').max(10_000, 'must be at most 10000'),
   defaultTimeoutSeconds: startExecutionSchema.shape.timeoutSeconds,
+  defaultIdleTimeoutSeconds: startExecutionSchema.shape.idleTimeoutSeconds,
   token: tokenReferenceSchema,
 });
 
@@ -26,6 +27,7 @@ interface AddOptions {
   tokenLiteral?: string;
   capacity: number;
   defaultTimeout?: number;
+  defaultIdleTimeout?: number;
 }
 
 /** How the row will hold the token. Neither this nor any message quotes a literal. */
@@ -57,11 +59,12 @@ export function addAgentsCommands(program: Command): void {
         const list = await createAgentStore(ctx.pool()).list();
         if (opts.json) return printJson(list);
         printTable(
-          ['name', 'capacity', 'default timeout', 'token', 'url'],
+          ['name', 'capacity', 'default timeout', 'default idle timeout', 'token', 'url'],
           list.map((a) => [
             a.name,
             String(a.capacity),
             a.defaultTimeoutSeconds ? `${a.defaultTimeoutSeconds} s` : '-',
+            a.defaultIdleTimeoutSeconds ? `${a.defaultIdleTimeoutSeconds} s` : '-',
             describeToken(a.token),
             a.baseUrl,
           ]),
@@ -80,6 +83,11 @@ export function addAgentsCommands(program: Command): void {
     .option('--token-literal <token>', 'store the bearer token itself in Postgres (prefer a reference: arguments end up in shell history)')
     .requiredOption('--capacity <n>', 'executions it may run at once', wholeNumber)
     .option('--default-timeout <seconds>', 'timeout of its executions when the start gives none', wholeNumber)
+    .option(
+      '--default-idle-timeout <seconds>',
+      'idle timeout of its executions when the start gives none (5-86400): no progress reported for this long stops the run',
+      wholeNumber,
+    )
     .action((opts: AddOptions) =>
       withCliContext(async (ctx) => {
         const parsed = agentSchema.safeParse({
@@ -87,6 +95,7 @@ export function addAgentsCommands(program: Command): void {
           baseUrl: opts.url,
           capacity: opts.capacity,
           defaultTimeoutSeconds: opts.defaultTimeout,
+          defaultIdleTimeoutSeconds: opts.defaultIdleTimeout,
           token: tokenFrom(opts),
         });
         if (!parsed.success) {
@@ -97,6 +106,7 @@ export function addAgentsCommands(program: Command): void {
           ...agent,
           baseUrl: agent.baseUrl.replace(/\/+$/, ''),
           defaultTimeoutSeconds: agent.defaultTimeoutSeconds ?? null,
+          defaultIdleTimeoutSeconds: agent.defaultIdleTimeoutSeconds ?? null,
         });
         console.log(`agent ${agent.name} saved (capacity ${agent.capacity}, token ${describeToken(agent.token)})`);
       }),

@@ -98,6 +98,7 @@ export const configSchema = z.object({
   LIFELINE_RECONCILE_FULL_SWEEP_SECONDS: seconds('LIFELINE_RECONCILE_FULL_SWEEP_SECONDS', defaultFullSweepSeconds, 60, 24 * 3600),
   LIFELINE_WORKER_WAIT_ALERT_SECONDS: seconds('LIFELINE_WORKER_WAIT_ALERT_SECONDS', 60, 1, 24 * 3600),
   LIFELINE_WORKER_GONE_SECONDS: seconds('LIFELINE_WORKER_GONE_SECONDS', 75, 5, 3600),
+  LIFELINE_ALERT_REPEAT_SECONDS: seconds('LIFELINE_ALERT_REPEAT_SECONDS', 900, 0, 24 * 3600),
   LIFELINE_WEBHOOK_URL: optionalUrl('LIFELINE_WEBHOOK_URL', /^https?:\/\//),
   LIFELINE_METRICS_PORT: integer('LIFELINE_METRICS_PORT', 9464, 0, 65535),
   LIFELINE_LISTEN_HOST: z.preprocess(unsetWhenEmpty, z.string().default('127.0.0.1')),
@@ -190,6 +191,8 @@ export interface ReconcilerSettings {
    * since an idle worker polls again only when its long poll expires.
    */
   workerGoneSeconds: number;
+  /** A lasting condition (a stuck execution, a build without workers) is alerted again after this long; 0: every cycle. */
+  alertRepeatSeconds: number;
 }
 
 /** What executions and reconcile cycles run by, side by side. */
@@ -246,6 +249,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig
       fullSweepSeconds: c.LIFELINE_RECONCILE_FULL_SWEEP_SECONDS,
       workerWaitAlertSeconds: c.LIFELINE_WORKER_WAIT_ALERT_SECONDS,
       workerGoneSeconds: c.LIFELINE_WORKER_GONE_SECONDS,
+      alertRepeatSeconds: c.LIFELINE_ALERT_REPEAT_SECONDS,
     },
     webhookUrl: c.LIFELINE_WEBHOOK_URL,
     metricsPort: c.LIFELINE_METRICS_PORT,

@@ -6,6 +6,7 @@ import { resolveAgentToken } from '../agent/token-resolution.js';
 import { logAlerter, webhookAlerter, type Alerter } from '../alerts/webhook.js';
 import type { ExecutionSettings, LifelineConfig } from '../config/config.js';
 import { createLifelineMetrics, type LifelineMetrics } from '../metrics/lifeline-metrics.js';
+import { createStandingAlerts } from '../alerts/standing-alerts.js';
 import { createFullSweepTurns } from '../reconciler/full-sweep-turns.js';
 import { countStuckExecutions } from '../reconciler/stuck-executions.js';
 import { createCapacitySlots, type CapacitySlots } from '../slots/capacity-slots.js';
@@ -54,6 +55,7 @@ export function buildLifelineDeps(opts: {
     waiterTtlMs: Math.max(10_000, 5 * execution.pollIntervalMs),
   });
   const executions = createExecutionStore(pool, { maxOutputBytes: execution.maxOutputBytes });
+  const alerter = opts.alerter ?? (config.webhookUrl ? webhookAlerter({ url: config.webhookUrl, log }) : logAlerter(log));
   const awaitingWorker = async () => Object.fromEntries((await executions.awaitingWorker()).map((wait) => [wait.agent, wait.count]));
   return {
     executions,
@@ -63,7 +65,8 @@ export function buildLifelineDeps(opts: {
       createAgentClient({ baseUrl: agent.baseUrl, token: await resolveAgentToken(agent), requestTimeoutMs }),
     workflows: opts.workflows,
     taskQueue: config.temporal.taskQueue,
-    alerter: opts.alerter ?? (config.webhookUrl ? webhookAlerter({ url: config.webhookUrl, log }) : logAlerter(log)),
+    alerter,
+    standingAlerts: createStandingAlerts(redis, alerter, { repeatSeconds: config.reconciler.alertRepeatSeconds }),
     metrics:
       opts.metrics ??
       createLifelineMetrics({

@@ -1,5 +1,6 @@
 import type { WorkflowClient } from '@temporalio/client';
 import type { AgentClient } from '../agent/agent-client.js';
+import type { StandingAlerts } from '../alerts/standing-alerts.js';
 import type { Alerter } from '../alerts/webhook.js';
 import type { LifelineSettings } from '../config/config.js';
 import type { LifelineMetrics } from '../metrics/lifeline-metrics.js';
@@ -28,6 +29,8 @@ export interface LifelineDeps {
   /** Lifeline's workflow task queue, whose pollers tell the reconciler which builds still have workers. */
   taskQueue: string;
   alerter: Alerter;
+  /** For conditions that last: each alerted once per LIFELINE_ALERT_REPEAT_SECONDS, whichever worker sees it. */
+  standingAlerts: StandingAlerts;
   metrics: LifelineMetrics;
   settings: LifelineSettings;
   /** Which reconcile cycle does the next full sweep, shared by every worker through Redis. */

@@ -1,7 +1,7 @@
 import { currentBuildsWithoutWorkers } from './current-build.js';
 import type { Cycle } from './cycle.js';
 
-/** Alerts every cycle while a current build has no workers, naming the builds that could take over. */
+/** Alerts (once per LIFELINE_ALERT_REPEAT_SECONDS) while a current build has no workers, naming the builds that could take over. */
 export async function reportCurrentBuildsWithoutWorkers(cycle: Cycle): Promise<void> {
   const { deps, report, dryRun } = cycle;
   try {
@@ -17,10 +17,13 @@ export async function reportCurrentBuildsWithoutWorkers(cycle: Cycle): Promise<v
   for (const { deployment, build, buildsWithWorkers } of report.currentBuildsWithoutWorkers) {
     const way =
       buildsWithWorkers.length > 0 ? `\`lifeline deploy set-current ${buildsWithWorkers[0]}\`` : `start workers of build ${build}`;
-    await deps.alerter.send({
-      kind: 'current_build_without_workers',
-      summary: `deployment ${deployment}: its current build ${build} has no workers, so new executions wait; ${way}`,
-      details: { deployment, build, buildsWithWorkers, runbook: 'README: Operations, rollouts' },
-    });
+    await deps.standingAlerts.send(
+      {
+        kind: 'current_build_without_workers',
+        summary: `deployment ${deployment}: its current build ${build} has no workers, so new executions wait; ${way}`,
+        details: { deployment, build, buildsWithWorkers, runbook: 'README: Operations, rollouts' },
+      },
+      `${deployment}:${build}`,
+    );
   }
 }

@@ -3,7 +3,8 @@ import { listStuckExecutions, stuckSourcesOf } from './stuck-executions.js';
 
 /**
  * Executions whose workflow cannot make progress (a code change without a new build, a payload no
- * worker can decode, a build whose workers were stopped too soon): alerted every cycle while they last, with their cause, and listed in the
+ * worker can decode, a build whose workers were stopped too soon): alerted with their cause (again
+ * every LIFELINE_ALERT_REPEAT_SECONDS while they last), and listed in the
  * report. The row is left as it is: the right worker may come back, or the operator terminates
  * the workflow, and then the reconciler finalizes it.
  */
@@ -18,18 +19,21 @@ export async function reportStuckExecutions(cycle: Cycle): Promise<void> {
   }
   if (dryRun) return;
   for (const stuck of report.stuck) {
-    await deps.alerter.send({
-      kind: 'execution_stuck',
-      summary: `execution ${stuck.executionId} cannot make progress (${stuck.reason === 'no_worker_for_build' ? 'no worker for its build' : `workflow task failed ${stuck.attempts ?? 'several'} times`}): ${stuck.cause}`,
-      executionId: stuck.executionId,
-      agent: stuck.agent,
-      details: {
-        reason: stuck.reason,
-        build: stuck.build,
-        rowStatus: stuck.rowStatus,
-        since: stuck.since?.toISOString(),
-        runbook: 'README: Operations, stuck executions',
+    await deps.standingAlerts.send(
+      {
+        kind: 'execution_stuck',
+        summary: `execution ${stuck.executionId} cannot make progress (${stuck.reason === 'no_worker_for_build' ? 'no worker for its build' : `workflow task failed ${stuck.attempts ?? 'several'} times`}): ${stuck.cause}`,
+        executionId: stuck.executionId,
+        agent: stuck.agent,
+        details: {
+          reason: stuck.reason,
+          build: stuck.build,
+          rowStatus: stuck.rowStatus,
+          since: stuck.since?.toISOString(),
+          runbook: 'README: Operations, stuck executions',
+        },
       },
-    });
+      `${stuck.executionId}:${stuck.reason}`,
+    );
   }
 }

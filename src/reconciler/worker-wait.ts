@@ -13,11 +13,17 @@ export async function reportWorkerWait(cycle: Cycle): Promise<void> {
   const late = waits.filter((wait) => Date.now() - wait.oldestSince.getTime() >= limitMs);
   if (late.length === 0 || dryRun) return;
   const oldestSeconds = Math.round((Date.now() - Math.min(...late.map((wait) => wait.oldestSince.getTime()))) / 1000);
-  await deps.alerter.send({
-    kind: 'runs_waiting_for_worker',
-    summary:
-      `${report.awaitingWorker} admitted run(s) wait for a worker, the oldest for ${oldestSeconds} s ` +
-      `(limit ${deps.settings.reconciler.workerWaitAlertSeconds} s): every worker runs LIFELINE_MAX_CONCURRENT_RUNS; add workers or raise it`,
-    details: { byAgent: Object.fromEntries(waits.map((wait) => [wait.agent, wait.count])), oldestSeconds },
-  });
+  await deps.standingAlerts.send(
+    {
+      kind: 'runs_waiting_for_worker',
+      summary:
+        `${report.awaitingWorker} admitted run(s) wait for a worker, the oldest for ${oldestSeconds} s ` +
+        `(limit ${deps.settings.reconciler.workerWaitAlertSeconds} s): every worker runs LIFELINE_MAX_CONCURRENT_RUNS; add workers or raise it`,
+      details: { byAgent: Object.fromEntries(waits.map((wait) => [wait.agent, wait.count])), oldestSeconds },
+    },
+    late
+      .map((wait) => wait.agent)
+      .sort()
+      .join(','),
+  );
 }

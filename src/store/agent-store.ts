@@ -6,16 +6,20 @@ export interface AgentRecord {
   baseUrl: string;
   capacity: number;
   defaultTimeoutSeconds: number | null;
+  /** The idle timeout of its executions that set none; null: none. */
+  defaultIdleTimeoutSeconds: number | null;
   /** How its token is held; a literal's value is never read into a record. */
   token: HeldToken;
 }
 
 /** An agent as registered, a literal token included: only activities read one, to call the agent. */
-export interface AgentRegistration extends Omit<AgentRecord, 'token'> {
+export interface AgentRegistration extends Omit<AgentRecord, 'token' | 'defaultIdleTimeoutSeconds'> {
   token: TokenReference;
+  defaultIdleTimeoutSeconds?: number | null;
 }
 
-const columns = `name, base_url AS "baseUrl", capacity, default_timeout_seconds AS "defaultTimeoutSeconds"`;
+const columns = `name, base_url AS "baseUrl", capacity, default_timeout_seconds AS "defaultTimeoutSeconds",
+  default_idle_timeout_seconds AS "defaultIdleTimeoutSeconds"`;
 // The literal's value stays in Postgres: listings and plans never carry it.
 const heldToken = `json_strip_nulls(json_build_object('source', token_source,
   'ref', CASE WHEN token_source = 'literal' THEN NULL ELSE token_ref END)) AS token`;
@@ -45,12 +49,21 @@ export function createAgentStore(pool: pg.Pool) {
 
     async upsert(agent: AgentRegistration): Promise<void> {
       await pool.query(
-        `INSERT INTO agents (name, base_url, token_source, token_ref, capacity, default_timeout_seconds)
-         VALUES ($1, $2, $3, $4, $5, $6)
+        `INSERT INTO agents (name, base_url, token_source, token_ref, capacity, default_timeout_seconds, default_idle_timeout_seconds)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (name) DO UPDATE SET base_url = EXCLUDED.base_url, token_source = EXCLUDED.token_source,
            token_ref = EXCLUDED.token_ref, capacity = EXCLUDED.capacity,
-           default_timeout_seconds = EXCLUDED.default_timeout_seconds, updated_at = now()`,
-        [agent.name, agent.baseUrl, agent.token.source, agent.token.ref, agent.capacity, agent.defaultTimeoutSeconds],
+           default_timeout_seconds = EXCLUDED.default_timeout_seconds,
+           default_idle_timeout_seconds = EXCLUDED.default_idle_timeout_seconds, updated_at = now()`,
+        [
+          agent.name,
+          agent.baseUrl,
+          agent.token.source,
+          agent.token.ref,
+          agent.capacity,
+          agent.defaultTimeoutSeconds,
+          agent.defaultIdleTimeoutSeconds ?? null,
+        ],
       );
     },
   };

@@ -24,6 +24,7 @@ export const reconcilerUnderTest: ReconcilerSettings = {
   fullSweepSeconds: 600,
   workerWaitAlertSeconds: 60,
   workerGoneSeconds: 75,
+  alertRepeatSeconds: 900,
 };
 
 let runtimeInstalled = false;
@@ -38,6 +39,7 @@ function installRuntimeOnce(log: Logger | undefined): void {
 export interface AgentUnderTest {
   capacity?: number;
   defaultTimeoutSeconds?: number | null;
+  defaultIdleTimeoutSeconds?: number | null;
   config?: Partial<AgentCommandConfig>;
 }
 
@@ -107,6 +109,7 @@ export async function startLifelineUnderTest(opts: LifelineUnderTestOptions) {
       token: literalToken(tokens[a]!),
       capacity: spec.capacity ?? 5,
       defaultTimeoutSeconds: spec.defaultTimeoutSeconds ?? null,
+      defaultIdleTimeoutSeconds: spec.defaultIdleTimeoutSeconds ?? null,
     });
   }
 

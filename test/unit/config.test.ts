@@ -15,8 +15,10 @@ describe('configuration from the environment', () => {
   });
 
   it('still takes an explicit 0 where 0 means off', () => {
-    expect(loadConfig({ LIFELINE_RECONCILE_INTERVAL_SECONDS: '0', LIFELINE_METRICS_PORT: '0' })).toMatchObject({
-      reconciler: { intervalSeconds: 0 },
+    expect(
+      loadConfig({ LIFELINE_RECONCILE_INTERVAL_SECONDS: '0', LIFELINE_METRICS_PORT: '0', LIFELINE_ALERT_REPEAT_SECONDS: '0' }),
+    ).toMatchObject({
+      reconciler: { intervalSeconds: 0, alertRepeatSeconds: 0 },
       metricsPort: 0,
     });
   });
