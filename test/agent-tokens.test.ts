@@ -58,7 +58,7 @@ describe('an agent whose token is held by reference', () => {
     }
   });
 
-  it('file: the worker reads the file at each call, so a rotated token needs no re-registration', async () => {
+  it('file: the worker reads the file when it calls the agent, so a rotated token needs no re-registration', async () => {
     const path = join(dir, 'agent-token');
     const agent = await registered('by-file', { source: 'file', ref: path });
     writeFileSync(path, 'an-old-token\n');
@@ -135,13 +135,34 @@ describe('the migration to token references', () => {
       pool.query(`INSERT INTO agents (name, base_url, token_source, token_ref, capacity) VALUES ('rel', 'http://x', 'file', 'run/x', 1)`),
     ).rejects.toThrow(/agents_token_ref_check/);
 
-    await agents.upsert({
-      name: 'new-agent',
-      baseUrl: 'http://127.0.0.1:9',
-      token: { source: 'env', ref: 'NEW_TOKEN' },
-      capacity: 1,
-      defaultTimeoutSeconds: null,
-    });
+    const registerWithEnv = (name: string, variable: string) =>
+      agents.upsert({
+        name,
+        baseUrl: 'http://127.0.0.1:9',
+        token: { source: 'env', ref: variable },
+        capacity: 1,
+        defaultTimeoutSeconds: null,
+      });
+    await registerWithEnv('new-agent', 'NEW_TOKEN');
+    // Workers of the release before go on beside this one: they read and write auth_token (0008).
+    const authToken = async (name: string) =>
+      (await pool.query<{ auth_token: string | null }>('SELECT auth_token FROM agents WHERE name = $1', [name])).rows[0]?.auth_token;
+    expect(await authToken('old-agent')).toBe('the-old-token');
+    expect(await authToken('new-agent')).toBeNull();
+    // The old release's `agents add`, twice: a registration, then a rotation.
+    const oldRegistration = (token: string) =>
+      pool.query(
+        `INSERT INTO agents (name, base_url, auth_token, capacity) VALUES ('older', 'http://127.0.0.1:9', $1, 1)
+         ON CONFLICT (name) DO UPDATE SET auth_token = EXCLUDED.auth_token`,
+        [token],
+      );
+    await oldRegistration('older-token');
+    await oldRegistration('rotated');
+    expect((await agents.getRegistration('older'))?.token).toEqual({ source: 'literal', ref: 'rotated' });
+    await registerWithEnv('older', 'OLDER');
+    expect(await authToken('older')).toBeNull();
+    await pool.query(`DELETE FROM agents WHERE name = 'older'`);
+
     // Back to 0004, the token migration, whose own down step is the one under test.
     await migrateTo('down', laterMigrations - 1);
     await expect(migrateTo('down', 1)).rejects.toThrow(/cannot go back to stored tokens/);

@@ -50,21 +50,21 @@ export function createConclusionActivities(deps: LifelineDeps) {
     executionId: string,
     agent: string,
     log: Logger,
-  ): Promise<{ output: string; bytes?: number; usage?: UsageReport }> {
+  ): Promise<{ output: string; bytes?: number; usage?: UsageReport } | { lost: string }> {
     const { cancellationSignal, info } = Context.current();
     try {
       const exec = await (await clientFor(agent)).get(executionId, cancellationSignal);
-      if (exec?.output === undefined) return { output: "[lifeline: the agent no longer had this execution's output]" };
+      if (exec?.output === undefined) return { lost: "[lifeline: the agent no longer had this execution's output]" };
       return { output: exec.output, bytes: exec.outputBytes, usage: exec.usage };
     } catch (err) {
       if (failureClasses[classifyFailure(err)].retry === 'never') {
         log.warn({ err: (err as Error).message }, 'agent answered without the output; concluding without it');
-        return { output: `[lifeline: output lost: the agent's answer was not the output (${(err as Error).message})]` };
+        return { lost: `[lifeline: output lost: the agent could not be asked for it (${(err as Error).message})]` };
       }
       const waitedMs = deps.clock() - info.scheduledTimestampMs;
       if (!(err instanceof AgentUnreachableError) || waitedMs < deps.settings.execution.agentUnreachableSeconds * 1000) throw err;
       log.warn({ err: err.message, waitedSeconds: Math.round(waitedMs / 1000) }, 'agent unreachable; concluding without its output');
-      return { output: `[lifeline: output lost: the agent was unreachable for ${Math.round(waitedMs / 1000)} s (${err.message})]` };
+      return { lost: `[lifeline: output lost: the agent was unreachable for ${Math.round(waitedMs / 1000)} s (${err.message})]` };
     }
   }
 
@@ -83,8 +83,10 @@ export function createConclusionActivities(deps: LifelineDeps) {
     const { executionId, agent, outcome, actor } = input;
     const log = activityLogger(deps.log, { executionId, agent });
     if (input.storeOutput) {
-      const { output, bytes, usage } = await finishedOutput(executionId, agent, log);
-      await deps.executions.saveOutput(executionId, output, bytes, usage);
+      const finished = await finishedOutput(executionId, agent, log);
+      // Without the final output, the live tail the row already holds is the best there is: it stays, with the note.
+      if ('lost' in finished) await deps.executions.noteLostOutput(executionId, finished.lost);
+      else await deps.executions.saveOutput(executionId, finished.output, finished.bytes, finished.usage);
     }
     let conclusion: Conclusion = { status: undefined, applied: false };
     if (outcome) {

@@ -5,7 +5,7 @@ import type { ExecutionStore, LiveReport } from '../store/execution-store.js';
 import type { Logger } from '../util/logger.js';
 
 /** At most one row write per running execution this often: thousands of runs must not become thousands of writes a second. */
-export const liveReportIntervalMs = 5000;
+const liveReportIntervalMs = 5000;
 
 /**
  * Copies what a running execution's agent reports (progress, usage, the output's tail) into its row,
@@ -55,7 +55,8 @@ export function createLiveReporter(executions: Pick<ExecutionStore, 'recordLive'
 function liveReport(exec: AgentExecution): LiveReport {
   const progressAt = exec.lastProgressAt === undefined ? NaN : Date.parse(exec.lastProgressAt);
   return {
-    outputBytes: exec.outputBytes,
+    // Only with the tail it counts: the row's output and output bytes always come from one answer.
+    outputBytes: exec.outputTail === undefined ? undefined : exec.outputBytes,
     lastProgressAt: Number.isFinite(progressAt) ? new Date(progressAt) : undefined,
     usage: exec.usage,
     outputTail: exec.outputTail === undefined ? undefined : outputTail(exec.outputTail, maxOutputTailBytes),

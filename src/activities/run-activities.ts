@@ -191,8 +191,15 @@ export function createRunActivities(deps: LifelineDeps) {
     // Kept in the heartbeat, so the agent's unreachable time counts across attempts.
     const unreachable: UnreachableClock = { since: prior?.unreachableSince };
     let polls = prior?.polls ?? 0;
-    // An execution that set none is judged by its agent's default idle timeout, which admission recorded in its row.
-    const idleTimeoutSeconds = input.idleTimeoutSeconds ?? (await deps.executions.get(executionId))?.idleTimeoutSeconds ?? undefined;
+    // An execution that set none is judged by its agent's default idle timeout, which admission recorded
+    // in its row. Postgres away must not cost a re-attach: then this attempt goes without one.
+    const idleTimeoutSeconds =
+      input.idleTimeoutSeconds ??
+      (await deps.executions.idleTimeoutOf(executionId).catch((err: Error) => {
+        log.warn({ err: err.message }, "could not read the execution's idle timeout; this attempt runs without one");
+        return null;
+      })) ??
+      undefined;
     const verdict = createRunVerdict({ ...input, idleTimeoutSeconds, prior: prior?.progress, log, metrics: deps.metrics });
     const live = createLiveReporter(deps.executions, executionId, log);
     let exec: AgentExecution | undefined;

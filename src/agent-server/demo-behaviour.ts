@@ -62,7 +62,7 @@ function nonNegativeNumber(arg: string | undefined): number | undefined {
 }
 
 /** The demo's made-up model and prices (USD per token), so its usage reports are fake but consistent. */
-export const demoModel = 'demo-1';
+const demoModel = 'demo-1';
 const usdPerInputToken = 3 / 1_000_000;
 const usdPerOutputToken = 15 / 1_000_000;
 

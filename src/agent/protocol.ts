@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { usageReport } from '../domain/usage.js';
+import { reportedUsage } from '../domain/usage.js';
 
 /**
  * The agent HTTP protocol (DESIGN §8). Every response an agent sends is parsed with these
@@ -51,7 +51,7 @@ export const agentExecution = z.object({
    */
   lastProgressAt: z.string().optional(),
   /** Usage (protocol 2): the run's totals so far, while it runs and once it ended (src/domain/usage.ts). */
-  usage: usageReport.optional(),
+  usage: reportedUsage,
   /** Only when asked for with `?outputTail=true`: the output's last bytes, ending at `outputBytes`. */
   outputTail: z.string().optional(),
   finishedAt: z.string().optional(),

@@ -25,7 +25,7 @@ const variableName = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const tokenCharacters = /^[\x21-\x7e]+$/;
 
 /** Why `token` cannot be used, or undefined. Never quotes what was given: the message may be printed or logged. */
-export function tokenReferenceProblem({ source, ref }: TokenReference): string | undefined {
+function tokenReferenceProblem({ source, ref }: TokenReference): string | undefined {
   switch (source) {
     case 'env':
       if (ref === '') return 'env: needs a variable name, such as env:CODER_TOKEN';

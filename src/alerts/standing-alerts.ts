@@ -14,15 +14,16 @@ export function createStandingAlerts(redis: Redis, alerter: Alerter, opts: { rep
   return {
     /** Sends the alert unless the same condition (`kind` and `condition`) was alerted within the repeat time. */
     async send(alert: Alert, condition: string): Promise<void> {
-      let due = true;
-      if (opts.repeatSeconds > 0) {
-        const key = `lifeline:alert:${alert.kind}:${condition}`;
-        due = await redis.set(key, new Date().toISOString(), 'EX', opts.repeatSeconds, 'NX').then(
+      const key = `lifeline:alert:${alert.kind}:${condition}`;
+      const due =
+        opts.repeatSeconds === 0 ||
+        (await redis.set(key, new Date().toISOString(), 'EX', opts.repeatSeconds, 'NX').then(
           (set) => set === 'OK',
           () => true,
-        );
-      }
-      if (due) await alerter.send(alert);
+        ));
+      if (!due) return;
+      // Not delivered (the webhook down): the next cycle tries again, not the next repeat time.
+      if (!(await alerter.send(alert)) && opts.repeatSeconds > 0) await redis.del(key).catch(() => undefined);
     },
   };
 }

@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../util/logger.js';
 
 export interface Alert {
-  /** execution_failed | execution_timed_out | execution_recovered | reconciler_degraded | runs_waiting_for_worker | execution_stuck */
+  /** execution_failed | execution_timed_out | execution_recovered | reconciler_degraded | runs_waiting_for_worker | execution_stuck | current_build_without_workers */
   kind: string;
   summary: string;
   executionId?: string;

@@ -26,9 +26,14 @@ async function builds(ctx: CliContext): Promise<BuildStatus[]> {
 async function buildsWithWorkers(ctx: CliContext) {
   const [list, polled] = await Promise.all([
     builds(ctx),
-    ctx
-      .temporal()
-      .then((t) => polledBuilds(t.workflow, ctx.config.temporal.taskQueue, Date.now(), ctx.config.reconciler.workerGoneSeconds * 1000)),
+    ctx.temporal().then((t) =>
+      polledBuilds({
+        workflows: t.workflow,
+        taskQueue: ctx.config.temporal.taskQueue,
+        clock: Date.now,
+        workerGoneSeconds: ctx.config.reconciler.workerGoneSeconds,
+      }),
+    ),
   ]);
   return list.map((b) => {
     const key = versionKey(deploymentName(ctx), b.buildId);

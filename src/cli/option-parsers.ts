@@ -8,7 +8,7 @@ export function wholeNumber(value: string): number {
 }
 
 /** A plain decimal such as `2` or `0.50`; its range is the request's validation to name. */
-export function decimalNumber(value: string): number {
+function decimalNumber(value: string): number {
   if (!/^\d+(\.\d+)?$/.test(value)) throw new InvalidArgumentError('must be a number such as 2 or 0.50');
   return Number(value);
 }

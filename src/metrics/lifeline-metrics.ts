@@ -108,7 +108,7 @@ export function createLifelineMetrics(
   const { stuck } = opts;
   new Gauge({
     name: 'lifeline_executions_stuck',
-    help: 'Executions whose workflow task keeps failing or timing out (Temporal visibility, read at scrape time)',
+    help: 'Executions that cannot make progress: their workflow task keeps failing, or no worker polls their build (read at scrape time)',
     registers: [registry],
     async collect() {
       this.reset();

@@ -1,6 +1,5 @@
-import type { WorkflowClient } from '@temporalio/client';
 import { deploymentBuilds } from '../temporal/worker-deployment.js';
-import { polledBuilds, versionKey } from './polled-builds.js';
+import { polledBuilds, versionKey, type PollSources } from './polled-builds.js';
 
 /** A deployment whose current build has no live worker, and the builds of it that do. */
 export interface CurrentBuildWithoutWorkers {
@@ -15,13 +14,8 @@ export interface CurrentBuildWithoutWorkers {
  * wait without a trace: their first workflow task is never picked up, so no row is admitted and
  * nothing fails. The deployments are the ones whose builds poll (or polled) Lifeline's task queue.
  */
-export async function currentBuildsWithoutWorkers(sources: {
-  workflows: WorkflowClient;
-  taskQueue: string;
-  clock: () => number;
-  workerGoneSeconds: number;
-}): Promise<CurrentBuildWithoutWorkers[]> {
-  const builds = await polledBuilds(sources.workflows, sources.taskQueue, sources.clock(), sources.workerGoneSeconds * 1000);
+export async function currentBuildsWithoutWorkers(sources: PollSources): Promise<CurrentBuildWithoutWorkers[]> {
+  const builds = await polledBuilds(sources);
   const deployments = new Set([...builds.lastPoll.keys()].map((key) => key.slice(0, key.indexOf(':'))));
   const found: CurrentBuildWithoutWorkers[] = [];
   for (const deployment of deployments) {

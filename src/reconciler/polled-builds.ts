@@ -16,11 +16,21 @@ export interface PolledBuilds {
 export const versionKey = (deploymentName: string, buildId: string) => `${deploymentName}:${buildId}`;
 
 /**
- * A poller counts as alive while its last poll is younger than `goneAfterMs`: Temporal answers an
+ * A poller counts as alive while its last poll is younger than `workerGoneSeconds`: Temporal answers an
  * idle long poll when it expires and the worker polls again at once, while a stopped worker stays
  * listed (for minutes) with its last poll ageing.
  */
-export async function polledBuilds(workflows: WorkflowClient, taskQueue: string, now: number, goneAfterMs: number): Promise<PolledBuilds> {
+/** Where the pollers are asked about: Temporal, Lifeline's task queue, and when a build's workers count as gone. */
+export interface PollSources {
+  workflows: WorkflowClient;
+  taskQueue: string;
+  clock: () => number;
+  /** How long a build may go without a poll before its workers count as gone. */
+  workerGoneSeconds: number;
+}
+
+export async function polledBuilds({ workflows, taskQueue, clock, workerGoneSeconds }: PollSources): Promise<PolledBuilds> {
+  const now = clock();
   const { pollers } = await workflows.workflowService.describeTaskQueue({
     namespace: workflows.options.namespace,
     taskQueue: { name: taskQueue },
@@ -33,7 +43,7 @@ export async function polledBuilds(workflows: WorkflowClient, taskQueue: string,
     const key = versionKey(deploymentName, buildId);
     const at = new Date(Number(poller.lastAccessTime?.seconds ?? 0) * 1000);
     if (at > (builds.lastPoll.get(key) ?? new Date(0))) builds.lastPoll.set(key, at);
-    if (now - at.getTime() < goneAfterMs) builds.alive.add(key);
+    if (now - at.getTime() < workerGoneSeconds * 1000) builds.alive.add(key);
   }
   return builds;
 }

@@ -4,7 +4,7 @@ import { agentExecution } from '../workflows/agent-execution.js';
 import type { LifelineDeps } from '../deps/lifeline-deps.js';
 import type { ExecutionStatus } from '../domain/execution-status.js';
 import type { ExecutionReader } from '../store/execution-reader.js';
-import { polledBuilds, versionKey, type PolledBuilds } from './polled-builds.js';
+import { polledBuilds, versionKey, type PolledBuilds, type PollSources } from './polled-builds.js';
 
 // A CommonJS module whose exports Node cannot name statically: imported whole.
 const { WorkflowTaskFailedCause } = proto.temporal.api.enums.v1;
@@ -31,13 +31,8 @@ export interface StuckExecution {
 }
 
 /** Where stuck executions are looked for: Temporal, the rows, and the task queue whose pollers tell which builds have workers. */
-export interface StuckSources {
-  workflows: WorkflowClient;
+export interface StuckSources extends PollSources {
   executions: ExecutionReader;
-  taskQueue: string;
-  clock: () => number;
-  /** How long a build may go without a poll before its workers count as gone. */
-  workerGoneSeconds: number;
 }
 
 /**
@@ -78,7 +73,7 @@ export function stuckSourcesOf(deps: LifelineDeps): StuckSources {
 
 /** How many executions are stuck now, for the metric. */
 export async function countStuckExecutions(sources: Omit<StuckSources, 'executions'>): Promise<number> {
-  const builds = await polledBuilds(sources.workflows, sources.taskQueue, sources.clock(), sources.workerGoneSeconds * 1000);
+  const builds = await polledBuilds(sources);
   const [failing, stranded] = await Promise.all([
     sources.workflows.count(stuckWorkflowsQuery()),
     sources.workflows.count(strandedWorkflowsQuery(sources.taskQueue, builds)),
@@ -101,7 +96,7 @@ export async function listStuckExecutions(sources: StuckSources): Promise<StuckE
       since: problem?.since,
     });
   }
-  const builds = await polledBuilds(sources.workflows, sources.taskQueue, sources.clock(), sources.workerGoneSeconds * 1000);
+  const builds = await polledBuilds(sources);
   for await (const workflow of sources.workflows.list({ query: strandedWorkflowsQuery(sources.taskQueue, builds) })) {
     const pinned = workflow.searchAttributes?.TemporalWorkerDeploymentVersion;
     const build = Array.isArray(pinned) ? String(pinned[0]) : 'unknown';
@@ -134,7 +129,7 @@ export async function strandedBuildProblem(
   const { raw } = await sources.workflows.getHandle(workflowId).describe();
   const pinned = raw.workflowExecutionInfo?.versioningInfo?.deploymentVersion;
   if (!pinned?.deploymentName || !pinned.buildId) return undefined;
-  const builds = await polledBuilds(sources.workflows, sources.taskQueue, sources.clock(), sources.workerGoneSeconds * 1000);
+  const builds = await polledBuilds(sources);
   const build = versionKey(pinned.deploymentName, pinned.buildId);
   return builds.alive.has(build) ? undefined : { build, cause: noWorkerCause(build, builds) };
 }

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TokenReference } from '../agent/token-reference.js';
 
-export interface DemoAgentToken {
+interface DemoAgentToken {
   token: string;
   /** What the agent's registration stores: the file, not the token. */
   reference: TokenReference;

@@ -204,5 +204,23 @@ export function createExecutionStore(pool: pg.Pool, options: { maxOutputBytes: n
       );
       return { truncated: capped.truncated, bytes: capped.bytes };
     },
+
+    /** The idle timeout admission recorded for the execution (its own, else its agent's default); null: none. */
+    async idleTimeoutOf(id: string): Promise<number | null> {
+      const { rows } = await pool.query<{ seconds: number | null }>(
+        'SELECT idle_timeout_seconds AS seconds FROM executions WHERE id = $1',
+        [id],
+      );
+      return rows[0]?.seconds ?? null;
+    },
+
+    /** The final output could not be had: the note goes after whatever tail the row holds, which stays. */
+    async noteLostOutput(id: string, note: string): Promise<void> {
+      await pool.query(
+        `UPDATE executions SET output = CASE WHEN output IS NULL OR output = '' THEN $2 ELSE output || E'\n' || $2 END
+         WHERE id = $1 AND status IN ('queued', 'running')`,
+        [id, note],
+      );
+    },
   };
 }

@@ -22,7 +22,7 @@ const timestamp = (t: { seconds?: unknown } | null | undefined) =>
   t?.seconds !== undefined && t.seconds !== null ? new Date(Number(t.seconds) * 1000) : undefined;
 
 /** What the deployment calls need of a Temporal client (a Client or its WorkflowClient). */
-export type DeploymentService = { workflowService: Client['workflowService']; options: { namespace: string } };
+type DeploymentService = { workflowService: Client['workflowService']; options: { namespace: string } };
 
 /** Every build of the deployment with its status, newest first; empty when no versioned worker ever polled. */
 export async function deploymentBuilds(client: DeploymentService, deploymentName: string): Promise<BuildStatus[]> {

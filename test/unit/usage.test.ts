@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { demoOutputTokensCosting, demoUsage, parseDemoPrompt } from '../../src/agent-server/demo-behaviour.js';
 import { createUsageScanner } from '../../src/agent-server/usage-lines.js';
 import { costOverBudget, type UsageReport } from '../../src/domain/usage.js';
+import { agentExecution } from '../../src/agent/protocol.js';
 
 function scan(chunks: (string | Buffer)[]): { reports: UsageReport[]; invalid: string[] } {
   const reports: UsageReport[] = [];
@@ -76,5 +77,20 @@ describe("the demo agent's usage", () => {
     const usage = demoUsage(0, demoOutputTokensCosting(2.5));
     expect(usage.cost!.amount).toBeGreaterThanOrEqual(2.5);
     expect(usage.cost!.amount).toBeLessThan(2.5001);
+  });
+});
+
+describe('usage as an agent sends it', () => {
+  const base = { id: 'e1', status: 'running', startedAt: '2026-12-01T00:00:00.000Z' };
+
+  it('drops fields Lifeline does not know and keeps the rest', () => {
+    const usage = { inputTokens: 10, cacheReadTokens: 4, cost: { amount: 0.5, currency: 'USD', exact: true }, model: 'm' };
+    expect(agentExecution.parse({ ...base, usage }).usage).toEqual({ inputTokens: 10, cost: { amount: 0.5, currency: 'USD' }, model: 'm' });
+  });
+
+  it('drops a report it cannot read, never the execution document', () => {
+    const parsed = agentExecution.safeParse({ ...base, usage: { inputTokens: -1, cost: { amount: 1, currency: 'usd' } } });
+    expect(parsed.success).toBe(true);
+    expect(parsed.data?.usage).toBeUndefined();
   });
 });
