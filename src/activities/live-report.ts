@@ -28,7 +28,11 @@ export function createLiveReporter(executions: Pick<ExecutionStore, 'recordLive'
      * and a late copy of the running report must not land over it.
      */
     async settle(ms: number): Promise<void> {
-      if (writing) await Promise.race([writing, delay(ms)]);
+      if (!writing) return;
+      // The timer goes with the write: a run that ended must not leave one behind for `ms`.
+      const timer = new AbortController();
+      await Promise.race([writing, delay(ms, undefined, { signal: timer.signal }).catch(() => undefined)]);
+      timer.abort();
     },
 
     offer(exec: AgentExecution, now: number): void {
