@@ -238,5 +238,10 @@ describe('a build whose workers were stopped before it drained', () => {
       cliEnvironment(h, { LIFELINE_DEPLOYMENT_NAME: deploymentName, LIFELINE_WORKER_GONE_SECONDS: String(workerGoneSeconds) }),
     );
     expect(status.stdout).toMatch(/build-b\s+current.*no workers/);
+    const waiting = await runCli(
+      ['executions', 'problems'],
+      cliEnvironment(h, { LIFELINE_WORKER_GONE_SECONDS: String(workerGoneSeconds) }),
+    );
+    expect(waiting.stdout).toContain(`deployment ${deploymentName}: its current build build-b has no workers, so new executions wait`);
   }, 300_000);
 });

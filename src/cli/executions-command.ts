@@ -5,6 +5,7 @@ import { ExecutionNotFoundError } from '../client/client-errors.js';
 import { executionStatuses, isTerminal, type ExecutionStatus } from '../domain/execution-status.js';
 import type { BusyPolicy } from '../domain/execution-types.js';
 import { createExecutionReader, type ExecutionRow, type TransitionRecord } from '../store/execution-reader.js';
+import { currentBuildsWithoutWorkers } from '../reconciler/current-build.js';
 import { listStuckExecutions, strandedBuildProblem, workflowTaskProblem, type StuckSources } from '../reconciler/stuck-executions.js';
 import { withCliContext, type CliContext } from './cli-context.js';
 import { printExecutionLogs } from './execution-logs.js';
@@ -184,8 +185,16 @@ export function addExecutionsCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action((opts: { json?: boolean }) =>
       withCliContext(async (ctx) => {
-        const stuck = await listStuckExecutions(await stuckSources(ctx));
+        const sources = await stuckSources(ctx);
+        const stuck = await listStuckExecutions(sources);
         if (opts.json) return printJson(stuck);
+        // New executions waiting for a current build without workers have no row to list: said first.
+        for (const { deployment, build, buildsWithWorkers } of await currentBuildsWithoutWorkers(sources)) {
+          console.log(
+            `deployment ${deployment}: its current build ${build} has no workers, so new executions wait` +
+              ` (builds with workers: ${buildsWithWorkers.join(', ') || 'none'}; see lifeline deploy status)`,
+          );
+        }
         if (stuck.length === 0) return console.log('no stuck executions');
         printTable(
           ['id', 'agent', 'row status', 'attempts', 'since', 'cause'],

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import type { Logger } from '../util/logger.js';
+import { setTimeout as delay } from 'node:timers/promises';
 import { waitUntil } from '../util/wait-until.js';
 
 // A CommonJS module whose exports Node cannot name statically: imported whole.
@@ -50,14 +51,39 @@ export async function deploymentBuilds(client: DeploymentService, deploymentName
 /** gRPC's status code NOT_FOUND. */
 const grpcNotFound = 5;
 
+/** gRPC's status code FAILED_PRECONDITION. */
+const grpcFailedPrecondition = 9;
+
+/**
+ * A build registers each of its task queues (workflow, activity) as its workers first poll them, one
+ * after the other; Temporal refuses to route to a build that lacks a queue the current one has.
+ * Moments after the workers started that is only a matter of time: the change is tried again for a
+ * while, and then the refusal is reported as Temporal words it.
+ */
+async function onceTaskQueuesRegistered(change: () => Promise<unknown>): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await change();
+      return;
+    } catch (err) {
+      const { code, message } = err as { code?: number; message?: string };
+      if (code !== grpcFailedPrecondition || !message?.includes('missing active task queues') || Date.now() > deadline) throw err;
+      await delay(500);
+    }
+  }
+}
+
 /** New executions start on this build from now on; executions pinned to others stay where they are. */
 export async function setCurrentBuild(client: Client, deploymentName: string, buildId: string, identity: string): Promise<void> {
-  await client.workflowService.setWorkerDeploymentCurrentVersion({
-    namespace: client.options.namespace,
-    deploymentName,
-    buildId,
-    identity,
-  });
+  await onceTaskQueuesRegistered(() =>
+    client.workflowService.setWorkerDeploymentCurrentVersion({
+      namespace: client.options.namespace,
+      deploymentName,
+      buildId,
+      identity,
+    }),
+  );
 }
 
 /** Sends this share (0 to 100) of new executions to the build, the rest to the current one. */
@@ -68,13 +94,15 @@ export async function rampBuild(
   percentage: number,
   identity: string,
 ): Promise<void> {
-  await client.workflowService.setWorkerDeploymentRampingVersion({
-    namespace: client.options.namespace,
-    deploymentName,
-    buildId,
-    percentage,
-    identity,
-  });
+  await onceTaskQueuesRegistered(() =>
+    client.workflowService.setWorkerDeploymentRampingVersion({
+      namespace: client.options.namespace,
+      deploymentName,
+      buildId,
+      percentage,
+      identity,
+    }),
+  );
 }
 
 /**
