@@ -172,12 +172,15 @@ export function createExecutionStore(pool: pg.Pool, options: { maxOutputBytes: n
     /**
      * What a running execution's agent reports, copied into its row while it runs: the output then
      * holds the last bytes of the output so far, ending at `output_bytes`. The conclusion writes the
-     * final output and figures. A row no longer running is left as it is.
+     * final output and figures. A row no longer running is left as it is, and output only ever grows:
+     * a copy that arrives late (after the conclusion saved the whole output) changes no output.
      */
     async recordLive(id: string, report: LiveReport): Promise<void> {
       await pool.query(
-        `UPDATE executions SET output_bytes = COALESCE($2, output_bytes), last_progress_at = COALESCE($3, last_progress_at),
-           usage = COALESCE($4::jsonb, usage), output = COALESCE($5, output), output_truncated = COALESCE($6, output_truncated)
+        `UPDATE executions SET last_progress_at = COALESCE($3, last_progress_at), usage = COALESCE($4::jsonb, usage),
+           output_bytes = CASE WHEN $2::bigint > COALESCE(output_bytes, -1) THEN $2::bigint ELSE output_bytes END,
+           output = CASE WHEN $2::bigint > COALESCE(output_bytes, -1) THEN $5 ELSE output END,
+           output_truncated = CASE WHEN $2::bigint > COALESCE(output_bytes, -1) THEN $6 ELSE output_truncated END
          WHERE id = $1 AND status = 'running'`,
         [
           id,
