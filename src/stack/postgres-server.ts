@@ -116,6 +116,8 @@ export class PostgresServer {
 
   private async ensureDatabase(): Promise<boolean> {
     const client = new pg.Client({ host: '127.0.0.1', port: this.port, user: 'postgres', database: 'postgres' });
+    // A server going down under the probe fails its query; the client's own error event must not crash the process.
+    client.on('error', () => undefined);
     await client.connect();
     try {
       const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [this.opts.database]);

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { migrate } from '../../src/db/migrate.js';
 import { silentLogger } from '../../src/util/logger.js';
+import { waitUntil } from '../../src/util/wait-until.js';
 import { uniqueSuffix } from './lifeline-harness.js';
 
 export interface PrivateDatabase {
@@ -9,14 +10,27 @@ export interface PrivateDatabase {
   drop(): Promise<void>;
 }
 
-async function admin(sql: string): Promise<void> {
+async function admin(sql: string, values: unknown[] = []): Promise<pg.QueryResult> {
   const client = new pg.Client({ connectionString: inject('databaseUrl') });
   await client.connect();
   try {
-    await client.query(sql);
+    return await client.query(sql, values);
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Drops the database. A client ended a moment ago (node-pg-migrate ends its own without waiting)
+ * may still be connected: FORCE would turn its last moments into an uncaught error event, so the
+ * drop first waits a little for the database to have no connection.
+ */
+async function dropDatabase(name: string): Promise<void> {
+  await waitUntil(
+    async () => Number((await admin('SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1', [name])).rows[0].n) === 0,
+    { what: `the connections to ${name} to close`, timeoutMs: 5000, intervalMs: 50 },
+  ).catch(() => undefined);
+  await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
 }
 
 /** An empty database of its own on the shared Postgres server, for a test that migrates it itself. */
@@ -25,7 +39,7 @@ export async function createEmptyDatabase(label: string): Promise<PrivateDatabas
   await admin(`CREATE DATABASE ${name}`);
   const url = new URL(inject('databaseUrl'));
   url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  return { url: url.toString(), drop: () => dropDatabase(name) };
 }
 
 /**
