@@ -76,32 +76,39 @@ describe('parseStartRequest', () => {
     expect(issueFields(thrownBy(() => parseStartRequest({ ...valid, prompt: accents })))).toEqual(['prompt']);
   });
 
-  it('bounds the idle timeout, naming the field and the limit', () => {
-    expect(parseStartRequest({ ...valid, idleTimeoutSeconds: 5 }).input.idleTimeoutSeconds).toBe(5);
-    expect(parseStartRequest({ ...valid, idleTimeoutSeconds: 86_400 }).input.idleTimeoutSeconds).toBe(86_400);
-    for (const [idleTimeoutSeconds, message] of [
-      [4, 'must be at least 5 s'],
-      [86_401, 'must be at most 86400 s'],
-      [7.5, 'idleTimeoutSeconds must be a whole number of seconds'],
-      ['30', 'idleTimeoutSeconds must be a number of seconds'],
-    ] as const) {
-      const err = thrownBy(() => parseStartRequest({ ...valid, idleTimeoutSeconds }));
-      expect((err as InvalidExecutionInputError).issues).toEqual([{ field: 'idleTimeoutSeconds', message }]);
+  /** The field takes the values at its bounds and refuses each bad one with exactly this message. */
+  function expectBounds(field: 'idleTimeoutSeconds' | 'maxCostUsd', accepted: number[], refused: [unknown, string][]): void {
+    for (const value of accepted) expect(parseStartRequest({ ...valid, [field]: value }).input[field]).toBe(value);
+    for (const [value, message] of refused) {
+      const err = thrownBy(() => parseStartRequest({ ...valid, [field]: value }));
+      expect((err as InvalidExecutionInputError).issues).toEqual([{ field, message }]);
     }
+  }
+
+  it('bounds the idle timeout, naming the field and the limit', () => {
+    expectBounds(
+      'idleTimeoutSeconds',
+      [5, 86_400],
+      [
+        [4, 'must be at least 5 s'],
+        [86_401, 'must be at most 86400 s'],
+        [7.5, 'idleTimeoutSeconds must be a whole number of seconds'],
+        ['30', 'idleTimeoutSeconds must be a number of seconds'],
+      ],
+    );
   });
 
   it('bounds the budget in US dollars, naming the field and the limit', () => {
-    expect(parseStartRequest({ ...valid, maxCostUsd: 0.25 }).input.maxCostUsd).toBe(0.25);
-    expect(parseStartRequest({ ...valid, maxCostUsd: 1_000_000 }).input.maxCostUsd).toBe(1_000_000);
-    for (const [maxCostUsd, message] of [
-      [0, 'must be more than 0 USD'],
-      [-1, 'must be more than 0 USD'],
-      [1_000_001, 'must be at most 1000000 USD'],
-      ['5', 'maxCostUsd must be a number of US dollars'],
-    ] as const) {
-      const err = thrownBy(() => parseStartRequest({ ...valid, maxCostUsd }));
-      expect((err as InvalidExecutionInputError).issues).toEqual([{ field: 'maxCostUsd', message }]);
-    }
+    expectBounds(
+      'maxCostUsd',
+      [0.25, 1_000_000],
+      [
+        [0, 'must be more than 0 USD'],
+        [-1, 'must be more than 0 USD'],
+        [1_000_001, 'must be at most 1000000 USD'],
+        ['5', 'maxCostUsd must be a number of US dollars'],
+      ],
+    );
   });
 
   it('accepts whole timeouts within the limits only', () => {
