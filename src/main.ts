@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { startAgentServer, type AgentServer } from './agent-server/agent-server.js';
 import { demoAgentConfig } from './agent-server/demo-agents.js';
 import { LifelineClient } from './client/lifeline-client.js';
@@ -12,6 +12,10 @@ import { removeStackFile, writeStackFile } from './stack/stack-file.js';
 import { createAgentStore } from './store/agent-store.js';
 import { createLogger } from './util/logger.js';
 import { operatorViews } from './temporal/operator-views.js';
+import { connectTemporalClient } from './temporal-connection/connect.js';
+import { TemporalConnectionError } from './temporal-connection/connect-failure.js';
+import { registerSearchAttributes } from './temporal-prerequisites/register-search-attributes.js';
+import { waitForSearchAttributes } from './temporal-prerequisites/search-attribute-usable.js';
 import { startWorker, type RunningWorker } from './worker.js';
 
 /** The demo agents `npm start` runs on the reference agent server. */
@@ -79,7 +83,7 @@ async function main(): Promise<void> {
   });
 
   const tokens = writeDemoAgentTokens(
-    dataDir,
+    config.agentTokens.dir,
     demoAgents.map((a) => a.name),
   );
   agentServer = await startAgentServer(
@@ -92,29 +96,32 @@ async function main(): Promise<void> {
     await agentStore.upsert({ ...a, baseUrl: agentServer.baseUrlFor(a.name), token: tokens[a.name]!.reference });
   }
 
-  worker = await startWorker(
-    {
-      ...config,
-      temporal: { ...config.temporal, address: stack.temporalAddress },
-      databaseUrl: stack.databaseUrl,
-      redisUrl: stack.redisUrl,
-    },
-    log,
-  );
+  // Its own dev server, or the Temporal configured (TEMPORAL_*, a temporal.toml profile), with its TLS and key.
+  const ownTemporal = stack.temporal !== undefined;
+  const temporal = ownTemporal
+    ? { ...config.temporal, address: stack.temporalAddress, addressFrom: 'npm start', tls: false, apiKey: undefined, metadata: {} }
+    : { ...config.temporal, address: stack.temporalAddress };
+  const connection = await connectTemporalClient(temporal);
+  if (!ownTemporal) {
+    // `npm start` is the whole system in one command: on a namespace it did not create it does what `lifeline setup` does.
+    const { added } = await registerSearchAttributes(connection, temporal.namespace);
+    if (added.length > 0)
+      log.info({ namespace: temporal.namespace, added }, 'search attributes added; waiting until the namespace accepts them');
+    await waitForSearchAttributes(connection, temporal.namespace);
+  }
+  worker = await startWorker({ ...config, temporal, databaseUrl: stack.databaseUrl, redisUrl: stack.redisUrl }, log);
   worker.done.catch((err: Error) => {
     log.error({ err: err.message }, 'worker failed');
     void shutdown(1);
   });
   const stackFile = writeStackFile(dataDir, {
-    temporalAddress: stack.temporalAddress,
-    namespace: stack.namespace,
-    taskQueue: config.temporal.taskQueue,
+    temporal: ownTemporal
+      ? { address: stack.temporalAddress, namespace: stack.namespace, taskQueue: config.temporal.taskQueue, uiUrl: stack.temporalUiUrl }
+      : undefined,
     databaseUrl: stack.databaseUrl,
     redisUrl: stack.redisUrl,
-    temporalUiUrl: stack.temporalUiUrl,
   });
 
-  const connection = await Connection.connect({ address: stack.temporalAddress });
   const client = new LifelineClient({
     temporal: new Client({ connection, namespace: stack.namespace, ...dataConverterOptions(payloadCodecFromConfig(config)) }),
     pool,
@@ -123,18 +130,18 @@ async function main(): Promise<void> {
   const started = [];
   for (const demo of demoExecutions) started.push(await client.startExecution({ ...demo, trigger: 'demo' }));
 
-  const ui = stack.temporalUiUrl ? `${stack.temporalUiUrl}/namespaces/${stack.namespace}/workflows` : '(external Temporal)';
+  const ui = stack.temporalUiUrl ? `${stack.temporalUiUrl}/namespaces/${stack.namespace}/workflows` : '(external Temporal: its own UI)';
   console.log(
     [
       '',
       'Lifeline is running. Ctrl-C stops everything.',
       `  Temporal UI    ${ui}`,
-      `  Temporal       ${stack.temporalAddress} (namespace ${stack.namespace}, task queue ${config.temporal.taskQueue})`,
+      `  Temporal       ${stack.temporalAddress} (namespace ${stack.namespace}, task queue ${config.temporal.taskQueue}${ownTemporal ? '' : `; from ${temporal.addressFrom}`})`,
       `  Postgres       ${stack.databaseUrl}`,
       `  Redis          ${stack.redisUrl}`,
       `  Agent server   ${agentServer.url} (agents: ${demoAgents.map((a) => a.name).join(', ')})`,
       `  Logs           ${stack.logDir}/*.log (servers); this terminal (Lifeline, JSON)`,
-      `  CLI            npm run lifeline -- --help (reads ${stackFile})`,
+      `  CLI            npm run lifeline -- --help (reads ${stackFile}${ownTemporal ? '' : '; Temporal from the same TEMPORAL_* settings'})`,
       `  Demo executions: ${started.map((s) => s.executionId).join(', ')}`,
       `  See them:  psql ${stack.databaseUrl} -c "SELECT id, status, error_kind FROM executions ORDER BY created_at"`,
       ...(stack.temporalUiUrl
@@ -154,6 +161,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? err.message : err);
+  console.error(err instanceof ConfigError || err instanceof TemporalConnectionError ? err.message : err);
   process.exit(1);
 });

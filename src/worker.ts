@@ -1,5 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { Client, type Connection } from '@temporalio/client';
 import getPort from 'get-port';
 import { pathToFileURL } from 'node:url';
 import { buildLifelineDeps } from './deps/build-lifeline-deps.js';
@@ -13,7 +12,10 @@ import { dataConverterOptions, payloadCodecFromConfig, workerDataConverterOption
 import { createLifelineWorker } from './temporal/lifeline-worker.js';
 import { makeCurrentIfFirst } from './temporal/worker-deployment.js';
 import { ensureReconcilerSchedule } from './temporal/reconciler-schedule.js';
-import { registerSearchAttributes } from './temporal/register-search-attributes.js';
+import { connectTemporalClient, connectTemporalWorker } from './temporal-connection/connect.js';
+import { TemporalConnectionError } from './temporal-connection/connect-failure.js';
+import { logServerCapabilities } from './temporal-prerequisites/server-capabilities.js';
+import { missingSearchAttributes, searchAttributeSetupCommands } from './temporal-prerequisites/search-attribute-usable.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
 import { createLogger, type Logger } from './util/logger.js';
 import { reachOrExplain, redactedAddress } from './util/server-address.js';
@@ -30,18 +32,18 @@ type ReadyConfig = LifelineConfig & { temporal: { address: string }; databaseUrl
 
 /**
  * The workflows upsert Lifeline's search attributes; on a namespace without one of them every
- * workflow task would fail. A new build may bring a new one, so each worker start adds what is missing.
+ * workflow task would fail. A worker only checks (it needs no right to change the namespace):
+ * `lifeline setup` adds them, or an operator does with the commands printed here.
  */
-async function ensureSearchAttributes(connection: Connection, namespace: string, log: Logger): Promise<void> {
-  try {
-    const { added } = await registerSearchAttributes(connection, namespace);
-    if (added.length > 0) log.info({ namespace, added }, 'search attributes added');
-  } catch (err) {
-    throw new ConfigError(
-      `Lifeline's search attributes could not be checked or added on namespace ${namespace}: ${(err as Error).message}. ` +
-        "Add them with `lifeline setup` (or your Temporal provider's tools) and start the worker again.",
-    );
-  }
+async function checkSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+  const missing = await missingSearchAttributes(connection, namespace);
+  if (missing.length === 0) return;
+  throw new ConfigError(
+    [
+      `namespace ${namespace} lacks Lifeline's search attributes ${missing.join(', ')}: run \`lifeline setup\` with admin rights on the namespace, or have an operator run:`,
+      ...searchAttributeSetupCommands(namespace).map((line) => `  ${line}`),
+    ].join('\n'),
+  );
 }
 
 /**
@@ -64,15 +66,18 @@ export async function startWorker(
     throw err;
   });
   const codec = payloadCodecFromConfig(config);
-  const temporalAt = config.temporal.address;
-  const clientConnection = await reachOrExplain('Temporal', temporalAt, 'LIFELINE_TEMPORAL_ADDRESS', () =>
-    Connection.connect({ address: temporalAt }),
-  );
+  const clientConnection = await connectTemporalClient(config.temporal);
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace, ...dataConverterOptions(codec) });
-  await ensureSearchAttributes(clientConnection, config.temporal.namespace, log);
-  const connection = await reachOrExplain('Temporal', temporalAt, 'LIFELINE_TEMPORAL_ADDRESS', () =>
-    NativeConnection.connect({ address: temporalAt }),
-  );
+  const connection = await (async () => {
+    await checkSearchAttributes(clientConnection, config.temporal.namespace);
+    await logServerCapabilities(clientConnection, config, log);
+    return connectTemporalWorker(config.temporal);
+  })().catch(async (err: unknown) => {
+    await clientConnection.close();
+    redis.disconnect();
+    await pool.end();
+    throw err;
+  });
   const draining = new AbortController();
   const deps = buildLifelineDeps({
     draining: draining.signal,
@@ -157,7 +162,11 @@ async function main(): Promise<void> {
   const log = createLogger('lifeline-worker', config.logLevel);
   const { address } = config.temporal;
   const { databaseUrl, redisUrl } = config;
-  const missing = [!address && 'LIFELINE_TEMPORAL_ADDRESS', !databaseUrl && 'DATABASE_URL', !redisUrl && 'REDIS_URL'].filter(Boolean);
+  const missing = [
+    !address && 'TEMPORAL_ADDRESS (or LIFELINE_TEMPORAL_ADDRESS, or a temporal.toml profile)',
+    !databaseUrl && 'DATABASE_URL',
+    !redisUrl && 'REDIS_URL',
+  ].filter(Boolean);
   if (!address || !databaseUrl || !redisUrl) {
     throw new ConfigError(`the worker needs ${missing.join(', ')} (\`npm start\` sets them up for a local stack)`);
   }
@@ -177,7 +186,7 @@ async function main(): Promise<void> {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((err: unknown) => {
-    console.error(err instanceof ConfigError ? err.message : err);
+    console.error(err instanceof ConfigError || err instanceof TemporalConnectionError ? err.message : err);
     process.exit(1);
   });
 }

@@ -420,12 +420,9 @@ describe('the lifeline CLI', () => {
     const stackDir = mkdtempSync(join(tmpdir(), 'lifeline-stack-'));
     try {
       writeStackFile(stackDir, {
-        temporalAddress: inject('temporalAddress'),
-        namespace: h.namespace,
-        taskQueue: h.taskQueue,
+        temporal: { address: inject('temporalAddress'), namespace: h.namespace, taskQueue: h.taskQueue, uiUrl: 'http://stack-ui.test:8233' },
         databaseUrl: h.databaseUrl,
         redisUrl: h.redisUrl,
-        temporalUiUrl: 'http://stack-ui.test:8233',
       });
       const fromStack = isolatedEnvironment({ LIFELINE_DATA_DIR: stackDir });
       const listed = await runCli(['agents', 'list', '--json'], fromStack);

@@ -1,4 +1,5 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
+import { connectTemporalClient } from '../temporal-connection/connect.js';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { pino } from 'pino';
@@ -53,11 +54,9 @@ export async function withCliContext<T>(command: (ctx: CliContext) => Promise<T>
       return redis;
     },
     temporalConnection() {
-      const address = config.temporal.address;
-      if (!address) throw notConfigured('Temporal', 'LIFELINE_TEMPORAL_ADDRESS');
-      connection ??= Connection.connect({ address }).catch((err: Error) => {
-        throw new Error(`cannot reach Temporal at ${address}: ${err.message}`, { cause: err });
-      });
+      if (!config.temporal.address)
+        throw notConfigured('Temporal', 'TEMPORAL_ADDRESS (with TEMPORAL_TLS_*, TEMPORAL_API_KEY as needed, or TEMPORAL_PROFILE)');
+      connection ??= connectTemporalClient(config.temporal);
       return connection;
     },
     temporal() {

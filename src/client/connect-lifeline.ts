@@ -1,4 +1,6 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectTemporalClient } from '../temporal-connection/connect.js';
+import { TemporalConnectionError } from '../temporal-connection/connect-failure.js';
 import { ConfigError } from '../config/config.js';
 import { resolveConfig } from '../config/resolve-config.js';
 import { createPool } from '../db/pool.js';
@@ -22,11 +24,16 @@ export interface ConnectedLifeline {
 export async function connectLifeline(opts: { env?: NodeJS.ProcessEnv; log?: Logger } = {}): Promise<ConnectedLifeline> {
   const { config, stackFile } = resolveConfig(opts.env);
   const hint = stackFile ? ` (addresses from ${stackFile}: is \`npm start\` still running?)` : '';
-  const { address } = config.temporal;
-  if (!address) throw new ConfigError('no Temporal configured: set LIFELINE_TEMPORAL_ADDRESS, or run `npm start`');
+  if (!config.temporal.address)
+    throw new ConfigError(
+      'no Temporal configured: set TEMPORAL_ADDRESS (or LIFELINE_TEMPORAL_ADDRESS, or TEMPORAL_PROFILE), or run `npm start`',
+    );
   if (!config.databaseUrl) throw new ConfigError('no Postgres configured: set DATABASE_URL, or run `npm start`');
-  const connection = await Connection.connect({ address }).catch((err: Error) => {
-    throw new LifelineUnavailableError(`cannot reach Temporal at ${address}: ${err.message}${hint}`, { cause: err });
+  const connection = await connectTemporalClient(config.temporal).catch((err: unknown) => {
+    // A server that does not answer may answer later; a refused certificate or key will not.
+    if (err instanceof TemporalConnectionError && err.reason === 'unreachable')
+      throw new LifelineUnavailableError(`${err.message}${hint}`, { cause: err });
+    throw err instanceof TemporalConnectionError ? new ConfigError(err.message, { cause: err }) : err;
   });
   const pool = createPool(config.databaseUrl, opts.log ?? silentLogger(), 4);
   await pool.query('SELECT 1').catch(async (err: Error) => {

@@ -1,7 +1,18 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { defaultTokenEnv, lifelineSecretFiles, parseTokenEnv, tokenDirProblem, type AgentTokenPolicy } from '../agent/token-policy.js';
 import { codecKeysRequirement, parseCodecKeys, type CodecKey } from '../payload-codec/codec-keys.js';
 import { defaultFullSweepSeconds } from '../reconciler/full-sweep-turns.js';
 import { isLoopback } from '../util/listen.js';
+import {
+  describeTemporalSettings,
+  loadTemporalSettings,
+  TemporalSettingsError,
+  type TemporalConnectionSettings,
+} from '../temporal-connection/connection-settings.js';
+
+const hostPort = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 
 /** Compose files pass unset variables as empty strings; both mean "not configured", never 0. */
 const unsetWhenEmpty = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
@@ -48,16 +59,39 @@ const codecKeys = z.preprocess(
     }),
 );
 
+/** Agent token references a worker resolves (src/agent/token-policy.ts); see README, Agent tokens. */
+const agentTokenEnv = z.preprocess(
+  unsetWhenEmpty,
+  z
+    .string()
+    .optional()
+    .transform((text, ctx): string[] => {
+      if (text === undefined) return defaultTokenEnv;
+      const parsed = parseTokenEnv(text);
+      if ('entries' in parsed) return parsed.entries;
+      ctx.addIssue({ code: 'custom', message: parsed.problem });
+      return z.NEVER;
+    }),
+);
+const agentTokenDir = z.preprocess(
+  unsetWhenEmpty,
+  z
+    .string()
+    .optional()
+    .superRefine((dir, ctx) => {
+      const problem = dir === undefined ? undefined : tokenDirProblem(dir);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+);
+
 /** Every environment variable Lifeline reads, with its default and limits. */
 export const configSchema = z.object({
   LIFELINE_TEMPORAL_ADDRESS: z.preprocess(
     unsetWhenEmpty,
-    z
-      .string()
-      .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'LIFELINE_TEMPORAL_ADDRESS must be host:port, such as 127.0.0.1:7233')
-      .optional(),
+    z.string().regex(hostPort, 'LIFELINE_TEMPORAL_ADDRESS must be host:port, such as 127.0.0.1:7233').optional(),
   ),
-  LIFELINE_TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  // Aliases of TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE that win over them; the rest of Temporal's settings are read by envconfig.
+  LIFELINE_TEMPORAL_NAMESPACE: z.preprocess(unsetWhenEmpty, z.string().optional()),
   // Quoted into visibility queries as it is, so no quotes or spaces.
   LIFELINE_TASK_QUEUE: z
     .string()
@@ -83,6 +117,8 @@ export const configSchema = z.object({
   DATABASE_URL: optionalUrl('DATABASE_URL', /^postgres(ql)?:\/\//),
   REDIS_URL: optionalUrl('REDIS_URL', /^rediss?:\/\//),
   LIFELINE_DATA_DIR: z.string().default('.lifeline'),
+  LIFELINE_AGENT_TOKEN_ENV: agentTokenEnv,
+  LIFELINE_AGENT_TOKEN_DIR: agentTokenDir,
   LIFELINE_UI_PORT: integer('LIFELINE_UI_PORT', 8233, 1, 65535),
   LIFELINE_DEFAULT_TIMEOUT_SECONDS: seconds('LIFELINE_DEFAULT_TIMEOUT_SECONDS', 900, 1, 7 * 24 * 3600),
   // At least 3 s: an agent request (a third of it, at least 1 s) must fit well inside it.
@@ -127,9 +163,8 @@ export const configSchema = z.object({
 export type RawConfig = z.infer<typeof configSchema>;
 
 export interface LifelineConfig {
-  temporal: {
-    address: string | undefined;
-    namespace: string;
+  /** How to reach Temporal (address, namespace, TLS, API key: README, Connecting to Temporal), and Lifeline's place on it. */
+  temporal: TemporalConnectionSettings & {
     taskQueue: string;
     cliPath: string | undefined;
     /** The Temporal Web UI, for links to an execution's workflow. */
@@ -138,6 +173,8 @@ export interface LifelineConfig {
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
   dataDir: string;
+  /** Which agent token references (env:, file:) workers resolve and `agents add` accepts. */
+  agentTokens: AgentTokenPolicy;
   uiPort: number;
   logLevel: RawConfig['LIFELINE_LOG_LEVEL'];
   execution: ExecutionSettings;
@@ -205,6 +242,20 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** Temporal's own settings (TEMPORAL_*, temporal.toml) under Lifeline's aliases, each problem naming its setting. */
+function temporalSettings(env: NodeJS.ProcessEnv): TemporalConnectionSettings {
+  let settings: TemporalConnectionSettings;
+  try {
+    settings = loadTemporalSettings(env);
+  } catch (err) {
+    if (err instanceof TemporalSettingsError) throw new ConfigError(`invalid configuration:\n  ${err.message}`);
+    throw err;
+  }
+  if (settings.address !== undefined && !hostPort.test(settings.address))
+    throw new ConfigError(`invalid configuration:\n  ${settings.addressFrom}: must be host:port, such as 127.0.0.1:7233`);
+  return settings;
+}
+
 /** Reads and validates the configuration; every problem is reported at once, each naming its variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig {
   const parsed = configSchema.safeParse(env);
@@ -213,6 +264,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig
     throw new ConfigError(`invalid configuration:\n${problems}`);
   }
   const c = parsed.data;
+  const temporal = temporalSettings(env);
   if (c.LIFELINE_CODEC_PORT && !c.LIFELINE_CODEC_KEYS) {
     throw new ConfigError('invalid configuration:\n  LIFELINE_CODEC_PORT: the codec server needs LIFELINE_CODEC_KEYS to decode with');
   }
@@ -229,8 +281,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig
   }
   return {
     temporal: {
-      address: c.LIFELINE_TEMPORAL_ADDRESS,
-      namespace: c.LIFELINE_TEMPORAL_NAMESPACE,
+      ...temporal,
       taskQueue: c.LIFELINE_TASK_QUEUE,
       cliPath: c.LIFELINE_TEMPORAL_CLI,
       uiUrl: c.LIFELINE_TEMPORAL_UI_URL?.replace(/\/+$/, ''),
@@ -241,6 +292,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig
     databaseUrl: c.DATABASE_URL,
     redisUrl: c.REDIS_URL,
     dataDir: c.LIFELINE_DATA_DIR,
+    agentTokens: {
+      env: c.LIFELINE_AGENT_TOKEN_ENV,
+      dir: resolve(c.LIFELINE_AGENT_TOKEN_DIR ?? join(c.LIFELINE_DATA_DIR, 'agent-tokens')),
+      secretFiles: lifelineSecretFiles(env, homedir()),
+    },
     uiPort: c.LIFELINE_UI_PORT,
     logLevel: c.LIFELINE_LOG_LEVEL,
     reconciler: {
@@ -282,5 +338,6 @@ export function describeConfig(config: LifelineConfig): Record<string, unknown> 
     keys: config.codec.keys?.map((k) => k.id),
     authToken: config.codec.authToken && '***',
   };
-  return { ...config, databaseUrl: redact(config.databaseUrl), redisUrl: redact(config.redisUrl), webhookUrl, codec };
+  const temporal = { ...describeTemporalSettings(config.temporal), taskQueue: config.temporal.taskQueue, uiUrl: config.temporal.uiUrl };
+  return { ...config, temporal, databaseUrl: redact(config.databaseUrl), redisUrl: redact(config.redisUrl), webhookUrl, codec };
 }

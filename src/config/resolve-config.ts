@@ -8,10 +8,12 @@ export interface ResolvedConfig {
 }
 
 /**
- * The configuration from the environment; any of the Temporal address, DATABASE_URL and REDIS_URL
- * it leaves unset comes from the stack file `npm start` writes, so the CLI and `connectLifeline` work against the local
- * stack without exported variables. The namespace, task queue and UI come from the file only
- * together with its Temporal address: they describe that server.
+ * The configuration from the environment (and Temporal's config file); any of the Temporal address,
+ * DATABASE_URL and REDIS_URL it leaves unset comes from the stack file `npm start` writes, so the CLI
+ * and `connectLifeline` work against the local stack without exported variables. An explicit
+ * setting always wins over the file. The namespace, task queue and UI come from the file only
+ * together with its Temporal address: they describe that server. The file names a Temporal server
+ * only when `npm start` ran its own; against an external one, the same TEMPORAL_* settings are needed here.
  */
 export function resolveConfig(env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
   const fromEnv = loadConfig(env);
@@ -19,18 +21,18 @@ export function resolveConfig(env: NodeJS.ProcessEnv = process.env): ResolvedCon
   const stack = readStackFile(fromEnv.dataDir);
   if (!stack) return { config: fromEnv, stackFile: undefined };
   const fill: Record<string, string | undefined> = {
-    LIFELINE_TEMPORAL_ADDRESS: stack.temporalAddress,
     DATABASE_URL: stack.databaseUrl,
     REDIS_URL: stack.redisUrl,
-    ...(env.LIFELINE_TEMPORAL_ADDRESS
+    ...(fromEnv.temporal.address || !stack.temporal
       ? {}
       : {
-          LIFELINE_TEMPORAL_NAMESPACE: stack.namespace,
-          LIFELINE_TASK_QUEUE: stack.taskQueue,
-          LIFELINE_TEMPORAL_UI_URL: stack.temporalUiUrl,
+          LIFELINE_TEMPORAL_ADDRESS: stack.temporal.address,
+          LIFELINE_TEMPORAL_NAMESPACE: fromEnv.temporal.namespaceFrom === 'default' ? stack.temporal.namespace : undefined,
+          LIFELINE_TASK_QUEUE: stack.temporal.taskQueue,
+          LIFELINE_TEMPORAL_UI_URL: stack.temporal.uiUrl,
         }),
   };
   const merged: NodeJS.ProcessEnv = { ...env };
-  for (const [name, value] of Object.entries(fill)) if (!merged[name] && value) merged[name] = value;
+  for (const [name, value] of Object.entries(fill)) if (!merged[name]?.trim() && value) merged[name] = value;
   return { config: loadConfig(merged), stackFile: stackFilePath(fromEnv.dataDir) };
 }

@@ -7,12 +7,17 @@ import { z } from 'zod';
  * without exported variables, and removed when it stops so that nothing points at dead servers.
  */
 const stackFileSchema = z.object({
-  temporalAddress: z.string().min(1),
-  namespace: z.string().min(1),
-  taskQueue: z.string().min(1),
+  /** The dev server `npm start` ran; absent when it ran against an external Temporal (whose settings, TLS and keys among them, are not copied here). */
+  temporal: z
+    .object({
+      address: z.string().min(1),
+      namespace: z.string().min(1),
+      taskQueue: z.string().min(1),
+      uiUrl: z.string().optional(),
+    })
+    .optional(),
   databaseUrl: z.string().min(1),
   redisUrl: z.string().min(1),
-  temporalUiUrl: z.string().optional(),
 });
 export type StackFile = z.infer<typeof stackFileSchema>;
 

@@ -5,6 +5,7 @@
  * agent server with the demo behaviours, and waits for a row, a status or a phase.
  */
 export { createTimeSkippingEnvironment, connectTestEnvironment } from './test-environment.js';
+export type { TestTemporal } from './test-temporal.js';
 export { createExecutionWorker, executionWorkerOptions, type ExecutionWorkerOptions } from './test-worker.js';
 export {
   scriptedActivities,

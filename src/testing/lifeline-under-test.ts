@@ -5,6 +5,7 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import type { AgentCommandConfig } from '../agent-server/agent-server-config.js';
 import { startAgentServer, type AgentServer } from '../agent-server/agent-server.js';
 import { demoAgentConfig } from '../agent-server/demo-agents.js';
+import type { AgentTokenPolicy } from '../agent/token-policy.js';
 import { literalToken } from '../agent/token-reference.js';
 import { LifelineClient } from '../client/lifeline-client.js';
 import { loadConfig, type ExecutionSettings, type ReconcilerSettings } from '../config/config.js';
@@ -16,6 +17,7 @@ import { dataConverterOptions } from '../payload-codec/data-converter.js';
 import { createAgentStore } from '../store/agent-store.js';
 import { createLifelineWorker } from '../temporal/lifeline-worker.js';
 import { silentLogger, type Logger } from '../util/logger.js';
+import { resolveTestTemporal, type TestTemporal } from './test-temporal.js';
 
 /** No reconciler schedule (a test runs cycles itself) and no grace: a row is reconciled as soon as a test asks. */
 export const reconcilerUnderTest: ReconcilerSettings = {
@@ -46,8 +48,11 @@ export interface AgentUnderTest {
 export interface LifelineUnderTestOptions {
   /** Agents of the reference agent server (demo behaviours unless `config` says otherwise), by key: `agent(key)` gives the registered name. */
   agents: Record<string, AgentUnderTest>;
-  /** The Temporal server (the dev server of `npm start`, a CI service) and namespace. */
-  temporal: { address: string; namespace?: string };
+  /**
+   * The Temporal server (the dev server of `npm start`, a CI service, a secured cluster) and
+   * namespace; from the environment (TEMPORAL_*, temporal.toml) when absent.
+   */
+  temporal?: TestTemporal;
   databaseUrl: string;
   redisUrl: string;
   settings?: Partial<ExecutionSettings>;
@@ -58,8 +63,8 @@ export interface LifelineUnderTestOptions {
   workflowBundlePath?: string;
   /** Logs of Lifeline's own components; silent unless given. */
   log?: Logger;
-  /** Overrides of activity dependencies, such as a webhook URL for alerts. */
-  deps?: { webhookUrl?: string; leaseMs?: number };
+  /** Overrides of activity dependencies, such as a webhook URL for alerts or the agent token policy (the default configuration's otherwise). */
+  deps?: { webhookUrl?: string; leaseMs?: number; agentTokens?: AgentTokenPolicy };
   /** A payload codec for the harness's client and in-process worker alike. */
   codec?: PayloadCodec;
   /** The in-process worker's LIFELINE_MAX_CONCURRENT_RUNS (the SDK's default when unset). */
@@ -82,14 +87,14 @@ export async function startLifelineUnderTest(opts: LifelineUnderTestOptions) {
   const suffix = uniqueSuffix();
   const log = opts.log ?? silentLogger();
   const settings: ExecutionSettings = { ...loadConfig({}).execution, ...opts.settings };
-  const namespace = opts.temporal.namespace ?? 'default';
+  const { namespace, ...connectOptions } = resolveTestTemporal(opts.temporal);
   const taskQueue = `test-${suffix}`;
   const { databaseUrl, redisUrl } = opts;
   const pool = createPool(databaseUrl, log);
   const redis = createRedis(redisUrl, log);
-  const connection = await Connection.connect({ address: opts.temporal.address });
+  const connection = await Connection.connect(connectOptions);
   const temporal = new Client({ connection, namespace, ...dataConverterOptions(opts.codec) });
-  const nativeConnection = await NativeConnection.connect({ address: opts.temporal.address });
+  const nativeConnection = await NativeConnection.connect(connectOptions);
 
   const names = Object.fromEntries(Object.keys(opts.agents).map((a) => [a, `${a}-${suffix}`]));
   const tokens = Object.fromEntries(Object.keys(opts.agents).map((a) => [a, randomBytes(12).toString('hex')]));
@@ -117,6 +122,7 @@ export async function startLifelineUnderTest(opts: LifelineUnderTestOptions) {
     execution: settings,
     reconciler: reconcilerUnderTest,
     webhookUrl: opts.deps?.webhookUrl,
+    agentTokens: opts.deps?.agentTokens ?? loadConfig({}).agentTokens,
     temporal: { taskQueue },
   };
   const deps: LifelineDeps = buildLifelineDeps({

@@ -1,7 +1,8 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ensureTemporalTestServer } from '../stack/temporal-test-server.js';
-import { registerSearchAttributes } from '../temporal/register-search-attributes.js';
+import { registerSearchAttributes } from '../temporal-prerequisites/register-search-attributes.js';
 import { createLogger, type Logger } from '../util/logger.js';
+import { resolveTestTemporal, type TestTemporal } from './test-temporal.js';
 
 /**
  * A Temporal test environment ready for Lifeline's workflows: Temporal's time-skipping test server
@@ -15,9 +16,13 @@ export async function createTimeSkippingEnvironment(opts: { log?: Logger } = {})
   return withSearchAttributes(env);
 }
 
-/** A test environment on a running Temporal server (the dev server of `npm start`, a CI service), with Lifeline's search attributes. */
-export async function connectTestEnvironment(opts: { address: string; namespace?: string }): Promise<TestWorkflowEnvironment> {
-  return withSearchAttributes(await TestWorkflowEnvironment.createFromExistingServer(opts));
+/**
+ * A test environment on a running Temporal server (the dev server of `npm start`, a CI service, a
+ * secured cluster; from the environment when not given), with Lifeline's search attributes.
+ */
+export async function connectTestEnvironment(opts?: TestTemporal): Promise<TestWorkflowEnvironment> {
+  const { address, namespace, ...connectionOptions } = resolveTestTemporal(opts);
+  return withSearchAttributes(await TestWorkflowEnvironment.createFromExistingServer({ address, namespace, connectionOptions }));
 }
 
 async function withSearchAttributes(env: TestWorkflowEnvironment): Promise<TestWorkflowEnvironment> {

@@ -1,0 +1,48 @@
+import { Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { explainConnectFailure } from './connect-failure.js';
+import { temporalConnectOptions } from './connection-options.js';
+import type { TemporalConnectionSettings } from './connection-settings.js';
+
+/**
+ * Connects and proves the connection can use the namespace (a credential the server refuses, or a
+ * namespace that does not exist, fails here in one line instead of at the first start or poll).
+ */
+async function connectChecked<C extends { close(): Promise<void> }>(
+  settings: TemporalConnectionSettings,
+  connect: (options: ReturnType<typeof temporalConnectOptions>) => Promise<C>,
+  describeNamespace: (connection: C) => Promise<unknown>,
+): Promise<C> {
+  const options = temporalConnectOptions(settings);
+  let connection: C;
+  try {
+    connection = await connect(options);
+  } catch (err) {
+    throw explainConnectFailure(err, settings);
+  }
+  try {
+    await describeNamespace(connection);
+  } catch (err) {
+    await connection.close().catch(() => undefined);
+    throw explainConnectFailure(err, settings);
+  }
+  return connection;
+}
+
+/** A client connection (starting, querying and listing workflows, schedules, visibility). */
+export function connectTemporalClient(settings: TemporalConnectionSettings): Promise<Connection> {
+  return connectChecked(
+    settings,
+    (options) => Connection.connect({ ...options, connectTimeout: 10_000 }),
+    (c) => c.workflowService.describeNamespace({ namespace: settings.namespace }),
+  );
+}
+
+/** A worker connection (the Rust core's), with the same settings. */
+export function connectTemporalWorker(settings: TemporalConnectionSettings): Promise<NativeConnection> {
+  return connectChecked(
+    settings,
+    (options) => NativeConnection.connect(options),
+    (c) => c.workflowService.describeNamespace({ namespace: settings.namespace }),
+  );
+}
