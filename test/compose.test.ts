@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadAgentServerConfig } from '../src/agent-server/agent-server-config.js';
-import { configSchema } from '../src/config/config.js';
+import { configSchema, loadConfig } from '../src/config/config.js';
 import { ensureComposeCli } from './support/compose-cli.js';
 
 const composeFile = fileURLToPath(new URL('../docker-compose.yml', import.meta.url));
@@ -100,8 +100,48 @@ describe('docker-compose.yml', () => {
         .filter((v) => lifelineVariable.test(v))
         .map((v) => `${name}: ${v}`),
     );
-    expect(set).toEqual(expect.arrayContaining(['worker: DATABASE_URL', 'worker: REDIS_URL', 'worker: LIFELINE_TEMPORAL_ADDRESS']));
+    expect(set).toEqual(expect.arrayContaining(['worker: DATABASE_URL', 'worker: REDIS_URL', 'worker: LIFELINE_TEMPORAL_UI_URL']));
     expect(set.filter((entry) => !known.has(entry.split(': ')[1]!))).toEqual([]);
+  });
+
+  it("reaches Temporal by Temporal's own variables, passing TLS and API-key settings through only when set", () => {
+    const plain = JSON.parse(composeConfig(compose, secrets).stdout) as { services: Record<string, ComposeService> };
+    const env = environmentOf(plain.services.worker!);
+    expect(env).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_NAMESPACE: 'default', TEMPORAL_API_KEY: '', TEMPORAL_TLS: '' });
+    // Empty means "not set" to Lifeline (as to Compose's users): the plain cluster below needs no TLS.
+    expect(loadConfig({ ...env, TEMPORAL_CONFIG_FILE: '/nonexistent' }).temporal).toMatchObject({
+      address: 'temporal:7233',
+      tls: false,
+      apiKey: undefined,
+    });
+    expect(env.LIFELINE_TEMPORAL_UI_URL).toBe('http://localhost:8233');
+
+    const cloud = {
+      TEMPORAL_ADDRESS: 'agents.acct.tmprl.cloud:7233',
+      TEMPORAL_NAMESPACE: 'agents.acct',
+      TEMPORAL_API_KEY: 'compose-test-api-key',
+    };
+    const rendered = JSON.parse(composeConfig(compose, { ...secrets, ...cloud }).stdout) as { services: Record<string, ComposeService> };
+    for (const name of ['worker', 'setup']) expect(environmentOf(rendered.services[name]!)).toMatchObject(cloud);
+    // The agent and its processes never see Temporal's credentials.
+    expect(Object.keys(environmentOf(rendered.services.agent!)).filter((v) => v.startsWith('TEMPORAL_'))).toEqual([]);
+  });
+
+  it('mounts Temporal certificates read-only, only where Lifeline talks to Temporal', () => {
+    const rendered = JSON.parse(composeConfig(compose, secrets).stdout) as {
+      services: Record<string, ComposeService & { volumes?: { target: string; read_only?: boolean }[] }>;
+    };
+    const tlsMount = (name: string) => rendered.services[name]!.volumes?.find((v) => v.target === '/etc/lifeline/temporal-tls');
+    for (const name of ['worker', 'setup']) expect(tlsMount(name)).toMatchObject({ read_only: true });
+    expect(tlsMount('agent')).toBeUndefined();
+  });
+
+  it('publishes the Temporal UI on loopback only, and creates the namespace once the cluster is healthy', () => {
+    const rendered = JSON.parse(composeConfig(compose, secrets).stdout) as {
+      services: Record<string, ComposeService & { ports?: { host_ip?: string; published?: string }[] }>;
+    };
+    expect(rendered.services['temporal-ui']!.ports).toEqual([expect.objectContaining({ host_ip: '127.0.0.1', published: '8233' })]);
+    expect(raw.services['temporal-namespace']!.command!.join('\n')).toContain('temporal operator cluster health');
   });
 
   it('takes every password, token and key from the environment', () => {
@@ -109,7 +149,8 @@ describe('docker-compose.yml', () => {
       Object.entries(environmentOf(service))
         .filter(
           ([k, v]) =>
-            /PASSWORD|PWD|TOKEN|KEYS|DATABASE_URL/.test(k) && !/\$\{(POSTGRES_PASSWORD|AGENT_TOKEN|LIFELINE_CODEC_\w+)[:}]/.test(v),
+            /PASSWORD|PWD|TOKEN|KEY|DATABASE_URL/.test(k) &&
+            !/\$\{(POSTGRES_PASSWORD|AGENT_TOKEN|LIFELINE_CODEC_\w+|TEMPORAL_\w+)[:}]/.test(v),
         )
         .map(([k]) => `${name}: ${k}`),
     );
