@@ -6,6 +6,7 @@ import { runner } from 'node-pg-migrate';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TokenReference } from '../src/agent/token-reference.js';
+import { loadConfig } from '../src/config/config.js';
 import { migrationsDir } from '../src/db/migrate.js';
 import { createAgentStore } from '../src/store/agent-store.js';
 import { startHarness, uniqueSuffix, type Harness } from './support/lifeline-harness.js';
@@ -19,9 +20,10 @@ describe('an agent whose token is held by reference', () => {
   let agentToken: string;
 
   beforeAll(async () => {
-    h = await startHarness({ agents: { demo: {} } });
-    agentToken = h.agentServerConfig.agents[h.agent('demo')]!.token;
     dir = mkdtempSync(join(tmpdir(), 'lifeline-tokens-'));
+    // The worker reads token files in this directory only (LIFELINE_AGENT_TOKEN_DIR).
+    h = await startHarness({ agents: { demo: {} }, deps: { agentTokens: { ...loadConfig({}).agentTokens, dir } } });
+    agentToken = h.agentServerConfig.agents[h.agent('demo')]!.token;
   });
   afterAll(async () => {
     await h?.close();
@@ -47,7 +49,8 @@ describe('an agent whose token is held by reference', () => {
   }
 
   it('env: the worker reads the variable from its environment when it calls the agent', async () => {
-    const variable = `LIFELINE_TEST_TOKEN_${uniqueSuffix()}`;
+    // A name LIFELINE_AGENT_TOKEN_ENV allows by default (AGENT_TOKEN_*).
+    const variable = `AGENT_TOKEN_TEST_${uniqueSuffix()}`;
     const agent = await registered('by-env', { source: 'env', ref: variable });
     process.env[variable] = agentToken;
     try {
@@ -72,7 +75,7 @@ describe('an agent whose token is held by reference', () => {
   });
 
   it('an unset variable fails the execution at once, naming the agent, the reference and what is wrong', async () => {
-    const variable = `LIFELINE_TEST_UNSET_${uniqueSuffix()}`;
+    const variable = `AGENT_TOKEN_UNSET_${uniqueSuffix()}`;
     const agent = await registered('unset', { source: 'env', ref: variable });
     const { executionId, row } = await run(agent, 'succeed 0 never runs');
     expect(row).toMatchObject({

@@ -85,17 +85,19 @@ describe('the lifeline CLI', () => {
         ],
         {
           ...env,
-          CLI_AGENT_TOKEN: secret,
+          AGENT_TOKEN_CLI: secret,
+          // The directory file: references must be in (agents add refuses one outside it).
+          LIFELINE_AGENT_TOKEN_DIR: '/run/secrets',
         },
       );
 
     const added = [
-      await add(fromEnv, '--token-env', 'CLI_AGENT_TOKEN'),
+      await add(fromEnv, '--token-env', 'AGENT_TOKEN_CLI'),
       await add(fromFile, '--token', 'file:/run/secrets/cli-agent'),
       await add(fromLiteral, '--token-literal', secret),
     ];
     expect(added.map((r) => r.code)).toEqual([0, 0, 0]);
-    expect(added[0]!.stdout).toContain(`agent ${fromEnv} saved (capacity 3, token env:CLI_AGENT_TOKEN)`);
+    expect(added[0]!.stdout).toContain(`agent ${fromEnv} saved (capacity 3, token env:AGENT_TOKEN_CLI)`);
     expect(added[2]!.stdout).toContain(`agent ${fromLiteral} saved (capacity 3, token literal (stored in Postgres))`);
     for (const r of added) expect(r.stdout + r.stderr).not.toContain(secret);
     // --token-env stores the name: the worker reads the variable when it calls the agent.
@@ -105,7 +107,7 @@ describe('the lifeline CLI', () => {
       capacity: 3,
       defaultTimeoutSeconds: 45,
       defaultIdleTimeoutSeconds: 300,
-      token: { source: 'env', ref: 'CLI_AGENT_TOKEN' },
+      token: { source: 'env', ref: 'AGENT_TOKEN_CLI' },
     });
     expect((await h.deps.agents.getRegistration(fromLiteral))?.token).toEqual({ source: 'literal', ref: secret });
 
@@ -115,7 +117,7 @@ describe('the lifeline CLI', () => {
     expect(agents).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ name: h.agent('demo'), capacity: 5, token: { source: 'literal' } }),
-        expect.objectContaining({ name: fromEnv, token: { source: 'env', ref: 'CLI_AGENT_TOKEN' } }),
+        expect.objectContaining({ name: fromEnv, token: { source: 'env', ref: 'AGENT_TOKEN_CLI' } }),
         expect.objectContaining({ name: fromFile, token: { source: 'file', ref: '/run/secrets/cli-agent' } }),
         expect.objectContaining({ name: fromLiteral, token: { source: 'literal' } }),
       ]),
@@ -123,7 +125,7 @@ describe('the lifeline CLI', () => {
     const table = await lifeline('agents', 'list');
     expect(table.code).toBe(0);
     const rowOf = (name: string) => table.stdout.split('\n').find((line) => line.startsWith(`${name} `));
-    expect(rowOf(fromEnv)).toContain('env:CLI_AGENT_TOKEN');
+    expect(rowOf(fromEnv)).toContain('env:AGENT_TOKEN_CLI');
     expect(rowOf(fromFile)).toContain('file:/run/secrets/cli-agent');
     expect(rowOf(fromLiteral)).toContain('literal (stored in Postgres)');
     for (const output of [listed.stdout, table.stdout]) {

@@ -28,7 +28,7 @@ export const tokenCharacters = /^[\x21-\x7e]+$/;
 function tokenReferenceProblem({ source, ref }: TokenReference): string | undefined {
   switch (source) {
     case 'env':
-      if (ref === '') return 'env: needs a variable name, such as env:CODER_TOKEN';
+      if (ref === '') return 'env: needs a variable name, such as env:AGENT_TOKEN_CODER';
       // Not quoted: a token pasted by mistake where its variable's name belongs is a secret all the same.
       return variableName.test(ref) ? undefined : 'env: must name a variable (letters, digits and _, not starting with a digit)';
     case 'file':
@@ -56,6 +56,11 @@ export function parseTokenReference(text: string): TokenReference | undefined {
 /** `env:NAME`, `file:PATH` or, for a literal, where it is kept (never its value). */
 export function describeToken(token: HeldToken): string {
   return token.source === 'literal' ? 'literal (stored in Postgres)' : `${token.source}:${token.ref ?? ''}`;
+}
+
+/** `agent "NAME": token REFERENCE PROBLEM`, as registration and the worker word a refused or unresolvable token. */
+export function describeTokenProblem(agent: string, token: HeldToken, problem: string): string {
+  return `agent "${agent}": token ${describeToken(token)} ${problem}`;
 }
 
 /** A token held in Postgres: for agents whose token exists only where they are registered (tests, demos, benchmarks). */

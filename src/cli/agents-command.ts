@@ -1,6 +1,13 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { describeToken, parseTokenReference, tokenReferenceSchema, type TokenReference } from '../agent/token-reference.js';
+import { tokenPolicyProblem } from '../agent/token-policy.js';
+import {
+  describeToken,
+  describeTokenProblem,
+  parseTokenReference,
+  tokenReferenceSchema,
+  type TokenReference,
+} from '../agent/token-reference.js';
 import { startExecutionSchema } from '../client/execution-input.js';
 import { createAgentStore } from '../store/agent-store.js';
 import { withCliContext } from './cli-context.js';
@@ -77,8 +84,14 @@ export function addAgentsCommands(program: Command): void {
     .description('add an agent, or replace the one with this name')
     .requiredOption('--name <name>', 'agent name (a-z, 0-9, _ and -)')
     .requiredOption('--url <url>', "the agent's base URL")
-    .option('--token-env <var>', "the worker's environment variable holding its bearer token, read by the workers (stores env:VAR)")
-    .option('--token-file <path>', 'absolute path of a file on the worker holding its bearer token, read by the workers (stores file:PATH)')
+    .option(
+      '--token-env <var>',
+      "the worker's environment variable holding its bearer token, one LIFELINE_AGENT_TOKEN_ENV allows, read by the workers (stores env:VAR)",
+    )
+    .option(
+      '--token-file <path>',
+      'absolute path of a file in LIFELINE_AGENT_TOKEN_DIR on the worker holding its bearer token, read by the workers (stores file:PATH)',
+    )
     .option('--token <reference>', 'env:VAR or file:PATH, as `agents list` shows them')
     .option('--token-literal <token>', 'store the bearer token itself in Postgres (prefer a reference: arguments end up in shell history)')
     .requiredOption('--capacity <n>', 'executions it may run at once', wholeNumber)
@@ -102,6 +115,9 @@ export function addAgentsCommands(program: Command): void {
           throw new UsageError(`invalid agent: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
         }
         const agent = parsed.data;
+        // The workers refuse it too (following symlinks there): refused here, it is never saved.
+        const refused = tokenPolicyProblem(agent.token, ctx.config.agentTokens);
+        if (refused !== undefined) throw new UsageError(describeTokenProblem(agent.name, agent.token, refused));
         await createAgentStore(ctx.pool()).upsert({
           ...agent,
           baseUrl: agent.baseUrl.replace(/\/+$/, ''),

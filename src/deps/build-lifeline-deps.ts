@@ -30,7 +30,7 @@ function slotsInUse(agents: AgentStore, slots: CapacitySlots) {
 }
 
 /** The part of the configuration the dependencies are built from. */
-export type DepsConfig = Pick<LifelineConfig, 'execution' | 'reconciler' | 'webhookUrl'> & {
+export type DepsConfig = Pick<LifelineConfig, 'execution' | 'reconciler' | 'webhookUrl' | 'agentTokens'> & {
   temporal: Pick<LifelineConfig['temporal'], 'taskQueue'>;
 };
 
@@ -62,7 +62,7 @@ export function buildLifelineDeps(opts: {
     agents,
     slots,
     agentClient: async (agent, requestTimeoutMs) =>
-      createAgentClient({ baseUrl: agent.baseUrl, token: await resolveAgentToken(agent), requestTimeoutMs }),
+      createAgentClient({ baseUrl: agent.baseUrl, token: await resolveAgentToken(agent, config.agentTokens), requestTimeoutMs }),
     workflows: opts.workflows,
     taskQueue: config.temporal.taskQueue,
     alerter,

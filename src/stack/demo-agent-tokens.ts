@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { TokenReference } from '../agent/token-reference.js';
 
 interface DemoAgentToken {
@@ -10,12 +10,12 @@ interface DemoAgentToken {
 }
 
 /**
- * Fresh tokens for `npm start`'s demo agents, each in a file of its own under the data directory
- * that its registration references: Postgres holds no secret, and every worker on this machine
+ * Fresh tokens for `npm start`'s demo agents, each in a file of its own in the token directory
+ * (LIFELINE_AGENT_TOKEN_DIR, absolute; `.lifeline/agent-tokens` by default) that its registration
+ * references: Postgres holds no secret, and every worker on this machine with that token directory
  * (`npm run worker` too, which does not share `npm start`'s environment) can read them.
  */
-export function writeDemoAgentTokens(dataDir: string, names: string[]): Record<string, DemoAgentToken> {
-  const dir = join(resolve(dataDir), 'agent-tokens');
+export function writeDemoAgentTokens(dir: string, names: string[]): Record<string, DemoAgentToken> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return Object.fromEntries(
     names.map((name) => {

@@ -1,4 +1,4 @@
-import type { ExecutionSettings, ReconcilerSettings } from '../../src/config/config.js';
+import { loadConfig, type ExecutionSettings, type ReconcilerSettings } from '../../src/config/config.js';
 import type { DepsConfig } from '../../src/deps/build-lifeline-deps.js';
 import { reconcilerUnderTest } from '../../src/testing/lifeline-under-test.js';
 
@@ -19,5 +19,11 @@ export const testReconcilerSettings: ReconcilerSettings = reconcilerUnderTest;
 
 /** What tests build their dependencies from: the test settings, or others for one case. */
 export function testDepsConfig(execution: ExecutionSettings = testSettings, webhookUrl?: string): DepsConfig {
-  return { execution, reconciler: testReconcilerSettings, webhookUrl, temporal: { taskQueue: 'lifeline-test' } };
+  return {
+    execution,
+    reconciler: testReconcilerSettings,
+    webhookUrl,
+    agentTokens: loadConfig({}).agentTokens,
+    temporal: { taskQueue: 'lifeline-test' },
+  };
 }

@@ -27,7 +27,7 @@ describe('an agent token reference', () => {
   });
 
   it('refuses an empty variable name, a relative path, an empty literal, saying which and how', () => {
-    expect(problems({ source: 'env', ref: '' })).toEqual(['env: needs a variable name, such as env:CODER_TOKEN']);
+    expect(problems({ source: 'env', ref: '' })).toEqual(['env: needs a variable name, such as env:AGENT_TOKEN_CODER']);
     expect(problems({ source: 'env', ref: '2FA-TOKEN' })).toEqual([
       'env: must name a variable (letters, digits and _, not starting with a digit)',
     ]);
