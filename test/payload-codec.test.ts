@@ -110,7 +110,8 @@ describe('codec configuration', () => {
 describe('a worker and client with the codec on', () => {
   const keys = [newKey('primary')];
   const authToken = randomBytes(12).toString('hex');
-  const uiOrigin = 'http://localhost:8233';
+  // Temporal Cloud's UI, as a deployment configures it for its codec endpoint.
+  const uiOrigin = 'https://cloud.temporal.io';
   let h: Harness;
   let worker: WorkerProcess;
   let codecUrl: string;
@@ -204,17 +205,25 @@ describe('a worker and client with the codec on', () => {
     const unauthorised = await codecRequest('/decode', encrypted.map(payloadToJson), { authorization: 'Bearer wrong' });
     expect(unauthorised.status).toBe(401);
 
+    // As a browser asks when a public UI (Temporal Cloud's) calls a codec on a private address.
     const preflight = (origin: string) =>
       fetch(`${codecUrl}/decode`, {
         method: 'OPTIONS',
-        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace' },
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type,x-namespace,authorization',
+          'access-control-request-private-network': 'true',
+        },
       });
     const fromUi = await preflight(uiOrigin);
     expect(fromUi.status).toBe(204);
     expect(fromUi.headers.get('access-control-allow-origin')).toBe(uiOrigin);
     expect(fromUi.headers.get('access-control-allow-headers')).toMatch(/X-Namespace/);
+    expect(fromUi.headers.get('access-control-allow-private-network')).toBe('true');
     const fromElsewhere = await preflight('http://evil.example');
     expect(fromElsewhere.headers.get('access-control-allow-origin')).toBeNull();
+    expect(fromElsewhere.headers.get('access-control-allow-private-network')).toBeNull();
   });
 
   it('answers a malformed body with 400', async () => {

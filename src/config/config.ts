@@ -1,7 +1,14 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { defaultTokenEnv, lifelineSecretFiles, parseTokenEnv, tokenDirProblem, type AgentTokenPolicy } from '../agent/token-policy.js';
+import {
+  defaultTokenEnv,
+  lifelineSecretFiles,
+  parseTokenEnv,
+  tokenDirProblem,
+  type AgentTokenPolicy,
+  type SecretFile,
+} from '../agent/token-policy.js';
 import { codecKeysRequirement, parseCodecKeys, type CodecKey } from '../payload-codec/codec-keys.js';
 import { defaultFullSweepSeconds } from '../reconciler/full-sweep-turns.js';
 import { isLoopback } from '../util/listen.js';
@@ -256,6 +263,14 @@ function temporalSettings(env: NodeJS.ProcessEnv): TemporalConnectionSettings {
   return settings;
 }
 
+/** The TLS files of Temporal's settings, a temporal.toml profile's among them: never an agent token either. */
+function temporalTlsFiles(temporal: TemporalConnectionSettings): SecretFile[] {
+  if (typeof temporal.tls !== 'object') return [];
+  return [temporal.tls.clientKey, temporal.tls.clientCert].flatMap((m) =>
+    m && 'path' in m ? [{ setting: m.setting, path: resolve(m.path) }] : [],
+  );
+}
+
 /** Reads and validates the configuration; every problem is reported at once, each naming its variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig {
   const parsed = configSchema.safeParse(env);
@@ -295,7 +310,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig
     agentTokens: {
       env: c.LIFELINE_AGENT_TOKEN_ENV,
       dir: resolve(c.LIFELINE_AGENT_TOKEN_DIR ?? join(c.LIFELINE_DATA_DIR, 'agent-tokens')),
-      secretFiles: lifelineSecretFiles(env, homedir()),
+      secretFiles: [...lifelineSecretFiles(env, homedir()), ...temporalTlsFiles(temporal)],
     },
     uiPort: c.LIFELINE_UI_PORT,
     logLevel: c.LIFELINE_LOG_LEVEL,

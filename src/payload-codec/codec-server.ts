@@ -109,6 +109,9 @@ function setCorsHeaders(req: IncomingMessage, res: ServerResponse, allowed: read
   res.setHeader('access-control-allow-methods', 'POST, OPTIONS');
   res.setHeader('access-control-allow-headers', 'Content-Type, X-Namespace, Authorization');
   res.setHeader('access-control-max-age', '600');
+  // A UI on a public origin (Temporal Cloud's) calling a codec on this machine's loopback or private
+  // network: Chromium asks first (Private Network Access), and only an allowed origin gets a yes.
+  if (req.headers['access-control-request-private-network'] === 'true') res.setHeader('access-control-allow-private-network', 'true');
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {

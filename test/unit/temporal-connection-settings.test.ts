@@ -177,6 +177,17 @@ describe("Temporal's connection settings", () => {
     ).toThrow(new RegExp(`^TEMPORAL_TLS_CLIENT_CERT_PATH: the certificate ${expired.cert} expired on `));
   });
 
+  it("keep a profile's TLS key out of reach of agent token references", () => {
+    const file = join(dir, 'mtls.toml');
+    const key = join(dir, 'profile-client.key');
+    writeFileSync(
+      file,
+      `[profile.default]\naddress = "x:7233"\n[profile.default.tls]\nclient_cert_path = "${join(dir, 'c.pem')}"\nclient_key_path = "${key}"\n`,
+    );
+    const { agentTokens } = loadConfig({ TEMPORAL_CONFIG_FILE: file, LIFELINE_AGENT_TOKEN_DIR: dir });
+    expect(agentTokens.secretFiles).toContainEqual({ setting: `tls.client_key_path of profile "default" in ${file}`, path: key });
+  });
+
   it('refuse an address that is not host:port, naming the variable it came from', () => {
     expect(() => loadConfig({ ...noFile, TEMPORAL_ADDRESS: 'https://temporal.example' })).toThrow('TEMPORAL_ADDRESS: must be host:port');
   });
