@@ -1,10 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Three projects: `unit` (pure logic, no server: `npm run test:unit`), `workflow` (the execution
+ * Four projects: `unit` (pure logic, no server: `npm run test:unit`), `workflow` (the execution
  * workflow with stubbed activities on Temporal's time-skipping test server, which each file starts
- * itself) and `integration` (real Temporal, Postgres, Redis and agents, started once by the global
- * setup). `npm test` runs all three.
+ * itself), `integration` (real Temporal, Postgres, Redis and agents, started once by the global
+ * setup) and `real-server` (a real temporal-server, not the dev server, with mTLS on Postgres, built
+ * once from source: tools/real-temporal). `npm test` runs all four.
  */
 export default defineConfig({
   test: {
@@ -23,6 +24,14 @@ export default defineConfig({
           name: 'integration',
           include: ['test/*.test.ts', 'test/examples/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'real-server',
+          include: ['test/real-server/**/*.test.ts'],
+          globalSetup: ['test/real-server/support/global-setup.ts'],
         },
       },
     ],
