@@ -27,6 +27,64 @@ function messages(err: unknown): string {
   return parts.join(' | ');
 }
 
+/** The words each failure is described with, from the settings involved. */
+function wording(settings: TemporalConnectionSettings, err: unknown) {
+  const tls = typeof settings.tls === 'object' ? settings.tls : undefined;
+  const fail = (reason: TemporalConnectionError['reason'], message: string) =>
+    new TemporalConnectionError(
+      `cannot connect to Temporal at ${settings.address} (${settings.addressFrom ?? 'address'}): ${message}`,
+      reason,
+      {
+        cause: err,
+      },
+    );
+  return {
+    fail,
+    ca: describe(tls?.serverCa) ?? 'the system CA store (set TEMPORAL_TLS_SERVER_CA_CERT_PATH for a private CA)',
+    cert: describe(tls?.clientCert),
+    ns: `namespace ${settings.namespace} (${settings.namespaceFrom})`,
+    serverName: tls?.serverName ? `"${tls.serverName}" (TEMPORAL_TLS_SERVER_NAME)` : 'the host of the address',
+  };
+}
+
+/** OpenSSL's codes, as Node's TLS gives them (see tls-probe.ts), for what the client or the server refused. */
+const tlsCodes: { codes: RegExp; explain: (w: ReturnType<typeof wording>) => TemporalConnectionError }[] = [
+  {
+    codes: /^ERR_TLS_CERT_ALTNAME_INVALID$/,
+    explain: (w) =>
+      w.fail('tls', `the server's certificate is not valid for ${w.serverName}: set TEMPORAL_TLS_SERVER_NAME to a name in its certificate`),
+  },
+  {
+    codes:
+      /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_SIGNATURE_FAILURE)$/,
+    explain: (w) => w.fail('tls', `the server's certificate is not signed by a CA trusted through ${w.ca}`),
+  },
+  { codes: /^CERT_HAS_EXPIRED$/, explain: (w) => w.fail('tls', "the server's certificate has expired") },
+  {
+    codes: /CERTIFICATE_REQUIRED/,
+    explain: (w) =>
+      w.fail('refused', 'the server requires a client certificate: set TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH'),
+  },
+  {
+    codes: /ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|UNSUPPORTED_CERTIFICATE|CERTIFICATE_UNKNOWN|DECRYPT_ERROR|ACCESS_DENIED)$/,
+    explain: (w) =>
+      w.fail('refused', `the server refused the client certificate ${w.cert ?? '(none)'}: is it signed by a CA the server trusts?`),
+  },
+  {
+    codes: /ALERT_CERTIFICATE_EXPIRED$/,
+    explain: (w) => w.fail('refused', `the server refused the client certificate ${w.cert ?? '(none)'} as expired`),
+  },
+  {
+    codes: /WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG/,
+    explain: (w) => w.fail('tls', 'the server does not speak TLS: unset TEMPORAL_TLS (or set it to false)'),
+  },
+];
+
+/** The one line a TLS probe's error code stands for, or undefined when TLS is not the problem. */
+export function explainTlsProbe(code: string, settings: TemporalConnectionSettings, err: unknown): TemporalConnectionError | undefined {
+  return tlsCodes.find((t) => t.codes.test(code))?.explain(wording(settings, err));
+}
+
 /**
  * Turns what grpc-js (the client) or the Rust core (the worker) reported into one line. The texts
  * matched are those the two transports give for each failure, seen against a real temporal-server
@@ -34,17 +92,13 @@ function messages(err: unknown): string {
  */
 export function explainConnectFailure(err: unknown, settings: TemporalConnectionSettings): TemporalConnectionError {
   const text = messages(err);
-  const at = `Temporal at ${settings.address} (${settings.addressFrom ?? 'address'})`;
-  const tls = typeof settings.tls === 'object' ? settings.tls : undefined;
-  const ca = describe(tls?.serverCa) ?? 'the system CA store (set TEMPORAL_TLS_SERVER_CA_CERT_PATH for a private CA)';
-  const cert = describe(tls?.clientCert);
-  const ns = `namespace ${settings.namespace} (${settings.namespaceFrom})`;
-  const fail = (reason: TemporalConnectionError['reason'], message: string) =>
-    new TemporalConnectionError(`cannot connect to ${at}: ${message}`, reason, { cause: err });
+  const { fail, ca, cert, ns, serverName } = wording(settings, err);
 
   if (/altnames|NotValidForName|not valid for name|hostname mismatch|does not match certificate/i.test(text)) {
-    const name = tls?.serverName ? `"${tls.serverName}" (TEMPORAL_TLS_SERVER_NAME)` : `the host of the address`;
-    return fail('tls', `the server's certificate is not valid for ${name}: set TEMPORAL_TLS_SERVER_NAME to a name in its certificate`);
+    return fail(
+      'tls',
+      `the server's certificate is not valid for ${serverName}: set TEMPORAL_TLS_SERVER_NAME to a name in its certificate`,
+    );
   }
   if (/self[- ]signed|unable to (get local issuer|verify)|UnknownIssuer|unknown ?ca|BadSignature|certificate verify failed/i.test(text)) {
     return fail('tls', `the server's certificate is not signed by a CA trusted through ${ca}`);

@@ -1,7 +1,8 @@
 import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { explainConnectFailure } from './connect-failure.js';
-import { temporalConnectOptions } from './connection-options.js';
+import { explainConnectFailure, explainTlsProbe } from './connect-failure.js';
+import { temporalConnectOptions, type TemporalConnectOptions } from './connection-options.js';
+import { probeTls } from './tls-probe.js';
 import type { TemporalConnectionSettings } from './connection-settings.js';
 
 /**
@@ -10,16 +11,28 @@ import type { TemporalConnectionSettings } from './connection-settings.js';
  */
 async function connectChecked<C extends { close(): Promise<void> }>(
   settings: TemporalConnectionSettings,
-  connect: (options: ReturnType<typeof temporalConnectOptions>) => Promise<C>,
+  connect: (options: TemporalConnectOptions) => Promise<C>,
   describeNamespace: (connection: C) => Promise<unknown>,
 ): Promise<C> {
   const options = temporalConnectOptions(settings);
-  let connection: C;
-  try {
-    connection = await connect(options);
-  } catch (err) {
-    throw explainConnectFailure(err, settings);
+  // With TLS, a handshake of Node's own runs beside the connection: it names a TLS failure at
+  // once, where grpc-js would wait for its connect deadline and then not say why.
+  const probe = options.tls ? probeTls(options) : undefined;
+  const connecting = connect(options);
+  const refusedByTls = probe?.then((p) => (p.ok ? undefined : explainTlsProbe(p.code, settings, new Error(p.code))));
+  const first = await Promise.race([
+    connecting.then(
+      (connection) => ({ connection }),
+      (err: unknown) => ({ err }),
+    ),
+    ...(refusedByTls ? [refusedByTls.then((refusal) => (refusal ? { refusal } : new Promise<never>(() => undefined)))] : []),
+  ]);
+  if ('refusal' in first) {
+    void connecting.then((c) => c.close()).catch(() => undefined);
+    throw first.refusal;
   }
+  if ('err' in first) throw (await refusedByTls) ?? explainConnectFailure(first.err, settings);
+  const { connection } = first;
   try {
     await describeNamespace(connection);
   } catch (err) {
