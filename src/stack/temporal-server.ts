@@ -2,6 +2,7 @@ import { Connection } from '@temporalio/client';
 import { join } from 'node:path';
 import getPort from 'get-port';
 import { searchAttributeCliTypes } from '../domain/search-attributes.js';
+import { localDynamicConfig } from './temporal-dynamic-config.js';
 import type { Logger } from '../util/logger.js';
 import { waitUntil } from '../util/wait-until.js';
 import { logTail, startServerProcess, type ServerProcess } from './server-process.js';
@@ -87,21 +88,8 @@ async function launch(opts: TemporalDevServerOptions, { port, uiPort, httpPort, 
     'warn',
     ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
     ...Object.entries(searchAttributeCliTypes).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
-    // One partition per task queue: with several, a task can land in a partition no poller is
-    // waiting on and wait to be forwarded, hundreds of milliseconds on a single local server.
-    // Two workflow task failures in a row mark the workflow with TemporalReportedProblems: how the
-    // reconciler finds executions that cannot make progress (src/reconciler/stuck-executions.ts).
-    ...[
-      'matching.numTaskqueueReadPartitions=1',
-      'matching.numTaskqueueWritePartitions=1',
-      'system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute=2',
-      // A build of a Worker Deployment reports drained this soon after its last pinned execution closed (3 minutes by default).
-      'matching.wv.VersionDrainageStatusVisibilityGracePeriod="10s"',
-      'matching.wv.VersionDrainageStatusRefreshInterval="5s"',
-      // An idle worker polls again every 10 s (60 s by default), so a build whose workers are gone
-      // shows sooner: LIFELINE_WORKER_GONE_SECONDS may go down to 20 against this server.
-      'matching.longPollExpirationInterval="10s"',
-    ].flatMap((v) => ['--dynamic-config-value', v]),
+    // Deployed settings and local timing (temporal-dynamic-config.ts), as the flag wants them: KEY=JSON.
+    ...Object.entries(localDynamicConfig()).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]),
   ];
   const proc = startServerProcess({
     name: 'Temporal dev server',

@@ -41,7 +41,7 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_00
 /** The environment the CLI needs to reach a harness's Lifeline, and nothing of this process's own. */
 export function cliEnvironment(h: Harness, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return isolatedEnvironment({
-    LIFELINE_TEMPORAL_ADDRESS: inject('temporalAddress'),
+    ...inject('temporalEnv'),
     LIFELINE_TEMPORAL_NAMESPACE: h.namespace,
     LIFELINE_TASK_QUEUE: h.taskQueue,
     DATABASE_URL: h.databaseUrl,

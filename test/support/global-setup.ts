@@ -9,6 +9,8 @@ import { writeWorkflowBundle } from '../../src/temporal/workflow-bundle.js';
 declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
+    /** The TEMPORAL_* variables that reach the test namespace: with TLS or a key on a secured server. */
+    temporalEnv: Record<string, string>;
     namespace: string;
     temporalUiUrl: string;
     databaseUrl: string;
@@ -31,6 +33,7 @@ export default async function setup(project: TestProject) {
   console.log(`test stack up in ${Date.now() - started} ms (logs in ${dir})`);
 
   project.provide('temporalAddress', stack.temporalAddress);
+  project.provide('temporalEnv', { TEMPORAL_ADDRESS: stack.temporalAddress, TEMPORAL_NAMESPACE: stack.namespace });
   project.provide('namespace', stack.namespace);
   project.provide('temporalUiUrl', stack.temporalUiUrl ?? '');
   project.provide('databaseUrl', stack.databaseUrl);

@@ -2,6 +2,7 @@ import { inject } from 'vitest';
 import { startLifelineUnderTest, type LifelineUnderTestOptions } from '../../src/testing/lifeline-under-test.js';
 import { createLogger } from '../../src/util/logger.js';
 import { testSettings } from './test-settings.js';
+import { testTemporal } from './test-temporal.js';
 
 export { uniqueSuffix, type AgentUnderTest as HarnessAgent } from '../../src/testing/lifeline-under-test.js';
 
@@ -19,7 +20,7 @@ export type HarnessOptions = Omit<LifelineUnderTestOptions, 'temporal' | 'databa
 export async function startHarness(opts: HarnessOptions) {
   return startLifelineUnderTest({
     ...opts,
-    temporal: { address: inject('temporalAddress'), namespace: inject('namespace') },
+    temporal: testTemporal(),
     databaseUrl: opts.databaseUrl ?? inject('databaseUrl'),
     redisUrl: opts.redisUrl ?? inject('redisUrl'),
     settings: { ...testSettings, ...opts.settings },

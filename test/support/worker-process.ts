@@ -1,4 +1,5 @@
 import { inject } from 'vitest';
+import { isolatedEnvironment } from '../../tools/processes/isolated-environment.js';
 import { executionSettingsEnv } from '../../tools/processes/settings-env.js';
 import { startWorkerProcess as startWorker, type WorkerProcess } from '../../tools/processes/worker-process.js';
 import type { Harness } from './lifeline-harness.js';
@@ -10,9 +11,8 @@ export function startWorkerProcess(h: Harness, identity: string, env: Record<str
   return startWorker({
     identity,
     env: {
-      ...process.env,
+      ...isolatedEnvironment(inject('temporalEnv')),
       ...executionSettingsEnv(h.settings),
-      LIFELINE_TEMPORAL_ADDRESS: inject('temporalAddress'),
       LIFELINE_TEMPORAL_NAMESPACE: h.namespace,
       LIFELINE_TASK_QUEUE: h.taskQueue,
       DATABASE_URL: h.databaseUrl,

@@ -5,7 +5,7 @@
  */
 export { createTestCertificates, type CertificatePair, type TestCertificates } from './certificates.js';
 export { connectOptions, temporalClientEnv, SERVER_NAME, type TemporalConnectOptions } from './client-access.js';
-export { composeDynamicConfigFile, readComposeDynamicConfig } from './dynamic-config.js';
+export { writeDynamicConfig } from './dynamic-config.js';
 export { createJwtIssuer, type ApiKeyOptions, type JwtIssuer } from './jwt-issuer.js';
 export { createNamespace, type CreateNamespaceOptions } from './namespaces.js';
 export { createTemporalDatabases, postgresTargetFromUrl, type PostgresTarget, type TemporalDatabases } from './postgres-schemas.js';

@@ -3,6 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { migrate } from '../../../src/db/migrate.js';
+import { localTimingOverrides } from '../../../src/stack/temporal-dynamic-config.js';
+import { connectTemporalClient } from '../../../src/temporal-connection/connect.js';
+import { loadTemporalSettings } from '../../../src/temporal-connection/connection-settings.js';
+import { registerSearchAttributes } from '../../../src/temporal-prerequisites/register-search-attributes.js';
+import { waitForSearchAttributes } from '../../../src/temporal-prerequisites/search-attribute-usable.js';
+import { writeWorkflowBundle } from '../../../src/temporal/workflow-bundle.js';
 import { PostgresServer } from '../../../src/stack/postgres-server.js';
 import { RedisServer } from '../../../src/stack/redis-server.js';
 import { createLogger } from '../../../src/util/logger.js';
@@ -34,6 +40,18 @@ export interface RealServerContext {
 declare module 'vitest' {
   export interface ProvidedContext {
     realServer: RealServerContext;
+  }
+}
+
+/** As `lifeline setup` does: Lifeline's search attributes on the namespace, usable before any test starts. */
+async function registerAndWait(clientEnv: Record<string, string>): Promise<void> {
+  const settings = loadTemporalSettings({ TEMPORAL_CONFIG_FILE: '/nonexistent/temporal.toml', ...clientEnv });
+  const connection = await connectTemporalClient(settings);
+  try {
+    await registerSearchAttributes(connection, settings.namespace);
+    await waitForSearchAttributes(connection, settings.namespace);
+  } finally {
+    await connection.close();
   }
 }
 
@@ -70,17 +88,22 @@ export default async function setup(project: TestProject) {
       databasePrefix: 'mtls',
       log,
       binaries: await binaries,
+      // The deployed settings with the local timing the dev server has, so shared test files hold on both.
+      dynamicConfigOverrides: localTimingOverrides,
       onUnexpectedExit,
     });
     running.push(temporal);
     const namespace = 'lifeline-real';
     await temporal.createNamespace(namespace);
+    const clientEnv = temporal.clientEnv(namespace);
+    await registerAndWait(clientEnv);
+    const workflowBundlePath = await writeWorkflowBundle(join(dir, 'workflow-bundle.js'));
     console.log(`real-server stack up in ${Date.now() - started} ms (logs in ${dir})`);
 
     project.provide('realServer', {
       address: temporal.address,
       namespace,
-      clientEnv: temporal.clientEnv(namespace),
+      clientEnv,
       certificates: temporal.certificates,
       temporalLogFile: temporal.logFile,
       databaseUrl: postgres.url,
@@ -89,6 +112,15 @@ export default async function setup(project: TestProject) {
       binaries: await binaries,
       stackDir: dir,
     });
+    // What the shared test files (test/*.test.ts) read, so that some of them run here unchanged over mutual TLS.
+    project.provide('temporalAddress', temporal.address);
+    project.provide('temporalEnv', clientEnv);
+    project.provide('namespace', namespace);
+    project.provide('temporalUiUrl', '');
+    project.provide('databaseUrl', postgres.url);
+    project.provide('redisUrl', redis.url);
+    project.provide('workflowBundlePath', workflowBundlePath);
+    project.provide('stackDir', dir);
   } catch (err) {
     await stopAll();
     throw err;
