@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
+import { maxQueueTimeoutSeconds, maxTimeoutSeconds } from '../domain/execution-lifetime.js';
 import { runLimitFields, wholeSeconds } from '../domain/run-limits.js';
 import { isStorableJson, isStorableText, unstorableTextMessage } from '../domain/storable-text.js';
 import { InvalidExecutionInputError } from './client-errors.js';
@@ -9,8 +10,8 @@ import type { ExecutionInput } from '../workflows/execution-contract.js';
 export const limits = {
   promptBytes: 256 * 1024,
   metadataBytes: 16 * 1024,
-  timeoutSeconds: { min: 1, max: 7 * 24 * 3600 },
-  queueTimeoutSeconds: { min: 1, max: 7 * 24 * 3600 },
+  timeoutSeconds: { min: 1, max: maxTimeoutSeconds },
+  queueTimeoutSeconds: { min: 1, max: maxQueueTimeoutSeconds },
 } as const;
 
 export const agentNamePattern = /^[a-z0-9][a-z0-9_-]{0,62}$/;

@@ -14,6 +14,7 @@ import {
 } from '@temporalio/workflow';
 import type { ExecutionActivities } from '../activities/execution-activities.js';
 import type { StoppedRun } from '../activities/run-activities.js';
+import { stopUntilGoneSeconds } from '../domain/execution-lifetime.js';
 import type { ExecutionStatus, TerminalOutcome } from '../domain/execution-status.js';
 import { permanentFailureTypes } from '../domain/failure-classes.js';
 import type { ExecutionPlan } from '../domain/execution-types.js';
@@ -258,8 +259,9 @@ function activitiesFor(plan: ExecutionPlan) {
   });
   const { stopAgent: stopUntilGone } = proxyActivities<ExecutionActivities>({
     // Retried with backoff until the agent confirms the process ended, within a day; its slot is held meanwhile.
+    // The execution's workflowExecutionTimeout counts this day in (execution-lifetime.ts).
     startToCloseTimeout: `${plan.stopWaitSeconds + 10} seconds`,
-    scheduleToCloseTimeout: '24 hours',
+    scheduleToCloseTimeout: `${stopUntilGoneSeconds} seconds`,
     retry: {
       initialInterval: '5 seconds',
       backoffCoefficient: 2,
