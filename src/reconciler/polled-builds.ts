@@ -1,8 +1,5 @@
 import type { WorkflowClient } from '@temporalio/client';
-import proto from '@temporalio/proto';
-
-// A CommonJS module whose exports Node cannot name statically: imported whole.
-const { TaskQueueType } = proto.temporal.api.enums.v1;
+import { isAlive, workflowPollers } from '../temporal/task-queue-pollers.js';
 
 /** The builds whose workers poll Lifeline's workflow task queue, each named as Temporal's search attribute names it. */
 export interface PolledBuilds {
@@ -15,11 +12,6 @@ export interface PolledBuilds {
 /** `deployment:build`, the form of the `TemporalWorkerDeploymentVersion` search attribute. */
 export const versionKey = (deploymentName: string, buildId: string) => `${deploymentName}:${buildId}`;
 
-/**
- * A poller counts as alive while its last poll is younger than `workerGoneSeconds`: Temporal answers an
- * idle long poll when it expires and the worker polls again at once, while a stopped worker stays
- * listed (for minutes) with its last poll ageing.
- */
 /** Where the pollers are asked about: Temporal, Lifeline's task queue, and when a build's workers count as gone. */
 export interface PollSources {
   workflows: WorkflowClient;
@@ -29,21 +21,16 @@ export interface PollSources {
   workerGoneSeconds: number;
 }
 
+/** A build has workers while one of its pollers is alive (see `isAlive`); a stopped worker stays listed for minutes, its last poll ageing. */
 export async function polledBuilds({ workflows, taskQueue, clock, workerGoneSeconds }: PollSources): Promise<PolledBuilds> {
   const now = clock();
-  const { pollers } = await workflows.workflowService.describeTaskQueue({
-    namespace: workflows.options.namespace,
-    taskQueue: { name: taskQueue },
-    taskQueueType: TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-  });
   const builds: PolledBuilds = { alive: new Set(), lastPoll: new Map() };
-  for (const poller of pollers ?? []) {
-    const { deploymentName, buildId } = poller.deploymentOptions ?? {};
+  for (const poller of await workflowPollers(workflows, taskQueue)) {
+    const { deploymentName, buildId, lastPoll } = poller;
     if (!deploymentName || !buildId) continue;
     const key = versionKey(deploymentName, buildId);
-    const at = new Date(Number(poller.lastAccessTime?.seconds ?? 0) * 1000);
-    if (at > (builds.lastPoll.get(key) ?? new Date(0))) builds.lastPoll.set(key, at);
-    if (now - at.getTime() < workerGoneSeconds * 1000) builds.alive.add(key);
+    if (lastPoll > (builds.lastPoll.get(key) ?? new Date(0))) builds.lastPoll.set(key, lastPoll);
+    if (isAlive(poller, now, workerGoneSeconds)) builds.alive.add(key);
   }
   return builds;
 }

@@ -3,7 +3,9 @@ import proto from '@temporalio/proto';
 import { agentExecution } from '../workflows/agent-execution.js';
 import type { LifelineDeps } from '../deps/lifeline-deps.js';
 import type { ExecutionStatus } from '../domain/execution-status.js';
+import { searchAttributes } from '../domain/search-attributes.js';
 import type { ExecutionReader } from '../store/execution-reader.js';
+import { noWorkerPollingText, taskQueueWorkers, type TaskQueueWorkers } from '../temporal/task-queue-pollers.js';
 import { polledBuilds, versionKey, type PolledBuilds, type PollSources } from './polled-builds.js';
 
 // A CommonJS module whose exports Node cannot name statically: imported whole.
@@ -11,15 +13,17 @@ const { WorkflowTaskFailedCause } = proto.temporal.api.enums.v1;
 
 /**
  * An execution whose workflow cannot make progress: its workflow task keeps failing or timing out
- * (`workflow_task_failing`), or it is pinned to a build that no worker polls any more
- * (`no_worker_for_build`: its workers were stopped before it drained).
+ * (`workflow_task_failing`), it is pinned to a build that no worker polls any more
+ * (`no_worker_for_build`: its workers were stopped before it drained), or no worker has picked it
+ * up and none polls its task queue (`no_worker_polling`: a misspelt LIFELINE_TASK_QUEUE, a worker
+ * fleet that is down), so it has no row yet.
  */
 export interface StuckExecution {
   executionId: string;
   agent?: string;
-  /** The row's status: it stays as it is, since the right worker may come back. */
+  /** The row's status: it stays as it is, since the right worker may come back. Absent: no row yet. */
   rowStatus?: ExecutionStatus;
-  reason: 'workflow_task_failing' | 'no_worker_for_build';
+  reason: 'workflow_task_failing' | 'no_worker_for_build' | 'no_worker_polling';
   /** What Temporal reports and the last failure says, such as a nondeterminism error after a code change. */
   cause: string;
   /** The workflow task's attempt: how many times it failed in a row. */
@@ -28,6 +32,8 @@ export interface StuckExecution {
   since?: Date;
   /** The build (`deployment:build`) the execution is pinned to, when no worker polls it. */
   build?: string;
+  /** The task queue no worker polls (`no_worker_polling`). */
+  taskQueue?: string;
 }
 
 /** Where stuck executions are looked for: Temporal, the rows, and the task queue whose pollers tell which builds have workers. */
@@ -61,10 +67,34 @@ export function strandedWorkflowsQuery(taskQueue: string, builds: PolledBuilds):
     ...runningExecutions,
     `TaskQueue = '${taskQueue}'`,
     `TemporalWorkerDeploymentVersion IS NOT NULL`,
-    ...(alive.length > 0 ? [`TemporalWorkerDeploymentVersion NOT IN (${alive.join(', ')})`] : []),
+    // A chain of != rather than NOT IN, which Temporal does not document for Temporal Cloud.
+    ...alive.map((b) => `TemporalWorkerDeploymentVersion != ${b}`),
     `TemporalReportedProblems IS NULL`,
   ].join(' AND ');
 }
+
+/**
+ * Running executions that no worker has picked up: the client and schedules set LifelineStatus
+ * `queued` at start, and the workflow's first workflow task sets LifelinePhase, so one without a
+ * phase has never completed a workflow task (and has no row: admission writes it first). Those
+ * already failing their workflow task are the first query's. Which of them no worker will pick up,
+ * DescribeTaskQueue tells: their task queue (any, a misspelt one included) has no live poller.
+ */
+export function unpickedWorkflowsQuery(): string {
+  return [...runningExecutions, ...notPickedUpConditions, `TemporalReportedProblems IS NULL`].join(' AND ');
+}
+
+/**
+ * Not yet picked up by any worker: the status the client and schedules set at start (or none, for
+ * a start some other way, which the first workflow task fills in) and no phase.
+ */
+export const notPickedUpConditions = [
+  `(${searchAttributes.status.name} = 'queued' OR ${searchAttributes.status.name} IS NULL)`,
+  `${searchAttributes.phase.name} IS NULL`,
+];
+
+/** Executions a cycle (or `executions problems`) looks at for `no_worker_polling`, newest first: a bound on its cost. */
+export const maxUnpickedPerCycle = 200;
 
 /** The stuck-execution sources of Lifeline's dependencies. */
 export function stuckSourcesOf(deps: LifelineDeps): StuckSources {
@@ -74,11 +104,50 @@ export function stuckSourcesOf(deps: LifelineDeps): StuckSources {
 /** How many executions are stuck now, for the metric. */
 export async function countStuckExecutions(sources: Omit<StuckSources, 'executions'>): Promise<number> {
   const builds = await polledBuilds(sources);
-  const [failing, stranded] = await Promise.all([
+  const [failing, stranded, unpolled] = await Promise.all([
     sources.workflows.count(stuckWorkflowsQuery()),
     sources.workflows.count(strandedWorkflowsQuery(sources.taskQueue, builds)),
+    unpolledExecutions(sources),
   ]);
-  return failing.count + stranded.count;
+  return failing.count + stranded.count + unpolled.length;
+}
+
+/** An execution no worker has picked up, on a task queue no live worker polls. */
+interface UnpolledExecution {
+  executionId: string;
+  agent?: string;
+  startedAt: Date;
+  workers: TaskQueueWorkers;
+}
+
+/**
+ * The executions no worker has picked up whose task queue has no live poller: at most
+ * `maxUnpickedPerCycle` candidates from visibility, and one DescribeTaskQueue per task queue among them.
+ */
+export async function unpolledExecutions(sources: Omit<StuckSources, 'executions'>): Promise<UnpolledExecution[]> {
+  const queues = new Map<string, Promise<TaskQueueWorkers>>();
+  const workersOf = (taskQueue: string) => {
+    let workers = queues.get(taskQueue);
+    if (!workers) {
+      workers = taskQueueWorkers(sources.workflows, taskQueue, { now: sources.clock(), workerGoneSeconds: sources.workerGoneSeconds });
+      queues.set(taskQueue, workers);
+    }
+    return workers;
+  };
+  const found: UnpolledExecution[] = [];
+  let seen = 0;
+  for await (const workflow of sources.workflows.list({ query: unpickedWorkflowsQuery(), pageSize: maxUnpickedPerCycle })) {
+    if (++seen > maxUnpickedPerCycle) break;
+    const workers = await workersOf(workflow.taskQueue);
+    if (workers.alive > 0) continue;
+    found.push({
+      executionId: workflow.workflowId,
+      agent: workflow.typedSearchAttributes.get(searchAttributes.agent),
+      startedAt: workflow.startTime,
+      workers,
+    });
+  }
+  return found;
 }
 
 /** The stuck executions, each with its row and the cause in words; a few describe calls each, but only for those. */
@@ -106,6 +175,17 @@ export async function listStuckExecutions(sources: StuckSources): Promise<StuckE
       cause: noWorkerCause(build, builds),
       since: builds.lastPoll.get(build),
       build,
+    });
+  }
+  for (const unpolled of await unpolledExecutions(sources)) {
+    const row = await rowOf(sources, unpolled.executionId);
+    stuck.push({
+      ...row,
+      agent: row.agent ?? unpolled.agent,
+      reason: 'no_worker_polling',
+      cause: `not yet picked up by any worker: ${noWorkerPollingText(unpolled.workers)}`,
+      since: unpolled.startedAt,
+      taskQueue: unpolled.workers.taskQueue,
     });
   }
   return stuck;

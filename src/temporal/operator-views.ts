@@ -29,6 +29,8 @@ export function operatorViews(opts: { uiUrl: string; namespace: string; agents: 
     // The UI lists the newest first: the longest-queued are at the end.
     ['queued (longest waiting last)', `${executions} AND LifelineStatus = "queued"`],
     ['admitted, waiting for a worker', `${executions} AND LifelinePhase = "awaiting_worker"`],
+    // No row yet: no worker has run its first workflow task (a task queue nobody polls, say).
+    ['accepted, not yet picked up by any worker', `${executions} AND ExecutionStatus = "Running" AND LifelinePhase IS NULL`],
     ['problems: workflow task failing', stuckWorkflowsQuery()],
   ];
   return views.map(([title, query]) => ({
