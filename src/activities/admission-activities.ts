@@ -4,7 +4,8 @@ import type { ExecutionPlan } from '../domain/execution-types.js';
 import type { LifelineDeps } from '../deps/lifeline-deps.js';
 import { infrastructureBoundSeconds } from '../domain/failure-classes.js';
 import { invalidRunLimits } from '../domain/run-limits.js';
-import { isStorableJson, isStorableText, storableJson, storableText, unstorableTextMessage } from '../domain/storable-text.js';
+import { isStorableJson, isStorableText, unstorableTextMessage } from '../domain/storable-text.js';
+import { newExecutionRow } from '../store/new-execution-row.js';
 import { activityLogger } from './activity-logger.js';
 import { markRunning } from './mark-running.js';
 import { classified } from './step-failure.js';
@@ -46,19 +47,8 @@ export function createAdmissionActivities(deps: LifelineDeps) {
     // Lifeline's client refuses such input; a start some other way still gets a row, which says why it failed.
     const unstorable = unstorableFields(input);
     const badLimits = invalidRunLimits(input);
-    const { created, row } = await executions.create({
-      id: executionId,
-      agent: input.agent,
-      prompt: storableText(input.prompt),
-      trigger: storableText(input.trigger),
-      scheduleId: input.scheduleId === undefined ? undefined : storableText(input.scheduleId),
-      busyPolicy: input.busyPolicy,
-      timeoutSeconds: input.timeoutSeconds ?? agent.defaultTimeoutSeconds ?? settings.defaultTimeoutSeconds,
-      // The row holds the idle timeout the run is judged by: the execution's own, else its agent's default.
-      idleTimeoutSeconds: badLimits.length > 0 ? undefined : (input.idleTimeoutSeconds ?? agent.defaultIdleTimeoutSeconds ?? undefined),
-      maxCostUsd: badLimits.length > 0 ? undefined : input.maxCostUsd,
-      metadata: input.metadata === undefined ? undefined : (storableJson(input.metadata) as Record<string, unknown>),
-    });
+    // The row holds the idle timeout the run is judged by: the execution's own, else its agent's default.
+    const { created, row } = await executions.create(newExecutionRow(executionId, input, agent, settings.defaultTimeoutSeconds));
     const log = activityLogger(deps.log, { executionId, agent: input.agent });
     if (created) {
       deps.metrics.executionStarted(input.agent);

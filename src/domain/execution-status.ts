@@ -48,6 +48,8 @@ export const errorKinds = [
   'queue_timeout',
   'cancelled_by_operator',
   'closed_outside_workflow',
+  /** The workflow ended (a Temporal execution timeout, a terminate) before any worker picked it up: it never ran. */
+  'never_picked_up',
   'invalid_input',
   'internal_error',
   /** Only a workflow's failure type, never a row's: a second run of an execution that had already ended. */

@@ -25,3 +25,23 @@ export function outcomeForClosedWorkflow(state: WorkflowState): TerminalOutcome 
       return { status: 'failed', errorKind, error: `workflow ended (${state}) without writing its status` };
   }
 }
+
+/**
+ * The terminal row of an execution whose workflow closed before any worker picked it up (no row
+ * was ever written): it never ran. A timeout is Temporal's workflow execution timeout, which the
+ * client sets past the longest life a run can have (execution-lifetime.ts).
+ */
+export function outcomeForNeverPickedUp(state: WorkflowState, taskQueue: string): TerminalOutcome {
+  const errorKind = 'never_picked_up' as const;
+  const before = `before any worker picked it up from task queue ${taskQueue}`;
+  switch (state) {
+    case 'TIMED_OUT':
+      return { status: 'timed_out', errorKind, error: `its Temporal workflow execution timeout passed ${before}` };
+    case 'TERMINATED':
+      return { status: 'cancelled', errorKind, error: `terminated outside Lifeline (for example in the Temporal UI) ${before}` };
+    case 'CANCELLED':
+      return { status: 'cancelled', errorKind, error: `cancelled ${before}` };
+    default:
+      return { status: 'failed', errorKind, error: `workflow ended (${state}) ${before}` };
+  }
+}

@@ -14,7 +14,8 @@ export interface Recovery {
   executionId: string;
   agent: string;
   workflow: WorkflowState;
-  action: 'finalized' | 'lease_released' | 'lease_restored' | 'process_stopped';
+  /** `recorded`: the terminal row of an execution whose workflow closed before any worker picked it up (it had none). */
+  action: 'finalized' | 'lease_released' | 'lease_restored' | 'process_stopped' | 'recorded';
   status?: string;
   error?: string;
 }

@@ -3,6 +3,7 @@ import { anomalousRows } from './anomalies.js';
 import type { LifelineDeps } from '../deps/lifeline-deps.js';
 import { parallelChecks, startCycle, type ReconcileReport, type Sweep } from './cycle.js';
 import { leaseHoldersOf, reconcileLiveRow } from './live-rows.js';
+import { recordNeverPickedUp } from './never-picked-up.js';
 import { stopOrphanProcesses } from './agent-processes.js';
 import { releaseOrphanLeases } from './orphan-leases.js';
 import { reportCurrentBuildsWithoutWorkers } from './current-build-report.js';
@@ -20,7 +21,9 @@ export interface ReconcileOptions {
  * One reconcile cycle (DESIGN §6). Finalizes live rows whose workflow is closed or missing (the
  * case of Terminate in the Temporal UI, where no workflow code runs), stopping their agent process
  * and releasing their slot; restores the lease Redis lost of an execution that holds a slot; then
- * releases leases whose workflow is closed or missing. It never finalizes or releases an execution
+ * releases leases whose workflow is closed or missing. An execution whose workflow closed before
+ * any worker picked it up (Temporal's execution timeout, a terminate) gets its terminal row, which
+ * it never had (never-picked-up.ts). It never finalizes or releases an execution
  * whose workflow is running, whatever its lease says. A full sweep asks Temporal about every live
  * row; an `anomalies` cycle only about those the cheap signals single out (see anomalies.ts).
  * Last, it alerts when admitted runs have waited too long for a worker (worker-wait.ts) and on
@@ -41,6 +44,7 @@ export async function reconcileOnce(
     const candidates = sweep === 'anomalies' ? await anomalousRows(cycle, live, leaseHolders) : live;
     if (!candidates) report.sweep = 'full';
     await forEachConcurrently(candidates ?? live, parallelChecks, (row) => reconcileLiveRow(cycle, row, leaseHolders));
+    await recordNeverPickedUp(cycle, graceSeconds);
     await releaseOrphanLeases(cycle);
     await stopOrphanProcesses(cycle);
     await reportWorkerWait(cycle);

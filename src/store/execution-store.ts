@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { allowedFrom, type ExecutionStatus, type Actor, type TerminalOutcome } from '../domain/execution-status.js';
+import { allowedFrom, type ExecutionStatus, type Actor, type TerminalOutcome, type TerminalStatus } from '../domain/execution-status.js';
 import type { BusyPolicy } from '../domain/execution-types.js';
 import { usageReport, type UsageReport } from '../domain/usage.js';
 import { createExecutionReader, rowColumns, type ExecutionRow } from './execution-reader.js';
@@ -16,6 +16,35 @@ export interface NewExecution {
   idleTimeoutSeconds?: number;
   maxCostUsd?: number;
   metadata?: Record<string, unknown>;
+}
+
+/** The columns a new row is inserted with, their parameters and values, in one order. */
+const newRowColumns = 'id, agent, prompt, trigger, schedule_id, busy_policy, timeout_seconds, metadata, idle_timeout_seconds, max_cost_usd';
+const newRowParams = '$1, $2, $3, $4, $5, $6, $7, $8, $9, $10';
+const newRowValues = (input: NewExecution): unknown[] => [
+  input.id,
+  input.agent,
+  input.prompt,
+  input.trigger,
+  input.scheduleId ?? null,
+  input.busyPolicy,
+  input.timeoutSeconds,
+  JSON.stringify(input.metadata ?? {}),
+  input.idleTimeoutSeconds ?? null,
+  input.maxCostUsd ?? null,
+];
+
+/**
+ * An execution that Temporal accepted and that ended before any worker admitted it (no workflow
+ * code ran, so no row was written): stopped by an operator, timed out by Temporal, terminated.
+ */
+export interface NeverAdmittedExecution {
+  /** The row admission would have written, from the input of the workflow's start event. */
+  row: NewExecution;
+  /** The workflow's start: the row's creation and its `queued` transition. */
+  acceptedAt: Date;
+  to: TerminalStatus;
+  change: TransitionChange;
 }
 
 /** What a running execution's agent last reported, for its row. */
@@ -58,22 +87,10 @@ export function createExecutionStore(pool: pg.Pool, options: { maxOutputBytes: n
       try {
         await client.query('BEGIN');
         const inserted = await client.query<ExecutionRow>(
-          `INSERT INTO executions (id, agent, prompt, trigger, schedule_id, busy_policy, timeout_seconds, metadata, idle_timeout_seconds, max_cost_usd)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+          `INSERT INTO executions (${newRowColumns}) VALUES (${newRowParams})
            ON CONFLICT (id) DO NOTHING
            RETURNING ${rowColumns}`,
-          [
-            input.id,
-            input.agent,
-            input.prompt,
-            input.trigger,
-            input.scheduleId ?? null,
-            input.busyPolicy,
-            input.timeoutSeconds,
-            JSON.stringify(input.metadata ?? {}),
-            input.idleTimeoutSeconds ?? null,
-            input.maxCostUsd ?? null,
-          ],
+          newRowValues(input),
         );
         const row = inserted.rows[0];
         if (row) {
@@ -100,66 +117,13 @@ export function createExecutionStore(pool: pg.Pool, options: { maxOutputBytes: n
      * Compare-and-set transition plus its audit record, in one statement (so one transaction):
      * it applies only when the row is in a status `to` may be reached from.
      */
-    async transition(
-      id: string,
-      to: ExecutionStatus,
-      change: { actor: Actor; reason?: string; outcome?: Omit<TerminalOutcome, 'status'> },
-    ): Promise<TransitionResult> {
-      const { rows } = await pool.query<{
-        current: ExecutionStatus | null;
-        from_status: ExecutionStatus | null;
-        created_at: Date;
-        slot_acquired_at: Date | null;
-        started_at: Date | null;
-        finished_at: Date | null;
-        usage: UsageReport | null;
-      }>(
-        `WITH prev AS (
-           SELECT id, status FROM executions WHERE id = $1 FOR UPDATE
-         ), upd AS (
-           UPDATE executions e SET
-             status = $2::execution_status,
-             started_at = CASE WHEN $2::execution_status = 'running' THEN now() ELSE e.started_at END,
-             finished_at = CASE WHEN execution_status_is_terminal($2::execution_status) THEN now() END,
-             error_kind = $5,
-             error = $6,
-             exit_code = COALESCE($7, e.exit_code)
-           FROM prev
-           WHERE e.id = prev.id AND prev.status = ANY($3::execution_status[])
-           RETURNING e.id, prev.status AS from_status, e.created_at, e.slot_acquired_at, e.started_at, e.finished_at, e.usage
-         ), ins AS (
-           INSERT INTO execution_transitions (execution_id, from_status, to_status, actor, reason)
-           SELECT id, from_status, $2::execution_status, $4, $8 FROM upd
-           RETURNING from_status
-         )
-         SELECT (SELECT status FROM prev) AS current, (SELECT from_status FROM ins) AS from_status,
-           upd.created_at, upd.slot_acquired_at, upd.started_at, upd.finished_at, upd.usage
-         FROM (SELECT 1) one LEFT JOIN upd ON true`,
-        [
-          id,
-          to,
-          allowedFrom(to),
-          change.actor,
-          change.outcome?.errorKind ?? null,
-          change.outcome?.error ?? null,
-          change.outcome?.exitCode ?? null,
-          change.reason ?? null,
-        ],
-      );
-      const row = rows[0];
-      if (row?.from_status) {
-        return {
-          applied: true,
-          from: row.from_status,
-          to,
-          createdAt: row.created_at,
-          slotAcquiredAt: row.slot_acquired_at,
-          startedAt: row.started_at,
-          finishedAt: row.finished_at,
-          usage: row.usage,
-        };
-      }
-      return { applied: false, current: row?.current ?? undefined, to };
+    async transition(id: string, to: ExecutionStatus, change: TransitionChange): Promise<TransitionResult> {
+      return applyTransition(pool, id, to, change);
+    },
+
+    /** The terminal row of an execution no worker admitted (see recordNeverAdmitted). */
+    async recordNeverAdmitted(execution: NeverAdmittedExecution): Promise<TransitionResult> {
+      return recordNeverAdmitted(pool, execution);
     },
 
     /** Records that a queued execution holds its capacity slot (the first time only); a row no longer queued is left as it is. */
@@ -226,4 +190,112 @@ export function createExecutionStore(pool: pg.Pool, options: { maxOutputBytes: n
       );
     },
   };
+}
+
+/** What a transition changes beside the status: who, why, and the outcome of a terminal one. */
+export interface TransitionChange {
+  actor: Actor;
+  reason?: string;
+  outcome?: Omit<TerminalOutcome, 'status'>;
+}
+
+/** A pool, or a client inside a transaction. */
+type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
+
+/**
+ * Compare-and-set transition plus its audit record, in one statement: it applies only when the row
+ * is in a status `to` may be reached from (the database's guard trigger checks the same table).
+ */
+async function applyTransition(db: Queryable, id: string, to: ExecutionStatus, change: TransitionChange): Promise<TransitionResult> {
+  const { rows } = await db.query<{
+    current: ExecutionStatus | null;
+    from_status: ExecutionStatus | null;
+    created_at: Date;
+    slot_acquired_at: Date | null;
+    started_at: Date | null;
+    finished_at: Date | null;
+    usage: UsageReport | null;
+  }>(
+    `WITH prev AS (
+       SELECT id, status FROM executions WHERE id = $1 FOR UPDATE
+     ), upd AS (
+       UPDATE executions e SET
+         status = $2::execution_status,
+         started_at = CASE WHEN $2::execution_status = 'running' THEN now() ELSE e.started_at END,
+         finished_at = CASE WHEN execution_status_is_terminal($2::execution_status) THEN now() END,
+         error_kind = $5,
+         error = $6,
+         exit_code = COALESCE($7, e.exit_code)
+       FROM prev
+       WHERE e.id = prev.id AND prev.status = ANY($3::execution_status[])
+       RETURNING e.id, prev.status AS from_status, e.created_at, e.slot_acquired_at, e.started_at, e.finished_at, e.usage
+     ), ins AS (
+       INSERT INTO execution_transitions (execution_id, from_status, to_status, actor, reason)
+       SELECT id, from_status, $2::execution_status, $4, $8 FROM upd
+       RETURNING from_status
+     )
+     SELECT (SELECT status FROM prev) AS current, (SELECT from_status FROM ins) AS from_status,
+       upd.created_at, upd.slot_acquired_at, upd.started_at, upd.finished_at, upd.usage
+     FROM (SELECT 1) one LEFT JOIN upd ON true`,
+    [
+      id,
+      to,
+      allowedFrom(to),
+      change.actor,
+      change.outcome?.errorKind ?? null,
+      change.outcome?.error ?? null,
+      change.outcome?.exitCode ?? null,
+      change.reason ?? null,
+    ],
+  );
+  const row = rows[0];
+  if (row?.from_status) {
+    return {
+      applied: true,
+      from: row.from_status,
+      to,
+      createdAt: row.created_at,
+      slotAcquiredAt: row.slot_acquired_at,
+      startedAt: row.started_at,
+      finishedAt: row.finished_at,
+      usage: row.usage,
+    };
+  }
+  return { applied: false, current: row?.current ?? undefined, to };
+}
+
+/**
+ * Writes the terminal row of an execution no worker admitted, in one transaction: the `queued` row
+ * as admission would have written it (created when Temporal accepted it) with its audit record,
+ * then the terminal transition through the same compare-and-set as every other, so the guard
+ * trigger and the one-terminal-transition index hold. A row that exists by now (a worker admitted
+ * it meanwhile) is only moved on from where it is, if it may be.
+ */
+export async function recordNeverAdmitted(pool: pg.Pool, execution: NeverAdmittedExecution): Promise<TransitionResult> {
+  const { row, acceptedAt, to, change } = execution;
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const inserted = await client.query(
+      `INSERT INTO executions (${newRowColumns}, created_at) VALUES (${newRowParams}, $11)
+       ON CONFLICT (id) DO NOTHING
+       RETURNING id`,
+      [...newRowValues(row), acceptedAt],
+    );
+    if (inserted.rowCount) {
+      await client.query(
+        `INSERT INTO execution_transitions (execution_id, from_status, to_status, actor, reason, at)
+         VALUES ($1, NULL, 'queued', $2, $3, $4)`,
+        [row.id, change.actor, `accepted by Temporal (trigger ${row.trigger}); no worker admitted it`, acceptedAt],
+      );
+    }
+    const result = await applyTransition(client, row.id, to, change);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
 }
