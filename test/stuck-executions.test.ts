@@ -2,11 +2,10 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../src/activities/index.js';
-import type { Alert } from '../src/alerts/webhook.js';
-import { buildLifelineDeps } from '../src/deps/build-lifeline-deps.js';
 import { reconcileOnce } from '../src/reconciler/reconcile.js';
 import { listStuckExecutions, stuckSourcesOf, type StuckExecution } from '../src/reconciler/stuck-executions.js';
 import { waitUntil } from '../src/util/wait-until.js';
+import { alertingDeps } from './support/alerting-deps.js';
 import { cliEnvironment, runCli } from './support/cli-process.js';
 import { waitForAgentProcess } from './support/execution-probes.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
@@ -58,15 +57,7 @@ describe('an execution whose workflow cannot make progress', () => {
     expect(listed?.cause).toMatch(/NON_DETERMINISTIC|[Nn]ondetermin/);
     expect(listed?.attempts).toBeGreaterThanOrEqual(2);
 
-    const alerts: Alert[] = [];
-    const alerting = buildLifelineDeps({
-      pool: h.pool,
-      redis: h.redis,
-      workflows: h.temporal.workflow,
-      config: h.depsConfig,
-      log: h.log,
-      alerter: { send: async (alert) => alerts.push(alert) > 0 },
-    });
+    const { deps: alerting, alerts } = alertingDeps(h);
     const report = await reconcileOnce(alerting, { sweep: 'anomalies', graceSeconds: 0 });
     expect(report.stuck.map((s) => s.executionId)).toContain(executionId);
     expect(alerts.find((a) => a.kind === 'execution_stuck' && a.executionId === executionId)?.summary).toMatch(/cannot make progress/);

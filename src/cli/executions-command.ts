@@ -2,6 +2,8 @@ import { createReadStream } from 'node:fs';
 import { text } from 'node:stream/consumers';
 import { Option, type Command } from 'commander';
 import { ExecutionNotFoundError } from '../client/client-errors.js';
+import type { LifelineClient, StopResult, UnadmittedExecution } from '../client/lifeline-client.js';
+import { noWorkerPollingText } from '../temporal/task-queue-pollers.js';
 import { executionStatuses, isTerminal, type ExecutionStatus } from '../domain/execution-status.js';
 import type { BusyPolicy } from '../domain/execution-types.js';
 import { createExecutionReader, type ExecutionRow, type TransitionRecord } from '../store/execution-reader.js';
@@ -20,7 +22,7 @@ function workflowLink(ctx: CliContext, executionId: string): string | undefined 
   return uiUrl ? `${uiUrl}/namespaces/${namespace}/workflows/${executionId}` : undefined;
 }
 
-/** Reads only: the row's writers are the workflow and the reconciler. */
+/** Reads only: the row's writers are the workflow and the reconciler (and `stop`, through the client, for an execution no worker picked up). */
 const readStore = (ctx: CliContext) => createExecutionReader(ctx.pool());
 
 function printExecution(row: ExecutionRow, transitions: TransitionRecord[], link: string | undefined, problem: string | undefined): void {
@@ -94,10 +96,49 @@ async function problemOf(ctx: CliContext, row: ExecutionRow): Promise<string | u
   }
 }
 
-async function show(ctx: CliContext, executionId: string, json: boolean): Promise<ExecutionRow> {
+/** What `show` says of an execution without a row, by where its workflow is. */
+const unadmittedStatus: Record<UnadmittedExecution['state'], string> = {
+  not_picked_up: 'not yet picked up by any worker (no row yet)',
+  being_picked_up: 'being picked up by a worker (its row follows)',
+  picked_up: 'picked up by a worker (its row follows)',
+  closed_before_pickup: 'ended before any worker picked it up (the reconciler records its terminal row)',
+};
+
+/** An execution that has no row yet, as Temporal knows it: accepted, but no worker admitted it. */
+function printUnadmitted(execution: UnadmittedExecution, link: string | undefined): void {
+  const { input } = execution;
+  printFields([
+    ['id', execution.executionId],
+    ['agent', input?.agent],
+    ['status', unadmittedStatus[execution.state]],
+    ['problem', execution.problem && `stuck: ${execution.problem} (see README, stuck executions)`],
+    ['task queue', execution.taskQueue],
+    ['workers', execution.workers && `${execution.workers.alive} polling`],
+    ['workflow', execution.status],
+    ['trigger', input?.trigger],
+    ['schedule', input?.scheduleId],
+    ['busy policy', input?.busyPolicy],
+    ['timeout', input && (input.timeoutSeconds ? `${input.timeoutSeconds} s` : "the agent's default")],
+    ['accepted', time(execution.startedAt)],
+    ['closed', execution.closedAt && time(execution.closedAt)],
+    ['temporal ui', link ?? '(set LIFELINE_TEMPORAL_UI_URL for a link)'],
+    ['input error', execution.inputError],
+    ['prompt', input?.prompt],
+  ]);
+}
+
+async function show(ctx: CliContext, executionId: string, json: boolean): Promise<ExecutionRow | undefined> {
   const store = readStore(ctx);
   const row = await store.get(executionId);
-  if (!row) throw new ExecutionNotFoundError(`execution ${executionId} not found`);
+  if (!row) {
+    // No row: no worker has admitted it (yet). Temporal still knows it from the moment it was accepted.
+    const unadmitted = await (await ctx.lifeline()).getUnadmittedExecution(executionId);
+    if (!unadmitted) throw new ExecutionNotFoundError(`execution ${executionId} not found`);
+    const link = workflowLink(ctx, executionId);
+    if (json) printJson({ execution: null, unadmitted, transitions: [], temporalUiUrl: link ?? null, problem: unadmitted.problem ?? null });
+    else printUnadmitted(unadmitted, link);
+    return undefined;
+  }
   const transitions = await store.transitions(executionId);
   const link = workflowLink(ctx, executionId);
   const problem = await problemOf(ctx, row);
@@ -180,7 +221,7 @@ export function addExecutionsCommands(program: Command): void {
   executions
     .command('problems')
     .description(
-      'executions whose workflow cannot make progress (its workflow task keeps failing, or no worker polls its build), with the cause',
+      'executions whose workflow cannot make progress (its workflow task keeps failing, no worker polls its build, or no worker polls its task queue), with the cause',
     )
     .option('--json', 'print JSON')
     .action((opts: { json?: boolean }) =>
@@ -197,8 +238,16 @@ export function addExecutionsCommands(program: Command): void {
         }
         if (stuck.length === 0) return console.log('no stuck executions');
         printTable(
-          ['id', 'agent', 'row status', 'attempts', 'since', 'cause'],
-          stuck.map((s) => [s.executionId, s.agent ?? '(no row)', s.rowStatus ?? '', String(s.attempts ?? ''), time(s.since), s.cause]),
+          ['id', 'agent', 'row status', 'reason', 'attempts', 'since', 'cause'],
+          stuck.map((s) => [
+            s.executionId,
+            s.agent ?? '?',
+            s.rowStatus ?? '(no row)',
+            s.reason,
+            String(s.attempts ?? ''),
+            time(s.since),
+            s.cause,
+          ]),
         );
       }),
     );
@@ -246,11 +295,12 @@ export function addExecutionsCommands(program: Command): void {
             executionId: opts.id,
             trigger: 'cli',
           });
+          await warnWithoutWorkers(lifeline);
           if (!opts.wait) return opts.json ? printJson({ executionId }) : console.log(executionId);
           if (!opts.json) console.error(`${executionId} started; waiting for it to finish`);
-          await lifeline.waitForExecution(executionId, Number.MAX_SAFE_INTEGER);
+          await lifeline.waitForExecution(executionId, Number.MAX_SAFE_INTEGER, { onWaiting: (message) => console.error(message) });
           const row = await show(ctx, executionId, opts.json === true);
-          if (row.status !== 'succeeded') process.exitCode = 1;
+          if (row?.status !== 'succeeded') process.exitCode = 1;
         }),
     );
 
@@ -263,10 +313,30 @@ export function addExecutionsCommands(program: Command): void {
       withCliContext(async (ctx) => {
         if (!opts.reason.trim()) throw new UsageError('--reason must not be empty');
         const lifeline = await ctx.lifeline();
-        const row = await lifeline.getExecution(id);
-        if (row && isTerminal(row.status)) return console.log(`${id} already finished as ${row.status}; nothing to stop`);
-        await lifeline.stopExecution(id, opts.reason);
-        console.log(`stop requested for ${id}; \`lifeline executions show ${id}\` shows when it has ended`);
+        console.log(stopText(id, await lifeline.stopExecution(id, opts.reason)));
       }),
     );
+}
+
+/** What a stop did, in words. */
+function stopText(id: string, result: StopResult): string {
+  switch (result.outcome) {
+    case 'already_finished':
+      return `${id} already finished as ${result.status}; nothing to stop`;
+    case 'stop_requested':
+      return `stop requested for ${id}; \`lifeline executions show ${id}\` shows when it has ended`;
+    case 'terminated_before_pickup':
+      return `${id} stopped: no worker had picked it up from task queue ${result.taskQueue}, so its workflow was terminated; its row ends cancelled`;
+    case 'closed_before_pickup':
+      return `${id} already ended (${result.workflowStatus}) before any worker picked it up; nothing to stop (the reconciler records its row)`;
+  }
+}
+
+/**
+ * The execution is accepted whatever the workers do, so the start still succeeds; but with no
+ * worker polling its task queue it waits without a trace but this. Temporal being unsure says nothing.
+ */
+async function warnWithoutWorkers(lifeline: LifelineClient): Promise<void> {
+  const workers = await lifeline.workersOnTaskQueue().catch(() => undefined);
+  if (workers && workers.alive === 0) console.error(`warning: ${noWorkerPollingText(workers)}; the execution waits until one does`);
 }
