@@ -255,11 +255,12 @@ function temporalSettings(env: NodeJS.ProcessEnv): TemporalConnectionSettings {
   try {
     settings = loadTemporalSettings(env);
   } catch (err) {
-    if (err instanceof TemporalSettingsError) throw new ConfigError(`invalid configuration:\n  ${err.message}`);
+    // One line: a Temporal setting is read on its own, after the variables above were found valid.
+    if (err instanceof TemporalSettingsError) throw new ConfigError(`invalid configuration: ${err.message}`);
     throw err;
   }
   if (settings.address !== undefined && !hostPort.test(settings.address))
-    throw new ConfigError(`invalid configuration:\n  ${settings.addressFrom}: must be host:port, such as 127.0.0.1:7233`);
+    throw new ConfigError(`invalid configuration: ${settings.addressFrom}: must be host:port, such as 127.0.0.1:7233`);
   return settings;
 }
 

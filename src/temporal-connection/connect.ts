@@ -15,24 +15,20 @@ async function connectChecked<C extends { close(): Promise<void> }>(
   describeNamespace: (connection: C) => Promise<unknown>,
 ): Promise<C> {
   const options = temporalConnectOptions(settings);
-  // With TLS, a handshake of Node's own runs beside the connection: it names a TLS failure at
-  // once, where grpc-js would wait for its connect deadline and then not say why.
-  const probe = options.tls ? probeTls(options) : undefined;
-  const connecting = connect(options);
-  const refusedByTls = probe?.then((p) => (p.ok ? undefined : explainTlsProbe(p.code, settings, new Error(p.code))));
-  const first = await Promise.race([
-    connecting.then(
-      (connection) => ({ connection }),
-      (err: unknown) => ({ err }),
-    ),
-    ...(refusedByTls ? [refusedByTls.then((refusal) => (refusal ? { refusal } : new Promise<never>(() => undefined)))] : []),
-  ]);
-  if ('refusal' in first) {
-    void connecting.then((c) => c.close()).catch(() => undefined);
-    throw first.refusal;
+  if (options.tls) {
+    // A handshake of Node's own first: it names a TLS failure in milliseconds, where grpc-js would
+    // wait for its connect deadline and then not say why (and the Rust core often says only that
+    // the connection closed). Anything it cannot name is left to the transport's own error.
+    const probe = await probeTls(options);
+    const refusal = probe.ok ? undefined : explainTlsProbe(probe.code, settings, new Error(probe.code));
+    if (refusal) throw refusal;
   }
-  if ('err' in first) throw (await refusedByTls) ?? explainConnectFailure(first.err, settings);
-  const { connection } = first;
+  let connection: C;
+  try {
+    connection = await connect(options);
+  } catch (err) {
+    throw explainConnectFailure(err, settings);
+  }
   try {
     await describeNamespace(connection);
   } catch (err) {
