@@ -7,6 +7,19 @@ import { defineConfig } from 'vitest/config';
  * setup) and `real-server` (a real temporal-server, not the dev server, with mTLS on Postgres, built
  * once from source: tools/real-temporal). `npm test` runs all four.
  */
+/** Integration files the `real-server` project runs again against a real temporal-server with mutual TLS. */
+const realServerSharedTests = [
+  'test/execution-success.test.ts',
+  'test/execution-failures.test.ts',
+  'test/operator-stop.test.ts',
+  'test/worker-kill.test.ts',
+  'test/schedules.test.ts',
+  'test/reconciler.test.ts',
+  'test/stuck-executions.test.ts',
+  'test/no-worker-polling.test.ts',
+  'test/worker-versioning.test.ts',
+];
+
 export default defineConfig({
   test: {
     // Real servers on 2 cores: generous per-test limits, and tests poll with their own deadlines.
@@ -30,7 +43,9 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'real-server',
-          include: ['test/real-server/**/*.test.ts'],
+          // Its own tests, and shared ones where a dev server could hide a difference (mutual TLS
+          // on every connection, SQL visibility, a real matching service and Schedules).
+          include: ['test/real-server/**/*.test.ts', ...realServerSharedTests],
           globalSetup: ['test/real-server/support/global-setup.ts'],
         },
       },
