@@ -422,7 +422,12 @@ describe('the lifeline CLI', () => {
     const stackDir = mkdtempSync(join(tmpdir(), 'lifeline-stack-'));
     try {
       writeStackFile(stackDir, {
-        temporal: { address: inject('temporalAddress'), namespace: h.namespace, taskQueue: h.taskQueue, uiUrl: 'http://stack-ui.test:8233' },
+        temporal: {
+          address: inject('temporalAddress'),
+          namespace: h.namespace,
+          taskQueue: h.taskQueue,
+          uiUrl: 'http://stack-ui.test:8233',
+        },
         databaseUrl: h.databaseUrl,
         redisUrl: h.redisUrl,
       });

@@ -48,14 +48,23 @@ describe('an execution whose workflow cannot make progress', () => {
     await h.client.stopExecution(executionId, 'stop after the deploy');
 
     let listed: StuckExecution | undefined;
-    await waitUntil(async () => (listed = (await listStuckExecutions(stuckSourcesOf(h.deps))).find((s) => s.executionId === executionId)), {
-      what: `execution ${executionId} to be listed as stuck`,
-      timeoutMs: 90_000,
-      intervalMs: 1000,
-    });
+    await waitUntil(
+      async () => (listed = (await listStuckExecutions(stuckSourcesOf(h.deps))).stuck.find((s) => s.executionId === executionId)),
+      {
+        what: `execution ${executionId} to be listed as stuck`,
+        timeoutMs: 90_000,
+        intervalMs: 1000,
+      },
+    );
     expect(listed).toMatchObject({ agent: h.agent('stuck'), rowStatus: 'running' });
     expect(listed?.cause).toMatch(/NON_DETERMINISTIC|[Nn]ondetermin/);
     expect(listed?.attempts).toBeGreaterThanOrEqual(2);
+    // A server without TemporalReportedProblems (older than 1.30): the same execution, found by describing running ones.
+    const fallback = await listStuckExecutions({ ...stuckSourcesOf(h.deps), reportedProblems: false });
+    expect(fallback.reportedProblems).toBe(false);
+    expect(fallback.stuck.filter((s) => s.executionId === executionId)).toEqual([
+      expect.objectContaining({ reason: 'workflow_task_failing', attempts: expect.any(Number) }),
+    ]);
 
     const { deps: alerting, alerts } = alertingDeps(h);
     const report = await reconcileOnce(alerting, { sweep: 'anomalies', graceSeconds: 0 });

@@ -9,6 +9,7 @@ import type { BusyPolicy } from '../domain/execution-types.js';
 import { createExecutionReader, type ExecutionRow, type TransitionRecord } from '../store/execution-reader.js';
 import { currentBuildsWithoutWorkers } from '../reconciler/current-build.js';
 import { listStuckExecutions, strandedBuildProblem, workflowTaskProblem, type StuckSources } from '../reconciler/stuck-executions.js';
+import { maxDescribedForProblems } from '../reconciler/reported-problems.js';
 import { withCliContext, type CliContext } from './cli-context.js';
 import { printExecutionLogs } from './execution-logs.js';
 import { UsageError } from './cli-errors.js';
@@ -227,7 +228,11 @@ export function addExecutionsCommands(program: Command): void {
     .action((opts: { json?: boolean }) =>
       withCliContext(async (ctx) => {
         const sources = await stuckSources(ctx);
-        const stuck = await listStuckExecutions(sources);
+        const { stuck, reportedProblems } = await listStuckExecutions(sources);
+        if (!reportedProblems)
+          console.error(
+            `note: this Temporal server has no TemporalReportedProblems: failing workflow tasks were looked for among the ${maxDescribedForProblems} newest running executions only`,
+          );
         if (opts.json) return printJson(stuck);
         // New executions waiting for a current build without workers have no row to list: said first.
         for (const { deployment, build, buildsWithWorkers } of await currentBuildsWithoutWorkers(sources)) {

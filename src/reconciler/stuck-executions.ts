@@ -7,6 +7,7 @@ import { searchAttributes } from '../domain/search-attributes.js';
 import type { ExecutionReader } from '../store/execution-reader.js';
 import { noWorkerPollingText, taskQueueWorkers, type TaskQueueWorkers } from '../temporal/task-queue-pollers.js';
 import { polledBuilds, versionKey, type PolledBuilds, type PollSources } from './polled-builds.js';
+import { maxDescribedForProblems, reportedProblemsAvailable } from './reported-problems.js';
 
 // A CommonJS module whose exports Node cannot name statically: imported whole.
 const { WorkflowTaskFailedCause } = proto.temporal.api.enums.v1;
@@ -39,6 +40,8 @@ export interface StuckExecution {
 /** Where stuck executions are looked for: Temporal, the rows, and the task queue whose pollers tell which builds have workers. */
 export interface StuckSources extends PollSources {
   executions: ExecutionReader;
+  /** Whether visibility has TemporalReportedProblems; asked of the server when absent (tests force the fallback with false). */
+  reportedProblems?: boolean;
 }
 
 /**
@@ -61,7 +64,7 @@ const quotable = /^[A-Za-z0-9_.:-]+$/;
  * Running executions pinned to a build without a live poller. Those already failing their workflow
  * task are left to the other query, so that no execution is counted twice.
  */
-export function strandedWorkflowsQuery(taskQueue: string, builds: PolledBuilds): string {
+export function strandedWorkflowsQuery(taskQueue: string, builds: PolledBuilds, withReportedProblems = true): string {
   const alive = [...builds.alive].filter((b) => quotable.test(b)).map((b) => `'${b}'`);
   return [
     ...runningExecutions,
@@ -69,7 +72,7 @@ export function strandedWorkflowsQuery(taskQueue: string, builds: PolledBuilds):
     `TemporalWorkerDeploymentVersion IS NOT NULL`,
     // A chain of != rather than NOT IN, which Temporal does not document for Temporal Cloud.
     ...alive.map((b) => `TemporalWorkerDeploymentVersion != ${b}`),
-    `TemporalReportedProblems IS NULL`,
+    ...(withReportedProblems ? [`TemporalReportedProblems IS NULL`] : []),
   ].join(' AND ');
 }
 
@@ -80,8 +83,10 @@ export function strandedWorkflowsQuery(taskQueue: string, builds: PolledBuilds):
  * already failing their workflow task are the first query's. Which of them no worker will pick up,
  * DescribeTaskQueue tells: their task queue (any, a misspelt one included) has no live poller.
  */
-export function unpickedWorkflowsQuery(): string {
-  return [...runningExecutions, ...notPickedUpConditions, `TemporalReportedProblems IS NULL`].join(' AND ');
+export function unpickedWorkflowsQuery(withReportedProblems = true): string {
+  return [...runningExecutions, ...notPickedUpConditions, ...(withReportedProblems ? [`TemporalReportedProblems IS NULL`] : [])].join(
+    ' AND ',
+  );
 }
 
 /**
@@ -104,12 +109,44 @@ export function stuckSourcesOf(deps: LifelineDeps): StuckSources {
 /** How many executions are stuck now, for the metric. */
 export async function countStuckExecutions(sources: Omit<StuckSources, 'executions'>): Promise<number> {
   const builds = await polledBuilds(sources);
+  const withProblems = await hasReportedProblems(sources);
+  // Without TemporalReportedProblems, failing workflow tasks are found by describing executions, too
+  // costly for each scrape: the gauge then counts the other causes, and the cycle's alert says so.
   const [failing, stranded, unpolled] = await Promise.all([
-    sources.workflows.count(stuckWorkflowsQuery()),
-    sources.workflows.count(strandedWorkflowsQuery(sources.taskQueue, builds)),
-    unpolledExecutions(sources),
+    withProblems ? sources.workflows.count(stuckWorkflowsQuery()) : { count: 0 },
+    sources.workflows.count(strandedWorkflowsQuery(sources.taskQueue, builds, withProblems)),
+    unpolledExecutions(sources, withProblems),
   ]);
   return failing.count + stranded.count + unpolled.length;
+}
+
+function hasReportedProblems(sources: Pick<StuckSources, 'workflows' | 'reportedProblems'>): Promise<boolean> {
+  return sources.reportedProblems !== undefined ? Promise.resolve(sources.reportedProblems) : reportedProblemsAvailable(sources.workflows);
+}
+
+/**
+ * Running executions whose workflow task keeps failing: from TemporalReportedProblems, or, on a
+ * server without it, by describing the newest `maxDescribedForProblems` running executions.
+ */
+async function failingWorkflowTasks(sources: StuckSources, withProblems: boolean): Promise<StuckExecution[]> {
+  const failing: StuckExecution[] = [];
+  let seen = 0;
+  const query = withProblems ? stuckWorkflowsQuery() : runningExecutions.join(' AND ');
+  for await (const workflow of sources.workflows.list({ query, pageSize: withProblems ? undefined : maxDescribedForProblems })) {
+    if (!withProblems && ++seen > maxDescribedForProblems) break;
+    const reported = workflow.searchAttributes?.TemporalReportedProblems;
+    const cause = Array.isArray(reported) ? reported.map(String).find((p) => p.startsWith('cause=')) : undefined;
+    const problem = await workflowTaskProblem(sources.workflows, workflow.workflowId);
+    if (!problem && !withProblems) continue;
+    failing.push({
+      ...(await rowOf(sources, workflow.workflowId)),
+      reason: 'workflow_task_failing',
+      cause: problem?.lastFailure ?? cause?.slice('cause='.length) ?? 'its workflow task keeps failing',
+      attempts: problem?.attempts,
+      since: problem?.since,
+    });
+  }
+  return failing;
 }
 
 /** An execution no worker has picked up, on a task queue no live worker polls. */
@@ -124,7 +161,7 @@ interface UnpolledExecution {
  * The executions no worker has picked up whose task queue has no live poller: at most
  * `maxUnpickedPerCycle` candidates from visibility, and one DescribeTaskQueue per task queue among them.
  */
-export async function unpolledExecutions(sources: Omit<StuckSources, 'executions'>): Promise<UnpolledExecution[]> {
+export async function unpolledExecutions(sources: Omit<StuckSources, 'executions'>, withProblems = true): Promise<UnpolledExecution[]> {
   const queues = new Map<string, Promise<TaskQueueWorkers>>();
   const workersOf = (taskQueue: string) => {
     let workers = queues.get(taskQueue);
@@ -136,7 +173,7 @@ export async function unpolledExecutions(sources: Omit<StuckSources, 'executions
   };
   const found: UnpolledExecution[] = [];
   let seen = 0;
-  for await (const workflow of sources.workflows.list({ query: unpickedWorkflowsQuery(), pageSize: maxUnpickedPerCycle })) {
+  for await (const workflow of sources.workflows.list({ query: unpickedWorkflowsQuery(withProblems), pageSize: maxUnpickedPerCycle })) {
     if (++seen > maxUnpickedPerCycle) break;
     const workers = await workersOf(workflow.taskQueue);
     if (workers.alive > 0) continue;
@@ -151,22 +188,14 @@ export async function unpolledExecutions(sources: Omit<StuckSources, 'executions
 }
 
 /** The stuck executions, each with its row and the cause in words; a few describe calls each, but only for those. */
-export async function listStuckExecutions(sources: StuckSources): Promise<StuckExecution[]> {
-  const stuck: StuckExecution[] = [];
-  for await (const workflow of sources.workflows.list({ query: stuckWorkflowsQuery() })) {
-    const reported = workflow.searchAttributes?.TemporalReportedProblems;
-    const cause = Array.isArray(reported) ? reported.map(String).find((p) => p.startsWith('cause=')) : undefined;
-    const problem = await workflowTaskProblem(sources.workflows, workflow.workflowId);
-    stuck.push({
-      ...(await rowOf(sources, workflow.workflowId)),
-      reason: 'workflow_task_failing',
-      cause: problem?.lastFailure ?? cause?.slice('cause='.length) ?? 'its workflow task keeps failing',
-      attempts: problem?.attempts,
-      since: problem?.since,
-    });
-  }
+export async function listStuckExecutions(sources: StuckSources): Promise<{ stuck: StuckExecution[]; reportedProblems: boolean }> {
+  const withProblems = await hasReportedProblems(sources);
+  const stuck = await failingWorkflowTasks(sources, withProblems);
+  // Without the attribute the other queries cannot leave the failing ones out: each execution once.
+  const listed = new Set(stuck.map((s) => s.executionId));
   const builds = await polledBuilds(sources);
-  for await (const workflow of sources.workflows.list({ query: strandedWorkflowsQuery(sources.taskQueue, builds) })) {
+  for await (const workflow of sources.workflows.list({ query: strandedWorkflowsQuery(sources.taskQueue, builds, withProblems) })) {
+    if (listed.has(workflow.workflowId)) continue;
     const pinned = workflow.searchAttributes?.TemporalWorkerDeploymentVersion;
     const build = Array.isArray(pinned) ? String(pinned[0]) : 'unknown';
     stuck.push({
@@ -177,7 +206,8 @@ export async function listStuckExecutions(sources: StuckSources): Promise<StuckE
       build,
     });
   }
-  for (const unpolled of await unpolledExecutions(sources)) {
+  for (const unpolled of await unpolledExecutions(sources, withProblems)) {
+    if (listed.has(unpolled.executionId)) continue;
     const row = await rowOf(sources, unpolled.executionId);
     stuck.push({
       ...row,
@@ -188,7 +218,7 @@ export async function listStuckExecutions(sources: StuckSources): Promise<StuckE
       taskQueue: unpolled.workers.taskQueue,
     });
   }
-  return stuck;
+  return { stuck, reportedProblems: withProblems };
 }
 
 async function rowOf(sources: StuckSources, executionId: string): Promise<Pick<StuckExecution, 'executionId' | 'agent' | 'rowStatus'>> {

@@ -1,3 +1,4 @@
+import { maxDescribedForProblems } from './reported-problems.js';
 import type { Cycle } from './cycle.js';
 import { listStuckExecutions, stuckSourcesOf, type StuckExecution } from './stuck-executions.js';
 
@@ -21,14 +22,25 @@ function reasonText(stuck: StuckExecution): string {
  */
 export async function reportStuckExecutions(cycle: Cycle): Promise<void> {
   const { deps, report, dryRun } = cycle;
+  let reportedProblems: boolean;
   try {
-    report.stuck = await listStuckExecutions(stuckSourcesOf(deps));
+    ({ stuck: report.stuck, reportedProblems } = await listStuckExecutions(stuckSourcesOf(deps)));
   } catch (err) {
-    // A server without TemporalReportedProblems (older than 1.28): full sweeps still describe every row.
     deps.log.warn({ err: (err as Error).message }, 'reconciler could not list stuck executions');
     return;
   }
   if (dryRun) return;
+  if (!reportedProblems) {
+    // Never silent: a server without the attribute gets the slower search, and operators hear of it.
+    await deps.standingAlerts.send(
+      {
+        kind: 'stuck_detection_degraded',
+        summary: `Temporal has no TemporalReportedProblems (server 1.30 and later): failing workflow tasks are looked for among the ${maxDescribedForProblems} newest running executions each cycle, and the lifeline_executions_stuck gauge leaves them out`,
+        details: { runbook: 'README: Production deployment, what Lifeline needs of Temporal' },
+      },
+      'stuck-detection-degraded',
+    );
+  }
   for (const stuck of report.stuck) {
     await deps.standingAlerts.send(
       {

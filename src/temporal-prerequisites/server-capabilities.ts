@@ -61,7 +61,7 @@ export function capabilityWarnings(caps: ServerCapabilities, opts: { versioning:
     );
   if (!caps.reportedProblems)
     warnings.push(
-      `${on} does not set TemporalReportedProblems (server 1.30 and later do): executions whose workflow task keeps failing are found only by the reconciler's full sweeps, not within two cycles`,
+      `${on} does not set TemporalReportedProblems (server 1.30 and later do): executions whose workflow task keeps failing are looked for among the 200 newest running executions each reconcile cycle (alert stuck_detection_degraded)`,
     );
   if (opts.versioning && !caps.workerDeployments)
     warnings.push(`${on} has no Worker Deployments (server 1.29.1 and later): LIFELINE_WORKER_VERSIONING=on cannot work; set it to off`);

@@ -124,7 +124,7 @@ export async function collectFacts(
     agentRuns,
     spawnCounts: env.ledger.spawnCounts(),
     workflowTaskFailures: await readWorkflowTaskFailures(env, run.plan),
-    stuck: (await listStuckExecutions(env.stuckSources)).filter((s) => run.plan.some((p) => p.executionId === s.executionId)),
+    stuck: (await listStuckExecutions(env.stuckSources)).stuck.filter((s) => run.plan.some((p) => p.executionId === s.executionId)),
   };
 }
 
