@@ -16,7 +16,6 @@ import { createCapacitySlots, type CapacitySlots } from '../../src/slots/capacit
 import { startScratchStack, type DevStack } from '../../src/stack/dev-stack.js';
 import type { PostgresServer } from '../../src/stack/postgres-server.js';
 import type { RedisServer } from '../../src/stack/redis-server.js';
-import type { TemporalDevServer } from '../../src/stack/temporal-server.js';
 import type { StuckSources } from '../../src/reconciler/stuck-executions.js';
 import { createAgentStore } from '../../src/store/agent-store.js';
 import { writeWorkflowBundle } from '../../src/temporal/workflow-bundle.js';
@@ -24,6 +23,7 @@ import { createExecutionReader, type ExecutionReader } from '../../src/store/exe
 import { createLogger } from '../../src/util/logger.js';
 import { AgentLedger } from './agent-ledger.js';
 import { ChaosAgentServer } from './chaos-agent-server.js';
+import { startChaosRealTemporal } from './chaos-temporal.js';
 import { chaosSettings, reconcileIntervalSeconds } from './chaos-settings.js';
 import type { ChaosOptions } from './options.js';
 import { WorkerPool } from './worker-pool.js';
@@ -41,8 +41,8 @@ export interface ChaosEnvironment {
   reconcileGraceSeconds: number;
   postgres: PostgresServer;
   redis: RedisServer;
-  /** The private Temporal dev server (restartable), or none when the run was given a server. */
-  temporalServer: TemporalDevServer | undefined;
+  /** The private Temporal server (restartable), or none when the run was given a server. */
+  temporalServer: { restart(): Promise<void> } | undefined;
   agentServer: ChaosAgentServer;
   workers: WorkerPool;
   ledger: AgentLedger;
@@ -74,8 +74,16 @@ export async function startChaosEnvironment(
   };
   try {
     opts.progress(`starting the stack in ${dir}`);
-    const stack: DevStack = await startScratchStack(dir, log, options.temporalAddress, { persistTemporal: options.temporalRestarts > 0 });
+    const realServer = options.temporal === 'server' && !options.temporalAddress;
+    // With --temporal server the stack starts no dev server: the real one below runs on its Postgres.
+    const stack: DevStack = await startScratchStack(dir, log, realServer ? 'real-temporal-server:0' : options.temporalAddress, {
+      persistTemporal: options.temporalRestarts > 0,
+    });
     cleanups.push(() => stack.stop());
+    if (realServer) opts.progress("starting a real temporal-server with mutual TLS on the run's Postgres");
+    const real = realServer ? await startChaosRealTemporal(dir, stack.databaseUrl, log) : undefined;
+    if (real) cleanups.push(() => real.server.stop());
+    const temporalEnv = real?.clientEnv ?? { TEMPORAL_ADDRESS: stack.temporalAddress, TEMPORAL_NAMESPACE: stack.namespace };
     const workflowBundle = options.workflowBundlePath ?? (await writeWorkflowBundle(join(dir, 'workflow-bundle.js')));
     const changedBundle = await writeWorkflowBundle(join(dir, 'changed-workflow-bundle.js'), changedWorkflowsPath);
 
@@ -83,9 +91,9 @@ export async function startChaosEnvironment(
     cleanups.push(() => pool.end());
     const redis: Redis = createRedis(stack.redisUrl, log);
     cleanups.push(() => redis.disconnect());
-    const connection = await Connection.connect({ address: stack.temporalAddress });
+    const connection = real?.connection ?? (await Connection.connect({ address: stack.temporalAddress }));
     cleanups.push(() => connection.close());
-    const temporal = new Client({ connection, namespace: stack.namespace });
+    const temporal = new Client({ connection, namespace: real?.namespace ?? stack.namespace });
 
     const ledger = new AgentLedger();
     const agentServer = await ChaosAgentServer.start({ dir, ledger });
@@ -107,8 +115,7 @@ export async function startChaosEnvironment(
       logDir: dir,
       env: isolatedEnvironment({
         ...executionSettingsEnv(chaosSettings),
-        LIFELINE_TEMPORAL_ADDRESS: stack.temporalAddress,
-        LIFELINE_TEMPORAL_NAMESPACE: stack.namespace,
+        ...temporalEnv,
         LIFELINE_TASK_QUEUE: taskQueue,
         DATABASE_URL: stack.databaseUrl,
         REDIS_URL: stack.redisUrl,
@@ -134,7 +141,7 @@ export async function startChaosEnvironment(
       reconcileGraceSeconds: opts.reconcileGraceSeconds,
       postgres: stack.postgres!,
       redis: stack.redis!,
-      temporalServer: stack.temporal,
+      temporalServer: real?.server ?? stack.temporal,
       agentServer,
       workers,
       ledger,

@@ -3,7 +3,6 @@ import type { WorkflowClient } from '@temporalio/client';
 import type { ExecutionStatus } from '../../src/domain/execution-status.js';
 import type { PostgresServer } from '../../src/stack/postgres-server.js';
 import type { RedisServer } from '../../src/stack/redis-server.js';
-import type { TemporalDevServer } from '../../src/stack/temporal-server.js';
 import type { ChaosAgentServer } from './chaos-agent-server.js';
 import type { Random } from './random.js';
 import type { WorkerPool } from './worker-pool.js';
@@ -46,7 +45,8 @@ export interface FaultTargets {
   redis: RedisServer;
   workflows: WorkflowClient;
   /** The private Temporal dev server, restartable with its state; absent when the run uses a given server. */
-  temporal: TemporalDevServer | undefined;
+  /** The private Temporal server (the dev server, or a real one whose restart takes its frontend down too). */
+  temporal: { restart(): Promise<void> } | undefined;
   /** Rolls out a new build with changed workflow code (code-change-rollout.ts). */
   rollOut(): Promise<Partial<FaultEvent>>;
   /** The run's executions that are queued or running now. */

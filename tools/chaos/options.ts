@@ -32,6 +32,8 @@ export interface ChaosOptions {
   keepLogs: boolean;
   /** An existing Temporal server to use instead of a private dev server. */
   temporalAddress: string | undefined;
+  /** The private Temporal: the CLI's dev server, or a real temporal-server on the run's Postgres with mutual TLS. */
+  temporal: 'dev' | 'server';
   /** A prebuilt workflow bundle for the workers; built once per run when absent. */
   workflowBundlePath: string | undefined;
 }
@@ -61,6 +63,7 @@ export function chaosOptions(options: Partial<ChaosOptions> = {}): ChaosOptions 
     jsonOut: undefined,
     keepLogs: false,
     temporalAddress: undefined,
+    temporal: 'dev',
     workflowBundlePath: undefined,
     ...given,
     seed,
@@ -99,7 +102,7 @@ export function parseChaosArgs(argv: string[]): ChaosOptions {
     .option('--code-changes <n>', 'rollouts of changed workflow code under Worker Versioning, 0 or 1 (default 1)', atMost(1))
     .option(
       '--temporal-restarts <n>',
-      'restarts of the Temporal dev server, state kept (default 1; 0 with --temporal-address)',
+      'restarts of the private Temporal server, state kept (default 1; 0 with --temporal-address)',
       wholeNumber,
     )
     .option('--agent-server-restarts <n>', 'agent server restarts (default 1)', wholeNumber)
@@ -112,6 +115,14 @@ export function parseChaosArgs(argv: string[]): ChaosOptions {
     .option('--deadline-seconds <n>', 'longest wait for quiescence after the last submission (default 240)', atLeast(10))
     .option('--json-out <path>', `JSON result (default ${resultsDir}/chaos-<time>-seed-<seed>.json)`)
     .option('--keep-logs', 'keep the run directory with every log, even without violations')
+    .option(
+      '--temporal <kind>',
+      'the private Temporal: dev (the CLI dev server) or server (a real temporal-server on Postgres with mutual TLS, built once into ~/.cache); its restarts restart the frontend (default dev)',
+      (value: string) => {
+        if (value !== 'dev' && value !== 'server') throw new InvalidArgumentError('must be dev or server');
+        return value;
+      },
+    )
     .exitOverride();
   program.parse(argv);
   const options = chaosOptions(program.opts<Partial<ChaosOptions>>());
