@@ -301,7 +301,8 @@ describe('the reconciler', () => {
     await h.temporal.workflow.getHandle(executionId).terminate('operator pressed Terminate');
 
     const report = await regularCycleRecovering(executionId);
-    expect(report.liveRowsChecked).toBe(1001);
+    // Other files' executions may be live in the same database at this moment: at least these.
+    expect(report.liveRowsChecked).toBeGreaterThanOrEqual(1001);
     // The fillers have no workflow: a full sweep finalizes every one of them.
     const sweep = await reconcile('full');
     expect(sweep.recoveries.filter((r) => r.agent === filler && r.workflow === 'NOT_FOUND')).toHaveLength(1000);

@@ -42,20 +42,25 @@ describe('a worker killed in the middle of a run', () => {
   });
 
   it("keeps the agent's own success when the worker dies too close to the deadline for a retry", async () => {
-    const first = await startWorkerProcess(h, 'worker-c');
+    // This test's workers alone, judging a worker dead after 10 s: the margins below then hold
+    // however long a loaded machine takes to start the agent's process.
+    await Promise.all(workers.splice(0).map((w) => w.kill('SIGTERM')));
+    const slowHeartbeat = { LIFELINE_HEARTBEAT_TIMEOUT_SECONDS: '10' };
+    const first = await startWorkerProcess(h, 'worker-c', slowHeartbeat);
     workers.push(first);
-    // Finishes at 4 s of a 5 s timeout; the worker dies at 3 s, and its heartbeat timeout (3 s) runs
-    // past the deadline, so no attempt sees the run end: only the agent knows it succeeded.
+    // Finishes 6 s after its process starts, inside a 12 s timeout counted from scheduling (so up to
+    // 6 s for the start itself); the worker dies 3 s into the run, and its heartbeat timeout (10 s)
+    // runs past the deadline, so no attempt sees the run end: only the agent knows it succeeded.
     const { executionId } = await h.client.startExecution({
       agent: h.agent('demo'),
-      prompt: 'succeed 4 made it in time',
-      timeoutSeconds: 5,
+      prompt: 'succeed 6 made it in time',
+      timeoutSeconds: 12,
     });
     await waitForRunHeartbeat(h, executionId);
     const row0 = await h.executions.get(executionId);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, row0!.startedAt!.getTime() + 3000 - Date.now())));
     await first.kill('SIGKILL');
-    workers.push(await startWorkerProcess(h, 'worker-d'));
+    workers.push(await startWorkerProcess(h, 'worker-d', slowHeartbeat));
 
     const row = await h.client.waitForExecution(executionId, 60_000);
     expect(row).toMatchObject({ status: 'succeeded', errorKind: null, exitCode: 0 });

@@ -74,7 +74,7 @@ describe('the mTLS server', () => {
   // its alert before the connection drops is a race, so only the refusal itself is certain (Lifeline
   // names the cause with a handshake of its own: test/real-server/connection-settings.test.ts).
   const serverRefuses = (alert: string) =>
-    new RegExp(`received fatal alert: ${alert}|connection closed|broken pipe|[Rr]eset|transport error`);
+    new RegExp(`received fatal alert: ${alert}|connection closed|broken pipe|[Rr]eset|transport error|cancel`);
   const trustingCa = { serverNameOverride: 'localhost', serverRootCACertificate: ca };
   it.each<[string, NativeConnectionOptions['tls'], RegExp]>([
     ['no client certificate', trustingCa, serverRefuses('CertificateRequired')],
