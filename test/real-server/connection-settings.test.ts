@@ -31,10 +31,19 @@ function expectOneLine(result: { code: number | null; stderr: string }, ...parts
 describe('over mutual TLS, each wrong setting', () => {
   const good = ctx.clientEnv;
 
-  it('works when all are right', async () => {
+  it('works when all are right, for the CLI and connectLifeline alike', async () => {
     const result = await cliWith(good);
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual([]);
+
+    const { lifeline, close } = await connectLifeline({
+      env: { ...good, DATABASE_URL: ctx.databaseUrl, TEMPORAL_CONFIG_FILE: '/nonexistent' },
+    });
+    try {
+      expect(await lifeline.schedules.list()).toEqual([]);
+    } finally {
+      await close();
+    }
   });
 
   it('a CA that did not sign the server certificate', async () => {
