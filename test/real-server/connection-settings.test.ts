@@ -34,13 +34,14 @@ describe('over mutual TLS, each wrong setting', () => {
   it('works when all are right, for the CLI and connectLifeline alike', async () => {
     const result = await cliWith(good);
     expect(result.code, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual([]);
+    // Other files may have schedules on this namespace: the answer itself is the point.
+    expect(JSON.parse(result.stdout)).toBeInstanceOf(Array);
 
     const { lifeline, close } = await connectLifeline({
       env: { ...good, DATABASE_URL: ctx.databaseUrl, TEMPORAL_CONFIG_FILE: '/nonexistent' },
     });
     try {
-      expect(await lifeline.schedules.list()).toEqual([]);
+      await expect(lifeline.schedules.list()).resolves.toBeInstanceOf(Array);
     } finally {
       await close();
     }
@@ -149,7 +150,7 @@ describe('with an API key', () => {
       env: { ...keyEnv(apiKey), DATABASE_URL: ctx.databaseUrl, TEMPORAL_CONFIG_FILE: '/nonexistent' },
     });
     try {
-      expect(await lifeline.schedules.list()).toEqual([]);
+      await expect(lifeline.schedules.list()).resolves.toBeInstanceOf(Array);
     } finally {
       await close();
     }
