@@ -5,7 +5,7 @@ import { buildLifelineDeps } from './deps/build-lifeline-deps.js';
 import { ConfigError, describeConfig, loadConfig, type LifelineConfig } from './config/config.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
-import { createRedis } from './db/redis.js';
+import { createRedis, redisFailureReason } from './db/redis.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
 import { startCodecServer } from './payload-codec/codec-server.js';
 import { dataConverterOptions, payloadCodecFromConfig, workerDataConverterOptions } from './payload-codec/data-converter.js';
@@ -60,8 +60,9 @@ export async function startWorker(
   const postgresAt = redactedAddress(config.databaseUrl);
   await reachOrExplain('Postgres', postgresAt, 'DATABASE_URL', () => migrate(config.databaseUrl, log));
   const pool = createPool(config.databaseUrl, log);
-  const redis = createRedis(config.redisUrl, log);
-  await reachOrExplain('Redis', redactedAddress(config.redisUrl), 'REDIS_URL', () => redis.ping()).catch((err: unknown) => {
+  const redis = createRedis(config.redisUrl, log, { caFile: config.redisCaFile });
+  const ping = () => redis.ping().catch((err: unknown) => Promise.reject(new Error(redisFailureReason(redis, err))));
+  await reachOrExplain('Redis', redactedAddress(config.redisUrl), 'REDIS_URL', ping).catch((err: unknown) => {
     redis.disconnect();
     throw err;
   });

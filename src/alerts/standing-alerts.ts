@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Alert, Alerter } from './webhook.js';
 
 export type StandingAlerts = ReturnType<typeof createStandingAlerts>;
@@ -10,7 +10,7 @@ export type StandingAlerts = ReturnType<typeof createStandingAlerts>;
  * `repeatSeconds` while it lasts instead of once a cycle (0: every cycle). With Redis out of reach
  * the alert is sent: a repeat is better than silence.
  */
-export function createStandingAlerts(redis: Redis, alerter: Alerter, opts: { repeatSeconds: number }) {
+export function createStandingAlerts(redis: Redis | Cluster, alerter: Alerter, opts: { repeatSeconds: number }) {
   return {
     /** Sends the alert unless the same condition (`kind` and `condition`) was alerted within the repeat time. */
     async send(alert: Alert, condition: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { Client, type Connection } from '@temporalio/client';
 import { connectTemporalClient } from '../temporal-connection/connect.js';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type pg from 'pg';
 import { pino } from 'pino';
 import { LifelineClient } from '../client/lifeline-client.js';
@@ -19,7 +19,7 @@ export interface CliContext {
   log: Logger;
   databaseUrl(): string;
   pool(): pg.Pool;
-  redis(): Redis;
+  redis(): Redis | Cluster;
   temporalConnection(): Promise<Connection>;
   temporal(): Promise<Client>;
   lifeline(): Promise<LifelineClient>;
@@ -34,7 +34,7 @@ export async function withCliContext<T>(command: (ctx: CliContext) => Promise<T>
     new Error(`no ${what} configured: set ${variable}, or run \`npm start\` (it writes ${stackFilePath(config.dataDir)})`);
 
   let pool: pg.Pool | undefined;
-  let redis: Redis | undefined;
+  let redis: Redis | Cluster | undefined;
   let connection: Promise<Connection> | undefined;
   let temporal: Promise<Client> | undefined;
   const ctx: CliContext = {
@@ -50,7 +50,7 @@ export async function withCliContext<T>(command: (ctx: CliContext) => Promise<T>
     },
     redis() {
       if (!config.redisUrl) throw notConfigured('Redis', 'REDIS_URL');
-      redis ??= createRedis(config.redisUrl, log);
+      redis ??= createRedis(config.redisUrl, log, { caFile: config.redisCaFile });
       return redis;
     },
     temporalConnection() {

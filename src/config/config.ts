@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -9,6 +10,7 @@ import {
   type AgentTokenPolicy,
   type SecretFile,
 } from '../agent/token-policy.js';
+import { parseRedisUrl } from '../db/redis-topology.js';
 import { codecKeysRequirement, parseCodecKeys, type CodecKey } from '../payload-codec/codec-keys.js';
 import { defaultFullSweepSeconds } from '../reconciler/full-sweep-turns.js';
 import { isLoopback } from '../util/listen.js';
@@ -51,6 +53,27 @@ const optionalUrl = (name: string, protocols: RegExp) =>
     .string()
     .regex(protocols, `${name} must be a URL like ${protocols.source.replace(/[\^\\()|?]/g, '')}...`)
     .optional();
+
+/** REDIS_URL's forms: src/db/redis-topology.ts. */
+const redisUrlProblem = (url: string, ctx: z.RefinementCtx) => {
+  const parsed = parseRedisUrl(url);
+  if ('problem' in parsed) ctx.addIssue({ code: 'custom', message: `REDIS_URL ${parsed.problem}` });
+};
+
+const readableFile = (name: string) => (path: string, ctx: z.RefinementCtx) => {
+  try {
+    accessSync(path, constants.R_OK);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `${name}: cannot read ${path}` });
+  }
+};
+
+/** libpq's sslrootcert in DATABASE_URL (pg reads it too): a file that must be there. */
+const databaseUrlProblem = (url: string, ctx: z.RefinementCtx) => {
+  const query = url.includes('?') ? new URLSearchParams(url.slice(url.indexOf('?') + 1)) : undefined;
+  const rootCert = query?.get('sslrootcert');
+  if (rootCert && rootCert !== 'system') readableFile('DATABASE_URL sslrootcert')(rootCert, ctx);
+};
 
 const codecKeys = z.preprocess(
   unsetWhenEmpty,
@@ -121,8 +144,11 @@ export const configSchema = z.object({
   ),
   LIFELINE_TEMPORAL_CLI: z.string().optional(),
   LIFELINE_TEMPORAL_UI_URL: optionalUrl('LIFELINE_TEMPORAL_UI_URL', /^https?:\/\//),
-  DATABASE_URL: optionalUrl('DATABASE_URL', /^postgres(ql)?:\/\//),
-  REDIS_URL: optionalUrl('REDIS_URL', /^rediss?:\/\//),
+  DATABASE_URL: optionalUrl('DATABASE_URL', /^postgres(ql)?:\/\//).superRefine((url, ctx) => {
+    if (url !== undefined) databaseUrlProblem(url, ctx);
+  }),
+  REDIS_URL: z.preprocess(unsetWhenEmpty, z.string().superRefine(redisUrlProblem).optional()),
+  LIFELINE_REDIS_CA_FILE: z.preprocess(unsetWhenEmpty, z.string().superRefine(readableFile('LIFELINE_REDIS_CA_FILE')).optional()),
   LIFELINE_DATA_DIR: z.string().default('.lifeline'),
   LIFELINE_AGENT_TOKEN_ENV: agentTokenEnv,
   LIFELINE_AGENT_TOKEN_DIR: agentTokenDir,
@@ -179,6 +205,8 @@ export interface LifelineConfig {
   };
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  /** The CA for `rediss` URLs; the system's CAs without it. */
+  redisCaFile: string | undefined;
   dataDir: string;
   /** Which agent token references (env:, file:) workers resolve and `agents add` accepts. */
   agentTokens: AgentTokenPolicy;
@@ -281,6 +309,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig
   }
   const c = parsed.data;
   const temporal = temporalSettings(env);
+  if (c.LIFELINE_REDIS_CA_FILE && c.REDIS_URL && !c.REDIS_URL.startsWith('rediss')) {
+    throw new ConfigError(
+      'invalid configuration:\n  LIFELINE_REDIS_CA_FILE: set, but REDIS_URL does not use TLS: make it rediss://, rediss+sentinel:// or rediss+cluster://',
+    );
+  }
   if (c.LIFELINE_CODEC_PORT && !c.LIFELINE_CODEC_KEYS) {
     throw new ConfigError('invalid configuration:\n  LIFELINE_CODEC_PORT: the codec server needs LIFELINE_CODEC_KEYS to decode with');
   }
@@ -307,6 +340,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig
     deploymentName: c.LIFELINE_DEPLOYMENT_NAME,
     databaseUrl: c.DATABASE_URL,
     redisUrl: c.REDIS_URL,
+    redisCaFile: c.LIFELINE_REDIS_CA_FILE,
     dataDir: c.LIFELINE_DATA_DIR,
     agentTokens: {
       env: c.LIFELINE_AGENT_TOKEN_ENV,
@@ -347,7 +381,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig
 
 /** The configuration without secrets, for the summary printed at start. */
 export function describeConfig(config: LifelineConfig): Record<string, unknown> {
-  const redact = (url: string | undefined) => url?.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@');
+  const redact = (url: string | undefined) => url?.replace(/\/\/([^:@/]*):[^@/]+@/, '//$1:***@');
   const webhookUrl = config.webhookUrl ? `${new URL(config.webhookUrl).origin}/***` : undefined;
   const codec = {
     ...config.codec,

@@ -1,5 +1,5 @@
 import type { WorkflowClient } from '@temporalio/client';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type pg from 'pg';
 import { createAgentClient } from '../agent/agent-client.js';
 import { resolveAgentToken } from '../agent/token-resolution.js';
@@ -37,7 +37,7 @@ export type DepsConfig = Pick<LifelineConfig, 'execution' | 'reconciler' | 'webh
 /** The production wiring, from configuration; tests may hand over their own alerter, metrics or lease length. */
 export function buildLifelineDeps(opts: {
   pool: pg.Pool;
-  redis: Redis;
+  redis: Redis | Cluster;
   workflows: WorkflowClient;
   config: DepsConfig;
   log: Logger;

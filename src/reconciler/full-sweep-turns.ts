@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 export const defaultFullSweepSeconds = 600;
 
@@ -10,7 +10,7 @@ export type FullSweepTurns = ReturnType<typeof createFullSweepTurns>;
  * expires. The key also expires while no cycle runs at all, so the first cycle after a pause
  * longer than the interval (an outage, a redeploy) is a full sweep.
  */
-export function createFullSweepTurns(redis: Redis, opts: { intervalSeconds: number; key?: string }) {
+export function createFullSweepTurns(redis: Redis | Cluster, opts: { intervalSeconds: number; key?: string }) {
   const key = opts.key ?? 'lifeline:reconciler:full-sweep';
   return {
     intervalSeconds: opts.intervalSeconds,

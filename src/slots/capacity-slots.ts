@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { acquireScript, releaseScript, renewScript } from './slot-scripts.js';
 
 import type { BusyPolicy } from '../domain/execution-types.js';
@@ -16,13 +16,13 @@ export interface CapacitySlotsOptions {
   keyPrefix?: string;
 }
 
-type SlotRedis = Redis & {
+type SlotRedis = (Redis | Cluster) & {
   lifelineAcquire(k1: string, k2: string, k3: string, k4: string, k5: string, ...args: (string | number)[]): Promise<number>;
   lifelineRenew(k1: string, ...args: (string | number)[]): Promise<number>;
   lifelineRelease(k1: string, k2: string, k3: string, k4: string, member: string, keepMs: number): Promise<number>;
 };
 
-function withScripts(redis: Redis): SlotRedis {
+function withScripts(redis: Redis | Cluster): SlotRedis {
   const r = redis as SlotRedis;
   // defineCommand sends EVALSHA and falls back to EVAL once after a restart flushed the script cache.
   if (typeof r.lifelineAcquire !== 'function') {
@@ -41,7 +41,7 @@ export type CapacitySlots = ReturnType<typeof createCapacitySlots>;
  */
 const concludedKeepMs = 60 * 60_000;
 
-export function createCapacitySlots(redis: Redis, options: CapacitySlotsOptions) {
+export function createCapacitySlots(redis: Redis | Cluster, options: CapacitySlotsOptions) {
   const r = withScripts(redis);
   const prefix = options.keyPrefix ?? 'lifeline:slots';
   const keys = (agent: string) =>

@@ -6,7 +6,9 @@ export function redactedAddress(url: string): string {
     const u = new URL(url);
     return `${u.hostname}:${u.port || '(default port)'}${u.pathname.length > 1 ? u.pathname : ''}`;
   } catch {
-    return '(an unparseable URL)';
+    // Several hosts (redis+sentinel://, redis+cluster://) are no URL host: the text without credentials or query.
+    const hosts = /^[a-z+]+:\/\/(?:[^@/?#]*@)?([^?#]*)/.exec(url)?.[1];
+    return hosts || '(an unparseable URL)';
   }
 }
 

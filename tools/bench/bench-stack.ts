@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection } from '@temporalio/worker';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type pg from 'pg';
 import { createPool } from '../../src/db/pool.js';
 import { createRedis } from '../../src/db/redis.js';
@@ -20,7 +20,7 @@ export interface BenchStack {
   log: Logger;
   stack: DevStack;
   pool: pg.Pool;
-  redis: Redis;
+  redis: Redis | Cluster;
   temporal: Client;
   nativeConnection: NativeConnection;
   /** Lifeline's workflows, bundled once for the in-process worker and the worker child processes. */

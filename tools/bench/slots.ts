@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { createCapacitySlots } from '../../src/slots/capacity-slots.js';
 import { forEachConcurrently } from '../../src/util/for-each-concurrently.js';
 import type { BenchStack } from './bench-stack.js';
@@ -22,7 +22,7 @@ export interface SlotsResult {
 }
 
 type Kind = 'slots' | 'baseline';
-type NoopRedis = Redis & { benchNoop(key: string, arg: string): Promise<number> };
+type NoopRedis = (Redis | Cluster) & { benchNoop(key: string, arg: string): Promise<number> };
 
 /**
  * Capacity-slot acquire+release pairs per second (src/slots/capacity-slots.ts), next to pairs of a

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import type pg from 'pg';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { literalToken } from '../../src/agent/token-reference.js';
 import { leaseMsFor } from '../../src/deps/build-lifeline-deps.js';
 import { LifelineClient } from '../../src/client/lifeline-client.js';
@@ -89,7 +89,7 @@ export async function startChaosEnvironment(
 
     const pool: pg.Pool = createPool(stack.databaseUrl, log);
     cleanups.push(() => pool.end());
-    const redis: Redis = createRedis(stack.redisUrl, log);
+    const redis: Redis | Cluster = createRedis(stack.redisUrl, log);
     cleanups.push(() => redis.disconnect());
     const connection = real?.connection ?? (await Connection.connect({ address: stack.temporalAddress }));
     cleanups.push(() => connection.close());
