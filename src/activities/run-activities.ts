@@ -89,6 +89,8 @@ function runSummary(exec: AgentExecution, status: AgentRunSummary['status']): Ag
     exitCode: exec.exitCode ?? null,
     error: exec.error ?? null,
     outputBytes: exec.outputBytes ?? Buffer.byteLength(exec.output ?? '', 'utf8'),
+    // Only when reported: a run's summary stays as it was for agents that report none.
+    ...(exec.finishedAt !== undefined && { finishedAt: exec.finishedAt }),
   };
 }
 

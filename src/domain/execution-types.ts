@@ -27,6 +27,11 @@ export interface AgentRunSummary {
   exitCode: number | null;
   error: string | null;
   outputBytes: number;
+  /**
+   * When the run ended, by the agent's clock (ISO 8601), as the agent reported it. A stop or Cancel
+   * requested earlier wins over the result (DESIGN.md, "A stop wins over a late result").
+   */
+  finishedAt?: string;
 }
 
 /** What a failed run tells the workflow beside its type. */

@@ -37,11 +37,14 @@ import {
   failureMessage,
   finishedByItself,
   isSlotWaitTimeout,
+  lateResultNote,
   outcomeFromFailure,
   outcomeFromRun,
   processNeverStarted,
   queueTimedOut,
   rowClosedElsewhere,
+  withLateResult,
+  type EndRequest,
 } from './failure-outcome.js';
 
 /**
@@ -66,6 +69,8 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
   const state: ExecutionLiveState = { executionId, agent, phase: 'recording', status: 'queued' };
   // Executions started before this change marked their row running when the slot came, and carry no phase attribute.
   const agentMarksRunning = patched('running-when-agent-has-it');
+  // Executions started before this change let a result the agent reported after a stop or Cancel override it.
+  const stopWinsOverLateResult = patched('stop-wins-over-late-result');
   const enter = (phase: ExecutionPhase, details: string) => {
     state.phase = phase;
     setCurrentDetails(`**${phase.replace('_', ' ')}** — ${details}`);
@@ -121,9 +126,22 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
       (failure: unknown) => ({ failure }),
     );
   let runDeadline = Infinity;
+  // When the stop or Cancel was requested, in workflow time (the same on every replay). The agent's
+  // result wins only if it finished at or before this moment by the agent's clock, compared as they
+  // are, without a tolerance: a stop ends a run only after it reaches the agent, which is later than
+  // this moment, so any doubt goes to the stop (DESIGN.md, "A stop wins over a late result").
+  let stopRequestedAt: number | undefined;
   work.cancelRequested.catch(() => {
+    // eslint-disable-next-line no-restricted-properties
+    stopRequestedAt = Date.now();
     if (agentMayRun && patched('stop-at-once')) stopping = stopTheAgent();
   });
+  const stopRequest = (): EndRequest | undefined =>
+    stopWinsOverLateResult && stopRequestedAt !== undefined
+      ? { at: stopRequestedAt, what: state.stopReason === undefined ? 'the cancel was requested' : 'the stop was requested' }
+      : undefined;
+  // What the audit says about a result the agent reported only after the stop, Cancel or deadline.
+  let lateNote: string | undefined;
   try {
     await work.run(async () => {
       if (plan.rejected !== undefined) {
@@ -171,8 +189,13 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
       });
       agentMayRun = false;
       runFinished = true;
+      // A result that finished after the stop or Cancel was requested (a process that exits 0 on
+      // SIGTERM, an agent that says so) does not override it: the row ends cancelled, noting it.
+      const stop = stopRequest();
+      lateNote = stop && lateResultNote(run, stop);
+      if (lateNote) outcome = withLateResult(cancelledOutcome(state.stopReason), run, lateNote);
       // The run ended on the agent because of this stop: what ended it is the operator's stop.
-      outcome = run.status === 'cancelled' && work.consideredCancelled ? cancelledOutcome(state.stopReason) : outcomeFromRun(run);
+      else outcome = run.status === 'cancelled' && work.consideredCancelled ? cancelledOutcome(state.stopReason) : outcomeFromRun(run);
     });
   } catch (err) {
     failure = err;
@@ -188,12 +211,19 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
         const why = `the agent process could not be confirmed stopped: ${failureMessage(stopped.failure)}`;
         outcome = { ...outcome, error: `${outcome.error ?? ''} (${why})`.trim() };
       }
-      // The run ended on its own by the deadline (the worker or the poll saw it late): its result wins.
-      if (outcome && stopped?.record && finishedByItself(stopped.record, runDeadline)) outcome = outcomeFromRun(stopped.record);
+      // The run ended on its own by the deadline and before any stop or Cancel was requested (the
+      // worker or the poll saw it late): its result wins. One that finished later does not; the audit notes it.
+      const stop = stopRequest();
+      const record = stopped?.record;
+      if (outcome && record && finishedByItself(record, Math.min(runDeadline, stop?.at ?? Infinity))) outcome = outcomeFromRun(record);
+      else if (outcome && record && !runFinished && stopWinsOverLateResult) {
+        lateNote = (stop && lateResultNote(record, stop)) ?? lateResultNote(record, { at: runDeadline, what: 'its deadline' });
+        if (lateNote) outcome = withLateResult(outcome, record, lateNote);
+      }
       // After a confirmed stop the agent still has what the run printed: the transcript is kept on every ending.
       const storeOutput = runFinished || stopped?.record !== undefined;
       const actor = outcome?.errorKind === 'cancelled_by_operator' ? 'operator' : 'workflow';
-      const reason = state.stopReason ?? outcome?.error;
+      const reason = state.stopReason === undefined ? outcome?.error : lateNote ? `${state.stopReason} (${lateNote})` : state.stopReason;
       // A process that may still run keeps its capacity slot: the row ends now, the slot once the process is gone.
       const holdSlot = stopped?.failure !== undefined && patched('hold-slot-until-stopped');
       const concluded = await steps.conclude({ executionId, agent, outcome, actor, reason, storeOutput, releaseSlot: !holdSlot });

@@ -135,9 +135,34 @@ export function failureMessage(err: unknown): string {
 
 /**
  * The agent's record says the run ended by itself (succeeded or failed, not stopped) no later than
- * its deadline: then that is how it ended, whatever the worker or the poll saw.
+ * its deadline (or the moment a stop was requested): then that is how it ended, whatever the worker
+ * or the poll saw. A record without its finish time cannot show that: the stop or deadline stands.
  */
 export function finishedByItself(record: StoppedRun, deadline: number): boolean {
   if (record.status !== 'succeeded' && record.status !== 'failed') return false;
   return record.finishedAt !== undefined && Date.parse(record.finishedAt) <= deadline;
+}
+
+/** A stop, a Cancel or the deadline, at its moment in workflow time: what ended the run, unless the agent's own result came first. */
+export interface EndRequest {
+  /** Workflow time, in ms since the epoch. */
+  at: number;
+  /** For the audit: "the stop was requested", "the cancel was requested", "its deadline". */
+  what: string;
+}
+
+/**
+ * The run succeeded or failed by the agent's report, but finished only after the stop (the Cancel,
+ * the deadline) was requested: what the audit says about that result. Undefined when the result came
+ * in time, or was the stop's own (`cancelled`).
+ */
+export function lateResultNote(record: StoppedRun, request: EndRequest): string | undefined {
+  if (record.status === 'cancelled' || finishedByItself(record, request.at) || !Number.isFinite(request.at)) return undefined;
+  const when = record.finishedAt === undefined ? 'with no finish time' : `at ${record.finishedAt}`;
+  return `the agent reported ${record.status} ${when}, after ${request.what} at ${new Date(request.at).toISOString()}`;
+}
+
+/** The outcome of the stop (Cancel, deadline) that a late result does not override: with the process's exit code and the note. */
+export function withLateResult(outcome: TerminalOutcome, record: StoppedRun, note: string): TerminalOutcome {
+  return { ...outcome, error: outcome.error === undefined ? note : `${outcome.error} (${note})`, exitCode: record.exitCode };
 }

@@ -1,6 +1,13 @@
 import { ActivityFailure, ApplicationFailure, RetryState, TimeoutFailure, TimeoutType } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { isSlotWaitTimeout, outcomeFromFailure } from '../../src/workflows/failure-outcome.js';
+import {
+  cancelledOutcome,
+  finishedByItself,
+  isSlotWaitTimeout,
+  lateResultNote,
+  outcomeFromFailure,
+  withLateResult,
+} from '../../src/workflows/failure-outcome.js';
 
 const heartbeatTimeout = (retryState: RetryState) =>
   new ActivityFailure(
@@ -73,5 +80,44 @@ describe('the outcome of a failed run activity', () => {
     const refused = ApplicationFailure.create({ type: 'agent_rejected', message: '401', nonRetryable: true });
     const err = new ActivityFailure('activity failed', 'runAgent', '5', RetryState.NON_RETRYABLE_FAILURE, 'worker-1', refused);
     expect(outcomeFromFailure(err, undefined)).toMatchObject({ status: 'failed', errorKind: 'agent_rejected', error: '401' });
+  });
+});
+
+describe('a result the agent reports against the moment a stop was requested', () => {
+  const stopAt = Date.parse('2026-12-06T10:00:00.000Z');
+  const stop = { at: stopAt, what: 'the stop was requested' };
+  const succeededAt = (at: number) => ({
+    status: 'succeeded' as const,
+    exitCode: 0,
+    error: null,
+    outputBytes: 3,
+    finishedAt: new Date(at).toISOString(),
+  });
+
+  it('wins when it finished at or before the request, to the millisecond', () => {
+    expect(finishedByItself(succeededAt(stopAt), stopAt)).toBe(true);
+    expect(lateResultNote(succeededAt(stopAt), stop)).toBeUndefined();
+    expect(finishedByItself(succeededAt(stopAt + 1), stopAt)).toBe(false);
+  });
+
+  it('loses when it finished after, or says nothing of when: the stop stands, with the exit code and a note', () => {
+    const note = lateResultNote(succeededAt(stopAt + 1), stop);
+    expect(note).toBe('the agent reported succeeded at 2026-12-06T10:00:00.001Z, after the stop was requested at 2026-12-06T10:00:00.000Z');
+    expect(withLateResult(cancelledOutcome('enough'), succeededAt(stopAt + 1), note!)).toEqual({
+      status: 'cancelled',
+      errorKind: 'cancelled_by_operator',
+      error: `stopped by operator: enough (${note})`,
+      exitCode: 0,
+    });
+    const { finishedAt: _unknown, ...undated } = succeededAt(stopAt);
+    expect(lateResultNote({ ...undated, status: 'failed', exitCode: 2 }, stop)).toMatch(
+      /^the agent reported failed with no finish time, after /,
+    );
+  });
+
+  it("notes nothing for the stop's own ending, nor against a deadline never set", () => {
+    expect(lateResultNote({ ...succeededAt(stopAt + 1), status: 'cancelled' }, stop)).toBeUndefined();
+    const { finishedAt: _unknown, ...undated } = succeededAt(stopAt);
+    expect(lateResultNote(undated, { at: Infinity, what: 'its deadline' })).toBeUndefined();
   });
 });

@@ -3,6 +3,7 @@ import { ApplicationFailure, CancelledFailure, WorkflowFailedError, type Workflo
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closedBeforeStart } from '../../src/activities/mark-running.js';
 import type { ExecutionActivities } from '../../src/activities/execution-activities.js';
+import type { StoppedRun } from '../../src/activities/run-activities.js';
 import type { ErrorKind } from '../../src/domain/execution-status.js';
 import { waitForPhase } from '../../src/testing/wait-for.js';
 import { agentStartedSignal, stateQuery, stopSignal, type ExecutionPhase } from '../../src/workflows/execution-contract.js';
@@ -307,9 +308,11 @@ describe('the execution workflow, branch by branch', () => {
           const stopAsked = gate();
           return {
             runAgent: async (input) => {
+              // It finished before the stop was requested: it was scheduled earlier still.
+              const finishedAt = new Date(Context.current().info.scheduledTimestampMs).toISOString();
               await defaults.runAgent(input);
               await stopAsked.opened;
-              return { status: 'succeeded', exitCode: 0, error: null, outputBytes: 2 };
+              return { status: 'succeeded', exitCode: 0, error: null, outputBytes: 2, finishedAt };
             },
             stopAgent: async (input) => {
               // The first stop is not confirmed; the one that keeps the slot until the process is gone is.
@@ -325,6 +328,111 @@ describe('the execution workflow, branch by branch', () => {
     );
     expect(run.result).toMatchObject({ status: 'succeeded' });
     expect(run.result?.error).toBe('(the agent process could not be confirmed stopped: agent busy)');
+  });
+
+  /**
+   * The race between a stop (the `stop` signal or a Cancel) and the agent's own result: the agent
+   * reports `succeeded`, exit 0, finished just before the stop was requested (when the run was
+   * scheduled) or just after it (after the stop was scheduled), through the run activity (its poll
+   * saw the end first) or through the stop's record (the run activity was cancelled first).
+   */
+  function raceWithStop(how: 'stop' | 'cancel', finished: 'before' | 'after', via: 'run' | 'stop') {
+    return wf.run(
+      {
+        // A run that only ends when cancelled heartbeats often enough for the cancel to reach it in a second.
+        ...(via === 'stop' && { plan: { heartbeatTimeoutSeconds: 1 } }),
+        override: (defaults) => {
+          const stopAsked = gate();
+          let runScheduledAt = 0;
+          let record: StoppedRun | undefined;
+          return {
+            runAgent: async (input) => {
+              runScheduledAt = Context.current().info.scheduledTimestampMs;
+              await defaults.runAgent(input);
+              if (via === 'stop') return heartbeatUntilCancelled();
+              await stopAsked.opened;
+              return record!;
+            },
+            stopAgent: async () => {
+              const finishedAt = finished === 'before' ? runScheduledAt : Context.current().info.scheduledTimestampMs + 1;
+              record = { status: 'succeeded', exitCode: 0, error: null, outputBytes: 12, finishedAt: new Date(finishedAt).toISOString() };
+              stopAsked.open();
+              return record;
+            },
+          };
+        },
+      },
+      {},
+      atPhase('running', (handle) => (how === 'stop' ? handle.signal(stopSignal, { reason: 'wrong prompt' }) : handle.cancel())),
+    );
+  }
+
+  for (const how of ['stop', 'cancel'] as const) {
+    for (const via of ['run', 'stop'] as const) {
+      it(`a ${how} wins over a success the agent reports as finished after it (seen by the ${via} activity), keeping its output`, async () => {
+        const run = await raceWithStop(how, 'after', via);
+        const row = [...run.scripted.rows.values()][0];
+        const requested = how === 'stop' ? 'the stop was requested' : 'the cancel was requested';
+        const note = new RegExp(`\\(the agent reported succeeded at \\S+, after ${requested} at \\S+\\)$`);
+        expect(row).toMatchObject({ status: 'cancelled', outcome: { errorKind: 'cancelled_by_operator', exitCode: 0 } });
+        expect(row?.outcome?.error).toMatch(note);
+        const conclusion = run.scripted.calls.find((c) => c.activity === 'conclude')?.input as { reason?: string; storeOutput?: boolean };
+        expect(conclusion.storeOutput).toBe(true);
+        expect(conclusion.reason).toMatch(how === 'stop' ? /^wrong prompt \(the agent reported succeeded at / : note);
+        if (how === 'stop') expect(run.result).toMatchObject({ status: 'cancelled', error: expect.stringMatching(note) as unknown });
+        else expect((run.error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+      });
+
+      it(`a success the agent reports as finished before the ${how} was requested wins (seen by the ${via} activity)`, async () => {
+        const run = await raceWithStop(how, 'before', via);
+        expect([...run.scripted.rows.values()][0]).toMatchObject({ status: 'succeeded', outcome: { exitCode: 0 } });
+        expect(run.scripted.calls.find((c) => c.activity === 'conclude')?.input).toMatchObject({ storeOutput: true });
+      });
+    }
+  }
+
+  /** The run's attempts are lost until the deadline; the stop then finds the agent's record, finished just before or after it. */
+  function raceWithDeadline(finished: 'before' | 'after') {
+    const timeoutSeconds = 60;
+    let deadline = 0;
+    return wf.run(
+      {
+        override: (defaults) => ({
+          runAgent: async (input) => {
+            const { attempt, scheduledTimestampMs } = Context.current().info;
+            if (attempt === 1) {
+              // Scheduled a moment after the workflow took its deadline's start.
+              deadline = scheduledTimestampMs + timeoutSeconds * 1000;
+              await defaults.runAgent(input);
+            }
+            return everyAttemptLost();
+          },
+          stopAgent: async () => {
+            const finishedAt = finished === 'before' ? deadline - 5000 : deadline + 1000;
+            return { status: 'succeeded', exitCode: 0, error: null, outputBytes: 12, finishedAt: new Date(finishedAt).toISOString() };
+          },
+        }),
+      },
+      { timeoutSeconds },
+    );
+  }
+
+  it('the deadline wins over a success the agent reports as finished after it, keeping its output', async () => {
+    const run = await raceWithDeadline('after');
+    expect(failureKind(run)).toBe('deadline_exceeded');
+    const row = [...run.scripted.rows.values()][0];
+    expect(row).toMatchObject({ status: 'timed_out', outcome: { errorKind: 'deadline_exceeded', exitCode: 0 } });
+    expect(row?.outcome?.error).toMatch(/\(the agent reported succeeded at \S+, after its deadline at \S+\)$/);
+    expect(run.scripted.calls.find((c) => c.activity === 'conclude')?.input).toMatchObject({
+      storeOutput: true,
+      reason: row?.outcome?.error,
+    });
+  });
+
+  it('a success the agent reports as finished before the deadline wins', async () => {
+    const run = await raceWithDeadline('before');
+    expect(run.result).toMatchObject({ status: 'succeeded' });
+    expect([...run.scripted.rows.values()][0]).toMatchObject({ status: 'succeeded', outcome: { exitCode: 0 } });
   });
 
   it('reports the outcome it meant when its row is gone (deleted by hand)', async () => {
