@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import getPort from 'get-port';
 import pg from 'pg';
@@ -16,6 +16,8 @@ export interface PostgresServerOptions {
   log: Logger;
   /** Trade durability for speed: for throwaway test data only. */
   unsafeFast?: boolean;
+  /** TLS (`ssl=on`) with this certificate and key (PEM files); plain connections stay allowed. */
+  ssl?: { cert: string; key: string };
   onUnexpectedExit?: (message: string) => void;
 }
 
@@ -86,6 +88,7 @@ export class PostgresServer {
       'unix_socket_directories=',
       'max_connections=300',
       ...(this.opts.unsafeFast ? ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'] : []),
+      ...(this.opts.ssl ? this.installSslFiles(this.opts.ssl) : []),
     ];
     const [command, args] = asServiceUser(join(this.binDir, 'postgres'), [
       '-D',
@@ -112,6 +115,18 @@ export class PostgresServer {
       hint: () => `Postgres log ${this.logFile}:\n${logTail(this.logFile)}`,
     });
     this.opts.log.info({ url: this.url, logFile: this.logFile }, 'Postgres is up');
+  }
+
+  /** PostgreSQL reads its key only when the server's user owns it, mode 0600: copies in the data dir are. */
+  private installSslFiles(ssl: { cert: string; key: string }): string[] {
+    const cert = join(this.dataDir, 'server-cert.pem');
+    const key = join(this.dataDir, 'server-key.pem');
+    copyFileSync(ssl.cert, cert);
+    copyFileSync(ssl.key, key);
+    chmodSync(key, 0o600);
+    const user = serviceUser();
+    if (user) for (const file of [cert, key]) chownSync(file, user.uid, user.gid);
+    return ['ssl=on', `ssl_cert_file=${cert}`, `ssl_key_file=${key}`];
   }
 
   private async ensureDatabase(): Promise<boolean> {
