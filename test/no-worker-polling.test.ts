@@ -40,7 +40,9 @@ describe('an execution that no worker picks up', () => {
     const codecEnv = { LIFELINE_CODEC_KEYS: `${key.id}:${key.key.toString('base64')}` };
     env = cliEnvironment(h, codecEnv);
     typoEnv = cliEnvironment(h, { ...codecEnv, LIFELINE_TASK_QUEUE: typo });
-    ({ deps: alerting, alerts } = alertingDeps(h));
+    // Every cycle alerts: other files' cycles in the namespace see this execution too, and would
+    // otherwise use up its once-per-repeat alert (shared through Redis) before this test's cycle.
+    ({ deps: alerting, alerts } = alertingDeps(h, { ...h.depsConfig, reconciler: { ...h.depsConfig.reconciler, alertRepeatSeconds: 0 } }));
   });
   afterAll(async () => {
     await h?.close();
