@@ -75,7 +75,9 @@ function churn(slots: CapacitySlots, agent: string, capacity: number, workers: n
 /** The port of the server a client's commands reach now. */
 async function serverPort(redis: Redis | Cluster): Promise<number> {
   const [, port] = (await redis.call('CONFIG', 'GET', 'port')) as [string, string];
-  return Number(port);
+  if (port !== '0') return Number(port);
+  const [, tlsPort] = (await redis.call('CONFIG', 'GET', 'tls-port')) as [string, string];
+  return Number(tlsPort);
 }
 
 describe('Redis Sentinel: capacity slots through failovers under load', () => {
@@ -254,6 +256,52 @@ describe('Redis over TLS', () => {
       expect(await slots.release('tls-agent', 'e1')).toBe(true);
     } finally {
       redis.disconnect();
+    }
+  });
+
+  const tlsFiles = () => ({ cert: certs.server.cert, key: certs.server.key, ca: certs.ca.cert, client: certs.client });
+
+  /** Slots on two agents through `redis`, as a smoke test of a topology. */
+  const slotsWork = async (redis: Redis | Cluster) => {
+    const slots = createCapacitySlots(redis, slotOptions);
+    for (const agent of ['tls-coder', 'tls-reviewer']) {
+      expect(await slots.tryAcquire(agent, 'e1', 1, 'skip')).toBe(true);
+      expect(await slots.tryAcquire(agent, 'e2', 1, 'skip')).toBe(false);
+      expect(await slots.release(agent, 'e1')).toBe(true);
+      expect(await slots.tryAcquire(agent, 'e2', 1, 'skip')).toBe(true);
+    }
+  };
+
+  it('reaches a Sentinel-managed master over TLS (rediss+sentinel), the sentinels over TLS too', async () => {
+    const set = await SentinelSet.start(join(dir, 'sentinel'), tlsFiles());
+    try {
+      const config = loadConfig({ REDIS_URL: set.url, LIFELINE_REDIS_CA_FILE: certs.ca.cert });
+      expect(config.redisUrl).toMatch(/^rediss\+sentinel:/);
+      const redis = createRedis(config.redisUrl!, silentLogger(), { caFile: config.redisCaFile });
+      try {
+        expect(await serverPort(redis)).toBe(await set.masterPort());
+        await slotsWork(redis);
+      } finally {
+        redis.disconnect();
+      }
+    } finally {
+      await set.stop();
+    }
+  });
+
+  it('reaches a Redis Cluster over TLS (rediss+cluster)', async () => {
+    const cluster = await RedisClusterSet.start(join(dir, 'cluster'), { tls: tlsFiles() });
+    try {
+      const config = loadConfig({ REDIS_URL: cluster.url, LIFELINE_REDIS_CA_FILE: certs.ca.cert });
+      expect(config.redisUrl).toMatch(/^rediss\+cluster:/);
+      const redis = createRedis(config.redisUrl!, silentLogger(), { caFile: config.redisCaFile });
+      try {
+        await slotsWork(redis);
+      } finally {
+        redis.disconnect();
+      }
+    } finally {
+      await cluster.stop();
     }
   });
 

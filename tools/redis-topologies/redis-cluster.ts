@@ -1,17 +1,21 @@
 import { join } from 'node:path';
 import { runCommand } from '../../src/stack/run-command.js';
 import { waitUntil } from '../../src/util/wait-until.js';
-import { RedisNode } from './redis-node.js';
+import { RedisNode, type RedisNodeTls } from './redis-node.js';
 
 /** A Redis Cluster of `masters` masters without replicas on loopback, its 16384 hash slots split between them. */
 export class RedisClusterSet {
-  private constructor(readonly nodes: RedisNode[]) {}
+  private constructor(
+    readonly nodes: RedisNode[],
+    private readonly tls: boolean,
+  ) {}
 
-  static async start(dir: string, masters = 3): Promise<RedisClusterSet> {
+  static async start(dir: string, { masters = 3, tls }: { masters?: number; tls?: RedisNodeTls } = {}): Promise<RedisClusterSet> {
     const nodes = await Promise.all(
       Array.from({ length: masters }, (_, i) =>
         RedisNode.start({
           dir: join(dir, `cluster-${i}`),
+          tls,
           args: [
             '--cluster-enabled',
             'yes',
@@ -23,9 +27,19 @@ export class RedisClusterSet {
         }),
       ),
     );
-    const set = new RedisClusterSet(nodes);
+    const set = new RedisClusterSet(nodes, tls !== undefined);
     try {
-      await runCommand('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-yes']);
+      const cliTls = tls ? ['--tls', '--cacert', tls.ca] : [];
+      // redis-cli waits for the nodes to meet without end: 30 s is plenty on loopback.
+      await runCommand('timeout', [
+        '30',
+        'redis-cli',
+        ...cliTls,
+        '--cluster',
+        'create',
+        ...nodes.map((n) => `127.0.0.1:${n.port}`),
+        '--cluster-yes',
+      ]);
       await waitUntil(
         async () => {
           for (const n of nodes) {
@@ -50,7 +64,7 @@ export class RedisClusterSet {
 
   /** `redis+cluster://` for Lifeline's REDIS_URL. */
   get url(): string {
-    return `redis+cluster://${this.nodes.map((n) => `127.0.0.1:${n.port}`).join(',')}`;
+    return `${this.tls ? 'rediss' : 'redis'}+cluster://${this.nodes.map((n) => `127.0.0.1:${n.port}`).join(',')}`;
   }
 
   async stop(): Promise<void> {

@@ -5,6 +5,14 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { logTail, startServerProcess, type ServerProcess } from '../../src/stack/server-process.js';
 import { waitUntil } from '../../src/util/wait-until.js';
 
+export interface RedisNodeTls {
+  cert: string;
+  key: string;
+  ca: string;
+  /** The certificate a node shows its peers: a cluster bus always asks for one (a clientAuth certificate). */
+  client?: { cert: string; key: string };
+}
+
 export interface RedisNodeOptions {
   /** This node's own directory (its log, its cluster or sentinel config). */
   dir: string;
@@ -14,8 +22,8 @@ export interface RedisNodeOptions {
   configFile?: string;
   /** `--sentinel`: the node is a sentinel. */
   sentinel?: boolean;
-  /** TLS only on this port: the node listens with these files and no plain port. */
-  tls?: { cert: string; key: string; ca: string };
+  /** TLS only on this port: the node listens with these files and no plain port, and speaks TLS to its peers. */
+  tls?: RedisNodeTls;
   port?: number;
 }
 
@@ -57,7 +65,18 @@ export class RedisNode {
     const ports = tls
       ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key]
       : ['--port', String(this.port)];
-    const tlsArgs = tls ? ['--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no', '--tls-replication', 'yes'] : [];
+    const tlsArgs = tls
+      ? [
+          '--tls-ca-cert-file',
+          tls.ca,
+          '--tls-auth-clients',
+          'no',
+          '--tls-replication',
+          'yes',
+          ...(this.opts.args?.includes('--cluster-enabled') ? ['--tls-cluster', 'yes'] : []),
+          ...(tls.client ? ['--tls-client-cert-file', tls.client.cert, '--tls-client-key-file', tls.client.key] : []),
+        ]
+      : [];
     this.proc = startServerProcess({
       name: `Redis ${this.opts.sentinel ? 'sentinel' : 'node'} ${this.port}`,
       command: 'redis-server',

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import getPort from 'get-port';
 import { waitUntil } from '../../src/util/wait-until.js';
-import { RedisNode } from './redis-node.js';
+import { RedisNode, type RedisNodeTls } from './redis-node.js';
 
 export const MASTER_NAME = 'lifeline';
 
@@ -14,11 +14,12 @@ export class SentinelSet {
   private constructor(
     readonly nodes: RedisNode[],
     readonly sentinels: RedisNode[],
+    private readonly tls: boolean,
   ) {}
 
-  static async start(dir: string): Promise<SentinelSet> {
-    const master = await RedisNode.start({ dir: join(dir, 'node-0') });
-    const replica = await RedisNode.start({ dir: join(dir, 'node-1'), args: ['--replicaof', '127.0.0.1', String(master.port)] });
+  static async start(dir: string, tls?: RedisNodeTls): Promise<SentinelSet> {
+    const master = await RedisNode.start({ dir: join(dir, 'node-0'), tls });
+    const replica = await RedisNode.start({ dir: join(dir, 'node-1'), tls, args: ['--replicaof', '127.0.0.1', String(master.port)] });
     const sentinels = await Promise.all(
       [0, 1, 2].map(async (i) => {
         const sdir = join(dir, `sentinel-${i}`);
@@ -34,17 +35,17 @@ export class SentinelSet {
             '',
           ].join('\n'),
         );
-        return RedisNode.start({ dir: sdir, port, configFile, sentinel: true });
+        return RedisNode.start({ dir: sdir, port, configFile, sentinel: true, tls });
       }),
     );
-    const set = new SentinelSet([master, replica], sentinels);
+    const set = new SentinelSet([master, replica], sentinels, tls !== undefined);
     await set.waitUntilSettled(master.port);
     return set;
   }
 
   /** `redis+sentinel://` for Lifeline's REDIS_URL. */
   get url(): string {
-    return `redis+sentinel://${this.sentinels.map((s) => `127.0.0.1:${s.port}`).join(',')}/${MASTER_NAME}`;
+    return `${this.tls ? 'rediss' : 'redis'}+sentinel://${this.sentinels.map((s) => `127.0.0.1:${s.port}`).join(',')}/${MASTER_NAME}`;
   }
 
   node(port: number): RedisNode {
