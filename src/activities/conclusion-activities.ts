@@ -75,7 +75,11 @@ export function createConclusionActivities(deps: LifelineDeps) {
 
     /** The slot of an execution concluded earlier, once its agent process is confirmed gone. */
     async releaseSlot({ executionId, agent }: { executionId: string; agent: string }): Promise<void> {
-      await classified(() => deps.slots.release(agent, executionId), infrastructureBoundSeconds);
+      await classified(async () => {
+        // Redis first: the hold (the truth a rebuild reads) goes only once the lease is gone for good.
+        await deps.slots.release(agent, executionId);
+        await deps.executions.clearSlotHold(executionId);
+      }, infrastructureBoundSeconds);
     },
   };
 
@@ -88,6 +92,9 @@ export function createConclusionActivities(deps: LifelineDeps) {
       if ('lost' in finished) await deps.executions.noteLostOutput(executionId, finished.lost);
       else await deps.executions.saveOutput(executionId, finished.output, finished.bytes, finished.usage);
     }
+    // Written before the terminal write: an execution holding capacity is always a live row or a hold,
+    // which is what the leases are rebuilt from when Redis lost them.
+    if (input.releaseSlot === false) await deps.executions.holdSlotWhileStopping(executionId, agent);
     let conclusion: Conclusion = { status: undefined, applied: false };
     if (outcome) {
       const reason = input.reason ?? outcome.error;

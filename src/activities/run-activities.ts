@@ -12,6 +12,7 @@ import { agentClientFor } from './agent-client-for.js';
 import { closedBeforeStart, markRunning } from './mark-running.js';
 import { createLiveReporter } from './live-report.js';
 import { createRunVerdict } from './run-verdict.js';
+import { retriedQuietly } from './quiet-retry.js';
 import { classified } from './step-failure.js';
 import { agentStartedSignal } from '../workflows/execution-contract.js';
 
@@ -163,13 +164,16 @@ export function createRunActivities(deps: LifelineDeps) {
      * ended run (undefined when the agent does not know it). Idempotent.
      */
     async stopAgent(input: StopAgentInput): Promise<StoppedRun | undefined> {
-      return classified(async () => {
-        const log = activityLogger(deps.log, input);
-        const exec = await stopAndWait(await clientFor(input.agent), input.executionId, input.waitSeconds);
-        log.info({ agentStatus: exec?.status }, 'agent process stopped');
-        if (!exec || exec.status === 'running') return undefined;
-        return { ...runSummary(exec, exec.status), finishedAt: exec.finishedAt };
-      });
+      // Retried for up to a day while its slot is held: one line per failed attempt, not a stack trace.
+      return retriedQuietly(activityLogger(deps.log, input), 'agent process not confirmed stopped', () =>
+        classified(async () => {
+          const log = activityLogger(deps.log, input);
+          const exec = await stopAndWait(await clientFor(input.agent), input.executionId, input.waitSeconds);
+          log.info({ agentStatus: exec?.status }, 'agent process stopped');
+          if (!exec || exec.status === 'running') return undefined;
+          return runSummary(exec, exec.status);
+        }),
+      );
     },
   };
 

@@ -9,8 +9,10 @@ import {
   type TokenReference,
 } from '../agent/token-reference.js';
 import { startExecutionSchema } from '../client/execution-input.js';
+import { createCapacitySlots } from '../slots/capacity-slots.js';
 import { createAgentStore } from '../store/agent-store.js';
-import { withCliContext } from './cli-context.js';
+import { createSlotHoldStore } from '../store/slot-holds.js';
+import { withCliContext, type CliContext } from './cli-context.js';
 import { UsageError } from './cli-errors.js';
 import { wholeNumber } from './option-parsers.js';
 import { printJson, printTable } from './output.js';
@@ -54,6 +56,32 @@ function tokenFrom(opts: AddOptions): TokenReference {
   return reference;
 }
 
+/**
+ * Per agent, the slots in use (Redis' leases) and how many of them ended executions hold while their
+ * process is stopped (Postgres). Redis out of reach: the count is unknown, the holds are still said.
+ */
+async function slotUse(ctx: CliContext, agents: string[]): Promise<Map<string, { inUse?: number; heldByEnded: number }>> {
+  const holds = await createSlotHoldStore(ctx.pool()).slotHolds();
+  let slots: ReturnType<typeof createCapacitySlots> | undefined;
+  try {
+    slots = createCapacitySlots(ctx.redis(), { leaseMs: 30_000, waiterTtlMs: 10_000 });
+    await slots.ping();
+  } catch {
+    slots = undefined;
+  }
+  const use = new Map<string, { inUse?: number; heldByEnded: number }>();
+  for (const agent of agents) {
+    const inUse = slots
+      ? await slots.leases(agent).then(
+          (leases) => leases.length,
+          () => undefined,
+        )
+      : undefined;
+    use.set(agent, { inUse, heldByEnded: holds.filter((hold) => hold.agent === agent).length });
+  }
+  return use;
+}
+
 export function addAgentsCommands(program: Command): void {
   const agents = program.command('agents').description('the agents executions run on');
 
@@ -64,12 +92,20 @@ export function addAgentsCommands(program: Command): void {
     .action((opts: { json?: boolean }) =>
       withCliContext(async (ctx) => {
         const list = await createAgentStore(ctx.pool()).list();
-        if (opts.json) return printJson(list);
+        const use = await slotUse(
+          ctx,
+          list.map((a) => a.name),
+        );
+        if (opts.json)
+          return printJson(
+            list.map((a) => ({ ...a, slotsInUse: use.get(a.name)?.inUse ?? null, slotsHeldByEnded: use.get(a.name)?.heldByEnded ?? 0 })),
+          );
         printTable(
-          ['name', 'capacity', 'default timeout', 'default idle timeout', 'token', 'url'],
+          ['name', 'capacity', 'slots in use', 'default timeout', 'default idle timeout', 'token', 'url'],
           list.map((a) => [
             a.name,
             String(a.capacity),
+            slotsText(use.get(a.name)),
             a.defaultTimeoutSeconds ? `${a.defaultTimeoutSeconds} s` : '-',
             a.defaultIdleTimeoutSeconds ? `${a.defaultIdleTimeoutSeconds} s` : '-',
             describeToken(a.token),
@@ -127,4 +163,9 @@ export function addAgentsCommands(program: Command): void {
         console.log(`agent ${agent.name} saved (capacity ${agent.capacity}, token ${describeToken(agent.token)})`);
       }),
     );
+}
+
+function slotsText(use: { inUse?: number; heldByEnded: number } | undefined): string {
+  const inUse = use?.inUse === undefined ? '? (Redis unreachable)' : String(use.inUse);
+  return use && use.heldByEnded > 0 ? `${inUse} (${use.heldByEnded} held by ended executions still stopping)` : inUse;
 }

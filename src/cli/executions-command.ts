@@ -10,6 +10,14 @@ import { createExecutionReader, type ExecutionRow, type TransitionRecord } from 
 import { currentBuildsWithoutWorkers } from '../reconciler/current-build.js';
 import { listStuckExecutions, strandedBuildProblem, workflowTaskProblem, type StuckSources } from '../reconciler/stuck-executions.js';
 import { maxDescribedForProblems } from '../reconciler/reported-problems.js';
+import {
+  defaultStopAlertSeconds,
+  stoppingHold,
+  stoppingHoldText,
+  stopsKeepFailing,
+  type StoppingHold,
+} from '../reconciler/stopping-holds.js';
+import { createSlotHoldStore } from '../store/slot-holds.js';
 import { withCliContext, type CliContext } from './cli-context.js';
 import { printExecutionLogs } from './execution-logs.js';
 import { UsageError } from './cli-errors.js';
@@ -26,12 +34,19 @@ function workflowLink(ctx: CliContext, executionId: string): string | undefined 
 /** Reads only: the row's writers are the workflow and the reconciler (and `stop`, through the client, for an execution no worker picked up). */
 const readStore = (ctx: CliContext) => createExecutionReader(ctx.pool());
 
-function printExecution(row: ExecutionRow, transitions: TransitionRecord[], link: string | undefined, problem: string | undefined): void {
+function printExecution(
+  row: ExecutionRow,
+  transitions: TransitionRecord[],
+  link: string | undefined,
+  problem: string | undefined,
+  slotHold?: StoppingHold,
+): void {
   printFields([
     ['id', row.id],
     ['agent', row.agent],
     ['status', row.status],
     ['problem', problem],
+    ['capacity slot', slotHold && stoppingHoldText(slotHold, time)],
     ['error kind', row.errorKind],
     ['error', row.error],
     ['exit code', row.exitCode],
@@ -97,6 +112,18 @@ async function problemOf(ctx: CliContext, row: ExecutionRow): Promise<string | u
   }
 }
 
+/** An ended execution whose workflow still holds its slot while it stops the process, with the stop's attempt. */
+async function slotHoldOf(ctx: CliContext, row: ExecutionRow): Promise<StoppingHold | undefined> {
+  if (!isTerminal(row.status)) return undefined;
+  const hold = await createSlotHoldStore(ctx.pool()).slotHold(row.id);
+  if (!hold) return undefined;
+  const workflows = await ctx
+    .temporal()
+    .then((t) => t.workflow)
+    .catch(() => undefined);
+  return workflows ? stoppingHold(workflows, hold) : { ...hold, unknown: 'Temporal could not be reached' };
+}
+
 /** What `show` says of an execution without a row, by where its workflow is. */
 const unadmittedStatus: Record<UnadmittedExecution['state'], string> = {
   not_picked_up: 'not yet picked up by any worker (no row yet)',
@@ -143,8 +170,9 @@ async function show(ctx: CliContext, executionId: string, json: boolean): Promis
   const transitions = await store.transitions(executionId);
   const link = workflowLink(ctx, executionId);
   const problem = await problemOf(ctx, row);
-  if (json) printJson({ execution: row, transitions, temporalUiUrl: link ?? null, problem: problem ?? null });
-  else printExecution(row, transitions, link, problem);
+  const slotHold = await slotHoldOf(ctx, row);
+  if (json) printJson({ execution: row, transitions, temporalUiUrl: link ?? null, problem: problem ?? null, slotHold: slotHold ?? null });
+  else printExecution(row, transitions, link, problem, slotHold);
   return row;
 }
 
@@ -240,6 +268,19 @@ export function addExecutionsCommands(program: Command): void {
             `deployment ${deployment}: its current build ${build} has no workers, so new executions wait` +
               ` (builds with workers: ${buildsWithWorkers.join(', ') || 'none'}; see lifeline deploy status)`,
           );
+        }
+        const stopAlertSeconds = ctx.config.reconciler.stopAlertSeconds ?? defaultStopAlertSeconds;
+        const stops = await stopsKeepFailing(
+          { workflows: sources.workflows, holds: () => createSlotHoldStore(ctx.pool()).slotHolds(), clock: Date.now },
+          stopAlertSeconds,
+        );
+        if (stops.length > 0) {
+          console.log(`stops failing for ${stopAlertSeconds} s or more (each holds a capacity slot until its process is gone):`);
+          printTable(
+            ['id', 'agent', 'attempt', 'since', 'last failure'],
+            stops.map((s) => [s.executionId, s.agent, String(s.attempt ?? '?'), time(s.since), s.lastFailure ?? s.unknown ?? '']),
+          );
+          console.log('');
         }
         if (stuck.length === 0) return console.log('no stuck executions');
         printTable(

@@ -166,6 +166,7 @@ export const configSchema = z.object({
   LIFELINE_RECONCILE_GRACE_SECONDS: seconds('LIFELINE_RECONCILE_GRACE_SECONDS', 30, 0, 24 * 3600),
   LIFELINE_RECONCILE_FULL_SWEEP_SECONDS: seconds('LIFELINE_RECONCILE_FULL_SWEEP_SECONDS', defaultFullSweepSeconds, 60, 24 * 3600),
   LIFELINE_WORKER_WAIT_ALERT_SECONDS: seconds('LIFELINE_WORKER_WAIT_ALERT_SECONDS', 60, 1, 24 * 3600),
+  LIFELINE_STOP_ALERT_SECONDS: seconds('LIFELINE_STOP_ALERT_SECONDS', 600, 1, 24 * 3600),
   LIFELINE_WORKER_GONE_SECONDS: seconds('LIFELINE_WORKER_GONE_SECONDS', 75, 5, 3600),
   LIFELINE_ALERT_REPEAT_SECONDS: seconds('LIFELINE_ALERT_REPEAT_SECONDS', 900, 0, 24 * 3600),
   LIFELINE_WEBHOOK_URL: optionalUrl('LIFELINE_WEBHOOK_URL', /^https?:\/\//),
@@ -257,6 +258,12 @@ export interface ReconcilerSettings {
   fullSweepSeconds: number;
   /** An admitted run that no worker started for this long raises the `runs_waiting_for_worker` alert. */
   workerWaitAlertSeconds: number;
+  /**
+   * An ended execution whose process is still not confirmed stopped (its slot held meanwhile) for
+   * this long is a problem: `executions problems` lists it and the `stop_keeps_failing` alert goes out.
+   * Unset: 600 s.
+   */
+  stopAlertSeconds?: number;
   /**
    * A build whose workers have not polled for this long has no workers: its pinned executions are
    * stuck. Above Temporal's long-poll expiry (matching.longPollExpirationInterval, 60 s by default),
@@ -354,6 +361,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig
       graceSeconds: c.LIFELINE_RECONCILE_GRACE_SECONDS,
       fullSweepSeconds: c.LIFELINE_RECONCILE_FULL_SWEEP_SECONDS,
       workerWaitAlertSeconds: c.LIFELINE_WORKER_WAIT_ALERT_SECONDS,
+      stopAlertSeconds: c.LIFELINE_STOP_ALERT_SECONDS,
       workerGoneSeconds: c.LIFELINE_WORKER_GONE_SECONDS,
       alertRepeatSeconds: c.LIFELINE_ALERT_REPEAT_SECONDS,
     },

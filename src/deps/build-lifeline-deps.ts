@@ -50,11 +50,15 @@ export function buildLifelineDeps(opts: {
   const { pool, redis, config, log } = opts;
   const { execution } = config;
   const agents = createAgentStore(pool);
+  const executions = createExecutionStore(pool, { maxOutputBytes: execution.maxOutputBytes });
   const slots = createCapacitySlots(redis, {
     leaseMs: opts.leaseMs ?? leaseMsFor(execution),
     waiterTtlMs: Math.max(10_000, 5 * execution.pollIntervalMs),
+    // Redis lost the leases: they are rebuilt from who holds capacity in Postgres before anyone is admitted.
+    holders: (agent) => executions.slotHolders(agent),
+    onRebuilt: (agent, created) =>
+      log.warn({ agent, leases: created }, 'Redis had lost the capacity slots of this agent; rebuilt them from Postgres'),
   });
-  const executions = createExecutionStore(pool, { maxOutputBytes: execution.maxOutputBytes });
   const alerter = opts.alerter ?? (config.webhookUrl ? webhookAlerter({ url: config.webhookUrl, log }) : logAlerter(log));
   const awaitingWorker = async () => Object.fromEntries((await executions.awaitingWorker()).map((wait) => [wait.agent, wait.count]));
   return {

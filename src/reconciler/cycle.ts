@@ -15,7 +15,7 @@ export interface Recovery {
   agent: string;
   workflow: WorkflowState;
   /** `recorded`: the terminal row of an execution whose workflow closed before any worker picked it up (it had none). */
-  action: 'finalized' | 'lease_released' | 'lease_restored' | 'process_stopped' | 'recorded';
+  action: 'finalized' | 'lease_released' | 'lease_restored' | 'leases_rebuilt' | 'process_stopped' | 'recorded';
   status?: string;
   error?: string;
 }

@@ -6,6 +6,7 @@ import { leaseHoldersOf, reconcileLiveRow } from './live-rows.js';
 import { recordNeverPickedUp } from './never-picked-up.js';
 import { stopOrphanProcesses } from './agent-processes.js';
 import { releaseOrphanLeases } from './orphan-leases.js';
+import { reconcileSlotHolds } from './slot-holds.js';
 import { reportCurrentBuildsWithoutWorkers } from './current-build-report.js';
 import { reportStuckExecutions } from './stuck-report.js';
 import { reportWorkerWait } from './worker-wait.js';
@@ -37,6 +38,9 @@ export async function reconcileOnce(
   const cycle = startCycle(deps, dryRun, sweep);
   const { report } = cycle;
   try {
+    await checkRedis(cycle);
+    // Before the live rows: leases Redis lost are rebuilt whole, not restored one by one.
+    await reconcileSlotHolds(cycle);
     const live = await deps.executions.listLive(graceSeconds);
     report.liveRowsChecked = live.length;
     // Each agent's leases read once: only a row holding a slot but missing from them needs the restore script.
@@ -77,4 +81,28 @@ export async function reconcileOnce(
     );
   }
   return report;
+}
+
+/**
+ * Redis out of reach is said at the start of the cycle (whose Redis calls then each take seconds to
+ * fail), and its de-duplication never asks Redis: this process remembers when it last said it.
+ */
+async function checkRedis(cycle: ReturnType<typeof startCycle>): Promise<void> {
+  const { deps, report, dryRun } = cycle;
+  try {
+    await deps.slots.ping();
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    cycle.fail('(redis)', err);
+    if (dryRun) return;
+    await deps.standingAlerts.send(
+      {
+        kind: 'reconciler_degraded',
+        summary: `Redis cannot be reached (${error}): capacity slots can be neither taken nor checked, so admissions wait and the reconciler cannot restore leases`,
+        details: { sweep: report.sweep, runbook: 'README: Operations, Redis' },
+      },
+      'redis-unreachable',
+      { localOnly: true },
+    );
+  }
 }

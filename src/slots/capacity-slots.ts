@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { acquireScript, releaseScript, renewScript } from './slot-scripts.js';
+import { acquireScript, initializedMarker, rebuildScript, releaseScript, renewScript } from './slot-scripts.js';
 
 import type { BusyPolicy } from '../domain/execution-types.js';
 
@@ -14,21 +14,31 @@ export interface CapacitySlotsOptions {
   /** How long a queued waiter keeps its place without polling. */
   waiterTtlMs: number;
   keyPrefix?: string;
+  /**
+   * The executions that hold a slot on the agent, read from Postgres (running rows, queued rows
+   * admitted with a slot, ended rows whose process is still being stopped): what the leases are
+   * rebuilt from when Redis lost them. Unset (tests of the scripts alone): none.
+   */
+  holders?: (agent: string) => Promise<string[]>;
+  /** Told of each rebuild that happened, with the number of leases it created. */
+  onRebuilt?: (agent: string, created: number) => void;
 }
 
 type SlotRedis = (Redis | Cluster) & {
   lifelineAcquire(k1: string, k2: string, k3: string, k4: string, k5: string, ...args: (string | number)[]): Promise<number>;
   lifelineRenew(k1: string, ...args: (string | number)[]): Promise<number>;
   lifelineRelease(k1: string, k2: string, k3: string, k4: string, member: string, keepMs: number): Promise<number>;
+  lifelineRebuild(k1: string, k2: string, leaseMs: number, ...members: string[]): Promise<number>;
 };
 
 function withScripts(redis: Redis | Cluster): SlotRedis {
   const r = redis as SlotRedis;
   // defineCommand sends EVALSHA and falls back to EVAL once after a restart flushed the script cache.
-  if (typeof r.lifelineAcquire !== 'function') {
+  if (typeof r.lifelineRebuild !== 'function') {
     redis.defineCommand('lifelineAcquire', { numberOfKeys: 5, lua: acquireScript });
     redis.defineCommand('lifelineRenew', { numberOfKeys: 1, lua: renewScript });
     redis.defineCommand('lifelineRelease', { numberOfKeys: 4, lua: releaseScript });
+    redis.defineCommand('lifelineRebuild', { numberOfKeys: 2, lua: rebuildScript });
   }
   return r;
 }
@@ -53,22 +63,54 @@ export function createCapacitySlots(redis: Redis | Cluster, options: CapacitySlo
       `${prefix}:{${agent}}:concluded`,
     ] as const;
 
+  /** 1: the member holds a lease; 0: no slot; -1: the leases were lost and must be rebuilt first. */
+  async function acquireOnce(agent: string, executionId: string, capacity: number, policy: BusyPolicy): Promise<number> {
+    const [leases, waiting, seen, arrivals, concluded] = keys(agent);
+    return r.lifelineAcquire(
+      leases,
+      waiting,
+      seen,
+      arrivals,
+      concluded,
+      executionId,
+      capacity,
+      options.leaseMs,
+      policy,
+      options.waiterTtlMs,
+    );
+  }
+
+  /**
+   * Rebuilds the agent's leases from the executions that hold capacity when Redis lost them (the
+   * leases key has no marker); does nothing otherwise. Returns the leases created, or undefined
+   * when there was nothing to rebuild. Concurrent rebuilds are safe: the script checks the marker.
+   */
+  async function rebuild(agent: string): Promise<number | undefined> {
+    const [leases, , , , concluded] = keys(agent);
+    if ((await redis.zscore(leases, initializedMarker)) !== null) return undefined;
+    // Read after the marker was found missing: every holder from then on is in Postgres (an admission
+    // writes its row after its acquire, and acquires are refused until the marker is back).
+    const holders = (await options.holders?.(agent)) ?? [];
+    const created = await r.lifelineRebuild(leases, concluded, options.leaseMs, ...holders);
+    if (created < 0) return undefined;
+    options.onRebuilt?.(agent, created);
+    return created;
+  }
+
   return {
-    /** One atomic attempt; under `queue` it also takes (or keeps) the member's FIFO place. */
+    rebuild,
+
+    /**
+     * One atomic attempt; under `queue` it also takes (or keeps) the member's FIFO place. When Redis
+     * lost the agent's leases, rebuilds them from Postgres first: nobody is admitted against an empty count.
+     */
     async tryAcquire(agent: string, executionId: string, capacity: number, policy: BusyPolicy): Promise<boolean> {
-      const [leases, waiting, seen, arrivals, concluded] = keys(agent);
-      const got = await r.lifelineAcquire(
-        leases,
-        waiting,
-        seen,
-        arrivals,
-        concluded,
-        executionId,
-        capacity,
-        options.leaseMs,
-        policy,
-        options.waiterTtlMs,
-      );
+      let got = await acquireOnce(agent, executionId, capacity, policy);
+      if (got === -1) {
+        await rebuild(agent);
+        got = await acquireOnce(agent, executionId, capacity, policy);
+      }
+      if (got === -1) throw new Error(`the capacity slots of agent ${agent} vanished again while being rebuilt; retrying`);
       return got === 1;
     },
 
@@ -91,8 +133,22 @@ export function createCapacitySlots(redis: Redis | Cluster, options: CapacitySlo
     async leases(agent: string): Promise<SlotLease[]> {
       const flat = await redis.zrange(keys(agent)[0], 0, -1, 'WITHSCORES');
       const out: SlotLease[] = [];
-      for (let i = 0; i + 1 < flat.length; i += 2) out.push({ executionId: flat[i]!, expiresAt: Number(flat[i + 1]) });
+      for (let i = 0; i + 1 < flat.length; i += 2)
+        if (flat[i] !== initializedMarker) out.push({ executionId: flat[i]!, expiresAt: Number(flat[i + 1]) });
       return out;
+    },
+
+    /** Rejects when Redis cannot be reached within `timeoutMs`. */
+    async ping(timeoutMs = 5000): Promise<void> {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      });
+      try {
+        await Promise.race([redis.ping(), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
 
     async waiting(agent: string): Promise<string[]> {

@@ -4,6 +4,7 @@ import type { BusyPolicy } from '../domain/execution-types.js';
 import { usageReport, type UsageReport } from '../domain/usage.js';
 import { createExecutionReader, rowColumns, type ExecutionRow } from './execution-reader.js';
 import { capOutput } from './output-cap.js';
+import { createSlotHoldStore } from './slot-holds.js';
 
 export interface NewExecution {
   id: string;
@@ -81,6 +82,7 @@ export function createExecutionStore(pool: pg.Pool, options: { maxOutputBytes: n
   const reader = createExecutionReader(pool);
   return {
     ...reader,
+    ...createSlotHoldStore(pool),
     /** Idempotent by id: a second call returns the existing row untouched. */
     async create(input: NewExecution): Promise<{ created: boolean; row: ExecutionRow }> {
       const client = await pool.connect();

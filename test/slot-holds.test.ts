@@ -1,0 +1,156 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reconcileOnce } from '../src/reconciler/reconcile.js';
+import { RedisServer } from '../src/stack/redis-server.js';
+import { silentLogger } from '../src/util/logger.js';
+import { waitUntil } from '../src/util/wait-until.js';
+import { leaseHolders, probePid, waitForAgentOutput, waitForAgentProcess, waitForSlotReleased } from './support/execution-probes.js';
+import { alertingDeps } from './support/alerting-deps.js';
+import { cliEnvironment, runCli } from './support/cli-process.js';
+import { startHarness, type Harness } from './support/lifeline-harness.js';
+import { createPrivateDatabase, type PrivateDatabase } from './support/private-database.js';
+
+/** Far longer than the test: the agent never kills these processes itself. */
+const stopGraceMs = 600_000;
+
+/**
+ * Capacity that survives Redis forgetting (issue 21): ended executions whose processes are not
+ * confirmed stopped keep their slots through a FLUSHALL, because the leases are rebuilt from
+ * Postgres before anyone is admitted. A Redis of the test's own, so the flush touches no other file.
+ */
+describe('slots held by ended executions through a Redis that lost its data', () => {
+  const log = silentLogger();
+  let dir: string;
+  let redisServer: RedisServer;
+  let redis: Redis;
+  let h: Harness;
+  let db: PrivateDatabase;
+  const pids: number[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lifeline-slot-holds-'));
+    redisServer = await RedisServer.create({ dir: join(dir, 'redis'), log });
+    await redisServer.start();
+    redis = new Redis(redisServer.url);
+    redis.on('error', () => undefined); // down on purpose in the second test
+    // Reconcile cycles act on every row of their database: this file's rows live apart from other files'.
+    db = await createPrivateDatabase('slot_holds');
+    h = await startHarness({
+      databaseUrl: db.url,
+      agents: { pair: { capacity: 2, config: { stopGraceMs } } },
+      settings: { stopWaitSeconds: 1 },
+      redisUrl: redisServer.url,
+    });
+  });
+  afterAll(async () => {
+    for (const pid of pids) if (probePid(pid) === 'alive') process.kill(pid, 'SIGKILL');
+    await h?.close();
+    redis?.disconnect();
+    await redisServer?.stop();
+    await db?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** An execution that ends (as `ends`) while its process ignores the stop and runs on. */
+  async function endedButRunning(ends: 'timeout' | 'operator stop'): Promise<{ executionId: string; pid: number }> {
+    const { executionId } = await h.client.startExecution({
+      agent: h.agent('pair'),
+      prompt: 'ignore-term',
+      ...(ends === 'timeout' ? { timeoutSeconds: 2 } : {}),
+    });
+    const pid = await waitForAgentProcess(h, 'pair', executionId);
+    pids.push(pid);
+    await waitForAgentOutput(h, 'pair', executionId);
+    if (ends === 'operator stop') await h.client.stopExecution(executionId, 'operator stop in the test');
+    const row = await h.client.waitForExecution(executionId, 60_000);
+    expect(row.status).toBe(ends === 'timeout' ? 'timed_out' : 'cancelled');
+    expect(row.error).toMatch(/could not be confirmed stopped/);
+    expect(probePid(pid)).toBe('alive');
+    return { executionId, pid };
+  }
+
+  it('a third start on a capacity-2 agent is refused after FLUSHALL until one stuck process is gone', async () => {
+    const first = await endedButRunning('timeout');
+    const second = await endedButRunning('operator stop');
+    expect((await leaseHolders(h, 'pair')).sort()).toEqual([first.executionId, second.executionId].sort());
+    expect((await h.executions.slotHolds(h.agent('pair'))).map((hold) => hold.executionId).sort()).toEqual(
+      [first.executionId, second.executionId].sort(),
+    );
+
+    // Redis forgets everything (a restart without persistence, a failover to an empty replica).
+    await redis.flushall();
+    expect(await leaseHolders(h, 'pair')).toEqual([]);
+
+    const third = await h.client.startExecution({ agent: h.agent('pair'), prompt: 'succeed 0', busyPolicy: 'skip' });
+    expect(await h.client.waitForExecution(third.executionId, 30_000)).toMatchObject({ status: 'skipped', errorKind: 'agent_busy' });
+    // The admission rebuilt the leases from Postgres before it counted.
+    expect((await leaseHolders(h, 'pair')).sort()).toEqual([first.executionId, second.executionId].sort());
+    expect(probePid(first.pid)).toBe('alive');
+    expect(probePid(second.pid)).toBe('alive');
+
+    // The holders are visible: show, agents list, problems, and the reconciler's standing alert.
+    const env = cliEnvironment(h, { LIFELINE_STOP_ALERT_SECONDS: '1' });
+    const shown = await runCli(['executions', 'show', first.executionId], env);
+    expect(shown.stdout).toMatch(/holding a capacity slot while stopping its process \(attempt \d+, since /);
+    const agents = await runCli(['agents', 'list'], env);
+    expect(agents.stdout.split('\n').find((line) => line.startsWith(`${h.agent('pair')} `))).toMatch(
+      /\b2 \(2 held by ended executions still stopping\)/,
+    );
+    const problems = await runCli(['executions', 'problems'], env);
+    expect(problems.stdout).toContain('stops failing for 1 s or more');
+    expect(problems.stdout).toContain(first.executionId);
+    const { deps, alerts } = alertingDeps(h, { ...h.depsConfig, reconciler: { ...h.depsConfig.reconciler, stopAlertSeconds: 1 } });
+    await reconcileOnce(deps, { sweep: 'full' });
+    expect(
+      alerts
+        .filter((a) => a.kind === 'stop_keeps_failing')
+        .map((a) => a.executionId)
+        .sort(),
+    ).toEqual([first.executionId, second.executionId].sort());
+
+    // One stuck process goes: the workflow's next stop confirms it and gives its slot back.
+    process.kill(first.pid, 'SIGKILL');
+    await waitForSlotReleased(h, 'pair', first.executionId, 120_000);
+    await waitUntil(async () => (await h.executions.slotHold(first.executionId)) === undefined, {
+      what: 'the hold of the first execution to go',
+      timeoutMs: 10_000,
+    });
+    const fourth = await h.client.startExecution({ agent: h.agent('pair'), prompt: 'succeed 0 after', busyPolicy: 'skip' });
+    expect(await h.client.waitForExecution(fourth.executionId, 30_000)).toMatchObject({ status: 'succeeded' });
+    // Never more live processes than the capacity: the second still holds its slot.
+    expect(await leaseHolders(h, 'pair')).toEqual([second.executionId]);
+    process.kill(second.pid, 'SIGKILL');
+    await waitForSlotReleased(h, 'pair', second.executionId, 120_000);
+  });
+
+  // Each Redis call of a cycle takes seconds to fail while Redis is down: three cycles need more than the default timeout.
+  it('reconciler_degraded goes out within two cycles while Redis is down, de-duplicated without Redis', { timeout: 300_000 }, async () => {
+    // Something for the cycles to recover: a run whose workflow was terminated (Redis is needed to release its slot).
+    const { executionId } = await h.client.startExecution({ agent: h.agent('pair'), prompt: 'hang' });
+    const pid = await waitForAgentProcess(h, 'pair', executionId);
+    pids.push(pid);
+    await h.temporal.workflow.getHandle(executionId).terminate('the reconciler recovers it');
+    const { deps, alerts } = alertingDeps(h);
+    const redisAlerts = () => alerts.filter((a) => a.kind === 'reconciler_degraded' && /Redis cannot be reached/.test(a.summary));
+    await redisServer.stop();
+    try {
+      const first = await reconcileOnce(deps, { sweep: 'full', graceSeconds: 0 });
+      expect(first.failures).toContainEqual(expect.objectContaining({ executionId: '(redis)' }));
+      expect(first.failures).toContainEqual(expect.objectContaining({ executionId }));
+      expect(redisAlerts()).toHaveLength(1);
+      // The next cycle still fails, and says it no second time: this process remembers, not Redis.
+      await reconcileOnce(deps, { sweep: 'full', graceSeconds: 0 });
+      expect(redisAlerts()).toHaveLength(1);
+      expect((await h.executions.get(executionId))?.status).toBe('running');
+    } finally {
+      await redisServer.start();
+    }
+    const recovered = await reconcileOnce(deps, { sweep: 'full', graceSeconds: 0 });
+    expect(recovered.recoveries).toContainEqual(expect.objectContaining({ executionId, action: 'finalized' }));
+    expect((await h.executions.get(executionId))?.status).toBe('cancelled');
+    expect(probePid(pid)).not.toBe('alive');
+  });
+});
