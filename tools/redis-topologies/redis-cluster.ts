@@ -1,7 +1,20 @@
 import { join } from 'node:path';
+import getPort, { portNumbers } from 'get-port';
 import { runCommand } from '../../src/stack/run-command.js';
 import { waitUntil } from '../../src/util/wait-until.js';
 import { RedisNode, type RedisNodeTls } from './redis-node.js';
+
+/**
+ * A port whose cluster bus port (10000 higher) is free too, both below the kernel's ephemeral
+ * range (32768 up), where an outgoing connection could take the bus port before the node binds it.
+ */
+async function clusterPort(): Promise<number> {
+  for (let tries = 0; ; tries++) {
+    const port = await getPort({ host: '127.0.0.1', port: portNumbers(12000, 22000) });
+    if (port <= 22000 && (await getPort({ host: '127.0.0.1', port: port + 10000 })) === port + 10000) return port;
+    if (tries > 100) throw new Error('no free port pair (port, port + 10000) for a cluster node');
+  }
+}
 
 /** A Redis Cluster of `masters` masters without replicas on loopback, its 16384 hash slots split between them. */
 export class RedisClusterSet {
@@ -11,10 +24,11 @@ export class RedisClusterSet {
   ) {}
 
   static async start(dir: string, { masters = 3, tls }: { masters?: number; tls?: RedisNodeTls } = {}): Promise<RedisClusterSet> {
-    const nodes = await Promise.all(
-      Array.from({ length: masters }, (_, i) =>
+    const started = await Promise.allSettled(
+      Array.from({ length: masters }, async (_, i) =>
         RedisNode.start({
           dir: join(dir, `cluster-${i}`),
+          port: await clusterPort(),
           tls,
           args: [
             '--cluster-enabled',
@@ -27,6 +41,12 @@ export class RedisClusterSet {
         }),
       ),
     );
+    const nodes = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const failed = started.find((s) => s.status === 'rejected');
+    if (failed) {
+      await Promise.all(nodes.map((n) => n.stop()));
+      throw failed.reason;
+    }
     const set = new RedisClusterSet(nodes, tls !== undefined);
     try {
       const cliTls = tls ? ['--tls', '--cacert', tls.ca] : [];
