@@ -14,6 +14,7 @@ import { createLogger, silentLogger } from '../src/util/logger.js';
 import { waitUntil } from '../src/util/wait-until.js';
 import { createTestCertificates } from '../tools/real-temporal/certificates.js';
 import { RedisClusterSet, RedisNode, SentinelSet } from '../tools/redis-topologies/index.js';
+import { startHarness } from './support/lifeline-harness.js';
 
 const slotOptions = { leaseMs: 60_000, waiterTtlMs: 10_000 };
 
@@ -146,6 +147,31 @@ describe('Redis Sentinel: capacity slots through failovers under load', () => {
     });
     // The old master is a replica of the new one again: the next test's failover has somewhere to go.
     await set.waitUntilSettled(await set.masterPort());
+  });
+
+  it('runs real executions to the end through a SENTINEL FAILOVER, queued ones taking the slots freed', async () => {
+    const h = await startHarness({ agents: { demo: { capacity: 2 } }, redisUrl: set.url });
+    try {
+      const agent = h.agent('demo');
+      const started = await Promise.all(
+        Array.from({ length: 5 }, (_, i) => h.client.startExecution({ agent, prompt: `succeed 2 through failover ${i}` })),
+      );
+      await waitUntil(async () => (await h.slots.leases(agent)).length === 2, { what: 'two executions holding slots', timeoutMs: 30_000 });
+      const oldMaster = await set.masterPort();
+      const client = set.sentinels[1]!.connect();
+      try {
+        expect(await client.call('SENTINEL', 'FAILOVER', 'lifeline')).toBe('OK');
+      } finally {
+        client.disconnect();
+      }
+      const rows = await Promise.all(started.map(({ executionId }) => h.client.waitForExecution(executionId, 90_000)));
+      expect(rows.map((r) => r.status)).toEqual(Array(5).fill('succeeded'));
+      expect(await set.masterPort()).not.toBe(oldMaster);
+      await waitUntil(async () => (await h.slots.leases(agent)).length === 0, { what: 'every slot released', timeoutMs: 30_000 });
+      await set.waitUntilSettled(await set.masterPort());
+    } finally {
+      await h.close();
+    }
   });
 
   it('keeps granting at most `capacity` slots when the master is killed (SIGKILL)', async () => {
