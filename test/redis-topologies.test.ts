@@ -236,6 +236,24 @@ describe('Redis Cluster: every Lifeline command on three masters', () => {
     }
   });
 
+  it('runs real executions to the end with REDIS_URL=redis+cluster://', async () => {
+    const h = await startHarness({ agents: { demo: { capacity: 1 }, other: { capacity: 1 } }, redisUrl: cluster.url });
+    try {
+      const started = await Promise.all(
+        ['demo', 'demo', 'other', 'other'].map((a, i) =>
+          h.client.startExecution({ agent: h.agent(a), prompt: `succeed 0 on a cluster ${i}` }),
+        ),
+      );
+      const rows = await Promise.all(started.map(({ executionId }) => h.client.waitForExecution(executionId, 90_000)));
+      expect(rows.map((r) => r.status)).toEqual(Array(4).fill('succeeded'));
+      for (const a of ['demo', 'other']) {
+        await waitUntil(async () => (await h.slots.leases(h.agent(a))).length === 0, { what: `${a}'s slots released`, timeoutMs: 30_000 });
+      }
+    } finally {
+      await h.close();
+    }
+  });
+
   it('keeps standing alerts to one per condition and hands out full-sweep turns', async () => {
     const sent: Alert[] = [];
     const alerter: Alerter = { send: async (alert) => (sent.push(alert), true) } as Alerter;
