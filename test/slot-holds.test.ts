@@ -7,7 +7,7 @@ import { reconcileOnce } from '../src/reconciler/reconcile.js';
 import { RedisServer } from '../src/stack/redis-server.js';
 import { silentLogger } from '../src/util/logger.js';
 import { waitUntil } from '../src/util/wait-until.js';
-import { leaseHolders, probePid, waitForAgentOutput, waitForAgentProcess, waitForSlotReleased } from './support/execution-probes.js';
+import { agentRun, leaseHolders, probePid, waitForAgentProcess, waitForSlotReleased } from './support/execution-probes.js';
 import { alertingDeps } from './support/alerting-deps.js';
 import { cliEnvironment, runCli } from './support/cli-process.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
@@ -59,11 +59,15 @@ describe('slots held by ended executions through a Redis that lost its data', ()
     const { executionId } = await h.client.startExecution({
       agent: h.agent('pair'),
       prompt: 'ignore-term',
-      ...(ends === 'timeout' ? { timeoutSeconds: 2 } : {}),
+      // Long enough for the process to start and ignore SIGTERM on a loaded machine before the deadline stops it.
+      ...(ends === 'timeout' ? { timeoutSeconds: 15 } : {}),
     });
     const pid = await waitForAgentProcess(h, 'pair', executionId);
     pids.push(pid);
-    await waitForAgentOutput(h, 'pair', executionId);
+    await waitUntil(async () => ((await agentRun(h, 'pair', executionId))?.outputBytes ?? 0) > 0, {
+      what: `execution ${executionId} to print on the agent (it ignores SIGTERM from then on)`,
+      timeoutMs: 30_000,
+    });
     if (ends === 'operator stop') await h.client.stopExecution(executionId, 'operator stop in the test');
     const row = await h.client.waitForExecution(executionId, 60_000);
     expect(row.status).toBe(ends === 'timeout' ? 'timed_out' : 'cancelled');
@@ -90,6 +94,13 @@ describe('slots held by ended executions through a Redis that lost its data', ()
     expect((await leaseHolders(h, 'pair')).sort()).toEqual([first.executionId, second.executionId].sort());
     expect(probePid(first.pid)).toBe('alive');
     expect(probePid(second.pid)).toBe('alive');
+    // Under `queue` a start waits instead, holding no slot, until a stuck process is gone.
+    const queued = await h.client.startExecution({ agent: h.agent('pair'), prompt: 'succeed 0 queued', busyPolicy: 'queue' });
+    await waitUntil(async () => (await h.slots.waiting(h.agent('pair'))).includes(queued.executionId), {
+      what: 'the queued start to wait for a slot',
+      timeoutMs: 30_000,
+    });
+    expect(await h.executions.get(queued.executionId)).toMatchObject({ status: 'queued', slotAcquiredAt: null });
 
     // The holders are visible: show, agents list, problems, and the reconciler's standing alert.
     const env = cliEnvironment(h, { LIFELINE_STOP_ALERT_SECONDS: '1' });
@@ -118,9 +129,9 @@ describe('slots held by ended executions through a Redis that lost its data', ()
       what: 'the hold of the first execution to go',
       timeoutMs: 10_000,
     });
-    const fourth = await h.client.startExecution({ agent: h.agent('pair'), prompt: 'succeed 0 after', busyPolicy: 'skip' });
-    expect(await h.client.waitForExecution(fourth.executionId, 30_000)).toMatchObject({ status: 'succeeded' });
+    expect(await h.client.waitForExecution(queued.executionId, 60_000)).toMatchObject({ status: 'succeeded' });
     // Never more live processes than the capacity: the second still holds its slot.
+    await waitForSlotReleased(h, 'pair', queued.executionId);
     expect(await leaseHolders(h, 'pair')).toEqual([second.executionId]);
     process.kill(second.pid, 'SIGKILL');
     await waitForSlotReleased(h, 'pair', second.executionId, 120_000);

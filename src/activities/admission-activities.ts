@@ -56,11 +56,16 @@ export function createAdmissionActivities(deps: LifelineDeps) {
     }
     const rejections = [...(unstorable.length > 0 ? [`${unstorable.join(', ')}: ${unstorableTextMessage}`] : []), ...badLimits];
     const rejected = rejections.length > 0 ? rejections.join('; ') : undefined;
-    const slotHeld =
+    let slotHeld =
       row.status === 'running' ||
       (row.status === 'queued' && !rejected && (await slots.tryAcquire(input.agent, executionId, agent.capacity, input.busyPolicy)));
     // The row stays queued until a worker has the agent start the run (markRunning in the run activity).
-    if (slotHeld && row.status === 'queued') await executions.slotAcquired(executionId);
+    if (slotHeld && row.status === 'queued') {
+      await executions.slotAcquired(executionId);
+      slotHeld = await slotStillHeld(deps, input.agent, executionId, () =>
+        slots.tryAcquire(input.agent, executionId, agent.capacity, input.busyPolicy),
+      );
+    }
     return {
       status: row.status,
       slotHeld,
@@ -72,6 +77,23 @@ export function createAdmissionActivities(deps: LifelineDeps) {
       rejected,
     };
   }
+}
+
+/**
+ * After the row says it holds a slot: its lease must still be there. Redis may have lost it between
+ * the acquire and the row's write, and a rebuild that read Postgres before that write did not count
+ * it: then it acquires again against the rebuilt count, and without a slot the row says so again.
+ */
+export async function slotStillHeld(
+  deps: Pick<LifelineDeps, 'slots' | 'executions'>,
+  agent: string,
+  executionId: string,
+  acquireAgain: () => Promise<boolean>,
+): Promise<boolean> {
+  if (await deps.slots.renew(agent, executionId)) return true;
+  if (await acquireAgain()) return true;
+  await deps.executions.slotLost(executionId);
+  return false;
 }
 
 /** The fields of an input that Postgres cannot store as they are. */

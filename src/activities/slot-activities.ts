@@ -1,6 +1,7 @@
 import { Context, type Info } from '@temporalio/activity';
 import type { LifelineDeps } from '../deps/lifeline-deps.js';
 import { activityLogger } from './activity-logger.js';
+import { slotStillHeld } from './admission-activities.js';
 
 export interface SlotRequest {
   agent: string;
@@ -26,7 +27,10 @@ function lastTryBefore(info: Info): number {
   return Math.min(Infinity, ...limits);
 }
 
-export function createSlotActivities(deps: Pick<LifelineDeps, 'slots' | 'settings' | 'clock' | 'log'>) {
+/** `executions` absent: tests of the wait alone, where no row records the slot. */
+export function createSlotActivities(
+  deps: Pick<LifelineDeps, 'slots' | 'settings' | 'clock' | 'log'> & Partial<Pick<LifelineDeps, 'executions'>>,
+) {
   const { slots } = deps;
   const settings = deps.settings.execution;
 
@@ -40,6 +44,23 @@ export function createSlotActivities(deps: Pick<LifelineDeps, 'slots' | 'setting
       return await slots.tryAcquire(req.agent, req.executionId, req.capacity, 'queue');
     } catch (err) {
       activityLogger(deps.log, req).warn({ err: (err as Error).message }, 'capacity slot try failed; still waiting');
+      return false;
+    }
+  }
+
+  /**
+   * The slot taken, written to the row (what leases are rebuilt from when Redis loses them) and
+   * confirmed still held after that write; false (the wait goes on) when Redis lost it meanwhile.
+   */
+  async function recorded(req: SlotRequest): Promise<boolean> {
+    const { executions } = deps;
+    if (!executions) return true;
+    try {
+      await executions.slotAcquired(req.executionId);
+      return await slotStillHeld({ slots, executions }, req.agent, req.executionId, () => tryQueued(req));
+    } catch (err) {
+      // As with Redis in tryQueued: the wait goes on (its next try finds the lease it holds), bounded by the queue timeout.
+      activityLogger(deps.log, req).warn({ err: (err as Error).message }, 'capacity slot could not be recorded; still waiting');
       return false;
     }
   }
@@ -62,7 +83,7 @@ export function createSlotActivities(deps: Pick<LifelineDeps, 'slots' | 'setting
           await ctx.sleep(settings.pollIntervalMs);
           continue;
         }
-        if (await tryQueued(req)) {
+        if ((await tryQueued(req)) && (await recorded(req))) {
           if (polls > 0) activityLogger(deps.log, req).info({ polls }, 'capacity slot acquired after waiting');
           return true;
         }

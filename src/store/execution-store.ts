@@ -136,6 +136,14 @@ export function createExecutionStore(pool: pg.Pool, options: { maxOutputBytes: n
     },
 
     /**
+     * Undoes slotAcquired for a queued row whose lease Redis lost between its acquire and that write
+     * (a rebuild may not have counted it): it holds no slot until it acquires one again.
+     */
+    async slotLost(id: string): Promise<void> {
+      await pool.query(`UPDATE executions SET slot_acquired_at = NULL WHERE id = $1 AND status = 'queued'`, [id]);
+    },
+
+    /**
      * What a running execution's agent reports, copied into its row while it runs: the output then
      * holds the last bytes of the output so far, ending at `output_bytes`. The conclusion writes the
      * final output and figures. A row no longer running is left as it is, and output only ever grows:
