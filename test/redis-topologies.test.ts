@@ -104,7 +104,7 @@ describe('Redis Sentinel: capacity slots through failovers under load', () => {
   const failoverUnderLoad = async (agent: string, failover: (masterPort: number) => Promise<void>) => {
     const capacity = 3;
     const oldMaster = await set.masterPort();
-    expect(await serverPort(redis)).toBe(oldMaster);
+    await waitUntil(async () => (await serverPort(redis)) === oldMaster, { what: 'the client on the current master', timeoutMs: 30_000 });
     const stop = new AbortController();
     const { stats, done } = churn(slots, agent, capacity, 8, stop.signal);
     try {
