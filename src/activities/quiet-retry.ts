@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import type { Logger } from '../util/logger.js';
 
@@ -15,9 +15,9 @@ export async function retriedQuietly<T>(log: Logger, what: string, body: () => P
     return await body();
   } catch (err) {
     if (err instanceof CancelledFailure || (err instanceof ApplicationFailure && err.nonRetryable)) throw err;
-    const { attempt } = Context.current().info;
     const message = err instanceof Error ? err.message : String(err);
-    log.warn({ attempt, err: message }, `${what}; retrying`);
+    // The activity logger already names the attempt.
+    log.warn({ err: message }, `${what}; retrying`);
     const type = (err instanceof ApplicationFailure ? err.type : undefined) ?? (err instanceof Error ? err.name : 'Error');
     const failure = ApplicationFailure.create({ type, message, category: ApplicationFailureCategory.BENIGN });
     failure.stack = `${type}: ${message}`;
