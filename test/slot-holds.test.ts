@@ -164,4 +164,34 @@ describe('slots held by ended executions through a Redis that lost its data', ()
     expect((await h.executions.get(executionId))?.status).toBe('cancelled');
     expect(probePid(pid)).not.toBe('alive');
   });
+
+  it('a run terminated in Temporal whose process ignores the stop keeps its slot until the agent no longer runs it', async () => {
+    const { executionId } = await h.client.startExecution({ agent: h.agent('pair'), prompt: 'ignore-term' });
+    const pid = await waitForAgentProcess(h, 'pair', executionId);
+    pids.push(pid);
+    await waitUntil(async () => ((await agentRun(h, 'pair', executionId))?.outputBytes ?? 0) > 0, {
+      what: `execution ${executionId} to print on the agent`,
+      timeoutMs: 30_000,
+    });
+    await h.temporal.workflow.getHandle(executionId).terminate('no workflow code runs');
+    const finalized = await reconcileOnce(h.deps, { sweep: 'full', graceSeconds: 0 });
+    expect(finalized.recoveries).toContainEqual(expect.objectContaining({ executionId, action: 'finalized' }));
+    expect((await h.executions.get(executionId))?.status).toBe('cancelled');
+    // Still running on the agent: the slot stays, as a hold the next cycles judge with the agent.
+    expect(probePid(pid)).toBe('alive');
+    expect(await h.executions.slotHold(executionId)).toBeDefined();
+    expect(await leaseHolders(h, 'pair')).toContain(executionId);
+    await reconcileOnce(h.deps, { sweep: 'full', graceSeconds: 0 });
+    expect(await leaseHolders(h, 'pair')).toContain(executionId);
+
+    process.kill(pid, 'SIGKILL');
+    await waitUntil(async () => (await agentRun(h, 'pair', executionId))?.status !== 'running', {
+      what: 'the agent to see the process gone',
+      timeoutMs: 30_000,
+    });
+    const released = await reconcileOnce(h.deps, { sweep: 'full', graceSeconds: 0 });
+    expect(released.recoveries).toContainEqual(expect.objectContaining({ executionId, action: 'lease_released' }));
+    expect(await leaseHolders(h, 'pair')).not.toContain(executionId);
+    expect(await h.executions.slotHold(executionId)).toBeUndefined();
+  });
 });

@@ -16,7 +16,8 @@ describe('an agent process that outlives its stop', () => {
   afterAll(async () => h?.close());
 
   it('ends its row, but holds the capacity slot until the process is gone', async () => {
-    const { executionId } = await h.client.startExecution({ agent: h.agent('solo'), prompt: 'ignore-term', timeoutSeconds: 2 });
+    // A deadline long enough for the process to start and ignore SIGTERM on a loaded machine before the stop comes.
+    const { executionId } = await h.client.startExecution({ agent: h.agent('solo'), prompt: 'ignore-term', timeoutSeconds: 15 });
     const pid = await waitForAgentProcess(h, 'solo', executionId);
     await waitForAgentOutput(h, 'solo', executionId);
 

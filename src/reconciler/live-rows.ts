@@ -1,3 +1,4 @@
+import { StopPendingError } from '../agent/agent-errors.js';
 import { stopAndWait } from '../agent/stop-and-wait.js';
 import { isTerminal } from '../domain/execution-status.js';
 import type { LiveRow } from '../store/execution-reader.js';
@@ -52,8 +53,10 @@ export async function reconcileLiveRow(cycle: Cycle, row: LiveRow, leaseHolders:
     const outcome = outcomeForClosedWorkflow(state);
     const recovery: Recovery = { executionId: row.id, agent: row.agent, workflow: state, action: 'finalized', status: outcome.status };
     if (!dryRun) {
-      await stopAgentProcess(deps, row.agent, row.id);
-      await deps.slots.release(row.agent, row.id);
+      // A process the agent says still runs keeps its slot (a hold, written before the terminal write):
+      // the slot-holds pass releases it once the agent no longer runs it.
+      if (await stopAgentProcess(deps, row.agent, row.id)) await deps.executions.holdSlotWhileStopping(row.id, row.agent);
+      else await deps.slots.release(row.agent, row.id);
       const written = await deps.executions.transition(row.id, outcome.status, {
         actor: 'reconciler',
         reason: `workflow ${state}: ${outcome.error}`,
@@ -76,13 +79,18 @@ export async function reconcileLiveRow(cycle: Cycle, row: LiveRow, leaseHolders:
   }
 }
 
-/** Best effort: an agent that is down cannot run the process either, and its own restart loses it. */
-async function stopAgentProcess(deps: LifelineDeps, agentName: string, executionId: string): Promise<void> {
+/**
+ * Best effort: an agent that is down cannot run the process either, and its own restart loses it.
+ * True when the agent answered that the process still runs after the stop wait.
+ */
+async function stopAgentProcess(deps: LifelineDeps, agentName: string, executionId: string): Promise<boolean> {
   const agent = await deps.agents.getRegistration(agentName);
-  if (!agent) return;
+  if (!agent) return false;
   try {
-    await stopAndWait(await deps.agentClient(agent), executionId, deps.settings.execution.stopWaitSeconds);
+    const exec = await stopAndWait(await deps.agentClient(agent), executionId, deps.settings.execution.stopWaitSeconds);
+    return exec?.status === 'running';
   } catch (err) {
     deps.log.warn({ executionId, agent: agentName, err: (err as Error).message }, 'reconciler could not stop the agent process');
+    return err instanceof StopPendingError;
   }
 }

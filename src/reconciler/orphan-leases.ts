@@ -5,7 +5,8 @@ import { parallelChecks, type Cycle } from './cycle.js';
 
 /**
  * Releases leases whose row is terminal or missing once Temporal confirms their workflow closed or
- * unknown. Leases of live rows are left to the live-row pass, which judges them with their row.
+ * unknown. Leases of live rows are left to the live-row pass, which judges them with their row, and
+ * leases of holds (a process still being stopped) to the slot-holds pass.
  * Read after that pass, so a lease it released is not counted again here.
  */
 export async function releaseOrphanLeases(cycle: Cycle): Promise<void> {
@@ -21,11 +22,13 @@ export async function releaseOrphanLeases(cycle: Cycle): Promise<void> {
     }
     report.leasesChecked += leases.length;
     const rowStatus = await deps.executions.statuses(leases.map((lease) => lease.executionId));
+    // A hold's lease stays while the agent still runs its process: the slot-holds pass judges it.
+    const held = new Set((await deps.executions.slotHolds(agent.name)).map((hold) => hold.executionId));
     const unowned = leases
       .map((lease) => lease.executionId)
       .filter((id) => {
         const status = rowStatus.get(id);
-        return status === undefined || isTerminal(status);
+        return !held.has(id) && (status === undefined || isTerminal(status));
       });
     await forEachConcurrently(unowned, parallelChecks, async (executionId) => {
       try {

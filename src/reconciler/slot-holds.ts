@@ -54,6 +54,12 @@ export async function reconcileSlotHolds(cycle: Cycle): Promise<void> {
         report.recoveries.push({ executionId: hold.executionId, agent: hold.agent, workflow: state, action: 'lease_restored' });
         return;
       }
+      // The workflow closed (terminated while stopping): the slot is kept while the agent still runs the
+      // process (the agent-process pass keeps asking it to stop), or while the agent cannot say.
+      if (await stillRunsOnAgent(cycle, hold.agent, hold.executionId)) {
+        stillStopping.push(hold);
+        return;
+      }
       if (!dryRun) {
         await deps.slots.release(hold.agent, hold.executionId);
         await deps.executions.clearSlotHold(hold.executionId);
@@ -65,6 +71,23 @@ export async function reconcileSlotHolds(cycle: Cycle): Promise<void> {
     }
   });
   if (!dryRun) await alertStopsFailing(cycle, stillStopping);
+}
+
+/** True unless the agent says it runs no process for the execution (or the agent is no longer registered). */
+async function stillRunsOnAgent(cycle: Cycle, agentName: string, executionId: string): Promise<boolean> {
+  const { deps } = cycle;
+  const agent = await deps.agents.getRegistration(agentName);
+  if (!agent) return false;
+  try {
+    const run = await (await deps.agentClient(agent, 5000)).get(executionId);
+    return run?.status === 'running';
+  } catch (err) {
+    deps.log.warn(
+      { executionId, agent: agentName, err: (err as Error).message },
+      'agent could not say whether it still runs a held process',
+    );
+    return true;
+  }
 }
 
 /** A stop that keeps failing past LIFELINE_STOP_ALERT_SECONDS: its slot is lost to the agent until someone looks. */
