@@ -21,6 +21,10 @@ describe('a small chaos run', () => {
       temporalRestarts: 1,
       agentServerRestarts: 1,
       redisRestarts: 1,
+      // Failovers and FLUSHALLs are left to `npm run chaos`: two more Redis faults in 20 s push the
+      // cancels and terminations past the last live execution.
+      redisFailovers: 0,
+      redisFlushes: 0,
       postgresRestarts: 1,
       cancels: 2,
       terminations: 2,
@@ -32,7 +36,7 @@ describe('a small chaos run', () => {
     });
     console.log(formatReport(result));
 
-    for (const kind of faultKinds) {
+    for (const kind of faultKinds.filter((k) => result.plannedFaults[k] > 0)) {
       const injected = result.faults.filter((f) => f.kind === kind && f.error === undefined);
       expect(injected.length, `${kind} injected`).toBeGreaterThan(0);
     }

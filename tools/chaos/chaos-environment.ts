@@ -13,9 +13,8 @@ import { executionSettingsEnv } from '../processes/settings-env.js';
 import { createPool } from '../../src/db/pool.js';
 import { createRedis } from '../../src/db/redis.js';
 import { createCapacitySlots, type CapacitySlots } from '../../src/slots/capacity-slots.js';
-import { startScratchStack, type DevStack } from '../../src/stack/dev-stack.js';
+import { startDevStack, type DevStack } from '../../src/stack/dev-stack.js';
 import type { PostgresServer } from '../../src/stack/postgres-server.js';
-import type { RedisServer } from '../../src/stack/redis-server.js';
 import type { StuckSources } from '../../src/reconciler/stuck-executions.js';
 import { createAgentStore } from '../../src/store/agent-store.js';
 import { writeWorkflowBundle } from '../../src/temporal/workflow-bundle.js';
@@ -23,6 +22,7 @@ import { createExecutionReader, type ExecutionReader } from '../../src/store/exe
 import { createLogger } from '../../src/util/logger.js';
 import { AgentLedger } from './agent-ledger.js';
 import { ChaosAgentServer } from './chaos-agent-server.js';
+import { ChaosRedis } from './chaos-redis.js';
 import { startChaosRealTemporal } from './chaos-temporal.js';
 import { chaosSettings, reconcileIntervalSeconds } from './chaos-settings.js';
 import type { ChaosOptions } from './options.js';
@@ -40,7 +40,8 @@ export interface ChaosEnvironment {
   bundles: { released: string; changed: string };
   reconcileGraceSeconds: number;
   postgres: PostgresServer;
-  redis: RedisServer;
+  /** A Sentinel set (master, replica, three sentinels) that Lifeline reaches by `redis+sentinel://`. */
+  redis: ChaosRedis;
   /** The private Temporal server (restartable), or none when the run was given a server. */
   temporalServer: { restart(): Promise<void> } | undefined;
   agentServer: ChaosAgentServer;
@@ -57,7 +58,8 @@ export interface ChaosEnvironment {
 }
 
 /**
- * A private Lifeline for one chaos run, on loopback in a temp dir: Postgres and Redis (restartable),
+ * A private Lifeline for one chaos run, on loopback in a temp dir: Postgres (restartable), Redis
+ * as a Sentinel set (restartable, failing over),
  * a Temporal dev server unless one is given, the reference agent server and the worker processes.
  */
 export async function startChaosEnvironment(
@@ -76,8 +78,18 @@ export async function startChaosEnvironment(
     opts.progress(`starting the stack in ${dir}`);
     const realServer = options.temporal === 'server' && !options.temporalAddress;
     // With --temporal server the stack starts no dev server: the real one below runs on its Postgres.
-    const stack: DevStack = await startScratchStack(dir, log, realServer ? 'real-temporal-server:0' : options.temporalAddress, {
+    const chaosRedis = await ChaosRedis.start(join(dir, 'redis-sentinel'));
+    cleanups.push(() => chaosRedis.stop());
+    const stack: DevStack = await startDevStack({
+      dir,
+      log,
+      namespace: 'default',
+      ephemeral: true,
+      temporalAddress: realServer ? 'real-temporal-server:0' : options.temporalAddress,
       persistTemporal: options.temporalRestarts > 0,
+      temporalCliPath: process.env.LIFELINE_TEMPORAL_CLI,
+      redisUrl: chaosRedis.url,
+      onUnexpectedExit: (message) => log.error(message),
     });
     cleanups.push(() => stack.stop());
     if (realServer) opts.progress("starting a real temporal-server with mutual TLS on the run's Postgres");
@@ -140,7 +152,7 @@ export async function startChaosEnvironment(
       bundles: { released: workflowBundle, changed: changedBundle },
       reconcileGraceSeconds: opts.reconcileGraceSeconds,
       postgres: stack.postgres!,
-      redis: stack.redis!,
+      redis: chaosRedis,
       temporalServer: real?.server ?? stack.temporal,
       agentServer,
       workers,

@@ -2,8 +2,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { WorkflowClient } from '@temporalio/client';
 import type { ExecutionStatus } from '../../src/domain/execution-status.js';
 import type { PostgresServer } from '../../src/stack/postgres-server.js';
-import type { RedisServer } from '../../src/stack/redis-server.js';
 import type { ChaosAgentServer } from './chaos-agent-server.js';
+import type { ChaosRedis } from './chaos-redis.js';
 import type { Random } from './random.js';
 import type { WorkerPool } from './worker-pool.js';
 
@@ -13,6 +13,8 @@ export const faultKinds = [
   'code_change',
   'agent_server_restart',
   'redis_restart',
+  'redis_failover',
+  'redis_flush',
   'postgres_restart',
   'temporal_restart',
   'cancel',
@@ -42,7 +44,9 @@ export interface FaultTargets {
   workers: WorkerPool;
   agentServer: ChaosAgentServer;
   postgres: PostgresServer;
-  redis: RedisServer;
+  redis: ChaosRedis;
+  /** The agents, whose leases a Redis fault loses (the time until they are rebuilt is measured). */
+  agents: string[];
   workflows: WorkflowClient;
   /** The private Temporal dev server, restartable with its state; absent when the run uses a given server. */
   /** The private Temporal server (the dev server, or a real one whose restart takes its frontend down too). */
@@ -53,7 +57,7 @@ export interface FaultTargets {
   liveExecutions(): Promise<{ id: string; status: ExecutionStatus }[]>;
 }
 
-/** How long Postgres and Redis stay down, so that the outage hits activities in flight. */
+/** How long Postgres stays down, so that the outage hits activities in flight. */
 const outageMs = 2000;
 
 /** Spreads the faults over the middle of the workload window, where executions are in every phase. */
@@ -67,7 +71,7 @@ export function planFaults(random: Random, counts: Record<FaultKind, number>, wi
 
 /**
  * Injects the planned faults one after the other, each at its time or as soon as the previous one
- * is over: one fault's recovery (a worker's start runs migrations) must not depend on another's.
+ * is over (cancels and terminations on a track of their own): one fault's recovery (a worker's start runs migrations) must not depend on another's.
  * Deploys are the exception: a rolling deploy or a rollout (whose old build drains for as long as
  * its longest execution) goes on in the background while the other faults land, as deploys do in
  * production; the next deploy waits for it, and so does the end.
@@ -82,21 +86,34 @@ export async function injectFaults(
   const report = (event: FaultEvent) =>
     opts.progress(`fault ${event.kind} ${[event.target, event.detail, event.error && `FAILED: ${event.error}`].filter(Boolean).join(' ')}`);
   let deploying: Promise<void> = Promise.resolve();
-  for (const fault of plan) {
-    await delay(Math.max(0, opts.startedAt + fault.atMs - Date.now()), undefined, { signal: opts.signal });
-    const deploy = fault.kind === 'rolling_deploy' || fault.kind === 'code_change';
-    if (deploy) await deploying;
-    const at = Date.now();
-    const event: FaultEvent = { kind: fault.kind, at, recoveredAt: at };
-    events.push(event);
-    const done = inject(fault.kind, targets, opts.random, targeted).then(
-      (outcome) => report(Object.assign(event, outcome)),
-      (err: unknown) => report(Object.assign(event, { recoveredAt: Date.now(), error: err instanceof Error ? err.message : String(err) })),
-    );
-    if (deploy) deploying = done;
-    else await done;
-  }
+  // The time to rebuilt leases after each Redis fault, measured while the next faults land.
+  const watches: Promise<void>[] = [];
+  const track = async (faults: PlannedFault[]) => {
+    for (const fault of faults) {
+      await delay(Math.max(0, opts.startedAt + fault.atMs - Date.now()), undefined, { signal: opts.signal });
+      const deploy = fault.kind === 'rolling_deploy' || fault.kind === 'code_change';
+      if (deploy) await deploying;
+      const at = Date.now();
+      const event: FaultEvent = { kind: fault.kind, at, recoveredAt: at };
+      events.push(event);
+      const done = inject(fault.kind, targets, opts.random, targeted).then(
+        (outcome) => {
+          report(Object.assign(event, outcome));
+          if (fault.kind.startsWith('redis_')) watches.push(watchRebuild(event, targets, opts.progress));
+        },
+        (err: unknown) =>
+          report(Object.assign(event, { recoveredAt: Date.now(), error: err instanceof Error ? err.message : String(err) })),
+      );
+      if (deploy) deploying = done;
+      else await done;
+    }
+  };
+  // A cancel or terminate is a request of a moment: on its own track, it lands at its time, not
+  // behind a slow restart, while there are still live executions to target.
+  const request = (f: PlannedFault) => f.kind === 'cancel' || f.kind === 'terminate';
+  await Promise.all([track(plan.filter(request)), track(plan.filter((f) => !request(f)))]);
   await deploying;
+  await Promise.all(watches);
   return events;
 }
 
@@ -124,8 +141,13 @@ async function inject(kind: FaultKind, targets: FaultTargets, random: Random, ta
       return { at: downAt, recoveredAt: upAt, detail: `down ${upAt - downAt} ms` };
     }
     case 'redis_restart':
+      return targets.redis.restart();
+    case 'redis_failover':
+      return targets.redis.failover(random);
+    case 'redis_flush':
+      return targets.redis.flush();
     case 'postgres_restart': {
-      const server = kind === 'redis_restart' ? targets.redis : targets.postgres;
+      const server = targets.postgres;
       const at = Date.now();
       await server.stop();
       await delay(outageMs);
@@ -137,6 +159,32 @@ async function inject(kind: FaultKind, targets: FaultTargets, random: Random, ta
     case 'terminate':
       return requestOnLiveExecution(kind, targets, random, targeted);
   }
+}
+
+/** How long to watch for rebuilt leases after a Redis fault. */
+const rebuildWatchMs = 15_000;
+
+/**
+ * The time from a Redis fault to every agent's leases marked on the current master again (rebuilt
+ * from Postgres after a loss; a failover that lost nothing keeps them), in words.
+ */
+async function watchRebuild(event: FaultEvent, targets: FaultTargets, progress: (line: string) => void): Promise<void> {
+  const text = await rebuildTime(targets, event.at);
+  event.detail = [event.detail, text].filter(Boolean).join('; ');
+  progress(`after ${event.kind}: ${text}`);
+}
+
+async function rebuildTime(targets: FaultTargets, since: number): Promise<string> {
+  const times = await targets.redis.timeToRebuild(targets.agents, since, rebuildWatchMs).catch(() => undefined);
+  if (!times) return 'leases not watched: the master could not be read';
+  const rebuilt = [...times].filter((t): t is [string, number] => t[1] !== undefined);
+  const missing = [...times].filter(([, ms]) => ms === undefined).map(([agent]) => agent);
+  if (rebuilt.length === 0) return `no leases rebuilt within ${rebuildWatchMs} ms`;
+  const slowest = Math.max(...rebuilt.map(([, ms]) => ms));
+  return (
+    `leases marked on the master for ${rebuilt.length}/${times.size} agents within ${slowest} ms of the fault` +
+    (missing.length > 0 ? ` (not within ${rebuildWatchMs} ms: ${missing.join(', ')})` : '')
+  );
 }
 
 /**

@@ -41,6 +41,24 @@ const temporalsOwnRetries = [
   'WORKFLOW_TASK_FAILED_CAUSE_RESET_STICKY_TASK_QUEUE',
 ];
 
+/** The last fault injected before `at`, in words, with how long before. */
+function faultBefore(facts: RunFacts, at: number): string {
+  const before = facts.faults.filter((f) => f.error === undefined && f.at <= at).sort((a, b) => b.at - a.at)[0];
+  if (!before) return 'no fault before it';
+  return `after ${before.kind} (${[before.target, before.detail].filter(Boolean).join(' ')}) ${((at - before.at) / 1000).toFixed(1)} s earlier`;
+}
+
+/** Each stretch of samples where an agent ran more processes than its capacity. */
+function overCapacity(facts: RunFacts): Violation[] {
+  return facts.agentProcesses.flatMap((a) =>
+    a.overCapacity.map((o) => ({
+      detail:
+        `${a.agent}: ${o.most} processes alive, capacity ${a.capacity}, in ${o.samples} sample(s) from ` +
+        `${new Date(o.from).toISOString()} to ${new Date(o.to).toISOString()} (${o.executionIds.join(', ')}); ${faultBefore(facts, o.from)}`,
+    })),
+  );
+}
+
 /** Every invariant of a chaos run, each with what it checked and what broke it. */
 export function checkInvariants(facts: RunFacts): InvariantResult[] {
   const failedToSubmit = new Set(facts.submissions.filter((s) => s.error).map((s) => s.executionId));
@@ -122,6 +140,11 @@ export function checkInvariants(facts: RunFacts): InvariantResult[] {
       name: 'no agent process alive',
       checked: facts.agentRuns.filter((r) => r.pid !== undefined).length,
       violations: facts.aliveProcesses.map((p) => ({ executionId: p.executionId, detail: `pid ${p.pid} alive: ${p.commandLine}` })),
+    },
+    {
+      name: 'agent processes <= capacity at every sample',
+      checked: facts.agentProcesses.reduce((n, a) => n + a.samples, 0),
+      violations: overCapacity(facts),
     },
     {
       name: 'agent run started at most once',

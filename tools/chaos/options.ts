@@ -15,7 +15,12 @@ export interface ChaosOptions {
   /** Restarts of the private Temporal dev server, its state kept on disk. */
   temporalRestarts: number;
   agentServerRestarts: number;
+  /** Restarts of the Sentinel set's master, which comes back empty (as a replica if it was failed over meanwhile). */
   redisRestarts: number;
+  /** Sentinel failovers: `SENTINEL FAILOVER` and a SIGKILL of the master, in turn. */
+  redisFailovers: number;
+  /** `FLUSHALL` on the master: Lifeline must rebuild its leases from Postgres. */
+  redisFlushes: number;
   postgresRestarts: number;
   /** Executions cancelled through Temporal (as Cancel in the Temporal UI does). */
   cancels: number;
@@ -55,6 +60,8 @@ export function chaosOptions(options: Partial<ChaosOptions> = {}): ChaosOptions 
     temporalRestarts: given.temporalAddress ? 0 : 1,
     agentServerRestarts: 1,
     redisRestarts: 1,
+    redisFailovers: 1,
+    redisFlushes: 1,
     postgresRestarts: 1,
     cancels: Math.max(2, Math.round(executions / 30)),
     terminations: Math.max(2, Math.round(executions / 50)),
@@ -91,7 +98,8 @@ export function parseChaosArgs(argv: string[]): ChaosOptions {
   const program = new Command('chaos')
     .description(
       'Runs many agent executions on a private Lifeline stack while killing workers, deploying them (rolling ' +
-        'restarts and a rollout of changed workflow code), restarting the agent server, Redis, Postgres and ' +
+        'restarts and a rollout of changed workflow code), restarting the agent server, Redis (a Sentinel ' +
+        'set: restarts, failovers, FLUSHALL), Postgres and ' +
         'Temporal, cancelling and terminating executions; then checks that every execution ended correctly and ' +
         'nothing leaked. Exits 1 on any violation.',
     )
@@ -106,7 +114,13 @@ export function parseChaosArgs(argv: string[]): ChaosOptions {
       wholeNumber,
     )
     .option('--agent-server-restarts <n>', 'agent server restarts (default 1)', wholeNumber)
-    .option('--redis-restarts <n>', 'Redis restarts (default 1)', wholeNumber)
+    .option('--redis-restarts <n>', 'restarts of the Redis master, which comes back empty (default 1)', wholeNumber)
+    .option(
+      '--redis-failovers <n>',
+      'Sentinel failovers of Redis, SENTINEL FAILOVER and a SIGKILL of the master in turn (default 1)',
+      wholeNumber,
+    )
+    .option('--redis-flushes <n>', 'FLUSHALLs on the Redis master (default 1)', wholeNumber)
     .option('--postgres-restarts <n>', 'Postgres restarts (default 1)', wholeNumber)
     .option('--cancels <n>', 'executions to cancel through Temporal (default executions/30)', wholeNumber)
     .option('--terminations <n>', 'workflows to terminate (default executions/50)', wholeNumber)

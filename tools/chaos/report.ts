@@ -5,6 +5,7 @@ import type { ErrorKind, TerminalStatus } from '../../src/domain/execution-statu
 import { faultKinds, type FaultEvent, type FaultKind } from './fault-injector.js';
 import type { InvariantResult } from './invariants.js';
 import type { ChaosOptions } from './options.js';
+import { sampleEveryMs, type AgentProcessSamples } from './process-sampler.js';
 import type { Behaviour } from './workload.js';
 
 export interface ExecutionReport {
@@ -33,6 +34,8 @@ export interface ChaosResult {
   faults: FaultEvent[];
   invariants: InvariantResult[];
   violations: number;
+  /** Each agent's live processes, counted every 250 ms during the run: the most seen against its capacity. */
+  agentProcesses: AgentProcessSamples[];
   executions: ExecutionReport[];
   /** The run directory with every log, when it was kept. */
   logDir: string | undefined;
@@ -59,6 +62,13 @@ export function formatReport(result: ChaosResult): string {
     k,
     String(n),
   ]);
+  const processRows = result.agentProcesses.map((a) => [
+    a.agent,
+    String(a.capacity),
+    String(a.most),
+    String(a.samples),
+    String(a.overCapacity.reduce((n, o) => n + o.samples, 0)),
+  ]);
   const invariantRows = result.invariants.map((i) => [i.name, String(i.checked), String(i.violations.length)]);
   const violations = result.invariants.flatMap((i) =>
     i.violations.map((v) => `  [${i.name}] ${v.executionId ?? ''} ${v.detail}`.trimEnd()),
@@ -72,6 +82,9 @@ export function formatReport(result: ChaosResult): string {
     '',
     'outcomes',
     formatTable(['status/error_kind', 'executions'], outcomeRows),
+    '',
+    `agent processes (counted every ${sampleEveryMs} ms)`,
+    formatTable(['agent', 'capacity', 'most alive', 'samples', 'samples above capacity'], processRows),
     '',
     'invariants',
     formatTable(['invariant', 'checked', 'violations'], invariantRows),

@@ -6,6 +6,7 @@ import { rollOutChangedCode } from './code-change-rollout.js';
 import { injectFaults, planFaults, type FaultKind, type FaultTargets } from './fault-injector.js';
 import { checkInvariants } from './invariants.js';
 import { chaosOptions, type ChaosOptions } from './options.js';
+import { ProcessSampler } from './process-sampler.js';
 import { seededRandom } from './random.js';
 import { writeResultJson, type ChaosResult, type ExecutionReport } from './report.js';
 import { collectFacts, type RunFacts } from './run-facts.js';
@@ -26,6 +27,7 @@ function faultTargets(env: ChaosEnvironment): FaultTargets {
     agentServer: env.agentServer,
     postgres: env.postgres,
     redis: env.redis,
+    agents: env.agentServer.agents.map((a) => a.name),
     workflows: env.temporal.workflow,
     temporal: env.temporalServer,
     rollOut: () =>
@@ -74,6 +76,7 @@ export async function runChaos(given: ChaosRunOptions = {}): Promise<ChaosResult
   progress(`chaos run ${runId}, seed ${options.seed}`);
   const env = await startChaosEnvironment(options, { runId, reconcileGraceSeconds, progress });
   let result: ChaosResult | undefined;
+  const sampler = new ProcessSampler(env.ledger, env.agentServer.agents);
   try {
     const plan = planWorkload(random, {
       runId,
@@ -88,6 +91,8 @@ export async function runChaos(given: ChaosRunOptions = {}): Promise<ChaosResult
       temporal_restart: options.temporalRestarts,
       agent_server_restart: options.agentServerRestarts,
       redis_restart: options.redisRestarts,
+      redis_failover: options.redisFailovers,
+      redis_flush: options.redisFlushes,
       postgres_restart: options.postgresRestarts,
       cancel: options.cancels,
       terminate: options.terminations,
@@ -95,6 +100,7 @@ export async function runChaos(given: ChaosRunOptions = {}): Promise<ChaosResult
     const faultPlan = planFaults(random, plannedFaults, options.submitSeconds * 1000);
     progress(`submitting ${plan.length} executions over ${options.submitSeconds} s with ${faultPlan.length} faults`);
     const workloadStart = Date.now();
+    sampler.start();
     const [submissions, faults] = await Promise.all([
       submitWorkload(plan, env.client, { startedAt: workloadStart, signal }),
       injectFaults(faultPlan, faultTargets(env), { random, startedAt: workloadStart, signal, progress }),
@@ -107,7 +113,8 @@ export async function runChaos(given: ChaosRunOptions = {}): Promise<ChaosResult
       { deadlineMs: options.deadlineSeconds * 1000, signal, progress },
     );
     progress(settle.settled ? 'settled; checking invariants' : `deadline passed with ${settle.unsettled.join(', ')}; checking invariants`);
-    const facts = await collectFacts(env, { plan, submissions, faults });
+    const agentProcesses = sampler.stop();
+    const facts = await collectFacts(env, { plan, submissions, faults, agentProcesses });
     const invariants = checkInvariants(facts);
     const violations = invariants.reduce((n, i) => n + i.violations.length, 0);
     const keepLogs = options.keepLogs || violations > 0;
@@ -124,12 +131,14 @@ export async function runChaos(given: ChaosRunOptions = {}): Promise<ChaosResult
       faults,
       invariants,
       violations,
+      agentProcesses,
       executions: executionReports(facts),
       logDir: keepLogs ? env.dir : undefined,
     };
     if (options.jsonOut) writeResultJson(options.jsonOut, result);
     return result;
   } finally {
+    sampler.stop();
     progress('stopping every process of the run');
     await env.stop(result === undefined || result.logDir !== undefined);
     if (result === undefined) progress(`logs kept in ${env.dir}`);

@@ -8,6 +8,7 @@ import { probePid, processCommandLine } from '../processes/process-probe.js';
 import type { AgentRun } from './agent-ledger.js';
 import type { ChaosEnvironment } from './chaos-environment.js';
 import type { FaultEvent } from './fault-injector.js';
+import type { AgentProcessSamples } from './process-sampler.js';
 import type { PlannedExecution, Submission } from './workload.js';
 
 // A CommonJS module whose exports Node cannot name statically: imported whole.
@@ -43,6 +44,8 @@ export interface RunFacts {
   workflowTaskFailures: { executionId: string; cause: string }[];
   /** The run's executions that `lifeline executions problems` lists at the end. */
   stuck: StuckExecution[];
+  /** Each agent's live processes, counted every 250 ms while the run went on. */
+  agentProcesses: AgentProcessSamples[];
 }
 
 /** Every row of the run's private database, by id. */
@@ -105,7 +108,7 @@ async function readWorkflowTaskFailures(env: ChaosEnvironment, plan: PlannedExec
 
 export async function collectFacts(
   env: ChaosEnvironment,
-  run: { plan: PlannedExecution[]; submissions: Submission[]; faults: FaultEvent[] },
+  run: { plan: PlannedExecution[]; submissions: Submission[]; faults: FaultEvent[]; agentProcesses: AgentProcessSamples[] },
 ): Promise<RunFacts> {
   await env.agentServer.snapshotSpawns();
   const rows = await readRows(env);
