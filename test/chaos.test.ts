@@ -21,10 +21,8 @@ describe('a small chaos run', () => {
       temporalRestarts: 1,
       agentServerRestarts: 1,
       redisRestarts: 1,
-      // Failovers and FLUSHALLs are left to `npm run chaos`: two more Redis faults in 20 s push the
-      // cancels and terminations past the last live execution.
-      redisFailovers: 0,
-      redisFlushes: 0,
+      redisFailovers: 1,
+      redisFlushes: 1,
       postgresRestarts: 1,
       cancels: 2,
       terminations: 2,
