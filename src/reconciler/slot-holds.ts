@@ -16,7 +16,8 @@ export async function reconcileSlotHolds(cycle: Cycle): Promise<void> {
   for (const agent of await deps.agents.list()) {
     try {
       const created = dryRun ? undefined : await deps.slots.rebuild(agent.name);
-      if (created !== undefined) {
+      // An agent that never had a lease gets its marker too, but only restored leases are a recovery.
+      if (created !== undefined && created > 0) {
         deps.metrics.recovered('leases_rebuilt');
         report.recoveries.push({
           executionId: `(leases of agent ${agent.name})`,
