@@ -54,7 +54,7 @@ describe('Postgres or Redis down during compensation', () => {
   }
 
   it('Postgres stopped before the terminal write: the row ends succeeded once Postgres is back', async () => {
-    const { executionId } = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'succeed 3 through a postgres outage' });
+    const { executionId } = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'succeed 5 through a postgres outage' });
     await waitForRunHeartbeat(h, executionId);
     await postgres.stop();
     try {
@@ -72,7 +72,7 @@ describe('Postgres or Redis down during compensation', () => {
   });
 
   it('Redis stopped before the slot release: the row ends at once and the slot is released once Redis is back', async () => {
-    const { executionId } = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'succeed 3 through a redis outage' });
+    const { executionId } = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'succeed 5 through a redis outage' });
     await waitForRunHeartbeat(h, executionId);
     await redis.stop();
     try {

@@ -66,13 +66,14 @@ describe('a rollout of a new build with changed workflow code', () => {
     start(oldBuild);
     await makeCurrentIfFirst(h.temporal, deploymentName, 'build-a', h.log);
 
+    // Long enough that, on a loaded machine, the first still runs when the last has started.
     const running: string[] = [];
     for (let i = 0; i < 20; i++)
-      running.push((await h.client.startExecution({ agent: h.agent('roll'), prompt: 'succeed 8 old' })).executionId);
-    await waitUntil(async () => (await h.executions.list({ agent: h.agent('roll'), status: 'running', limit: 100 })).length === 20, {
-      what: '20 executions running on build-a',
-      timeoutMs: 60_000,
-    });
+      running.push((await h.client.startExecution({ agent: h.agent('roll'), prompt: 'succeed 20 old' })).executionId);
+    await waitUntil(
+      async () => (await Promise.all(running.map((id) => h.executions.get(id)))).every((row) => row?.startedAt != null),
+      { what: '20 executions started on build-a', timeoutMs: 60_000 },
+    );
 
     // The new build: changed workflow code that running executions could not replay.
     start(
