@@ -137,8 +137,7 @@ describe('slots held by ended executions through a Redis that lost its data', ()
     await waitForSlotReleased(h, 'pair', second.executionId, 120_000);
   });
 
-  // Each Redis call of a cycle takes seconds to fail while Redis is down: three cycles need more than the default timeout.
-  it('reconciler_degraded goes out within two cycles while Redis is down, de-duplicated without Redis', { timeout: 300_000 }, async () => {
+  it('reconciler_degraded goes out within two cycles while Redis is down, de-duplicated without Redis, and the cycle leaves slots for Redis to come back', async () => {
     // Something for the cycles to recover: a run whose workflow was terminated (Redis is needed to release its slot).
     const { executionId } = await h.client.startExecution({ agent: h.agent('pair'), prompt: 'hang' });
     const pid = await waitForAgentProcess(h, 'pair', executionId);
@@ -149,8 +148,9 @@ describe('slots held by ended executions through a Redis that lost its data', ()
     await redisServer.stop();
     try {
       const first = await reconcileOnce(deps, { sweep: 'full', graceSeconds: 0 });
-      expect(first.failures).toContainEqual(expect.objectContaining({ executionId: '(redis)' }));
-      expect(first.failures).toContainEqual(expect.objectContaining({ executionId }));
+      // One failure says it all: no slot pass runs, so none spends its seconds failing on each agent.
+      expect(first.failures.map((f) => f.executionId)).toEqual(['(redis)']);
+      expect(first.liveRowsChecked).toBe(0);
       expect(redisAlerts()).toHaveLength(1);
       // The next cycle still fails, and says it no second time: this process remembers, not Redis.
       await reconcileOnce(deps, { sweep: 'full', graceSeconds: 0 });

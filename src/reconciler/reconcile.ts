@@ -28,7 +28,8 @@ export interface ReconcileOptions {
  * whose workflow is running, whatever its lease says. A full sweep asks Temporal about every live
  * row; an `anomalies` cycle only about those the cheap signals single out (see anomalies.ts).
  * Last, it alerts when admitted runs have waited too long for a worker (worker-wait.ts) and on
- * executions whose workflow cannot make progress (stuck-report.ts).
+ * executions whose workflow cannot make progress (stuck-report.ts). Without Redis, only the passes
+ * that need no slot run.
  */
 export async function reconcileOnce(
   deps: LifelineDeps,
@@ -38,18 +39,21 @@ export async function reconcileOnce(
   const cycle = startCycle(deps, dryRun, sweep);
   const { report } = cycle;
   try {
-    await checkRedis(cycle);
-    // Before the live rows: leases Redis lost are rebuilt whole, not restored one by one.
-    await reconcileSlotHolds(cycle);
-    const live = await deps.executions.listLive(graceSeconds);
-    report.liveRowsChecked = live.length;
-    // Each agent's leases read once: only a row holding a slot but missing from them needs the restore script.
-    const leaseHolders = await leaseHoldersOf(deps, new Set(live.map((row) => row.agent)));
-    const candidates = sweep === 'anomalies' ? await anomalousRows(cycle, live, leaseHolders) : live;
-    if (!candidates) report.sweep = 'full';
-    await forEachConcurrently(candidates ?? live, parallelChecks, (row) => reconcileLiveRow(cycle, row, leaseHolders));
+    // Every pass that takes or frees a slot would spend seconds per call failing without Redis:
+    // they wait for the next cycle, and the cycle still does what needs no Redis.
+    if (await redisReachable(cycle)) {
+      // Before the live rows: leases Redis lost are rebuilt whole, not restored one by one.
+      await reconcileSlotHolds(cycle);
+      const live = await deps.executions.listLive(graceSeconds);
+      report.liveRowsChecked = live.length;
+      // Each agent's leases read once: only a row holding a slot but missing from them needs the restore script.
+      const leaseHolders = await leaseHoldersOf(deps, new Set(live.map((row) => row.agent)));
+      const candidates = sweep === 'anomalies' ? await anomalousRows(cycle, live, leaseHolders) : live;
+      if (!candidates) report.sweep = 'full';
+      await forEachConcurrently(candidates ?? live, parallelChecks, (row) => reconcileLiveRow(cycle, row, leaseHolders));
+      await releaseOrphanLeases(cycle);
+    }
     await recordNeverPickedUp(cycle, graceSeconds);
-    await releaseOrphanLeases(cycle);
     await stopOrphanProcesses(cycle);
     await reportWorkerWait(cycle);
     await reportStuckExecutions(cycle);
@@ -66,12 +70,14 @@ export async function reconcileOnce(
 
   report.durationMs = Date.now() - started;
   deps.metrics.reconcileCycle(report.sweep, report.durationMs / 1000, report.workflowsDescribed);
-  const attempted = report.recoveries.length + report.failures.length;
-  if (report.failures.length > 0 && report.failures.length * 2 >= attempted) {
+  // Redis out of reach has its own de-duplicated alert, not one more every cycle.
+  const failed = report.failures.filter((f) => f.executionId !== redisFailure);
+  const attempted = report.recoveries.length + failed.length;
+  if (failed.length > 0 && failed.length * 2 >= attempted) {
     await deps.alerter.send({
       kind: 'reconciler_degraded',
-      summary: `reconciler failed ${report.failures.length} of ${attempted} recoveries`,
-      details: { failures: report.failures.slice(0, 20) },
+      summary: `reconciler failed ${failed.length} of ${attempted} recoveries`,
+      details: { failures: failed.slice(0, 20) },
     });
   }
   if (attempted > 0) {
@@ -83,18 +89,22 @@ export async function reconcileOnce(
   return report;
 }
 
+/** The failure entry of a cycle that could not reach Redis. */
+const redisFailure = '(redis)';
+
 /**
  * Redis out of reach is said at the start of the cycle (whose Redis calls then each take seconds to
  * fail), and its de-duplication never asks Redis: this process remembers when it last said it.
  */
-async function checkRedis(cycle: ReturnType<typeof startCycle>): Promise<void> {
+async function redisReachable(cycle: ReturnType<typeof startCycle>): Promise<boolean> {
   const { deps, report, dryRun } = cycle;
   try {
     await deps.slots.ping();
+    return true;
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
-    cycle.fail('(redis)', err);
-    if (dryRun) return;
+    cycle.fail(redisFailure, err);
+    if (dryRun) return false;
     await deps.standingAlerts.send(
       {
         kind: 'reconciler_degraded',
@@ -104,5 +114,6 @@ async function checkRedis(cycle: ReturnType<typeof startCycle>): Promise<void> {
       'redis-unreachable',
       { localOnly: true },
     );
+    return false;
   }
 }
