@@ -70,10 +70,10 @@ describe('a rollout of a new build with changed workflow code', () => {
     const running: string[] = [];
     for (let i = 0; i < 20; i++)
       running.push((await h.client.startExecution({ agent: h.agent('roll'), prompt: 'succeed 20 old' })).executionId);
-    await waitUntil(
-      async () => (await Promise.all(running.map((id) => h.executions.get(id)))).every((row) => row?.startedAt != null),
-      { what: '20 executions started on build-a', timeoutMs: 60_000 },
-    );
+    await waitUntil(async () => (await Promise.all(running.map((id) => h.executions.get(id)))).every((row) => row?.startedAt != null), {
+      what: '20 executions started on build-a',
+      timeoutMs: 60_000,
+    });
 
     // The new build: changed workflow code that running executions could not replay.
     start(
