@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createCapacitySlots, type CapacitySlots, type CapacitySlotsOptions } from '../src/slots/capacity-slots.js';
 import { waitUntil } from '../src/util/wait-until.js';
+import { RedisNode } from '../tools/redis-topologies/index.js';
 
 const suffix = randomBytes(4).toString('hex');
 const keyPrefix = `test-slots-${suffix}`;
@@ -202,8 +206,10 @@ describe('capacity slots on a real Redis', () => {
     const restored = await slots.leases(agent);
     expect(restored.map((l) => l.executionId)).toEqual(['a']);
     expect(restored[0]!.expiresAt).toBeGreaterThan(await redisNowMs(redis));
-    // The restored lease counts again.
-    expect(await slots.tryAcquire(agent, 'b', 1, 'skip')).toBe(false);
+    // The restored lease counts again, as the rebuild that the lost marker calls for finds `a` in Postgres.
+    const withRows = createCapacitySlots(redis, { ...defaults, holders: async () => ['a'] });
+    expect(await withRows.tryAcquire(agent, 'b', 1, 'skip')).toBe(false);
+    expect((await withRows.leases(agent)).map((l) => l.executionId)).toEqual(['a']);
   });
 
   it('a waiter that stops polling loses its place after waiterTtlMs', async () => {
@@ -230,5 +236,63 @@ describe('capacity slots on a real Redis', () => {
     // The retry of the lost waiter enqueues it again, at the back.
     expect(await quick.tryAcquire(agent, 'gone', 1, 'queue')).toBe(false);
     expect(await quick.waiting(agent)).toEqual(['gone']);
+  });
+});
+
+/**
+ * Asynchronous replication: a replica promoted while behind has the rebuild marker (replicated
+ * long ago) but not the last leases the old master acknowledged. Its new replication id tells.
+ */
+describe('capacity slots on a replica promoted while it lagged behind', () => {
+  let dir: string;
+  let master: RedisNode;
+  let replica: RedisNode;
+  const clients: Redis[] = [];
+  /** What Postgres says holds a slot: every acquire the old master acknowledged. */
+  const holders: string[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lifeline-promoted-'));
+    master = await RedisNode.start({ dir: join(dir, 'master') });
+    replica = await RedisNode.start({ dir: join(dir, 'replica'), args: ['--replicaof', '127.0.0.1', String(master.port)] });
+  });
+  afterAll(async () => {
+    for (const c of clients) c.disconnect();
+    await replica?.stop();
+    await master?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const slotsOn = (node: RedisNode) => {
+    const client = node.connect();
+    clients.push(client);
+    return { client, slots: createCapacitySlots(client, { ...defaults, holders: async () => [...holders] }) };
+  };
+
+  it('rebuilds the leases from the holders before anyone is admitted, dropping the ones the old master released', async () => {
+    const agent = newAgent();
+    const old = slotsOn(master);
+    for (const member of ['a', 'b']) {
+      expect(await old.slots.tryAcquire(agent, member, 3, 'skip')).toBe(true);
+      holders.push(member);
+    }
+    await waitUntil(async () => (await old.client.call('WAIT', '1', '1000')) === 1, {
+      what: 'the replica to have both leases',
+      timeoutMs: 10_000,
+    });
+    // Promoted now; the old master goes on acknowledging what the replica never sees.
+    const promoted = slotsOn(replica);
+    expect(await promoted.client.call('REPLICAOF', 'NO', 'ONE')).toBe('OK');
+    expect(await old.slots.tryAcquire(agent, 'c', 3, 'skip')).toBe(true);
+    holders.push('c');
+    expect(await old.slots.release(agent, 'a')).toBe(true);
+    holders.splice(holders.indexOf('a'), 1);
+
+    // The promoted node's snapshot says a and b. Counted as it stands, it would admit two more
+    // beside b and c: four on a capacity of 3. Rebuilt from the holders, it admits one.
+    expect((await promoted.slots.leases(agent)).map((l) => l.executionId).sort()).toEqual(['a', 'b']);
+    expect(await promoted.slots.tryAcquire(agent, 'd', 3, 'skip')).toBe(true);
+    expect((await promoted.slots.leases(agent)).map((l) => l.executionId).sort()).toEqual(['b', 'c', 'd']);
+    expect(await promoted.slots.tryAcquire(agent, 'e', 3, 'skip')).toBe(false);
   });
 });

@@ -33,9 +33,9 @@ let ids = 0;
 const newId = (label: string) => `run-act-${suffix}-${label}-${++ids}`;
 
 /** A fresh environment per run: MockActivityEnvironment reuses its context, cancellation included. */
-function activityEnv(heartbeatDetails?: RunHeartbeat): MockActivityEnvironment {
+function activityEnv(heartbeatDetails?: RunHeartbeat, attempt = 1): MockActivityEnvironment {
   return new MockActivityEnvironment(
-    { activityType: 'runAgent', heartbeatDetails, heartbeatTimeoutMs: testSettings.heartbeatTimeoutSeconds * 1000 },
+    { activityType: 'runAgent', heartbeatDetails, attempt, heartbeatTimeoutMs: testSettings.heartbeatTimeoutSeconds * 1000 },
     { logger: new DefaultLogger('ERROR') },
   );
 }
@@ -202,6 +202,48 @@ describe('the run activity against a real agent server, Postgres and Redis', () 
     expect((await spawnCounts())[input.executionId]).toBeUndefined();
     expect(await agentClient.get(input.executionId)).toBeUndefined();
     expect((await deps.executions.get(input.executionId))!.output).toBeNull();
+  });
+
+  describe('a retry with no heartbeat of an earlier attempt (lost with a Temporal restart)', () => {
+    it('re-attaches to the run the earlier attempt started, starting nothing', async () => {
+      const input = await runningExecution('retry-known', 'succeed 1 started once');
+      await agentClient.start({ id: input.executionId, prompt: input.prompt, timeoutSeconds: 60, metadata: {} });
+      const summary = await runIn(activityEnv(undefined, 2), runAgent, input);
+      expect(summary).toMatchObject({ status: 'succeeded', exitCode: 0 });
+      expect((await spawnCounts())[input.executionId]).toBe(1);
+    });
+
+    it('fails with agent_lost_execution when the agent lost the run the row says was being started, never starting it again', async () => {
+      // The row turned running as the earlier attempt sent the start; the agent restarted since.
+      const input = await runningExecution('retry-lost', 'succeed 0 must not run twice');
+      const err = await runIn(activityEnv(undefined, 2), runAgent, input).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ type: 'agent_lost_execution', nonRetryable: true });
+      expect((await spawnCounts())[input.executionId]).toBeUndefined();
+    });
+
+    it('starts the run when no earlier attempt got as far as marking the row', async () => {
+      const executionId = newId('retry-queued');
+      const store = createExecutionStore(pool, { maxOutputBytes: testSettings.maxOutputBytes });
+      await store.create({
+        id: executionId,
+        agent,
+        prompt: 'succeed 0 first start',
+        trigger: 'test',
+        busyPolicy: 'skip',
+        timeoutSeconds: 60,
+      });
+      const summary = await runIn(activityEnv(undefined, 2), runAgent, {
+        executionId,
+        agent,
+        prompt: 'succeed 0 first start',
+        timeoutSeconds: 60,
+      });
+      expect(summary).toMatchObject({ status: 'succeeded', exitCode: 0 });
+      expect((await spawnCounts())[executionId]).toBe(1);
+    });
   });
 
   it('stops the agent process when the activity is cancelled', async () => {

@@ -185,6 +185,18 @@ export function createRunActivities(deps: LifelineDeps) {
       .catch((err: Error) => log.warn({ err: err.message }, 'could not tell the workflow the agent has the run'));
   }
 
+  /**
+   * A retry that has no heartbeat of an earlier attempt (lost with a Temporal restart, or never
+   * recorded) still must not start the run twice: the row turned `running` just before an earlier
+   * attempt sent the start, so the agent may have it. Asked first, an agent that does not know it
+   * has lost it (a restart): starting it again could run the agent's work twice. Only a retry asks
+   * (a build before the run activity marked the row had the workflow mark it before the first attempt).
+   */
+  async function startMayHaveBeenSent(executionId: string): Promise<boolean> {
+    if (Context.current().info.attempt <= 1) return false;
+    return (await deps.executions.get(executionId))?.status === 'running';
+  }
+
   async function runAgent(input: RunAgentInput): Promise<AgentRunSummary> {
     const ctx = Context.current();
     const { executionId, agent } = input;
@@ -220,7 +232,7 @@ export function createRunActivities(deps: LifelineDeps) {
         progress: verdict.progress.mark,
       } satisfies RunHeartbeat);
     try {
-      if (prior?.started) {
+      if (prior?.started || (await startMayHaveBeenSent(executionId))) {
         exec = await callAgent((s) => client.get(executionId, s), unreachable, beat, log);
         if (!exec) throw lostExecution(agent, executionId);
         log.info({ pid: exec.pid, agentStatus: exec.status }, 're-attached to the running agent execution');

@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { acquireScript, initializedMarker, rebuildScript, releaseScript, renewScript } from './slot-scripts.js';
+import { acquireScript, currentScript, initializedMarker, rebuildScript, releaseScript, renewScript } from './slot-scripts.js';
 
 import type { BusyPolicy } from '../domain/execution-types.js';
 
@@ -25,20 +25,22 @@ export interface CapacitySlotsOptions {
 }
 
 type SlotRedis = (Redis | Cluster) & {
-  lifelineAcquire(k1: string, k2: string, k3: string, k4: string, k5: string, ...args: (string | number)[]): Promise<number>;
+  lifelineAcquire(k1: string, k2: string, k3: string, k4: string, k5: string, k6: string, ...args: (string | number)[]): Promise<number>;
+  lifelineCurrent(k1: string, k2: string): Promise<number>;
   lifelineRenew(k1: string, ...args: (string | number)[]): Promise<number>;
   lifelineRelease(k1: string, k2: string, k3: string, k4: string, member: string, keepMs: number): Promise<number>;
-  lifelineRebuild(k1: string, k2: string, leaseMs: number, ...members: string[]): Promise<number>;
+  lifelineRebuild(k1: string, k2: string, k3: string, leaseMs: number, ...members: string[]): Promise<number>;
 };
 
 function withScripts(redis: Redis | Cluster): SlotRedis {
   const r = redis as SlotRedis;
   // defineCommand sends EVALSHA and falls back to EVAL once after a restart flushed the script cache.
   if (typeof r.lifelineRebuild !== 'function') {
-    redis.defineCommand('lifelineAcquire', { numberOfKeys: 5, lua: acquireScript });
+    redis.defineCommand('lifelineAcquire', { numberOfKeys: 6, lua: acquireScript });
+    redis.defineCommand('lifelineCurrent', { numberOfKeys: 2, lua: currentScript });
     redis.defineCommand('lifelineRenew', { numberOfKeys: 1, lua: renewScript });
     redis.defineCommand('lifelineRelease', { numberOfKeys: 4, lua: releaseScript });
-    redis.defineCommand('lifelineRebuild', { numberOfKeys: 2, lua: rebuildScript });
+    redis.defineCommand('lifelineRebuild', { numberOfKeys: 3, lua: rebuildScript });
   }
   return r;
 }
@@ -61,17 +63,19 @@ export function createCapacitySlots(redis: Redis | Cluster, options: CapacitySlo
       `${prefix}:{${agent}}:seen`,
       `${prefix}:{${agent}}:arrivals`,
       `${prefix}:{${agent}}:concluded`,
+      `${prefix}:{${agent}}:lineage`,
     ] as const;
 
   /** 1: the member holds a lease; 0: no slot; -1: the leases were lost and must be rebuilt first. */
   async function acquireOnce(agent: string, executionId: string, capacity: number, policy: BusyPolicy): Promise<number> {
-    const [leases, waiting, seen, arrivals, concluded] = keys(agent);
+    const [leases, waiting, seen, arrivals, concluded, lineage] = keys(agent);
     return r.lifelineAcquire(
       leases,
       waiting,
       seen,
       arrivals,
       concluded,
+      lineage,
       executionId,
       capacity,
       options.leaseMs,
@@ -81,17 +85,17 @@ export function createCapacitySlots(redis: Redis | Cluster, options: CapacitySlo
   }
 
   /**
-   * Rebuilds the agent's leases from the executions that hold capacity when Redis lost them (the
-   * leases key has no marker); does nothing otherwise. Returns the leases created, or undefined
+   * Rebuilds the agent's leases from the executions that hold capacity when Redis lost them, or may
+   * have (no marker, or a failover since: slot-scripts.ts); does nothing otherwise. Returns the leases created, or undefined
    * when there was nothing to rebuild. Concurrent rebuilds are safe: the script checks the marker.
    */
   async function rebuild(agent: string): Promise<number | undefined> {
-    const [leases, , , , concluded] = keys(agent);
-    if ((await redis.zscore(leases, initializedMarker)) !== null) return undefined;
+    const [leases, , , , concluded, lineage] = keys(agent);
+    if ((await r.lifelineCurrent(leases, lineage)) === 1) return undefined;
     // Read after the marker was found missing: every holder from then on is in Postgres (an admission
     // writes its row after its acquire, and acquires are refused until the marker is back).
     const holders = (await options.holders?.(agent)) ?? [];
-    const created = await r.lifelineRebuild(leases, concluded, options.leaseMs, ...holders);
+    const created = await r.lifelineRebuild(leases, concluded, lineage, options.leaseMs, ...holders);
     if (created < 0) return undefined;
     options.onRebuilt?.(agent, created);
     return created;

@@ -1,12 +1,12 @@
 import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { MASTER_NAME, RedisNode, SentinelSet } from '../redis-topologies/index.js';
+import { currentScript } from '../../src/slots/slot-scripts.js';
 import { waitUntil } from '../../src/util/wait-until.js';
 import type { Random } from './random.js';
 
-/** Where the chaos run's agents keep their leases (capacity-slots.ts), and the marker a rebuild sets. */
-const leasesKey = (agent: string) => `lifeline:slots:{${agent}}:leases`;
-const initializedMarker = '~lifeline:initialized';
+/** Where the chaos run's agents keep their leases and lineage (capacity-slots.ts). */
+const slotKeys = (agent: string) => [`lifeline:slots:{${agent}}:leases`, `lifeline:slots:{${agent}}:lineage`];
 
 /** How long a restarted node stays down, so that the outage hits activities in flight. */
 const outageMs = 2000;
@@ -135,7 +135,7 @@ export class ChaosRedis {
   }
 
   /**
-   * Polls the current master until every agent's leases carry the rebuild marker again: the time
+   * Polls the current master until every agent's leases are current again (rebuilt on its dataset): the time
    * from Redis's loss to Lifeline's rebuilt leases, per agent (undefined when not within `timeoutMs`).
    */
   async timeToRebuild(agents: string[], since: number, timeoutMs: number): Promise<Map<string, number | undefined>> {
@@ -149,8 +149,8 @@ export class ChaosRedis {
       try {
         for (const agent of agents) {
           if (rebuilt.get(agent) !== undefined || !client) continue;
-          const score = await client.zscore(leasesKey(agent), initializedMarker).catch(() => null);
-          if (score !== null) rebuilt.set(agent, Date.now() - since);
+          const current = await client.eval(currentScript, 2, ...slotKeys(agent)).catch(() => 0);
+          if (current === 1) rebuilt.set(agent, Date.now() - since);
         }
       } finally {
         client?.disconnect();
