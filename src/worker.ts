@@ -57,8 +57,10 @@ export async function startWorker(
 ): Promise<RunningWorker> {
   const sdkMetricsPort = config.metricsPort ? await getPort({ host: '127.0.0.1' }) : undefined;
   installTemporalRuntime(log, sdkMetricsPort);
-  const postgresAt = redactedAddress(config.databaseUrl);
-  await reachOrExplain('Postgres', postgresAt, 'DATABASE_URL', () => migrate(config.databaseUrl, log));
+  // Migrations hold a session lock: through a transaction-mode pooler they need a direct URL of their own.
+  const migrationsUrl = config.migrationsDatabaseUrl ?? config.databaseUrl;
+  const migrationsField = migrationsUrl === config.databaseUrl ? 'DATABASE_URL' : 'LIFELINE_MIGRATIONS_DATABASE_URL';
+  await reachOrExplain('Postgres', redactedAddress(migrationsUrl), migrationsField, () => migrate(migrationsUrl, log));
   const pool = createPool(config.databaseUrl, log);
   const redis = createRedis(config.redisUrl, log, { caFile: config.redisCaFile });
   const ping = () => redis.ping().catch((err: unknown) => Promise.reject(new Error(redisFailureReason(redis, err))));

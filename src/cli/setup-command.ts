@@ -23,7 +23,7 @@ export function addSetupCommand(program: Command): void {
             ? printJson({ namespace, commands: commands.filter((c) => !c.startsWith('#')) })
             : console.log(commands.join('\n'));
         }
-        const migrations = await migrate(ctx.databaseUrl(), ctx.log);
+        const migrations = await migrate(ctx.config.migrationsDatabaseUrl ?? ctx.databaseUrl(), ctx.log);
         const connection = await ctx.temporalConnection();
         const searchAttributes = await registerSearchAttributes(connection, namespace);
         await waitForSearchAttributes(connection, namespace);

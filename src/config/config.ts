@@ -68,12 +68,13 @@ const readableFile = (name: string) => (path: string, ctx: z.RefinementCtx) => {
   }
 };
 
-/** libpq's sslrootcert in DATABASE_URL (pg reads it too): a file that must be there. */
-const databaseUrlProblem = (url: string, ctx: z.RefinementCtx) => {
-  const query = url.includes('?') ? new URLSearchParams(url.slice(url.indexOf('?') + 1)) : undefined;
-  const rootCert = query?.get('sslrootcert');
-  if (rootCert && rootCert !== 'system') readableFile('DATABASE_URL sslrootcert')(rootCert, ctx);
-};
+/** A Postgres URL; libpq's sslrootcert in it (pg reads it too) is a file that must be there. */
+const postgresUrl = (field: string) =>
+  optionalUrl(field, /^postgres(ql)?:\/\//).superRefine((url, ctx) => {
+    const query = url?.includes('?') ? new URLSearchParams(url.slice(url.indexOf('?') + 1)) : undefined;
+    const rootCert = query?.get('sslrootcert');
+    if (rootCert && rootCert !== 'system') readableFile(`${field} sslrootcert`)(rootCert, ctx);
+  });
 
 const codecKeys = z.preprocess(
   unsetWhenEmpty,
@@ -144,9 +145,8 @@ export const configSchema = z.object({
   ),
   LIFELINE_TEMPORAL_CLI: z.string().optional(),
   LIFELINE_TEMPORAL_UI_URL: optionalUrl('LIFELINE_TEMPORAL_UI_URL', /^https?:\/\//),
-  DATABASE_URL: optionalUrl('DATABASE_URL', /^postgres(ql)?:\/\//).superRefine((url, ctx) => {
-    if (url !== undefined) databaseUrlProblem(url, ctx);
-  }),
+  DATABASE_URL: postgresUrl('DATABASE_URL'),
+  LIFELINE_MIGRATIONS_DATABASE_URL: postgresUrl('LIFELINE_MIGRATIONS_DATABASE_URL'),
   REDIS_URL: z.preprocess(unsetWhenEmpty, z.string().superRefine(redisUrlProblem).optional()),
   LIFELINE_REDIS_CA_FILE: z.preprocess(unsetWhenEmpty, z.string().superRefine(readableFile('LIFELINE_REDIS_CA_FILE')).optional()),
   LIFELINE_DATA_DIR: z.string().default('.lifeline'),
@@ -205,6 +205,8 @@ export interface LifelineConfig {
     uiUrl: string | undefined;
   };
   databaseUrl: string | undefined;
+  /** Where migrations run: a direct connection when DATABASE_URL is a transaction-mode pooler. */
+  migrationsDatabaseUrl: string | undefined;
   redisUrl: string | undefined;
   /** The CA for `rediss` URLs; the system's CAs without it. */
   redisCaFile: string | undefined;
@@ -346,6 +348,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig
       c.LIFELINE_WORKER_VERSIONING === 'on' ? { deploymentName: c.LIFELINE_DEPLOYMENT_NAME, buildId: c.LIFELINE_BUILD_ID } : undefined,
     deploymentName: c.LIFELINE_DEPLOYMENT_NAME,
     databaseUrl: c.DATABASE_URL,
+    migrationsDatabaseUrl: c.LIFELINE_MIGRATIONS_DATABASE_URL ?? c.DATABASE_URL,
     redisUrl: c.REDIS_URL,
     redisCaFile: c.LIFELINE_REDIS_CA_FILE,
     dataDir: c.LIFELINE_DATA_DIR,
@@ -397,5 +400,13 @@ export function describeConfig(config: LifelineConfig): Record<string, unknown> 
     authToken: config.codec.authToken && '***',
   };
   const temporal = { ...describeTemporalSettings(config.temporal), taskQueue: config.temporal.taskQueue, uiUrl: config.temporal.uiUrl };
-  return { ...config, temporal, databaseUrl: redact(config.databaseUrl), redisUrl: redact(config.redisUrl), webhookUrl, codec };
+  return {
+    ...config,
+    temporal,
+    databaseUrl: redact(config.databaseUrl),
+    migrationsDatabaseUrl: redact(config.migrationsDatabaseUrl),
+    redisUrl: redact(config.redisUrl),
+    webhookUrl,
+    codec,
+  };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config/config.js';
+import { ConfigError, describeConfig, loadConfig } from '../../src/config/config.js';
 
 describe('configuration from the environment', () => {
   it('reads an empty variable as not set (its default), never as 0', () => {
@@ -27,6 +27,21 @@ describe('configuration from the environment', () => {
     const load = () => loadConfig({ LIFELINE_METRICS_PORT: 'abc', LIFELINE_HEARTBEAT_TIMEOUT_SECONDS: '2' });
     expect(load).toThrow(ConfigError);
     expect(load).toThrow(/LIFELINE_HEARTBEAT_TIMEOUT_SECONDS must be at least 3[\s\S]*LIFELINE_METRICS_PORT must be a number/);
+  });
+
+  it('runs migrations on DATABASE_URL unless a direct URL of their own is given (a transaction-mode pooler), named in its errors', () => {
+    const pooled = 'postgres://app@pgbouncer:6432/lifeline';
+    expect(loadConfig({ DATABASE_URL: pooled }).migrationsDatabaseUrl).toBe(pooled);
+    const direct = 'postgres://owner:s3cret@db:5432/lifeline';
+    const config = loadConfig({ DATABASE_URL: pooled, LIFELINE_MIGRATIONS_DATABASE_URL: direct });
+    expect(config).toMatchObject({ databaseUrl: pooled, migrationsDatabaseUrl: direct });
+    expect(JSON.stringify(describeConfig(config))).not.toContain('s3cret');
+    expect(() => loadConfig({ LIFELINE_MIGRATIONS_DATABASE_URL: 'mysql://db/x' })).toThrow(
+      /LIFELINE_MIGRATIONS_DATABASE_URL must be a URL like postgres/,
+    );
+    expect(() => loadConfig({ LIFELINE_MIGRATIONS_DATABASE_URL: 'postgres://db/x?sslrootcert=/nonexistent/ca.pem' })).toThrow(
+      /LIFELINE_MIGRATIONS_DATABASE_URL sslrootcert: cannot read/,
+    );
   });
 
   it('turns Worker Versioning on only when asked, with a valid deployment name and build id', () => {
