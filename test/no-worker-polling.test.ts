@@ -98,7 +98,7 @@ describe('an execution that no worker picks up', () => {
       // Operators see it: problems lists it, show finds it without a row.
       const problems = await runCli(['executions', 'problems', '--json'], env);
       expect(problems.code, problems.stderr).toBe(0);
-      expect((JSON.parse(problems.stdout) as StuckExecution[]).find((s) => s.executionId === executionId)).toMatchObject({
+      expect((JSON.parse(problems.stdout) as { stuck: StuckExecution[] }).stuck.find((s) => s.executionId === executionId)).toMatchObject({
         reason: 'no_worker_polling',
         taskQueue: typo,
       });

@@ -113,6 +113,9 @@ describe('slots held by ended executions through a Redis that lost its data', ()
     const problems = await runCli(['executions', 'problems'], env);
     expect(problems.stdout).toContain('stops failing for 1 s or more');
     expect(problems.stdout).toContain(first.executionId);
+    const problemsJson = await runCli(['executions', 'problems', '--json'], env);
+    const { stopsFailing } = JSON.parse(problemsJson.stdout) as { stopsFailing: { executionId: string; attempt?: number }[] };
+    expect(stopsFailing.map((s) => s.executionId).sort()).toEqual([first.executionId, second.executionId].sort());
     const { deps, alerts } = alertingDeps(h, { ...h.depsConfig, reconciler: { ...h.depsConfig.reconciler, stopAlertSeconds: 1 } });
     await reconcileOnce(deps, { sweep: 'full' });
     expect(

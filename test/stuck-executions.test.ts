@@ -83,7 +83,7 @@ describe('an execution whose workflow cannot make progress', () => {
     const env = cliEnvironment(h);
     const problems = await runCli(['executions', 'problems', '--json'], env);
     expect(problems.code, problems.stderr).toBe(0);
-    expect((JSON.parse(problems.stdout) as StuckExecution[]).find((s) => s.executionId === executionId)).toMatchObject({
+    expect((JSON.parse(problems.stdout) as { stuck: StuckExecution[] }).stuck.find((s) => s.executionId === executionId)).toMatchObject({
       rowStatus: 'running',
     });
     const shown = await runCli(['executions', 'show', executionId], env);

@@ -211,7 +211,7 @@ describe('a build whose workers were stopped before it drained', () => {
     const env = cliEnvironment(h, { LIFELINE_WORKER_GONE_SECONDS: String(workerGoneSeconds) });
     const problems = await runCli(['executions', 'problems', '--json'], env);
     expect(problems.code, problems.stderr).toBe(0);
-    const listed = (JSON.parse(problems.stdout) as StuckExecution[]).filter((s) => pinned.includes(s.executionId));
+    const listed = (JSON.parse(problems.stdout) as { stuck: StuckExecution[] }).stuck.filter((s) => pinned.includes(s.executionId));
     expect(listed.map((s) => s.reason)).toEqual(['no_worker_for_build', 'no_worker_for_build', 'no_worker_for_build']);
     const shown = await runCli(['executions', 'show', pinned[0]!], env);
     expect(shown.stdout).toMatch(new RegExp(`problem\\s+stuck: pinned to build ${build}, which no worker polls`));

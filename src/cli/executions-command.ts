@@ -261,19 +261,20 @@ export function addExecutionsCommands(program: Command): void {
           console.error(
             `note: this Temporal server has no TemporalReportedProblems: failing workflow tasks were looked for among the ${maxDescribedForProblems} newest running executions only`,
           );
-        if (opts.json) return printJson(stuck);
-        // New executions waiting for a current build without workers have no row to list: said first.
-        for (const { deployment, build, buildsWithWorkers } of await currentBuildsWithoutWorkers(sources)) {
-          console.log(
-            `deployment ${deployment}: its current build ${build} has no workers, so new executions wait` +
-              ` (builds with workers: ${buildsWithWorkers.join(', ') || 'none'}; see lifeline deploy status)`,
-          );
-        }
+        const idleBuilds = await currentBuildsWithoutWorkers(sources);
         const stopAlertSeconds = ctx.config.reconciler.stopAlertSeconds ?? defaultStopAlertSeconds;
         const stops = await stopsKeepFailing(
           { workflows: sources.workflows, holds: () => createSlotHoldStore(ctx.pool()).slotHolds(), clock: Date.now },
           stopAlertSeconds,
         );
+        if (opts.json) return printJson({ stuck, stopsFailing: stops, currentBuildsWithoutWorkers: idleBuilds });
+        // New executions waiting for a current build without workers have no row to list: said first.
+        for (const { deployment, build, buildsWithWorkers } of idleBuilds) {
+          console.log(
+            `deployment ${deployment}: its current build ${build} has no workers, so new executions wait` +
+              ` (builds with workers: ${buildsWithWorkers.join(', ') || 'none'}; see lifeline deploy status)`,
+          );
+        }
         if (stops.length > 0) {
           console.log(`stops failing for ${stopAlertSeconds} s or more (each holds a capacity slot until its process is gone):`);
           printTable(
