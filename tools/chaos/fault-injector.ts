@@ -165,8 +165,8 @@ async function inject(kind: FaultKind, targets: FaultTargets, random: Random, ta
 const rebuildWatchMs = 15_000;
 
 /**
- * The time from a Redis fault to every agent's leases marked on the current master again (rebuilt
- * from Postgres after a loss; a failover that lost nothing keeps them), in words.
+ * The time from a Redis fault to every agent's leases current on the current master again (rebuilt
+ * from Postgres after a loss or a failover), in words.
  */
 async function watchRebuild(event: FaultEvent, targets: FaultTargets, progress: (line: string) => void): Promise<void> {
   const text = await rebuildTime(targets, event.at);
@@ -182,7 +182,7 @@ async function rebuildTime(targets: FaultTargets, since: number): Promise<string
   if (rebuilt.length === 0) return `no leases rebuilt within ${rebuildWatchMs} ms`;
   const slowest = Math.max(...rebuilt.map(([, ms]) => ms));
   return (
-    `leases marked on the master for ${rebuilt.length}/${times.size} agents within ${slowest} ms of the fault` +
+    `leases rebuilt on the master for ${rebuilt.length}/${times.size} agents within ${slowest} ms of the fault` +
     (missing.length > 0 ? ` (not within ${rebuildWatchMs} ms: ${missing.join(', ')})` : '')
   );
 }
