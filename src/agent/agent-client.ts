@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { readBoundedBody } from '../util/bounded-body.js';
 import { AgentProtocolError, AgentRejectedError, AgentUnreachableError, AgentError } from './agent-errors.js';
 import {
   agentExecution,
@@ -15,7 +16,15 @@ export interface AgentClientOptions {
   baseUrl: string;
   token: string;
   requestTimeoutMs?: number;
+  /** The most bytes one response may have: a run's whole output comes in one (see defaultMaxResponseBytes). */
+  maxResponseBytes?: number;
 }
+
+/**
+ * Room for a finished run's whole output, JSON-escaped, in one answer (the reference agent keeps up
+ * to 16 MiB); an agent that sends more is broken or hostile, and costs a worker no more than this.
+ */
+export const defaultMaxResponseBytes = 32 * 1024 * 1024;
 
 export interface AgentClient {
   readonly baseUrl: string;
@@ -48,7 +57,12 @@ const transientStatuses = new Set([408, 429]);
 
 const bodyExcerptChars = 300;
 
-export function createAgentClient({ baseUrl, token, requestTimeoutMs = 10_000 }: AgentClientOptions): AgentClient {
+export function createAgentClient({
+  baseUrl,
+  token,
+  requestTimeoutMs = 10_000,
+  maxResponseBytes = defaultMaxResponseBytes,
+}: AgentClientOptions): AgentClient {
   const base = baseUrl.replace(/\/+$/, '');
 
   const describe = (method: Method, path: string) => `agent ${base}: ${method} ${path}`;
@@ -60,7 +74,7 @@ export function createAgentClient({ baseUrl, token, requestTimeoutMs = 10_000 }:
     const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     let status: number;
-    let text: string;
+    let text: string | undefined;
     let responseHeaders: Headers;
     try {
       const res = await fetch(base + path, {
@@ -71,11 +85,17 @@ export function createAgentClient({ baseUrl, token, requestTimeoutMs = 10_000 }:
       });
       status = res.status;
       responseHeaders = res.headers;
-      text = await res.text();
+      text = await readBoundedBody(res, maxResponseBytes);
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       const reason = timeout.aborted ? `no response within ${requestTimeoutMs + waitMs} ms` : networkReason(err);
       throw new AgentUnreachableError(`${where} failed: ${reason}`, undefined, { cause: err });
+    }
+    if (text === undefined) {
+      throw new AgentProtocolError(
+        `${where}: response larger than ${maxResponseBytes} bytes (the limit, LIFELINE_AGENT_MAX_RESPONSE_BYTES); it was cut off there`,
+        status,
+      );
     }
     if (status >= 500 || transientStatuses.has(status)) {
       throw new AgentUnreachableError(`${where} failed: HTTP ${status} ${excerpt(text)}`, status);
@@ -191,7 +211,7 @@ function networkReason(err: unknown): string {
 function agentMessage(body: string): string {
   try {
     const json: unknown = JSON.parse(body);
-    if (json && typeof json === 'object' && 'error' in json && typeof json.error === 'string') return json.error;
+    if (json && typeof json === 'object' && 'error' in json && typeof json.error === 'string') return excerpt(json.error);
   } catch {
     // not JSON: the raw body is the best explanation available
   }

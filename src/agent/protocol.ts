@@ -33,28 +33,37 @@ export const startExecutionRequest = z.object({
 });
 export type StartExecutionRequest = z.input<typeof startExecutionRequest>;
 
+/** An agent's error text is kept up to this many characters; it flows into history, the row, the audit and alerts. */
+export const maxAgentErrorChars = 8 * 1024;
+
+/** A timestamp an agent sends: ISO 8601 is far shorter; anything longer is not one. */
+const agentTime = z.string().max(64);
+
 export const agentExecution = z.object({
-  id: z.string(),
+  id: z.string().max(200),
   status: z.enum(agentRunStatuses),
   /** Present once the run has finished (it can be megabytes; never sent while running). */
   output: z.string().optional(),
   /** Total bytes the process wrote, including what the agent dropped past its own cap. */
   outputBytes: z.number().int().nonnegative().optional(),
-  error: z.string().optional(),
+  error: z
+    .string()
+    .transform((text) => (text.length > maxAgentErrorChars ? `${text.slice(0, maxAgentErrorChars)}… [truncated by lifeline]` : text))
+    .optional(),
   exitCode: z.number().int().nullable().optional(),
   pid: z.number().int().positive().optional(),
-  startedAt: z.string(),
+  startedAt: agentTime,
   /**
    * Progress (protocol 2): when the run last made progress (its last output; its start before any).
    * An agent that reports it may be judged stalled by an execution's idle timeout; one that does
    * not never is.
    */
-  lastProgressAt: z.string().optional(),
+  lastProgressAt: agentTime.optional(),
   /** Usage (protocol 2): the run's totals so far, while it runs and once it ended (src/domain/usage.ts). */
   usage: reportedUsage,
   /** Only when asked for with `?outputTail=true`: the output's last bytes, ending at `outputBytes`. */
-  outputTail: z.string().optional(),
-  finishedAt: z.string().optional(),
+  outputTail: z.string().max(maxOutputTailBytes).optional(),
+  finishedAt: agentTime.optional(),
 });
 export type AgentExecution = z.infer<typeof agentExecution>;
 

@@ -10,6 +10,7 @@ import {
   type AgentTokenPolicy,
   type SecretFile,
 } from '../agent/token-policy.js';
+import { defaultMaxResponseBytes } from '../agent/agent-client.js';
 import { parseRedisUrl } from '../db/redis-topology.js';
 import { codecKeysRequirement, parseCodecKeys, type CodecKey } from '../payload-codec/codec-keys.js';
 import { defaultFullSweepSeconds } from '../reconciler/full-sweep-turns.js';
@@ -160,6 +161,7 @@ export const configSchema = z.object({
   LIFELINE_AGENT_UNREACHABLE_SECONDS: seconds('LIFELINE_AGENT_UNREACHABLE_SECONDS', 60, 1, 3600),
   LIFELINE_POLL_INTERVAL_MS: integer('LIFELINE_POLL_INTERVAL_MS', 1000, 50, 60_000),
   LIFELINE_MAX_OUTPUT_BYTES: integer('LIFELINE_MAX_OUTPUT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+  LIFELINE_AGENT_MAX_RESPONSE_BYTES: integer('LIFELINE_AGENT_MAX_RESPONSE_BYTES', defaultMaxResponseBytes, 64 * 1024, 1024 * 1024 * 1024),
   LIFELINE_STOP_WAIT_SECONDS: seconds('LIFELINE_STOP_WAIT_SECONDS', 30, 1, 3600),
   LIFELINE_MAX_CONCURRENT_RUNS: integer('LIFELINE_MAX_CONCURRENT_RUNS', 1000, 1, 100_000),
   LIFELINE_RECONCILE_INTERVAL_SECONDS: seconds('LIFELINE_RECONCILE_INTERVAL_SECONDS', 60, 0, 24 * 3600),
@@ -213,6 +215,8 @@ export interface LifelineConfig {
   dataDir: string;
   /** Which agent token references (env:, file:) workers resolve and `agents add` accepts. */
   agentTokens: AgentTokenPolicy;
+  /** The most bytes one agent response may have (agent-client.ts). */
+  agentMaxResponseBytes: number;
   uiPort: number;
   logLevel: RawConfig['LIFELINE_LOG_LEVEL'];
   execution: ExecutionSettings;
@@ -352,6 +356,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig
     redisUrl: c.REDIS_URL,
     redisCaFile: c.LIFELINE_REDIS_CA_FILE,
     dataDir: c.LIFELINE_DATA_DIR,
+    agentMaxResponseBytes: c.LIFELINE_AGENT_MAX_RESPONSE_BYTES,
     agentTokens: {
       env: c.LIFELINE_AGENT_TOKEN_ENV,
       dir: resolve(c.LIFELINE_AGENT_TOKEN_DIR ?? join(c.LIFELINE_DATA_DIR, 'agent-tokens')),

@@ -30,9 +30,10 @@ function slotsInUse(agents: AgentStore, slots: CapacitySlots) {
 }
 
 /** The part of the configuration the dependencies are built from. */
-export type DepsConfig = Pick<LifelineConfig, 'execution' | 'reconciler' | 'webhookUrl' | 'agentTokens'> & {
-  temporal: Pick<LifelineConfig['temporal'], 'taskQueue'>;
-};
+export type DepsConfig = Pick<LifelineConfig, 'execution' | 'reconciler' | 'webhookUrl' | 'agentTokens'> &
+  Partial<Pick<LifelineConfig, 'agentMaxResponseBytes'>> & {
+    temporal: Pick<LifelineConfig['temporal'], 'taskQueue'>;
+  };
 
 /** The production wiring, from configuration; tests may hand over their own alerter, metrics or lease length. */
 export function buildLifelineDeps(opts: {
@@ -66,7 +67,12 @@ export function buildLifelineDeps(opts: {
     agents,
     slots,
     agentClient: async (agent, requestTimeoutMs) =>
-      createAgentClient({ baseUrl: agent.baseUrl, token: await resolveAgentToken(agent, config.agentTokens), requestTimeoutMs }),
+      createAgentClient({
+        baseUrl: agent.baseUrl,
+        token: await resolveAgentToken(agent, config.agentTokens),
+        requestTimeoutMs,
+        maxResponseBytes: config.agentMaxResponseBytes,
+      }),
     workflows: opts.workflows,
     taskQueue: config.temporal.taskQueue,
     alerter,
