@@ -213,15 +213,43 @@ describe('the run activity against a real agent server, Postgres and Redis', () 
       expect((await spawnCounts())[input.executionId]).toBe(1);
     });
 
-    it('fails with agent_lost_execution when the agent lost the run the row says was being started, never starting it again', async () => {
-      // The row turned running as the earlier attempt sent the start; the agent restarted since.
-      const input = await runningExecution('retry-lost', 'succeed 0 must not run twice');
-      const err = await runIn(activityEnv(undefined, 2), runAgent, input).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(err).toMatchObject({ type: 'agent_lost_execution', nonRetryable: true });
-      expect((await spawnCounts())[input.executionId]).toBeUndefined();
+    it('fails with agent_lost_execution when the agent restarted after the start may have been sent, never starting it again', async () => {
+      // The row turned running as the earlier attempt sent the start; the agent (its server) restarted since.
+      const restartedAgent = `run-act-restarted-${suffix}`;
+      const register = (baseUrl: string) =>
+        createAgentStore(pool).upsert({
+          name: restartedAgent,
+          baseUrl,
+          token: literalToken(token),
+          capacity: 1,
+          defaultTimeoutSeconds: null,
+        });
+      await register('http://127.0.0.1:9');
+      const input = await runningExecution('retry-lost', 'succeed 0 must not run twice', restartedAgent);
+      const restarted = await startAgentServer({ agents: { [restartedAgent]: demoAgentConfig(token) } }, silentLogger());
+      try {
+        await register(restarted.baseUrlFor(restartedAgent));
+        const err = await runIn(activityEnv(undefined, 2), runAgent, input).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err).toMatchObject({ type: 'agent_lost_execution', nonRetryable: true });
+        const starts = await fetch(`${restarted.url}/_debug/starts`, { headers: { authorization: `Bearer ${token}` } });
+        expect(((await starts.json()) as Record<string, number>)[input.executionId]).toBeUndefined();
+      } finally {
+        await restarted.close();
+        await pool.query('DELETE FROM executions WHERE agent = $1', [restartedAgent]);
+        await pool.query('DELETE FROM agents WHERE name = $1', [restartedAgent]);
+      }
+    });
+
+    it('starts the run when the agent, up since well before the start may have been sent, never had it (the start never arrived)', async () => {
+      const input = await runningExecution('retry-unsent', 'succeed 0 started by the retry');
+      // The earlier attempt marked the row long after this agent came up (its clock is allowed 5 s off).
+      await pool.query(`UPDATE executions SET started_at = now() + interval '10 seconds' WHERE id = $1`, [input.executionId]);
+      const summary = await runIn(activityEnv(undefined, 2), runAgent, input);
+      expect(summary).toMatchObject({ status: 'succeeded', exitCode: 0 });
+      expect((await spawnCounts())[input.executionId]).toBe(1);
     });
 
     it('starts the run when no earlier attempt got as far as marking the row', async () => {

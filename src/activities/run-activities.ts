@@ -74,6 +74,9 @@ function neverStarted(type: 'agent_rejected' | 'agent_misconfigured', err: Error
   });
 }
 
+/** How far an agent's clock may be off Postgres' for restartedSince to still tell a restart. */
+const clockSkewMarginMs = 5000;
+
 /** Since when the agent has been unreachable, across this run's attempts; unset while it answers. */
 interface UnreachableClock {
   since?: number;
@@ -186,15 +189,27 @@ export function createRunActivities(deps: LifelineDeps) {
   }
 
   /**
-   * A retry that has no heartbeat of an earlier attempt (lost with a Temporal restart, or never
-   * recorded) still must not start the run twice: the row turned `running` just before an earlier
-   * attempt sent the start, so the agent may have it. Asked first, an agent that does not know it
-   * has lost it (a restart): starting it again could run the agent's work twice. Only a retry asks
-   * (a build before the run activity marked the row had the workflow mark it before the first attempt).
+   * When an earlier attempt may have sent the start: the row turned `running` just before it did.
+   * Only a retry asks (a build before the run activity marked the row had the workflow mark it
+   * before the first attempt). Undefined: no start was sent.
    */
-  async function startMayHaveBeenSent(executionId: string): Promise<boolean> {
-    if (Context.current().info.attempt <= 1) return false;
-    return (await deps.executions.get(executionId))?.status === 'running';
+  async function startMaybeSentAt(executionId: string): Promise<Date | undefined> {
+    if (Context.current().info.attempt <= 1) return undefined;
+    const row = await deps.executions.get(executionId);
+    return row?.status === 'running' ? (row.startedAt ?? undefined) : undefined;
+  }
+
+  /**
+   * A retry without heartbeat details (Temporal lost them in a restart, or none was recorded yet)
+   * whose earlier attempt may have sent the start, and whose agent does not know the run: the agent
+   * restarted since (it lost the run: starting it again could do its work twice), or the start never
+   * reached it or is still on its way (then the same agent instance deduplicates a start by id).
+   * Only an agent that says when it started (protocol.ts agentStartedAtHeader) tells them apart;
+   * its clock may be a little off Postgres', so a start close to it counts as lost.
+   */
+  function restartedSince(client: AgentClient, maybeSentAt: Date): boolean {
+    const agentStartedAt = client.agentStartedAt;
+    return agentStartedAt !== undefined && agentStartedAt.getTime() > maybeSentAt.getTime() - clockSkewMarginMs;
   }
 
   async function runAgent(input: RunAgentInput): Promise<AgentRunSummary> {
@@ -231,27 +246,31 @@ export function createRunActivities(deps: LifelineDeps) {
         unreachableSince: unreachable.since,
         progress: verdict.progress.mark,
       } satisfies RunHeartbeat);
+    const start = () =>
+      callAgent(
+        (s) =>
+          client.start({ id: executionId, prompt: input.prompt, timeoutSeconds: input.timeoutSeconds, metadata: input.metadata ?? {} }, s),
+        unreachable,
+        beat,
+        log,
+      ).catch((err: unknown) => {
+        throw err instanceof AgentRejectedError ? neverStarted('agent_rejected', err) : err;
+      });
     try {
-      if (prior?.started || (await startMayHaveBeenSent(executionId))) {
+      const maybeSentAt = prior?.started ? undefined : await startMaybeSentAt(executionId);
+      if (prior?.started || maybeSentAt) {
         exec = await callAgent((s) => client.get(executionId, s), unreachable, beat, log);
-        if (!exec) throw lostExecution(agent, executionId);
-        log.info({ pid: exec.pid, agentStatus: exec.status }, 're-attached to the running agent execution');
+        if (exec) log.info({ pid: exec.pid, agentStatus: exec.status }, 're-attached to the running agent execution');
+        else if (!maybeSentAt || restartedSince(client, maybeSentAt)) throw lostExecution(agent, executionId);
+        else {
+          exec = await start();
+          log.info({ pid: exec.pid }, 'agent execution started by a retry (the agent, up all along, never had it)');
+        }
       } else {
         // `running` means the agent has the run: marked by the worker that starts it, not when the slot came.
         const status = await markRunning(deps, executionId, agent, 'a worker is starting the agent run');
         if (status !== 'running') throw closedBeforeStart(executionId, status);
-        exec = await callAgent(
-          (s) =>
-            client.start(
-              { id: executionId, prompt: input.prompt, timeoutSeconds: input.timeoutSeconds, metadata: input.metadata ?? {} },
-              s,
-            ),
-          unreachable,
-          beat,
-          log,
-        ).catch((err: unknown) => {
-          throw err instanceof AgentRejectedError ? neverStarted('agent_rejected', err) : err;
-        });
+        exec = await start();
         log.info({ pid: exec.pid }, 'agent execution started');
       }
       const ended = verdict.judge(exec, deps.clock());

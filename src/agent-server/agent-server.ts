@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../util/logger.js';
 import {
   agentRunStatuses,
+  agentStartedAtHeader,
   longPollHeader,
   maxWaitSeconds,
   outputTailParam,
@@ -53,8 +54,11 @@ export async function startAgentServer(configInput: AgentServerConfigInput, logg
     ]),
   );
   let closing: Promise<void> | undefined;
+  // Runs live in this process' memory only: they began with it.
+  const startedAt = new Date().toISOString();
 
   const server = createServer((req, res) => {
+    res.setHeader(agentStartedAtHeader, startedAt);
     route(req, res).catch((err: unknown) => {
       const status = err instanceof HttpError ? err.status : 500;
       if (status === 500) logger.error({ err, method: req.method, url: req.url }, 'agent server request failed');

@@ -7,10 +7,12 @@
 set -u
 declare -A groups=()
 while read -r line; do
-  case $line in
-    +*) groups[${line#+}]=1 ;;
-    -*) unset "groups[${line#-}]" ;;
-  esac
+  # Only a process-group id: a whole number above 1, as digits. Anything else is ignored: a line
+  # that expands as code, and "+1" (kill -- -1 would signal every process this user may signal).
+  [[ $line =~ ^([+-])([1-9][0-9]{0,9})$ ]] || continue
+  id=${BASH_REMATCH[2]}
+  ((id > 1)) || continue
+  if [[ ${BASH_REMATCH[1]} == + ]]; then groups[$id]=1; else unset 'groups[$id]'; fi
 done
 for group in "${!groups[@]}"; do kill -KILL -- "-$group" 2>/dev/null; done
 exit 0

@@ -4,6 +4,7 @@ import { AgentProtocolError, AgentRejectedError, AgentUnreachableError, AgentErr
 import {
   agentExecution,
   agentExecutionList,
+  agentStartedAtHeader,
   longPollHeader,
   maxWaitSeconds,
   outputTailParam,
@@ -37,6 +38,8 @@ export interface AgentClient {
   get(id: string, signal?: AbortSignal, waitSeconds?: number, outputTail?: boolean): Promise<AgentExecution | undefined>;
   /** Whether the agent's last answer to a start or read said it supports the long poll (undefined before any). */
   readonly longPoll: boolean | undefined;
+  /** When the agent's memory of its runs began, as its last answer said (protocol.ts agentStartedAtHeader); undefined if it does not say. */
+  readonly agentStartedAt: Date | undefined;
   stop(id: string, signal?: AbortSignal): Promise<AgentExecution | undefined>;
   listRunning(signal?: AbortSignal): Promise<AgentExecution[]>;
   health(signal?: AbortSignal): Promise<boolean>;
@@ -66,6 +69,7 @@ export function createAgentClient({
   const base = baseUrl.replace(/\/+$/, '');
 
   const describe = (method: Method, path: string) => `agent ${base}: ${method} ${path}`;
+  let agentStartedAt: Date | undefined;
 
   async function send(method: Method, path: string, signal?: AbortSignal, body?: unknown, waitMs = 0): Promise<RawResponse> {
     const where = describe(method, path);
@@ -85,6 +89,8 @@ export function createAgentClient({
       });
       status = res.status;
       responseHeaders = res.headers;
+      const startedAt = Date.parse(res.headers.get(agentStartedAtHeader) ?? '');
+      agentStartedAt = Number.isNaN(startedAt) ? undefined : new Date(startedAt);
       text = await readBoundedBody(res, maxResponseBytes);
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
@@ -147,6 +153,9 @@ export function createAgentClient({
     baseUrl: base,
     get longPoll() {
       return longPoll;
+    },
+    get agentStartedAt() {
+      return agentStartedAt;
     },
 
     async start(req, signal) {

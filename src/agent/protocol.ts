@@ -18,6 +18,15 @@ export const longPollHeader = 'lifeline-long-poll';
 export const maxWaitSeconds = 60;
 
 /**
+ * Instance (protocol 2): when this agent's memory of its runs began (its process started), as
+ * ISO 8601, on every response. A run a retry finds unknown to an agent that started after the run
+ * may have been sent to it was lost in a restart, and is never started again; an agent up since
+ * before then deduplicates a start by id. Without it, Lifeline cannot tell the two apart and starts
+ * the run (idempotent by id on one instance).
+ */
+export const agentStartedAtHeader = 'lifeline-agent-started-at';
+
+/**
  * Live output (protocol 2): `GET /executions/{id}?outputTail=true` adds `outputTail`, the last bytes of
  * the run's output (at most `maxOutputTailBytes`, starting on a character), ending where
  * `outputBytes` ends. An agent that ignores the parameter leaves it out, and Lifeline shows no live output.

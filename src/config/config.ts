@@ -397,7 +397,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig
 
 /** The configuration without secrets, for the summary printed at start. */
 export function describeConfig(config: LifelineConfig): Record<string, unknown> {
-  const redact = (url: string | undefined) => url?.replace(/\/\/([^:@/]*):[^@/]+@/, '//$1:***@');
+  // Everything up to the authority's last `@` is credentials: ioredis reads `redis://secret@host` as a
+  // password, and an unencoded `@` may sit inside one. Only a user name before a `:` is shown.
+  const redact = (url: string | undefined) =>
+    url?.replace(/^([a-z+]+:\/\/)([^/?#]*)@/, (_, scheme: string, auth: string) =>
+      auth.includes(':') ? `${scheme}${auth.slice(0, auth.indexOf(':'))}:***@` : `${scheme}***@`,
+    );
   const webhookUrl = config.webhookUrl ? `${new URL(config.webhookUrl).origin}/***` : undefined;
   const codec = {
     ...config.codec,

@@ -7,7 +7,7 @@ export function redactedAddress(url: string): string {
     return `${u.hostname}:${u.port || '(default port)'}${u.pathname.length > 1 ? u.pathname : ''}`;
   } catch {
     // Several hosts (redis+sentinel://, redis+cluster://) are no URL host: the text without credentials or query.
-    const hosts = /^[a-z+]+:\/\/(?:[^@/?#]*@)?([^?#]*)/.exec(url)?.[1];
+    const hosts = /^[a-z+]+:\/\/(?:[^/?#]*@)?([^?#]*)/.exec(url)?.[1];
     return hosts || '(an unparseable URL)';
   }
 }

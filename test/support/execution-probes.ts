@@ -47,12 +47,20 @@ export async function waitForAgentOutput(h: Harness, agentKey: string, execution
 }
 
 export async function waitForStatus(h: Harness, executionId: string, status: ExecutionStatus, timeoutMs = 30_000): Promise<ExecutionRow> {
+  let last: ExecutionRow | undefined;
   return waitUntil(
     async () => {
-      const row = await h.executions.get(executionId);
-      return row?.status === status ? row : undefined;
+      last = await h.executions.get(executionId);
+      return last?.status === status ? last : undefined;
     },
-    { what: `execution ${executionId} to be ${status}`, timeoutMs, intervalMs: 50 },
+    {
+      what: `execution ${executionId} to be ${status}`,
+      timeoutMs,
+      intervalMs: 50,
+      // A row that ended otherwise says why in the failure.
+      hint: () =>
+        last ? `it is ${last.status}${last.errorKind ? `/${last.errorKind}` : ''}${last.error ? `: ${last.error}` : ''}` : 'it has no row',
+    },
   );
 }
 

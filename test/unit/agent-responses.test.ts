@@ -89,6 +89,24 @@ describe('what an agent sends is read within limits', () => {
     expect((refused as Error).message.length).toBeLessThan(1000);
   });
 
+  it('reads when the agent started from its header, and nothing from a missing or garbled one', async () => {
+    const answers = ['2026-12-06T10:00:00.000Z', 'not a time', undefined];
+    const { server, url } = await agentAt((_req, res) => {
+      const started = answers.shift();
+      res.writeHead(404, { 'content-type': 'application/json', ...(started ? { 'lifeline-agent-started-at': started } : {}) });
+      res.end('{"error":"unknown execution"}');
+    });
+    servers.push(server);
+    const client = createAgentClient({ baseUrl: url, token: 't' });
+    expect(client.agentStartedAt).toBeUndefined();
+    await client.get('e1');
+    expect(client.agentStartedAt?.toISOString()).toBe('2026-12-06T10:00:00.000Z');
+    await client.get('e1');
+    expect(client.agentStartedAt).toBeUndefined();
+    await client.get('e1');
+    expect(client.agentStartedAt).toBeUndefined();
+  });
+
   it('refuses a run whose timestamp is over its limit', async () => {
     const { server, url } = await agentAt((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });

@@ -65,11 +65,19 @@ describe('REDIS_URL: one node, Sentinel or Cluster, with or without TLS', () => 
   });
 
   it('never shows a password, whatever the form', () => {
-    for (const url of ['redis+sentinel://u:topsecret@s1:1,s2:2/m', 'rediss+cluster://:topsecret@n1:1,n2:2', 'rediss://:topsecret@h:1']) {
+    for (const url of [
+      'redis+sentinel://u:topsecret@s1:1,s2:2/m',
+      'rediss+cluster://:topsecret@n1:1,n2:2',
+      'rediss://:topsecret@h:1',
+      'redis://topsecret@h:1',
+      'redis://:top@secret@h:1',
+      'redis://default:topsecret@h:1/2',
+    ]) {
       const described = JSON.stringify(describeConfig(loadConfig({ REDIS_URL: url })));
       expect(described).not.toContain('topsecret');
       expect(redactedAddress(url)).not.toContain('topsecret');
     }
     expect(redactedAddress('redis+sentinel://u:topsecret@s1:1,s2:2/m?db=1')).toBe('s1:1,s2:2/m');
+    expect(redactedAddress('redis+sentinel://u:top@secret@s1:1,s2:2/m')).toBe('s1:1,s2:2/m');
   });
 });
