@@ -10,6 +10,8 @@ import type { ExecutionInput } from '../workflows/execution-contract.js';
 export const limits = {
   promptBytes: 256 * 1024,
   metadataBytes: 16 * 1024,
+  /** Objects and arrays within each other: every later check (and Postgres' JSON) recurses that deep. */
+  metadataDepth: 32,
   timeoutSeconds: { min: 1, max: maxTimeoutSeconds },
   queueTimeoutSeconds: { min: 1, max: maxQueueTimeoutSeconds },
 } as const;
@@ -32,6 +34,24 @@ function jsonBytes(value: unknown): number | undefined {
   }
 }
 
+/**
+ * Whether objects and arrays nest at most `max` deep (a cycle nests forever). Iterative, so no input
+ * can exhaust the stack, and an object shared by many parents is walked again only when reached
+ * deeper, so sharing cannot make it exponential.
+ */
+function nestsWithin(value: unknown, max: number): boolean {
+  const pending: [unknown, number][] = [[value, 1]];
+  const deepest = new Map<object, number>();
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [item, depth] = next;
+    if (item === null || typeof item !== 'object' || (deepest.get(item) ?? 0) >= depth) continue;
+    if (depth > max) return false;
+    deepest.set(item, depth);
+    for (const child of Object.values(item)) pending.push([child, depth + 1]);
+  }
+  return true;
+}
+
 // Strict: a misspelt field (`agnt`, `timeout`) is refused by name instead of silently falling back to a default.
 export const startExecutionSchema = z.strictObject({
   executionId: z
@@ -52,6 +72,10 @@ export const startExecutionSchema = z.strictObject({
   scheduleId: z.string().min(1).max(200).refine(isStorableText, unstorableTextMessage).optional(),
   metadata: z
     .record(z.string(), z.unknown())
+    .refine((m) => nestsWithin(m, limits.metadataDepth), {
+      message: `must nest objects and arrays at most ${limits.metadataDepth} deep, without cycles`,
+      abort: true,
+    })
     .refine((m) => jsonBytes(m) !== undefined, { message: 'must be plain JSON (no cycles, no BigInt)', abort: true })
     .refine((m) => (jsonBytes(m) ?? 0) <= limits.metadataBytes, `must be at most ${limits.metadataBytes} bytes of JSON`)
     .refine(isStorableJson, `every key and string ${unstorableTextMessage}`)

@@ -137,7 +137,29 @@ describe('parseStartRequest', () => {
     const circular: Record<string, unknown> = { team: 'x' };
     circular.self = circular;
     expect((thrownBy(() => parseStartRequest({ ...valid, metadata: circular })) as InvalidExecutionInputError).issues).toEqual([
+      { field: 'metadata', message: `must nest objects and arrays at most ${limits.metadataDepth} deep, without cycles` },
+    ]);
+    expect((thrownBy(() => parseStartRequest({ ...valid, metadata: { n: 1n } })) as InvalidExecutionInputError).issues).toEqual([
       { field: 'metadata', message: 'must be plain JSON (no cycles, no BigInt)' },
     ]);
+  });
+
+  it('refuses metadata nested deeper than the limit, however deep, with the field and the limit', () => {
+    const nested = (depth: number) => {
+      const root: Record<string, unknown> = {};
+      let at = root;
+      for (let i = 1; i < depth; i++) at = (at.a = {}) as Record<string, unknown>;
+      return root;
+    };
+    expect(parseStartRequest({ ...valid, metadata: nested(limits.metadataDepth) }).input.metadata).toBeDefined();
+    for (const depth of [limits.metadataDepth + 1, 4000, 100_000]) {
+      expect((thrownBy(() => parseStartRequest({ ...valid, metadata: nested(depth) })) as InvalidExecutionInputError).issues).toEqual([
+        { field: 'metadata', message: `must nest objects and arrays at most ${limits.metadataDepth} deep, without cycles` },
+      ]);
+    }
+    // Shared all the way down (2^40 paths): checked in linear time.
+    let shared: Record<string, unknown> = {};
+    for (let i = 0; i < 40; i++) shared = { left: shared, right: shared };
+    expect(issueFields(thrownBy(() => parseStartRequest({ ...valid, metadata: shared })))).toEqual(['metadata']);
   });
 });
