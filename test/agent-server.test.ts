@@ -64,7 +64,7 @@ function processDead(pid: number): boolean {
 }
 
 async function spawnCounts(): Promise<Record<string, number>> {
-  const res = await fetch(`${server.url}/_debug/starts`, { headers: { authorization: 'Bearer demo-token' } });
+  const res = await fetch(`${server.baseUrlFor('demo')}/_debug/starts`, { headers: { authorization: 'Bearer demo-token' } });
   return (await res.json()) as Record<string, number>;
 }
 
@@ -226,10 +226,27 @@ describe('reference agent server', () => {
     expect((err as Error).message).toMatch(/prompt/);
   });
 
-  it('lists the execution ids it started only to a caller with an agent token', async () => {
-    expect((await fetch(`${server.url}/_debug/starts`)).status).toBe(401);
-    expect((await fetch(`${server.url}/_debug/starts`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
-    expect(await spawnCounts()).toBeTypeOf('object');
+  it("lists an agent's execution ids it started only to a caller with that agent's token, and no other agent's", async () => {
+    const id = newId();
+    await demo.start({ id, prompt: 'succeed 0 counted', timeoutSeconds: 30 });
+    await waitForEnd(demo, id);
+    const starts = `${server.baseUrlFor('demo')}/_debug/starts`;
+    expect((await fetch(starts)).status).toBe(401);
+    expect((await fetch(starts, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    // Another agent's token opens only that agent's list.
+    expect((await fetch(starts, { headers: { authorization: 'Bearer capped-token' } })).status).toBe(401);
+    const cappedStarts = await fetch(`${server.baseUrlFor('capped')}/_debug/starts`, { headers: { authorization: 'Bearer capped-token' } });
+    expect(Object.keys((await cappedStarts.json()) as Record<string, number>)).not.toContain(id);
+    expect((await spawnCounts())[id]).toBe(1);
+    expect((await fetch(`${server.url}/_debug/starts`, { headers: { authorization: 'Bearer demo-token' } })).status).toBe(404);
+  });
+
+  it('answers an unknown agent as it answers a wrong token: agent names cannot be found by trying', async () => {
+    for (const path of ['healthz', 'executions', 'executions/x']) {
+      const unknown = await fetch(`${server.url}/agents/no-such-agent/${path}`, { headers: { authorization: 'Bearer demo-token' } });
+      const wrongToken = await fetch(`${server.baseUrlFor('demo')}/${path}`, { headers: { authorization: 'Bearer wrong' } });
+      expect([unknown.status, wrongToken.status]).toEqual([401, 401]);
+    }
   });
 
   it('reports health', async () => {

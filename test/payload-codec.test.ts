@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { Client, WorkflowFailedError } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import getPort from 'get-port';
@@ -124,6 +125,7 @@ describe('a worker and client with the codec on', () => {
       LIFELINE_CODEC_PORT: String(codecPort),
       LIFELINE_CODEC_AUTH_TOKEN: authToken,
       LIFELINE_CODEC_CORS_ORIGINS: uiOrigin,
+      LIFELINE_CODEC_ALLOWED_HOSTS: 'codec.internal',
       LIFELINE_METRICS_PORT: '0',
     });
     codecUrl = `http://127.0.0.1:${codecPort}`;
@@ -224,6 +226,33 @@ describe('a worker and client with the codec on', () => {
     const fromElsewhere = await preflight('http://evil.example');
     expect(fromElsewhere.headers.get('access-control-allow-origin')).toBeNull();
     expect(fromElsewhere.headers.get('access-control-allow-private-network')).toBeNull();
+  });
+
+  it('answers only requests that name it: a rebound name (DNS rebinding) gets nothing', async () => {
+    const encrypted = (await new EncryptionCodec(keys).encode([toPayload('secret prompt')])).map(payloadToJson);
+    // fetch will not send another Host: a raw request does, as a browser on a rebound name would.
+    const decodeAs = (host: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const body = JSON.stringify({ payloads: encrypted });
+        const req = httpRequest(`${codecUrl}/decode`, {
+          method: 'POST',
+          headers: { host, 'content-type': 'application/json', authorization: `Bearer ${authToken}` },
+        });
+        req.on('response', (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    const rebound = await decodeAs('evil.example:8888');
+    expect(rebound.status).toBe(421);
+    expect(rebound.body).not.toContain(Buffer.from(JSON.stringify('secret prompt')).toString('base64'));
+    expect(rebound.body).toContain('LIFELINE_CODEC_ALLOWED_HOSTS');
+    for (const host of ['127.0.0.1:8888', 'localhost:8888', '[::1]:8888', 'codec.internal', 'CODEC.INTERNAL:443']) {
+      expect((await decodeAs(host)).status, host).toBe(200);
+    }
   });
 
   it('answers a malformed body with 400', async () => {

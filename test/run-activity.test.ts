@@ -119,7 +119,7 @@ describe('the run activity against a real agent server, Postgres and Redis', () 
   }
 
   async function spawnCounts(): Promise<Record<string, number>> {
-    const res = await fetch(`${server.url}/_debug/starts`, { headers: { authorization: `Bearer ${token}` } });
+    const res = await fetch(`${server.baseUrlFor(agent)}/_debug/starts`, { headers: { authorization: `Bearer ${token}` } });
     expect(res.status).toBe(200);
     return (await res.json()) as Record<string, number>;
   }
@@ -234,7 +234,9 @@ describe('the run activity against a real agent server, Postgres and Redis', () 
           (e: unknown) => e,
         );
         expect(err).toMatchObject({ type: 'agent_lost_execution', nonRetryable: true });
-        const starts = await fetch(`${restarted.url}/_debug/starts`, { headers: { authorization: `Bearer ${token}` } });
+        const starts = await fetch(`${restarted.baseUrlFor(restartedAgent)}/_debug/starts`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
         expect(((await starts.json()) as Record<string, number>)[input.executionId]).toBeUndefined();
       } finally {
         await restarted.close();

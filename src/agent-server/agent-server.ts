@@ -77,22 +77,21 @@ export async function startAgentServer(configInput: AgentServerConfigInput, logg
       allow(method, 'GET');
       return reply(res, 200, { status: 'ok' });
     }
-    if (segments.length === 2 && segments[0] === '_debug' && segments[1] === 'starts') {
-      allow(method, 'GET');
-      // Execution ids of every agent: only for a caller holding one of the agents' tokens.
-      if (![...agents.values()].some((a) => hasToken(req, a.config.token))) throw new HttpError(401, 'missing or invalid bearer token');
-      return reply(res, 200, spawnCounts());
-    }
     const [prefix, name, ...rest] = segments;
     if (prefix !== 'agents' || name === undefined) throw new HttpError(404, `no route for ${url.pathname}`);
+    // An unknown agent and a wrong token get the same answer: agent names cannot be found by trying.
     const agent = agents.get(name);
-    if (!agent) throw new HttpError(404, `unknown agent ${name}`);
+    if (!agent || !hasToken(req, agent.config.token)) throw new HttpError(401, `missing or invalid bearer token for agent ${name}`);
 
     if (rest.length === 1 && rest[0] === 'healthz') {
       allow(method, 'GET');
       return reply(res, 200, { status: 'ok' });
     }
-    if (!hasToken(req, agent.config.token)) throw new HttpError(401, `missing or invalid bearer token for agent ${name}`);
+    if (rest.length === 2 && rest[0] === '_debug' && rest[1] === 'starts') {
+      allow(method, 'GET');
+      // How many processes each of this agent's executions got: what tests and chaos check "started once" with.
+      return reply(res, 200, agent.registry.spawnCounts());
+    }
     if (rest[0] !== 'executions' || rest.length > 3) throw new HttpError(404, `no route for ${url.pathname}`);
 
     const [, id, action] = rest;
@@ -124,14 +123,6 @@ export async function startAgentServer(configInput: AgentServerConfigInput, logg
     if (action !== 'stop') throw new HttpError(404, `no route for ${url.pathname}`);
     allow(method, 'POST');
     return replyExecution(res, agent.registry.stop(id), id);
-  }
-
-  function spawnCounts(): Record<string, number> {
-    const counts: Record<string, number> = {};
-    for (const { registry } of agents.values()) {
-      for (const [id, n] of Object.entries(registry.spawnCounts())) counts[id] = (counts[id] ?? 0) + n;
-    }
-    return counts;
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -182,6 +182,18 @@ export const configSchema = z.object({
     unsetWhenEmpty,
     z.enum(['true', 'false'], { error: 'LIFELINE_CODEC_ALLOW_UNAUTHENTICATED must be true or false' }).default('false'),
   ),
+  LIFELINE_CODEC_ALLOWED_HOSTS: z.preprocess(
+    unsetWhenEmpty,
+    z
+      .string()
+      .default('')
+      .transform((list) =>
+        list
+          .split(',')
+          .map((h) => h.trim().toLowerCase())
+          .filter(Boolean),
+      ),
+  ),
   LIFELINE_CODEC_CORS_ORIGINS: z.preprocess(
     unsetWhenEmpty,
     z
@@ -240,7 +252,14 @@ export interface LifelineConfig {
   /** LIFELINE_DEPLOYMENT_NAME, also when this process does not poll as a build (the CLI's `deploy` commands). */
   deploymentName: string;
   /** Payload encryption; off without keys. The codec server runs only when a port is set too. */
-  codec: { keys: CodecKey[] | undefined; port: number | undefined; authToken: string | undefined; corsOrigins: string[] };
+  codec: {
+    keys: CodecKey[] | undefined;
+    port: number | undefined;
+    authToken: string | undefined;
+    corsOrigins: string[];
+    /** Host names (no port) requests may name besides loopback's and the listen host. */
+    allowedHosts: string[];
+  };
 }
 
 /** The knobs of one execution's lifecycle; the workflow receives them through its first activity. */
@@ -382,6 +401,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig
       port: c.LIFELINE_CODEC_PORT || undefined,
       authToken: c.LIFELINE_CODEC_AUTH_TOKEN,
       corsOrigins: c.LIFELINE_CODEC_CORS_ORIGINS,
+      allowedHosts: c.LIFELINE_CODEC_ALLOWED_HOSTS,
     },
     execution: {
       defaultTimeoutSeconds: c.LIFELINE_DEFAULT_TIMEOUT_SECONDS,

@@ -14,7 +14,24 @@ export interface CodecServerOptions {
   authToken?: string;
   /** Browser origins (the Temporal UI's) allowed to call the endpoint; `*` allows any. */
   corsOrigins: readonly string[];
+  /** Host names (no port) a request's Host may be besides loopback's and `host` (a proxy's name). */
+  allowedHosts?: readonly string[];
   log: Logger;
+}
+
+/**
+ * Names of this machine's loopback a browser uses. A page of any site whose name its owner points
+ * at 127.0.0.1 (DNS rebinding) is same-origin with the endpoint, so CORS never asks: only the Host
+ * it sends, its own name, gives it away.
+ */
+const loopbackNames = ['localhost', '127.0.0.1', '::1'];
+
+/** The host name of a Host header, without its port; lower case; brackets of an IPv6 address removed. */
+export function hostName(header: string): string {
+  const host = header.trim().toLowerCase();
+  if (host.startsWith('[')) return host.slice(1, host.indexOf(']'));
+  const colon = host.lastIndexOf(':');
+  return colon === -1 ? host : host.slice(0, colon);
 }
 
 export interface CodecServer {
@@ -42,6 +59,8 @@ class HttpError extends Error {
  */
 export async function startCodecServer(opts: CodecServerOptions): Promise<CodecServer> {
   const expectedAuth = opts.authToken ? digest(`Bearer ${opts.authToken}`) : undefined;
+  const wildcard = ['0.0.0.0', '::'].includes(opts.host);
+  const hosts = new Set([...loopbackNames, ...(wildcard ? [] : [hostName(opts.host)]), ...(opts.allowedHosts ?? [])]);
 
   const server = createServer((req, res) => {
     setCorsHeaders(req, res, opts.corsOrigins);
@@ -57,6 +76,13 @@ export async function startCodecServer(opts: CodecServerOptions): Promise<CodecS
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const host = hostName(req.headers.host ?? '');
+    if (!hosts.has(host)) {
+      throw new HttpError(
+        421,
+        `Host ${JSON.stringify(host)} is not this endpoint's; allow a proxy's name with LIFELINE_CODEC_ALLOWED_HOSTS`,
+      );
+    }
     const operation = new URL(req.url ?? '/', 'http://codec').pathname.split('/').pop();
     if (operation !== 'encode' && operation !== 'decode') throw new HttpError(404, 'the codec endpoints are POST /encode and POST /decode');
     // Preflights carry no credentials by design; answering them is what lets the UI send the real request.

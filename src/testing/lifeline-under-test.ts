@@ -178,9 +178,15 @@ export async function startLifelineUnderTest(opts: LifelineUnderTestOptions) {
     },
     /** How many times the agent server spawned a process for each execution id. */
     async agentStarts(): Promise<Record<string, number>> {
-      const anyToken = Object.values(tokens)[0];
-      const res = await fetch(`${agentServer.url}/_debug/starts`, { headers: { authorization: `Bearer ${anyToken}` } });
-      return (await res.json()) as Record<string, number>;
+      const perAgent = await Promise.all(
+        Object.keys(opts.agents).map(async (a) => {
+          const res = await fetch(`${agentServer.baseUrlFor(names[a]!)}/_debug/starts`, {
+            headers: { authorization: `Bearer ${tokens[a]!}` },
+          });
+          return (await res.json()) as Record<string, number>;
+        }),
+      );
+      return Object.assign({}, ...perAgent) as Record<string, number>;
     },
     /** Stops the worker gracefully (a deploy's first half); the agent server and the rest stay up. */
     async stopWorker(): Promise<void> {

@@ -68,11 +68,16 @@ export class ChaosAgentServer {
 
   /** Takes the current server's spawn counts into the ledger (its memory is lost when it stops). */
   async snapshotSpawns(): Promise<void> {
-    const res = await fetch(`${this.proc.url}/_debug/starts`, {
-      headers: { authorization: `Bearer ${this.agents[0]!.token}` },
-      signal: AbortSignal.timeout(10_000),
-    });
-    this.ledger.recordSpawnCounts(this.generation, (await res.json()) as Record<string, number>);
+    const perAgent = await Promise.all(
+      this.agents.map(async (a) => {
+        const res = await fetch(`${a.baseUrl}/_debug/starts`, {
+          headers: { authorization: `Bearer ${a.token}` },
+          signal: AbortSignal.timeout(10_000),
+        });
+        return (await res.json()) as Record<string, number>;
+      }),
+    );
+    this.ledger.recordSpawnCounts(this.generation, Object.assign({}, ...perAgent) as Record<string, number>);
   }
 
   /** SIGTERM (the server stops its executions and exits), then a fresh server on the same port. */
