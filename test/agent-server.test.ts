@@ -279,6 +279,40 @@ describe('reference agent server', () => {
     }
   });
 
+  it('never lets a prompt be read as an option of the command: it comes after `--`', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lifeline-prompt-option-'));
+    const repo = join(dir, 'repo');
+    const clobbered = join(dir, 'clobbered.txt');
+    const own = await startAgentServer(
+      {
+        agents: {
+          // An agent command that takes options: a prompt of `--output=<file>` would make git write that file.
+          git: {
+            token: 't',
+            command: [
+              'sh',
+              '-c',
+              `git init -q "$0" && git -C "$0" -c user.email=l@l -c user.name=l commit -q --allow-empty -m one && exec git -C "$0" log -1 "$@"`,
+              repo,
+            ],
+          },
+        },
+      },
+      silentLogger(),
+    );
+    try {
+      const client = createAgentClient({ baseUrl: own.baseUrlFor('git'), token: 't' });
+      const id = newId();
+      await client.start({ id, prompt: `--output=${clobbered}`, timeoutSeconds: 30 });
+      // git reads it as a path (one that matches nothing): the log runs, and writes no file.
+      expect(await waitForEnd(client, id)).toMatchObject({ status: 'succeeded', exitCode: 0 });
+      expect(() => readFileSync(clobbered)).toThrow(/ENOENT/);
+    } finally {
+      await own.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reports a command that cannot be started as failed', async () => {
     const own = await startAgentServer({ agents: { broken: { token: 't', command: ['/nonexistent/agent-cli'] } } }, silentLogger());
     try {

@@ -5,11 +5,12 @@ const mebibyte = 1024 * 1024;
 
 export const agentCommandConfig = z.object({
   token: z.string().min(1),
-  /** argv of the command; the prompt is appended as its last argument (no shell, so no quoting issues). */
+  /** argv of the command; the prompt is appended as its last argument after `--` (no shell, so no quoting issues). */
   command: z.array(z.string().min(1)).min(1),
   /**
-   * How the command gets the prompt: its last argument (Linux caps one argument at 128 KiB), or
-   * its standard input, for prompts up to Lifeline's 256 KiB and commands that read it.
+   * How the command gets the prompt: its last argument, after `--` so that it is never read as an
+   * option (Linux caps one argument at 128 KiB), or its standard input, for prompts up to
+   * Lifeline's 256 KiB and commands that read it.
    */
   promptVia: z.enum(['argument', 'stdin']).default('argument'),
   /** Output kept per execution; bytes past it are counted but dropped. */

@@ -88,7 +88,8 @@ function waitForever(): Promise<never> {
   return new Promise<never>(() => {});
 }
 
-// The prompt is the last argument, or standard input for an agent configured with "promptVia": "stdin".
-const prompt = process.argv.length > 2 ? process.argv.slice(2).join(' ') : await text(process.stdin);
+// The prompt is the last argument (after the server's `--`), or standard input for an agent configured with "promptVia": "stdin".
+const args = process.argv.slice(2);
+const prompt = args.length > 0 ? (args[0] === '--' ? args.slice(1) : args).join(' ') : await text(process.stdin);
 inputTokens = demoTokens(Buffer.byteLength(prompt));
 await run(parseDemoPrompt(prompt));

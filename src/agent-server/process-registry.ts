@@ -168,7 +168,8 @@ export class ProcessRegistry {
     const viaStdin = this.config.promptVia === 'stdin';
     let child: ChildProcess;
     try {
-      child = spawn(file, viaStdin ? args : [...args, prompt], {
+      // After `--`: a prompt such as `--output=/some/file` is an operand, never an option of the command.
+      child = spawn(file, viaStdin ? args : [...args, '--', prompt], {
         detached: true,
         stdio: [viaStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
         env: agentProcessEnvironment(process.env, this.config.env, id),
