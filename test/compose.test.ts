@@ -144,6 +144,21 @@ describe('docker-compose.yml', () => {
     expect(raw.services['temporal-namespace']!.command!.join('\n')).toContain('temporal operator cluster health');
   });
 
+  it('publishes nothing beyond loopback unless asked, and the UI is read-only unless asked', () => {
+    type Published = { services: Record<string, ComposeService & { ports?: { host_ip?: string; published?: string }[] }> };
+    const publishedBeyondLoopback = (env: Record<string, string>) =>
+      Object.entries((JSON.parse(composeConfig(compose, { ...secrets, ...env }).stdout) as Published).services).flatMap(([name, service]) =>
+        (service.ports ?? []).filter((p) => p.host_ip !== '127.0.0.1').map((p) => `${name}:${p.published}`),
+      );
+    expect(publishedBeyondLoopback({})).toEqual([]);
+    // The one opt-in, named for what it opens.
+    expect(publishedBeyondLoopback({ TEMPORAL_UI_HOST_IP: '0.0.0.0' })).toEqual(['temporal-ui:8233']);
+    const ui = (env: Record<string, string>) =>
+      environmentOf((JSON.parse(composeConfig(compose, { ...secrets, ...env }).stdout) as Published).services['temporal-ui']!);
+    expect(ui({})).toMatchObject({ TEMPORAL_DISABLE_WRITE_ACTIONS: 'true', TEMPORAL_AUTH_ENABLED: 'false' });
+    expect(ui({ TEMPORAL_UI_DISABLE_WRITE_ACTIONS: 'false' }).TEMPORAL_DISABLE_WRITE_ACTIONS).toBe('false');
+  });
+
   it('takes every password, token and key from the environment', () => {
     const literal = Object.entries(raw.services).flatMap(([name, service]) =>
       Object.entries(environmentOf(service))
