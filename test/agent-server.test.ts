@@ -313,6 +313,59 @@ describe('reference agent server', () => {
     }
   });
 
+  it('keeps at most maxConcurrentRuns running, answering 429 beyond them (retried by Lifeline)', async () => {
+    const own = await startAgentServer(
+      { agents: { tight: { token: 't', command: demoCommand, maxConcurrentRuns: 2, stopGraceMs: 300 } } },
+      silentLogger(),
+    );
+    try {
+      const client = createAgentClient({ baseUrl: own.baseUrlFor('tight'), token: 't' });
+      const [a, b, c] = [newId(), newId(), newId()];
+      await client.start({ id: a, prompt: 'hang', timeoutSeconds: 30 });
+      await client.start({ id: b, prompt: 'hang', timeoutSeconds: 30 });
+      const busy = await client.start({ id: c, prompt: 'hang', timeoutSeconds: 30 }).catch((e: unknown) => e);
+      expect(busy).toBeInstanceOf(AgentUnreachableError);
+      expect(busy).toMatchObject({ status: 429 });
+      expect((busy as Error).message).toMatch(/maxConcurrentRuns/);
+      await client.stop(a);
+      await waitForEnd(client, a);
+      expect((await client.start({ id: c, prompt: 'hang', timeoutSeconds: 30 })).status).toBe('running');
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('forgets the oldest finished runs past keepFinishedRuns or maxKeptOutputBytes, and never runs a forgotten id again', async () => {
+    const own = await startAgentServer(
+      { agents: { small: { token: 't', command: demoCommand, keepFinishedRuns: 2, maxKeptOutputBytes: 3 * mebibyte } } },
+      silentLogger(),
+    );
+    try {
+      const client = createAgentClient({ baseUrl: own.baseUrlFor('small'), token: 't' });
+      const finished = async (prompt: string) => {
+        const id = newId();
+        await client.start({ id, prompt, timeoutSeconds: 30 });
+        await waitForEnd(client, id);
+        return id;
+      };
+      const [first, second, third] = [await finished('succeed 0 one'), await finished('succeed 0 two'), await finished('succeed 0 three')];
+      expect(await client.get(first)).toBeUndefined();
+      expect((await client.get(second))?.status).toBe('succeeded');
+      expect((await client.get(third))?.status).toBe('succeeded');
+      // A start of a forgotten id is refused: its process never starts twice.
+      const again = await client.start({ id: first, prompt: 'succeed 0 one', timeoutSeconds: 30 }).catch((e: unknown) => e);
+      expect(again).toMatchObject({ status: 409 });
+      expect((again as Error).message).toMatch(/already ran here/);
+      // Two runs of 2 MB each are more output than 3 MiB: the older goes.
+      const big = await finished('big-output 2');
+      const bigger = await finished('big-output 2');
+      expect(await client.get(big)).toBeUndefined();
+      expect((await client.get(bigger))?.output?.length).toBeGreaterThanOrEqual(2_000_000);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('reports a command that cannot be started as failed', async () => {
     const own = await startAgentServer({ agents: { broken: { token: 't', command: ['/nonexistent/agent-cli'] } } }, silentLogger());
     try {

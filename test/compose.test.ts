@@ -145,7 +145,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('publishes nothing beyond loopback unless asked, and the UI is read-only unless asked', () => {
-    type Published = { services: Record<string, ComposeService & { ports?: { host_ip?: string; published?: string }[] }> };
+    type Published = { services: Record<string, Omit<ComposeService, 'ports'> & { ports?: { host_ip?: string; published?: string }[] }> };
     const publishedBeyondLoopback = (env: Record<string, string>) =>
       Object.entries((JSON.parse(composeConfig(compose, { ...secrets, ...env }).stdout) as Published).services).flatMap(([name, service]) =>
         (service.ports ?? []).filter((p) => p.host_ip !== '127.0.0.1').map((p) => `${name}:${p.published}`),

@@ -21,9 +21,22 @@ export const agentCommandConfig = z.object({
     .default(16 * mebibyte),
   /** Time between SIGTERM and SIGKILL to the execution's process group on stop. */
   stopGraceMs: z.number().int().nonnegative().default(10_000),
+  /** Runs at once; a start beyond it is answered 429 (Lifeline retries it as an agent that is busy for now). */
+  maxConcurrentRuns: z.number().int().positive().default(64),
+  /** Finished runs kept for Lifeline to read (their output above all); the oldest go first. */
+  keepFinishedRuns: z.number().int().nonnegative().default(1000),
+  /** A finished run is forgotten this long after it ended. */
+  finishedRunTtlSeconds: z.number().int().positive().default(3600),
+  /** The output kept by all of this agent's runs together; past it, the oldest finished runs go. */
+  maxKeptOutputBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(256 * mebibyte),
   env: z.record(z.string(), z.string()).optional(),
 });
 export type AgentCommandConfig = z.infer<typeof agentCommandConfig>;
+export type AgentCommandConfigInput = z.input<typeof agentCommandConfig>;
 
 export const agentServerConfig = z.object({
   host: z.string().min(1).default('127.0.0.1'),

@@ -106,6 +106,7 @@ export async function startAgentServer(configInput: AgentServerConfigInput, logg
       }
       const result = agent.registry.start(parsed.data);
       if (result.outcome === 'conflict') throw new HttpError(409, result.message);
+      if (result.outcome === 'busy') throw new HttpError(429, result.message);
       return reply(res, result.outcome === 'created' ? 201 : 200, result.execution, { [longPollHeader]: 'true' });
     }
     if (action === undefined) {

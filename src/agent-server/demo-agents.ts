@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import type { AgentCommandConfig } from './agent-server-config.js';
+import type { AgentCommandConfigInput } from './agent-server-config.js';
 
 const demoCommandPath = fileURLToPath(new URL('./demo-command.ts', import.meta.url));
 
@@ -9,6 +9,6 @@ export function demoCommand(): string[] {
 }
 
 /** A demo agent's configuration for the reference agent server. */
-export function demoAgentConfig(token: string, overrides: Partial<AgentCommandConfig> = {}): AgentCommandConfig {
+export function demoAgentConfig(token: string, overrides: Partial<AgentCommandConfigInput> = {}): AgentCommandConfigInput {
   return { token, command: demoCommand(), promptVia: 'argument', maxOutputBytes: 16 * 1024 * 1024, stopGraceMs: 10_000, ...overrides };
 }

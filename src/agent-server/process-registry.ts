@@ -51,7 +51,16 @@ interface Run {
   ended: Promise<void>;
 }
 
-export type StartResult = { outcome: 'created' | 'existing'; execution: AgentExecution } | { outcome: 'conflict'; message: string };
+export type StartResult =
+  | { outcome: 'created' | 'existing'; execution: AgentExecution }
+  | { outcome: 'conflict'; message: string }
+  | { outcome: 'busy'; message: string };
+
+/**
+ * Ids of runs started here, kept after their records expire so that a start of such an id is
+ * refused instead of run again; the oldest are forgotten past this many (an id is a few dozen bytes).
+ */
+const maxRememberedIds = 100_000;
 
 /**
  * The executions of one agent, each a child process in its own process group so that stop
@@ -81,6 +90,13 @@ export class ProcessRegistry {
         return { outcome: 'conflict', message: `execution ${req.id} already exists with a different prompt` };
       }
       return { outcome: 'existing', execution: view(existing) };
+    }
+    if (this.spawns.has(req.id)) {
+      return { outcome: 'conflict', message: `execution ${req.id} already ran here and its record has expired; it is not run again` };
+    }
+    const running = [...this.runs.values()].filter((r) => r.status === 'running').length;
+    if (running >= this.config.maxConcurrentRuns) {
+      return { outcome: 'busy', message: `agent ${this.agent} runs ${running} executions, its limit (maxConcurrentRuns)` };
     }
     const run = this.spawn(req.id, req.prompt);
     // A run cut off from Lifeline (its worker gone, the network split) still ends near its deadline.
@@ -256,6 +272,30 @@ export class ProcessRegistry {
       }
     }
     this.log(run).info({ status: run.status, exitCode: run.exitCode, error: run.error, outputBytes: run.outputBytes }, 'execution ended');
+    this.forgetOldRuns();
+  }
+
+  /**
+   * Finished runs are kept for Lifeline to read their end, not forever: the oldest go once expired,
+   * beyond keepFinishedRuns, or while all runs' kept output is over maxKeptOutputBytes.
+   */
+  private forgetOldRuns(now = Date.now()): void {
+    const { keepFinishedRuns, finishedRunTtlSeconds, maxKeptOutputBytes } = this.config;
+    const finished = [...this.runs.values()].filter((r) => r.status !== 'running');
+    finished.sort((a, b) => Date.parse(a.finishedAt!) - Date.parse(b.finishedAt!));
+    let keptBytes = [...this.runs.values()].reduce((sum, r) => sum + r.keptBytes, 0);
+    let count = finished.length;
+    for (const run of finished) {
+      const expired = now - Date.parse(run.finishedAt!) > finishedRunTtlSeconds * 1000;
+      if (!expired && count <= keepFinishedRuns && keptBytes <= maxKeptOutputBytes) break;
+      this.runs.delete(run.id);
+      count -= 1;
+      keptBytes -= run.keptBytes;
+    }
+    for (const id of this.spawns.keys()) {
+      if (this.spawns.size <= maxRememberedIds) break;
+      if (!this.runs.has(id)) this.spawns.delete(id);
+    }
   }
 
   private log(run: Run): Logger {
