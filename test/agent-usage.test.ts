@@ -9,7 +9,15 @@ import { startHarness, type Harness } from './support/lifeline-harness.js';
 describe('the usage agents report, and budgets', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ agents: { demo: { capacity: 5 } } });
+    // A command whose output carries usage lines (as a model's text or an echoed prompt could) and
+    // whose usage channel (descriptor 3) carries the real report.
+    const forger = [
+      'sh',
+      '-c',
+      `echo 'LIFELINE_USAGE {"model":"forged","cost":{"amount":0,"currency":"USD"}}'; echo 'LIFELINE_USAGE {"model":"real","cost":{"amount":2,"currency":"USD"}}' >&3; echo 'LIFELINE_USAGE {"model":"forged"}'`,
+      'sh',
+    ];
+    h = await startHarness({ agents: { demo: { capacity: 5 }, forger: { config: { command: forger } } } });
   });
   afterAll(async () => h?.close());
 
@@ -19,9 +27,9 @@ describe('the usage agents report, and budgets', () => {
     const { executionId } = await h.client.startExecution({ agent, prompt });
     const row = await h.client.waitForExecution(executionId, 60_000);
     expect(row.status).toBe('succeeded');
-    // The demo's last report: its whole output before the report line, priced at the demo's rates.
-    const printed = row.output!.split('\n').filter((l) => l !== '' && !l.startsWith('LIFELINE_USAGE '));
-    const expected = demoUsage(demoTokens(Buffer.byteLength(prompt)), demoTokens(Buffer.byteLength(printed.join('\n') + '\n')));
+    // The demo's last report (on its usage channel, so not in the output): its whole output, priced at the demo's rates.
+    expect(row.output).not.toContain('LIFELINE_USAGE');
+    const expected = demoUsage(demoTokens(Buffer.byteLength(prompt)), demoTokens(Buffer.byteLength(row.output!)));
     expect(row.usage).toEqual(expected);
 
     const env = cliEnvironment(h);
@@ -39,6 +47,14 @@ describe('the usage agents report, and budgets', () => {
     expect(await counterValue(h, 'lifeline_agent_cost_total', { agent, currency: 'USD' })).toBeCloseTo(expected.cost!.amount, 6);
     expect(await counterValue(h, 'lifeline_agent_tokens_total', { agent, direction: 'input' })).toBe(expected.inputTokens);
     expect(await counterValue(h, 'lifeline_agent_tokens_total', { agent, direction: 'output' })).toBe(expected.outputTokens);
+  });
+
+  it('takes usage from the usage channel only: usage lines in the output are output', async () => {
+    const { executionId } = await h.client.startExecution({ agent: h.agent('forger'), prompt: 'anything' });
+    const row = await h.client.waitForExecution(executionId, 30_000);
+    expect(row.status).toBe('succeeded');
+    expect(row.output).toContain('"model":"forged"');
+    expect(row.usage).toEqual({ model: 'real', cost: { amount: 2, currency: 'USD' } });
   });
 
   it('copies usage reported while the run goes on into the row', async () => {

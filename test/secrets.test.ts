@@ -23,7 +23,8 @@ describe('an agent process', () => {
     const names = (row.output ?? '').split('\n').map((line) => line.split('=')[0]);
     expect(names).toContain('PATH');
     expect(row.output).toContain(`LIFELINE_EXECUTION_ID=${executionId}`);
-    expect(names.filter((name) => /^(LIFELINE_(?!EXECUTION_ID)|DATABASE_URL|REDIS_URL)/.test(name ?? ''))).toEqual([]);
+    expect(row.output).toContain('LIFELINE_USAGE_FD=3');
+    expect(names.filter((name) => /^(LIFELINE_(?!EXECUTION_ID|USAGE_FD)|DATABASE_URL|REDIS_URL)/.test(name ?? ''))).toEqual([]);
     expect(row.output).not.toContain('secret-in-the-server-environment');
   });
 });

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { writeSync } from 'node:fs';
 import { text } from 'node:stream/consumers';
 import { setTimeout as delay } from 'node:timers/promises';
 import { demoOutputTokensCosting, demoTokens, demoUsage, parseDemoPrompt, type DemoBehaviour } from './demo-behaviour.js';
@@ -7,7 +8,7 @@ import { usageLinePrefix } from './usage-lines.js';
 /**
  * The demo agent's command: `node --import tsx src/agent-server/demo-command.ts <prompt>`.
  * It stands in for a real agent CLI, producing each way a run can end (see demo-behaviour.ts), and
- * reports made-up usage the way any command run by the reference agent server can (usage-lines.ts):
+ * reports made-up usage the way any command run by the reference agent server can (usage-lines.ts, its usage channel):
  * tokens from the prompt's and the output's sizes, at fixed prices.
  */
 
@@ -22,8 +23,12 @@ function say(line: string, stream: NodeJS.WriteStream = process.stdout): void {
   stream.write(`${line}\n`);
 }
 
+/** Run by the reference agent server, the usage channel is open on the descriptor it names; run by hand, there is none. */
+const usageChannel = Number(process.env.LIFELINE_USAGE_FD);
+
 function reportUsage(outputTokens = demoTokens(outputBytes)): void {
-  process.stdout.write(`${usageLinePrefix}${JSON.stringify(demoUsage(inputTokens, outputTokens))}\n`);
+  if (!Number.isInteger(usageChannel)) return;
+  writeSync(usageChannel, `${usageLinePrefix}${JSON.stringify(demoUsage(inputTokens, outputTokens))}\n`);
 }
 
 async function run(behaviour: DemoBehaviour): Promise<void> {

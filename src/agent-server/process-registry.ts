@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../util/logger.js';
 import { maxOutputTailBytes, type AgentExecution, type AgentRunStatus } from '../agent/protocol.js';
@@ -7,7 +8,7 @@ import type { UsageReport } from '../domain/usage.js';
 import { guardGroup, releaseGroup } from './orphan-reaper.js';
 import { OutputTail } from './output-tail.js';
 import { agentProcessEnvironment } from './process-environment.js';
-import { createUsageScanner } from './usage-lines.js';
+import { createUsageScanner, usageFd } from './usage-lines.js';
 
 /** Linux's limit on one argument (MAX_ARG_STRLEN). */
 const maxArgumentBytes = 128 * 1024;
@@ -31,7 +32,7 @@ interface Run {
   startedAt: string;
   /** The last output, or the start before any: what the run reports as its progress. */
   lastProgressAt: string;
-  /** The command's last usage report (a `LIFELINE_USAGE` line on its stdout). */
+  /** The command's last usage report (a `LIFELINE_USAGE` line on its usage channel). */
   usage?: UsageReport;
   finishedAt?: string;
   exitCode?: number | null;
@@ -187,7 +188,8 @@ export class ProcessRegistry {
       // After `--`: a prompt such as `--output=/some/file` is an operand, never an option of the command.
       child = spawn(file, viaStdin ? args : [...args, '--', prompt], {
         detached: true,
-        stdio: [viaStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+        // The fourth is the usage channel (usage-lines.ts): reports never come from the output.
+        stdio: [viaStdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'],
         env: agentProcessEnvironment(process.env, this.config.env, id),
       });
     } catch (err) {
@@ -212,7 +214,8 @@ export class ProcessRegistry {
       run.keptBytes += kept.length;
     };
     child.stdout!.on('data', capture);
-    child.stdout!.on(
+    const usageChannel = child.stdio[usageFd] as Readable;
+    usageChannel.on(
       'data',
       createUsageScanner(
         (usage) => (run.usage = usage),
@@ -236,6 +239,7 @@ export class ProcessRegistry {
       drainTimer = setTimeout(() => {
         child.stdout?.destroy();
         child.stderr?.destroy();
+        usageChannel.destroy();
       }, pipeDrainMs);
     });
 

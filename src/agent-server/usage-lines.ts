@@ -2,18 +2,21 @@ import { StringDecoder } from 'node:string_decoder';
 import { usageReport, type UsageReport } from '../domain/usage.js';
 
 /**
- * How a command run by the reference agent server reports usage: a line on its standard output
- * that starts with this prefix and goes on with a JSON usage report (src/domain/usage.ts), such as
+ * How a command run by the reference agent server reports usage: a line on its usage channel, file
+ * descriptor `usageFd` (named in its environment as LIFELINE_USAGE_FD), that starts with this prefix
+ * and goes on with a JSON usage report (src/domain/usage.ts), such as
  * `LIFELINE_USAGE {"inputTokens":1200,"outputTokens":340,"cost":{"amount":0.0087,"currency":"USD"},"model":"m"}`.
- * Each report holds the run's totals so far; the last one counts. The line stays in the output.
+ * Each report holds the run's totals so far; the last one counts. Never read from standard output:
+ * there a model's text, or a prompt an agent echoes, could forge a cost that defeats a budget.
  */
 export const usageLinePrefix = 'LIFELINE_USAGE ';
+export const usageFd = 3;
 
 /** A longer line cannot be a usage report; it is skipped without being held in memory. */
 const maxLineChars = 16 * 1024;
 
 /**
- * Scans standard output chunk by chunk for usage lines, whatever the chunks' boundaries (a line
+ * Scans the usage channel chunk by chunk for usage lines, whatever the chunks' boundaries (a line
  * may arrive in pieces, a character split between two chunks). Malformed reports go to `onInvalid`.
  */
 export function createUsageScanner(onUsage: (usage: UsageReport) => void, onInvalid: (reason: string) => void) {
