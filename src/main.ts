@@ -126,6 +126,7 @@ async function main(): Promise<void> {
     temporal: new Client({ connection, namespace: stack.namespace, ...dataConverterOptions(payloadCodecFromConfig(config)) }),
     pool,
     taskQueue: config.temporal.taskQueue,
+    schedulePolicy: config.schedulePolicy,
   });
   const started = [];
   for (const demo of demoExecutions) started.push(await client.startExecution({ ...demo, trigger: 'demo' }));

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidExecutionInputError, ScheduleConflictError, ScheduleNotFoundError } from '../src/client/client-errors.js';
 import { limits } from '../src/client/execution-input.js';
+import { LifelineClient } from '../src/client/lifeline-client.js';
 import type { CreateScheduleRequest } from '../src/client/schedule-input.js';
 import type { AgentScheduleDescription } from '../src/client/schedule-view.js';
 import { isTerminal } from '../src/domain/execution-status.js';
@@ -14,7 +15,7 @@ import { ensureReconcilerSchedule, reconcilerScheduleId } from '../src/temporal/
 describe('agent schedules', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ agents: { demo: { capacity: 5 }, single: { capacity: 1 } } });
+    h = await startHarness({ agents: { demo: { capacity: 5 }, single: { capacity: 1 }, limited: {} } });
   });
   afterAll(async () => h?.close());
 
@@ -219,6 +220,51 @@ describe('agent schedules', () => {
     } finally {
       await reconciler.delete();
     }
+  });
+
+  it('refuses a schedule that fires more often than the minimum interval, cron or not, and more schedules per agent than the limit', async () => {
+    // As a production client has it (LIFELINE_SCHEDULE_MIN_INTERVAL_SECONDS, LIFELINE_SCHEDULES_PER_AGENT).
+    const client = new LifelineClient({
+      temporal: h.temporal,
+      pool: h.pool,
+      taskQueue: h.taskQueue,
+      schedulePolicy: { minIntervalSeconds: 60, maxPerAgent: 2 },
+    });
+    const agent = h.agent('limited');
+    const refused = (request: Omit<CreateScheduleRequest, 'agent' | 'prompt'>) =>
+      client.schedules.create({ agent, prompt: 'succeed 0 x', ...request } as CreateScheduleRequest).then(
+        () => undefined,
+        (e: unknown) => (e as InvalidExecutionInputError).issues,
+      );
+    const every30s = `fast-${uniqueSuffix()}`;
+    expect(await refused({ scheduleId: every30s, intervalSeconds: 30 })).toEqual([
+      { field: 'intervalSeconds', message: 'must fire at most once every 60 s (LIFELINE_SCHEDULE_MIN_INTERVAL_SECONDS)' },
+    ]);
+    // A cron expression with seconds: judged by the fire times Temporal computes, and not left behind.
+    const everySecond = `cron-fast-${uniqueSuffix()}`;
+    expect(await refused({ scheduleId: everySecond, cron: '* * * * * * *' })).toEqual([
+      { field: 'cron', message: 'fires 1 s apart: must fire at most once every 60 s (LIFELINE_SCHEDULE_MIN_INTERVAL_SECONDS)' },
+    ]);
+    for (const id of [every30s, everySecond]) await expect(client.schedules.describe(id)).rejects.toBeInstanceOf(ScheduleNotFoundError);
+
+    const hourly = `hourly-${uniqueSuffix()}`;
+    await client.schedules.create({ scheduleId: hourly, agent, prompt: 'succeed 0 x', cron: '0 * * * *' });
+    expect(await client.schedules.describe(hourly)).toMatchObject({ paused: false });
+    await client.schedules.create({
+      scheduleId: `minutely-${uniqueSuffix()}`,
+      agent,
+      prompt: 'succeed 0 x',
+      intervalSeconds: 60,
+      paused: true,
+    });
+    await waitUntil(async () => (await client.schedules.list({ agent })).length === 2, {
+      what: 'both schedules listed',
+      timeoutMs: 30_000,
+    });
+    expect(await refused({ scheduleId: `third-${uniqueSuffix()}`, intervalSeconds: 3600 })).toEqual([
+      { field: 'agent', message: `agent "${agent}" has 2 schedules, the limit (LIFELINE_SCHEDULES_PER_AGENT)` },
+    ]);
+    for (const { scheduleId } of await client.schedules.list({ agent })) await client.schedules.delete(scheduleId);
   });
 
   it('refuses each invalid field with an error naming it, and creates nothing', async () => {

@@ -74,9 +74,6 @@ function neverStarted(type: 'agent_rejected' | 'agent_misconfigured', err: Error
   });
 }
 
-/** How far an agent's clock may be off Postgres' for restartedSince to still tell a restart. */
-const clockSkewMarginMs = 5000;
-
 /** Since when the agent has been unreachable, across this run's attempts; unset while it answers. */
 interface UnreachableClock {
   since?: number;
@@ -204,12 +201,14 @@ export function createRunActivities(deps: LifelineDeps) {
    * whose earlier attempt may have sent the start, and whose agent does not know the run: the agent
    * restarted since (it lost the run: starting it again could do its work twice), or the start never
    * reached it or is still on its way (then the same agent instance deduplicates a start by id).
-   * Only an agent that says when it started (protocol.ts agentStartedAtHeader) tells them apart;
-   * its clock may be a little off Postgres', so a start close to it counts as lost.
+   * Only an agent that says when it started (protocol.ts agentStartedAtHeader) tells them apart,
+   * comparing its clock with Postgres': a margin for clocks that disagree would fail every retry
+   * on an agent started just before its runs (a test's, a fresh deploy's), so none is taken. An
+   * agent clock behind Postgres' misjudges only a restart within that lag of the start.
    */
   function restartedSince(client: AgentClient, maybeSentAt: Date): boolean {
     const agentStartedAt = client.agentStartedAt;
-    return agentStartedAt !== undefined && agentStartedAt.getTime() > maybeSentAt.getTime() - clockSkewMarginMs;
+    return agentStartedAt !== undefined && agentStartedAt.getTime() > maybeSentAt.getTime();
   }
 
   async function runAgent(input: RunAgentInput): Promise<AgentRunSummary> {

@@ -75,6 +75,7 @@ export async function withCliContext<T>(command: (ctx: CliContext) => Promise<T>
         temporal: await ctx.temporal(),
         pool: ctx.pool(),
         taskQueue: config.temporal.taskQueue,
+        schedulePolicy: config.schedulePolicy,
       });
     },
   };

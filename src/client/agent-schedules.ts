@@ -21,6 +21,7 @@ import {
   type AgentScheduleSummary,
   type ScheduleMemo,
 } from './schedule-view.js';
+import { defaultSchedulePolicy, shortestGapSeconds, type SchedulePolicy } from './schedule-policy.js';
 import { asUnavailable, unavailableOnFailure } from './unavailable.js';
 import type { ExecutionInput } from '../workflows/execution-contract.js';
 import { agentExecution } from '../workflows/agent-execution.js';
@@ -29,7 +30,11 @@ export interface AgentSchedulesOptions {
   temporal: Client;
   pool: pg.Pool;
   taskQueue: string;
+  schedulePolicy?: Partial<SchedulePolicy>;
 }
+
+const tooFrequent = (minIntervalSeconds: number) =>
+  `must fire at most once every ${minIntervalSeconds} s (LIFELINE_SCHEDULE_MIN_INTERVAL_SECONDS)`;
 
 /**
  * Fires missed while Temporal or the workers were down are made up only within this window: after
@@ -44,16 +49,33 @@ const catchupWindow = '5 minutes';
  */
 export class AgentSchedules {
   private readonly agents;
+  private readonly policy: SchedulePolicy;
 
   constructor(private readonly opts: AgentSchedulesOptions) {
     this.agents = createAgentStore(opts.pool);
+    this.policy = { ...defaultSchedulePolicy, ...opts.schedulePolicy };
   }
 
-  /** Validates the schedule and creates it; ScheduleConflictError when the id is taken. */
+  /**
+   * Validates the schedule and creates it; ScheduleConflictError when the id is taken. A cron
+   * expression is judged by the next fire times Temporal computes for it: the schedule is created
+   * paused, checked, and then unpaused (or deleted, refused).
+   */
   async create(request: CreateScheduleRequest): Promise<{ scheduleId: string }> {
     const s = parseScheduleRequest(request);
+    const { minIntervalSeconds, maxPerAgent } = this.policy;
+    if (s.intervalSeconds !== undefined && s.intervalSeconds < minIntervalSeconds) {
+      throw new InvalidExecutionInputError([{ field: 'intervalSeconds', message: tooFrequent(minIntervalSeconds) }]);
+    }
     const agent = await unavailableOnFailure('Postgres', () => this.agents.get(s.agent));
     if (!agent) throw new InvalidExecutionInputError([{ field: 'agent', message: `unknown agent "${s.agent}"` }]);
+    // Temporal lists schedules eventually: two creates at once may both pass. A bound, not a quota.
+    const existing = (await this.list({ agent: s.agent })).length;
+    if (existing >= maxPerAgent) {
+      throw new InvalidExecutionInputError([
+        { field: 'agent', message: `agent "${s.agent}" has ${existing} schedules, the limit (LIFELINE_SCHEDULES_PER_AGENT)` },
+      ]);
+    }
     const input: ExecutionInput = {
       agent: s.agent,
       prompt: s.prompt,
@@ -81,7 +103,8 @@ export class AgentSchedules {
         },
         policies: { overlap: s.overlap.toUpperCase() as ScheduleOverlapPolicy, catchupWindow },
         memo: scheduleMemo(s, this.opts.taskQueue),
-        state: { paused: s.paused, note: s.note },
+        // Paused until a cron expression's fire times are checked; an interval was checked above.
+        state: { paused: s.paused || s.cron !== undefined, note: s.note },
       });
     } catch (err) {
       if (err instanceof ScheduleAlreadyRunning) throw new ScheduleConflictError(`schedule ${s.scheduleId} already exists`);
@@ -90,7 +113,22 @@ export class AgentSchedules {
         throw new InvalidExecutionInputError([{ field: s.cron === undefined ? 'intervalSeconds' : 'cron', message: err.message }]);
       throw asUnavailable('Temporal', err);
     }
+    if (s.cron !== undefined) await this.checkCronFires(s.scheduleId, s.paused, s.note);
     return { scheduleId: s.scheduleId };
+  }
+
+  /** Unpauses a new cron schedule whose next fires are far enough apart (unless it was asked paused); deletes it otherwise. */
+  private async checkCronFires(scheduleId: string, paused: boolean, note: string | undefined): Promise<void> {
+    const { minIntervalSeconds } = this.policy;
+    await unavailableOnFailure('Temporal', async () => {
+      const handle = this.opts.temporal.schedule.getHandle(scheduleId);
+      const gap = shortestGapSeconds((await handle.describe()).info.nextActionTimes);
+      if (gap !== undefined && gap < minIntervalSeconds) {
+        await handle.delete();
+        throw new InvalidExecutionInputError([{ field: 'cron', message: `fires ${gap} s apart: ${tooFrequent(minIntervalSeconds)}` }]);
+      }
+      if (!paused) await handle.unpause(note ?? 'created through Lifeline');
+    });
   }
 
   /** This task queue's agent schedules (Temporal lists schedules eventually consistently). */

@@ -46,6 +46,7 @@ export async function connectLifeline(opts: { env?: NodeJS.ProcessEnv; log?: Log
     temporal: new Client({ connection, namespace: config.temporal.namespace, ...dataConverterOptions(payloadCodecFromConfig(config)) }),
     pool,
     taskQueue: config.temporal.taskQueue,
+    schedulePolicy: config.schedulePolicy,
   });
   return {
     lifeline,

@@ -15,6 +15,7 @@ import { recordNeverAdmittedEnd } from '../store/never-admitted-row.js';
 import { neverPickedUp, readExecutionWorkflow, type ExecutionWorkflow } from '../temporal/execution-workflow.js';
 import { noWorkerPollingText, taskQueueWorkers, type TaskQueueWorkers } from '../temporal/task-queue-pollers.js';
 import { AgentSchedules } from './agent-schedules.js';
+import type { SchedulePolicy } from './schedule-policy.js';
 import { ExecutionConflictError, ExecutionNotFoundError, InvalidExecutionInputError } from './client-errors.js';
 import { parseStartRequest, type StartExecutionRequest } from './execution-input.js';
 import { executionWorkflowOptions } from './execution-workflow-options.js';
@@ -27,6 +28,8 @@ export interface LifelineClientOptions {
   temporal: Client;
   pool: pg.Pool;
   taskQueue: string;
+  /** How often schedules may fire and how many an agent may have (defaults: schedule-policy.ts). */
+  schedulePolicy?: Partial<SchedulePolicy>;
 }
 
 export interface StartedExecution {

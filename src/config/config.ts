@@ -11,6 +11,7 @@ import {
   type SecretFile,
 } from '../agent/token-policy.js';
 import { defaultMaxResponseBytes } from '../agent/agent-client.js';
+import { defaultSchedulePolicy, type SchedulePolicy } from '../client/schedule-policy.js';
 import { parseRedisUrl } from '../db/redis-topology.js';
 import { codecKeysRequirement, parseCodecKeys, type CodecKey } from '../payload-codec/codec-keys.js';
 import { defaultFullSweepSeconds } from '../reconciler/full-sweep-turns.js';
@@ -161,6 +162,13 @@ export const configSchema = z.object({
   LIFELINE_AGENT_UNREACHABLE_SECONDS: seconds('LIFELINE_AGENT_UNREACHABLE_SECONDS', 60, 1, 3600),
   LIFELINE_POLL_INTERVAL_MS: integer('LIFELINE_POLL_INTERVAL_MS', 1000, 50, 60_000),
   LIFELINE_MAX_OUTPUT_BYTES: integer('LIFELINE_MAX_OUTPUT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+  LIFELINE_SCHEDULE_MIN_INTERVAL_SECONDS: integer(
+    'LIFELINE_SCHEDULE_MIN_INTERVAL_SECONDS',
+    defaultSchedulePolicy.minIntervalSeconds,
+    1,
+    24 * 3600,
+  ),
+  LIFELINE_SCHEDULES_PER_AGENT: integer('LIFELINE_SCHEDULES_PER_AGENT', defaultSchedulePolicy.maxPerAgent, 1, 100_000),
   LIFELINE_AGENT_MAX_RESPONSE_BYTES: integer('LIFELINE_AGENT_MAX_RESPONSE_BYTES', defaultMaxResponseBytes, 64 * 1024, 1024 * 1024 * 1024),
   LIFELINE_STOP_WAIT_SECONDS: seconds('LIFELINE_STOP_WAIT_SECONDS', 30, 1, 3600),
   LIFELINE_MAX_CONCURRENT_RUNS: integer('LIFELINE_MAX_CONCURRENT_RUNS', 1000, 1, 100_000),
@@ -227,6 +235,8 @@ export interface LifelineConfig {
   dataDir: string;
   /** Which agent token references (env:, file:) workers resolve and `agents add` accepts. */
   agentTokens: AgentTokenPolicy;
+  /** How often a schedule may fire and how many an agent may have (client/schedule-policy.ts). */
+  schedulePolicy: SchedulePolicy;
   /** The most bytes one agent response may have (agent-client.ts). */
   agentMaxResponseBytes: number;
   uiPort: number;
@@ -376,6 +386,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig
     redisCaFile: c.LIFELINE_REDIS_CA_FILE,
     dataDir: c.LIFELINE_DATA_DIR,
     agentMaxResponseBytes: c.LIFELINE_AGENT_MAX_RESPONSE_BYTES,
+    schedulePolicy: { minIntervalSeconds: c.LIFELINE_SCHEDULE_MIN_INTERVAL_SECONDS, maxPerAgent: c.LIFELINE_SCHEDULES_PER_AGENT },
     agentTokens: {
       env: c.LIFELINE_AGENT_TOKEN_ENV,
       dir: resolve(c.LIFELINE_AGENT_TOKEN_DIR ?? join(c.LIFELINE_DATA_DIR, 'agent-tokens')),

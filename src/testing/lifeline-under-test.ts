@@ -8,6 +8,7 @@ import { demoAgentConfig } from '../agent-server/demo-agents.js';
 import type { AgentTokenPolicy } from '../agent/token-policy.js';
 import { literalToken } from '../agent/token-reference.js';
 import { LifelineClient } from '../client/lifeline-client.js';
+import type { SchedulePolicy } from '../client/schedule-policy.js';
 import { loadConfig, type ExecutionSettings, type ReconcilerSettings } from '../config/config.js';
 import { createPool } from '../db/pool.js';
 import { createRedis } from '../db/redis.js';
@@ -69,6 +70,11 @@ export interface LifelineUnderTestOptions {
   codec?: PayloadCodec;
   /** The in-process worker's LIFELINE_MAX_CONCURRENT_RUNS (the SDK's default when unset). */
   maxConcurrentRuns?: number;
+  /**
+   * The client's limits on schedules; by default any interval (a test's schedules fire every
+   * second) and the production limit on schedules per agent.
+   */
+  schedulePolicy?: Partial<SchedulePolicy>;
 }
 
 /** Unique per Lifeline under test, so tests running in parallel never see each other's agents or queues. */
@@ -101,7 +107,11 @@ export async function startLifelineUnderTest(opts: LifelineUnderTestOptions) {
   const agentServerConfig = {
     port: opts.agentServerPort ?? 0,
     agents: Object.fromEntries(
-      Object.entries(opts.agents).map(([a, spec]) => [names[a]!, demoAgentConfig(tokens[a]!, { stopGraceMs: 2000, ...spec.config })]),
+      Object.entries(opts.agents).map(([a, spec]) => [
+        names[a]!,
+        // Room on the agent server for every run Lifeline's capacity admits.
+        demoAgentConfig(tokens[a]!, { stopGraceMs: 2000, maxConcurrentRuns: Math.max(64, spec.capacity ?? 1), ...spec.config }),
+      ]),
     ),
   };
   let agentServer: AgentServer = await startAgentServer(agentServerConfig, log);
@@ -149,7 +159,7 @@ export async function startLifelineUnderTest(opts: LifelineUnderTestOptions) {
     workerRun = worker.run();
   }
 
-  const client = new LifelineClient({ temporal, pool, taskQueue });
+  const client = new LifelineClient({ temporal, pool, taskQueue, schedulePolicy: { minIntervalSeconds: 1, ...opts.schedulePolicy } });
   return {
     log,
     settings,

@@ -94,7 +94,10 @@ export async function benchScale(bs: BenchStack, opts: ScaleOptions): Promise<Sc
   const agent = 'bench-sleep';
   const token = randomBytes(16).toString('hex');
   const heartbeatTimeoutSeconds = 30;
-  const agentServer = await startAgentServer({ agents: { [agent]: { token, command: ['sleep'], stopGraceMs: 2000 } } }, bs.log);
+  const agentServer = await startAgentServer(
+    { agents: { [agent]: { token, command: ['sleep'], stopGraceMs: 2000, maxConcurrentRuns: opts.runs } } },
+    bs.log,
+  );
   const proxy = await countingProxy(agentServer.url);
   await createAgentStore(bs.pool).upsert({
     name: agent,
