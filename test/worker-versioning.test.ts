@@ -66,10 +66,11 @@ describe('a rollout of a new build with changed workflow code', () => {
     start(oldBuild);
     await makeCurrentIfFirst(h.temporal, deploymentName, 'build-a', h.log);
 
-    // Long enough that, on a loaded machine, the first still runs when the last has started.
+    // Waited for as started, not as running at once: on a loaded machine the first may have ended
+    // before the last starts. Long enough that most still run when build-b becomes current.
     const running: string[] = [];
     for (let i = 0; i < 20; i++)
-      running.push((await h.client.startExecution({ agent: h.agent('roll'), prompt: 'succeed 20 old' })).executionId);
+      running.push((await h.client.startExecution({ agent: h.agent('roll'), prompt: 'succeed 12 old' })).executionId);
     await waitUntil(async () => (await Promise.all(running.map((id) => h.executions.get(id)))).every((row) => row?.startedAt != null), {
       what: '20 executions started on build-a',
       timeoutMs: 60_000,
