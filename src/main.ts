@@ -1,3 +1,4 @@
+import { redactedAddress } from './util/server-address.js';
 import { resolve } from 'node:path';
 import { Client } from '@temporalio/client';
 import { startAgentServer, type AgentServer } from './agent-server/agent-server.js';
@@ -139,7 +140,7 @@ async function main(): Promise<void> {
       `  Temporal UI    ${ui}`,
       `  Temporal       ${stack.temporalAddress} (namespace ${stack.namespace}, task queue ${config.temporal.taskQueue}${ownTemporal ? '' : `; from ${temporal.addressFrom}`})`,
       `  Postgres       ${stack.databaseUrl}`,
-      `  Redis          ${stack.redisUrl}`,
+      `  Redis          ${redactedAddress(stack.redisUrl)} (its URL with the password: ${stackFile})`,
       `  Agent server   ${agentServer.url} (agents: ${demoAgents.map((a) => a.name).join(', ')})`,
       `  Logs           ${stack.logDir}/*.log (servers); this terminal (Lifeline, JSON)`,
       `  CLI            npm run lifeline -- --help (reads ${stackFile}${ownTemporal ? '' : '; Temporal from the same TEMPORAL_* settings'})`,

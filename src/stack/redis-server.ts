@@ -1,8 +1,10 @@
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import getPort from 'get-port';
 import { Redis } from 'ioredis';
 import type { Logger } from '../util/logger.js';
+import { redactedAddress } from '../util/server-address.js';
 import { waitUntil } from '../util/wait-until.js';
 import { ensureDebianPackages } from './debian-packages.js';
 import { findOnPath, isExecutable } from './find-executable.js';
@@ -21,9 +23,12 @@ export interface RedisServerOptions {
 /**
  * A private Redis server (Debian's redis-server) on a free loopback port, without persistence:
  * slots are leases that the reconciler can rebuild, so a restart that loses them is a case Lifeline handles.
+ * Private to its user too: loopback is every local user's, so it asks for a password of its own,
+ * given in a 0600 config file (a command line is readable by everyone in /proc).
  */
 export class RedisServer {
   private proc: ServerProcess | undefined;
+  private readonly password = randomBytes(18).toString('base64url');
 
   private constructor(
     private readonly opts: RedisServerOptions,
@@ -44,8 +49,13 @@ export class RedisServer {
     return new RedisServer(opts, binary, await getPort({ host: '127.0.0.1' }));
   }
 
+  /** With the password: keep it out of logs (server-address.ts redactedAddress). */
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `redis://:${this.password}@127.0.0.1:${this.port}`;
+  }
+
+  private get configFile(): string {
+    return join(this.opts.dir, 'redis.conf');
   }
 
   get logFile(): string {
@@ -57,10 +67,12 @@ export class RedisServer {
   }
 
   async start(): Promise<void> {
+    writeFileSync(this.configFile, `requirepass ${this.password}\n`, { mode: 0o600 });
     this.proc = startServerProcess({
       name: 'Redis',
       command: this.binary,
       args: [
+        this.configFile,
         '--port',
         String(this.port),
         '--bind',
@@ -98,7 +110,7 @@ export class RedisServer {
         hint: () => `Redis log ${this.logFile}:\n${logTail(this.logFile)}`,
       },
     );
-    this.opts.log.info({ url: this.url, logFile: this.logFile }, 'Redis is up');
+    this.opts.log.info({ address: redactedAddress(this.url), logFile: this.logFile }, 'Redis is up');
   }
 
   async stop(): Promise<void> {
