@@ -32,6 +32,7 @@ describe('Postgres or Redis down during compensation', () => {
   afterAll(async () => {
     await h?.close();
     await Promise.all([postgres?.stop(), redis?.stop()]);
+    postgres?.removeData();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -32,6 +32,7 @@ describe('Postgres over TLS: DATABASE_URL with sslmode=verify-full and sslrootce
 
   afterAll(async () => {
     await server?.stop();
+    server?.removeData();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,8 +1,8 @@
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { migrate } from '../db/migrate.js';
 import type { Logger } from '../util/logger.js';
 import { PostgresServer } from './postgres-server.js';
+import { privateDir } from './private-dir.js';
 import { RedisServer } from './redis-server.js';
 import { ensureTemporalCli } from './temporal-cli.js';
 import { startTemporalDevServer, type TemporalDevServer } from './temporal-server.js';
@@ -44,8 +44,8 @@ export interface DevStack {
  * a later step fails, and by `stop()`.
  */
 export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
-  const dir = resolve(opts.dir);
-  mkdirSync(dir, { recursive: true });
+  // Temporal's database, the logs and the servers' passwords are inside: no other local user enters.
+  const dir = privateDir(resolve(opts.dir));
   const started: { stop(): Promise<void> }[] = [];
   const stopAll = async () => {
     await Promise.allSettled(
@@ -82,7 +82,12 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
           unsafeFast: opts.ephemeral,
           onUnexpectedExit: opts.onUnexpectedExit,
         });
-        started.push(server);
+        started.push({
+          async stop() {
+            await server.stop();
+            if (opts.ephemeral) server.removeData();
+          },
+        });
         await server.start();
         return server;
       })(),

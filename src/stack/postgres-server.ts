@@ -1,13 +1,17 @@
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import getPort from 'get-port';
 import pg from 'pg';
 import type { Logger } from '../util/logger.js';
+import { redactedAddress } from '../util/server-address.js';
 import { waitUntil } from '../util/wait-until.js';
 import { ensureDebianPackages } from './debian-packages.js';
 import { findPostgresBinDir } from './find-executable.js';
 import { runCommand } from './run-command.js';
 import { logTail, startServerProcess, type ServerProcess } from './server-process.js';
+import { postgresDataDir, removePostgresData } from './postgres-data-dir.js';
+import { privateDir } from './private-dir.js';
 import { asServiceUser, serviceUser } from './service-user.js';
 
 export interface PostgresServerOptions {
@@ -21,14 +25,21 @@ export interface PostgresServerOptions {
   onUnexpectedExit?: (message: string) => void;
 }
 
-/** A private PostgreSQL server (Debian's binaries) on a free loopback port; restartable on the same port. */
+/**
+ * A private PostgreSQL server (Debian's binaries) on a free loopback port; restartable on the same port.
+ * Private to its user too: loopback is every local user's, so it asks for a password of its own
+ * (kept in a 0600 file in `dir`, which is 0700), over TCP only.
+ */
 export class PostgresServer {
   private proc: ServerProcess | undefined;
+  private password = '';
 
   private constructor(
     private readonly opts: PostgresServerOptions,
     private readonly binDir: string,
     readonly port: number,
+    /** The cluster's files (postgres-data-dir.ts says where). */
+    readonly dataDir: string,
   ) {}
 
   static async create(opts: PostgresServerOptions): Promise<PostgresServer> {
@@ -40,13 +51,16 @@ export class PostgresServer {
     });
     const binDir = findPostgresBinDir();
     if (!binDir) throw new Error('PostgreSQL binaries not found under /usr/lib/postgresql/*/bin');
-    const server = new PostgresServer(opts, binDir, await getPort({ host: '127.0.0.1' }));
+    privateDir(opts.dir);
+    const dataDir = postgresDataDir(opts.dir, opts.log);
+    const server = new PostgresServer(opts, binDir, await getPort({ host: '127.0.0.1' }), dataDir);
     await server.initDataDir();
     return server;
   }
 
+  /** With the password: keep it out of logs (server-address.ts redactedAddress). */
   get url(): string {
-    return `postgres://postgres@127.0.0.1:${this.port}/${this.opts.database}`;
+    return `postgres://postgres:${this.password}@127.0.0.1:${this.port}/${this.opts.database}`;
   }
 
   get logFile(): string {
@@ -57,29 +71,46 @@ export class PostgresServer {
     return this.proc?.pid;
   }
 
-  private get dataDir(): string {
-    return join(this.opts.dir, 'pgdata');
+  private get passwordFile(): string {
+    return join(this.opts.dir, 'password');
   }
 
   private async initDataDir(): Promise<void> {
-    if (existsSync(join(this.dataDir, 'PG_VERSION'))) return;
-    mkdirSync(this.dataDir, { recursive: true });
-    // PostgreSQL refuses to run as root: the data belongs to the postgres user, who must reach it.
-    const user = serviceUser();
-    if (user) {
-      allowTraversal(this.opts.dir, this.opts.log);
-      chownSync(this.dataDir, user.uid, user.gid);
+    const fresh = !existsSync(join(this.dataDir, 'PG_VERSION'));
+    if (fresh) {
+      await runCommand(
+        ...asServiceUser(join(this.binDir, 'initdb'), ['-D', this.dataDir, '-U', 'postgres', '--encoding=UTF8', '--no-sync']),
+      );
     }
-    const [command, args] = asServiceUser(join(this.binDir, 'initdb'), [
+    const kept = existsSync(this.passwordFile) ? readFileSync(this.passwordFile, 'utf8').trim() : '';
+    this.password = kept || randomBytes(18).toString('base64url');
+    // A cluster made before it had a password (or made anew) gets it before it ever listens.
+    if (fresh || !kept) await this.setPassword();
+    writeFileSync(this.passwordFile, this.password, { mode: 0o600 });
+    // Written at every start, so a cluster made with initdb's trust rules is closed too.
+    const hba = join(this.dataDir, 'pg_hba.conf');
+    writeFileSync(
+      hba,
+      '# Written by Lifeline at each start: loopback TCP only, with the password.\nhost all all 127.0.0.1/32 scram-sha-256\n',
+      {
+        mode: 0o600,
+      },
+    );
+    const user = serviceUser();
+    if (user) chownSync(hba, user.uid, user.gid);
+  }
+
+  /** Single-user mode listens nowhere, and the password goes in on standard input, never on a command line. */
+  private async setPassword(): Promise<void> {
+    const [command, args] = asServiceUser(join(this.binDir, 'postgres'), [
+      '--single',
       '-D',
       this.dataDir,
-      '-U',
+      '-c',
+      'log_min_error_statement=panic',
       'postgres',
-      '--auth=trust',
-      '--encoding=UTF8',
-      '--no-sync',
     ]);
-    await runCommand(command, args);
+    await runCommand(command, args, { input: `ALTER ROLE postgres PASSWORD '${this.password}';\n` });
   }
 
   async start(): Promise<void> {
@@ -114,7 +145,7 @@ export class PostgresServer {
       abortReason: proc.exitReason,
       hint: () => `Postgres log ${this.logFile}:\n${logTail(this.logFile)}`,
     });
-    this.opts.log.info({ url: this.url, logFile: this.logFile }, 'Postgres is up');
+    this.opts.log.info({ address: redactedAddress(this.url), logFile: this.logFile }, 'Postgres is up');
   }
 
   /** PostgreSQL reads its key only when the server's user owns it, mode 0600: copies in the data dir are. */
@@ -130,7 +161,7 @@ export class PostgresServer {
   }
 
   private async ensureDatabase(): Promise<boolean> {
-    const client = new pg.Client({ host: '127.0.0.1', port: this.port, user: 'postgres', database: 'postgres' });
+    const client = new pg.Client({ host: '127.0.0.1', port: this.port, user: 'postgres', password: this.password, database: 'postgres' });
     // A server going down under the probe fails its query; the client's own error event must not crash the process.
     client.on('error', () => undefined);
     await client.connect();
@@ -147,19 +178,9 @@ export class PostgresServer {
     await this.proc?.stop();
     this.proc = undefined;
   }
-}
 
-/**
- * Grants search (x) permission to others on `dir` and its ancestors where it is missing (a temp
- * dir is 0700), so the postgres user can reach its data dir. Nothing becomes listable or readable.
- */
-function allowTraversal(dir: string, log: Logger): void {
-  for (let d = dir; ; d = dirname(d)) {
-    const { mode } = statSync(d);
-    if ((mode & 0o001) === 0) {
-      chmodSync(d, (mode & 0o7777) | 0o001);
-      log.debug({ dir: d }, 'granted search permission so the postgres user can reach its data');
-    }
-    if (dirname(d) === d) break;
+  /** Deletes the cluster of a stopped throwaway server. */
+  removeData(): void {
+    removePostgresData(this.dataDir);
   }
 }

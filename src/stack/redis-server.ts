@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import getPort from 'get-port';
 import { Redis } from 'ioredis';
@@ -8,6 +8,7 @@ import { redactedAddress } from '../util/server-address.js';
 import { waitUntil } from '../util/wait-until.js';
 import { ensureDebianPackages } from './debian-packages.js';
 import { findOnPath, isExecutable } from './find-executable.js';
+import { privateDir } from './private-dir.js';
 import { logTail, startServerProcess, type ServerProcess } from './server-process.js';
 
 function findRedisServer(): string | undefined {
@@ -45,7 +46,7 @@ export class RedisServer {
     });
     const binary = findRedisServer();
     if (!binary) throw new Error('redis-server not found');
-    mkdirSync(opts.dir, { recursive: true });
+    privateDir(opts.dir);
     return new RedisServer(opts, binary, await getPort({ host: '127.0.0.1' }));
   }
 

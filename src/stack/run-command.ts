@@ -4,6 +4,8 @@ import { createInterface } from 'node:readline';
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Written to the command's standard input, then closed (a secret stays off the command line); empty when absent. */
+  input?: string;
   /** Receives each output line (stdout and stderr), for progress reporting. */
   onLine?: (line: string) => void;
 }
@@ -13,8 +15,9 @@ export async function runCommand(command: string, args: string[], options: RunOp
   const child = spawn(command, args, {
     env: options.env ?? process.env,
     cwd: options.cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  child.stdin.end(options.input ?? '');
   const recent: string[] = [];
   const collect = (line: string) => {
     recent.push(line);

@@ -4,6 +4,7 @@ export interface ServiceUser {
   name: string;
   uid: number;
   gid: number;
+  home: string;
 }
 
 /**
@@ -12,9 +13,8 @@ export interface ServiceUser {
  */
 export function serviceUser(): ServiceUser | undefined {
   if (process.getuid?.() !== 0) return undefined;
-  const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-  const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-  return { name: 'postgres', uid, gid };
+  const [name, , uid, gid, , home] = execFileSync('getent', ['passwd', 'postgres'], { encoding: 'utf8' }).trim().split(':');
+  return { name: name!, uid: Number(uid), gid: Number(gid), home: home! };
 }
 
 /** Wraps a command so it runs as the service user; setpriv execs, so signals reach the server itself. */

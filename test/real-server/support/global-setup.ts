@@ -78,7 +78,7 @@ export default async function setup(project: TestProject) {
       PostgresServer.create({ dir: join(dir, 'postgres'), database: 'lifeline', log, unsafeFast: true, onUnexpectedExit }),
       RedisServer.create({ dir: join(dir, 'redis'), log, onUnexpectedExit }),
     ]);
-    running.push(postgres, redis);
+    running.push({ stop: () => postgres.stop().then(() => postgres.removeData()) }, redis);
     await Promise.all([postgres.start(), redis.start()]);
     await migrate(postgres.url, log);
     const target = postgresTargetFromUrl(postgres.url);
