@@ -1,12 +1,13 @@
 import { redactedAddress } from './util/server-address.js';
 import { resolve } from 'node:path';
 import { Client } from '@temporalio/client';
-import { startAgentServer, type AgentServer } from './agent-server/agent-server.js';
-import { demoAgentConfig } from './agent-server/demo-agents.js';
+import { checkReachable, resolveAgentUser } from './agent-server/agent-user.js';
+import { demoAgentConfig, demoCommandFiles } from './agent-server/demo-agents.js';
 import { LifelineClient } from './client/lifeline-client.js';
 import { ConfigError, describeConfig, loadConfig } from './config/config.js';
 import { createPool } from './db/pool.js';
 import { dataConverterOptions, payloadCodecFromConfig } from './payload-codec/data-converter.js';
+import { startStackAgentServer, type StackAgentServer } from './stack/agent-server-process.js';
 import { writeDemoAgentTokens } from './stack/demo-agent-tokens.js';
 import { startDevStack, type DevStack } from './stack/dev-stack.js';
 import { removeStackFile, writeStackFile } from './stack/stack-file.js';
@@ -44,14 +45,14 @@ async function main(): Promise<void> {
   const dataDir = resolve(config.dataDir);
 
   let stack: DevStack | undefined;
-  let agentServer: AgentServer | undefined;
+  let agentServer: StackAgentServer | undefined;
   let worker: RunningWorker | undefined;
   let stopping: Promise<void> | undefined;
   const shutdown = (code: number) => {
     stopping ??= (async () => {
       log.info('stopping Lifeline');
       await worker?.stop().catch((err: Error) => log.error({ err: err.message }, 'worker stop failed'));
-      await agentServer?.close().catch((err: Error) => log.error({ err: err.message }, 'agent server stop failed'));
+      await agentServer?.stop().catch((err: Error) => log.error({ err: err.message }, 'agent server stop failed'));
       removeStackFile(dataDir);
       await stack?.stop();
       log.info('stopped');
@@ -87,10 +88,21 @@ async function main(): Promise<void> {
     config.agentTokens.dir,
     demoAgents.map((a) => a.name),
   );
-  agentServer = await startAgentServer(
-    { agents: Object.fromEntries(demoAgents.map((a) => [a.name, demoAgentConfig(tokens[a.name]!.token)])) },
-    log.child({ component: 'agent-server' }),
-  );
+  // Fails now, naming the file, if the user who runs agent processes cannot reach the demo command.
+  const agentUser = resolveAgentUser(config.agentUser);
+  if (agentUser) for (const a of demoAgents) checkReachable(a.name, demoCommandFiles(), agentUser);
+  agentServer = await startStackAgentServer({
+    dir: dataDir,
+    config: {
+      runAgentsAs: config.agentUser,
+      agents: Object.fromEntries(demoAgents.map((a) => [a.name, demoAgentConfig(tokens[a.name]!.token)])),
+    },
+    logLevel: config.logLevel,
+    onUnexpectedExit: (message) => {
+      log.error(message);
+      void shutdown(1);
+    },
+  });
   const pool = createPool(stack.databaseUrl, log, 2);
   const agentStore = createAgentStore(pool);
   for (const a of demoAgents) {
@@ -139,13 +151,13 @@ async function main(): Promise<void> {
       'Lifeline is running. Ctrl-C stops everything.',
       `  Temporal UI    ${ui}`,
       `  Temporal       ${stack.temporalAddress} (namespace ${stack.namespace}, task queue ${config.temporal.taskQueue}${ownTemporal ? '' : `; from ${temporal.addressFrom}`})`,
-      `  Postgres       ${stack.databaseUrl}`,
+      `  Postgres       ${redactedAddress(stack.databaseUrl)} (its URL with the password: ${stackFile})`,
       `  Redis          ${redactedAddress(stack.redisUrl)} (its URL with the password: ${stackFile})`,
-      `  Agent server   ${agentServer.url} (agents: ${demoAgents.map((a) => a.name).join(', ')})`,
+      `  Agent server   ${agentServer.url} (agents: ${demoAgents.map((a) => a.name).join(', ')}; processes run as ${agentUser?.name ?? 'you'}; log ${agentServer.logFile})`,
       `  Logs           ${stack.logDir}/*.log (servers); this terminal (Lifeline, JSON)`,
       `  CLI            npm run lifeline -- --help (reads ${stackFile}${ownTemporal ? '' : '; Temporal from the same TEMPORAL_* settings'})`,
       `  Demo executions: ${started.map((s) => s.executionId).join(', ')}`,
-      `  See them:  psql ${stack.databaseUrl} -c "SELECT id, status, error_kind FROM executions ORDER BY created_at"`,
+      `  See them:  npm run -s lifeline -- executions list`,
       ...(stack.temporalUiUrl
         ? [
             '  Temporal UI views (fresh ones: npm run -s lifeline -- ui):',

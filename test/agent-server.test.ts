@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -285,6 +285,8 @@ describe('reference agent server', () => {
     const clobbered = join(dir, 'clobbered.txt');
     const own = await startAgentServer(
       {
+        // As this test's own user, who may write in `dir`: only the `--` may stop the file being written.
+        runAgentsAs: userInfo().username,
         agents: {
           // An agent command that takes options: a prompt of `--output=<file>` would make git write that file.
           git: {

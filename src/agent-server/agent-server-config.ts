@@ -42,6 +42,11 @@ export const agentServerConfig = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   /** 0 picks any free port; the server reports the one it got. */
   port: z.number().int().min(0).max(65_535).default(0),
+  /**
+   * The user agent processes run as (agent-user.ts): by default `nobody` when the server runs as
+   * root, else the server's own user, the only one it can use.
+   */
+  runAgentsAs: z.string().min(1).max(100).optional(),
   // Agent names become URL path segments, so they are kept to characters that need no escaping.
   // Checked here rather than on the record's key, whose own message would only say "Invalid key in record".
   agents: z.record(z.string(), agentCommandConfig).superRefine((agents, ctx) => {

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { userInfo } from 'node:os';
 import type { Logger } from '../util/logger.js';
 import {
   agentRunStatuses,
@@ -12,6 +13,7 @@ import {
   type AgentRunStatus,
 } from '../agent/protocol.js';
 import { loadAgentServerConfig, type AgentCommandConfig, type AgentServerConfigInput } from './agent-server-config.js';
+import { checkReachable, resolveAgentUser } from './agent-user.js';
 import { ProcessRegistry } from './process-registry.js';
 
 export interface AgentServer {
@@ -47,12 +49,16 @@ class HttpError extends Error {
  */
 export async function startAgentServer(configInput: AgentServerConfigInput, logger: Logger): Promise<AgentServer> {
   const config = loadAgentServerConfig(configInput);
+  const agentUser = resolveAgentUser(config.runAgentsAs);
+  if (agentUser)
+    for (const [name, a] of Object.entries(config.agents)) checkReachable(name, [{ path: a.command[0]!, access: 'execute' }], agentUser);
   const agents = new Map<string, Agent>(
     Object.entries(config.agents).map(([name, agentConfig]) => [
       name,
-      { config: agentConfig, registry: new ProcessRegistry(name, agentConfig, logger) },
+      { config: agentConfig, registry: new ProcessRegistry(name, agentConfig, agentUser, logger) },
     ]),
   );
+  logger.info({ agentUser: agentUser?.name ?? userInfo().username }, 'agent processes run as this user');
   let closing: Promise<void> | undefined;
   // Runs live in this process' memory only: they began with it.
   const startedAt = new Date().toISOString();

@@ -1,3 +1,4 @@
+import type { AgentUser } from './agent-user.js';
 import { usageFd } from './usage-lines.js';
 
 /**
@@ -7,7 +8,20 @@ import { usageFd } from './usage-lines.js';
  */
 const inherited = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|LC_[A-Z]+|TZ|TMPDIR|TERM)$/;
 
-export function agentProcessEnvironment(server: NodeJS.ProcessEnv, own: Record<string, string> | undefined, executionId: string) {
-  const kept = Object.entries(server).filter(([name, value]) => inherited.test(name) && value !== undefined);
-  return { ...Object.fromEntries(kept), ...own, LIFELINE_EXECUTION_ID: executionId, LIFELINE_USAGE_FD: String(usageFd) };
+/** The variables of `env` that say only where programs are, who the user is, the locale and the time zone. */
+export function ordinaryEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => inherited.test(entry[0]) && entry[1] !== undefined),
+  );
+}
+
+export function agentProcessEnvironment(
+  server: NodeJS.ProcessEnv,
+  own: Record<string, string> | undefined,
+  executionId: string,
+  user?: AgentUser,
+) {
+  // Another user's processes get that user's home and name, not the server's.
+  const identity = user ? { HOME: user.home, USER: user.name, LOGNAME: user.name } : {};
+  return { ...ordinaryEnvironment(server), ...identity, ...own, LIFELINE_EXECUTION_ID: executionId, LIFELINE_USAGE_FD: String(usageFd) };
 }

@@ -7,6 +7,7 @@ import type { AgentCommandConfig } from './agent-server-config.js';
 import type { UsageReport } from '../domain/usage.js';
 import { guardGroup, releaseGroup } from './orphan-reaper.js';
 import { OutputTail } from './output-tail.js';
+import type { AgentUser } from './agent-user.js';
 import { agentProcessEnvironment } from './process-environment.js';
 import { createUsageScanner, usageFd } from './usage-lines.js';
 
@@ -79,6 +80,8 @@ export class ProcessRegistry {
   constructor(
     private readonly agent: string,
     private readonly config: AgentCommandConfig,
+    /** Another user to run the agent's processes as (agent-user.ts), or none: the server's own. */
+    private readonly user: AgentUser | undefined,
     private readonly logger: Logger,
   ) {}
 
@@ -190,7 +193,9 @@ export class ProcessRegistry {
         detached: true,
         // The fourth is the usage channel (usage-lines.ts): reports never come from the output.
         stdio: [viaStdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'],
-        env: agentProcessEnvironment(process.env, this.config.env, id),
+        env: agentProcessEnvironment(process.env, this.config.env, id, this.user),
+        // Node drops the supplementary groups too (setgroups) before switching.
+        ...(this.user ? { uid: this.user.uid, gid: this.user.gid } : {}),
       });
     } catch (err) {
       // Some failures (E2BIG: an argument over 128 KiB) throw instead of emitting 'error': the run still ends, failed, with why.

@@ -155,6 +155,7 @@ export const configSchema = z.object({
   LIFELINE_AGENT_TOKEN_ENV: agentTokenEnv,
   LIFELINE_AGENT_TOKEN_DIR: agentTokenDir,
   LIFELINE_UI_PORT: integer('LIFELINE_UI_PORT', 8233, 1, 65535),
+  LIFELINE_AGENT_USER: z.string().min(1).max(100).optional(),
   LIFELINE_DEFAULT_TIMEOUT_SECONDS: seconds('LIFELINE_DEFAULT_TIMEOUT_SECONDS', 900, 1, 7 * 24 * 3600),
   // At least 3 s: an agent request (a third of it, at least 1 s) must fit well inside it.
   LIFELINE_HEARTBEAT_TIMEOUT_SECONDS: seconds('LIFELINE_HEARTBEAT_TIMEOUT_SECONDS', 30, 3, 3600),
@@ -240,6 +241,8 @@ export interface LifelineConfig {
   /** The most bytes one agent response may have (agent-client.ts). */
   agentMaxResponseBytes: number;
   uiPort: number;
+  /** The user `npm start`'s agent server runs agent processes as (agent-server/agent-user.ts). */
+  agentUser: string | undefined;
   logLevel: RawConfig['LIFELINE_LOG_LEVEL'];
   execution: ExecutionSettings;
   reconciler: ReconcilerSettings;
@@ -393,6 +396,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig
       secretFiles: [...lifelineSecretFiles(env, homedir()), ...temporalTlsFiles(temporal)],
     },
     uiPort: c.LIFELINE_UI_PORT,
+    agentUser: c.LIFELINE_AGENT_USER,
     logLevel: c.LIFELINE_LOG_LEVEL,
     reconciler: {
       intervalSeconds: c.LIFELINE_RECONCILE_INTERVAL_SECONDS,

@@ -60,6 +60,8 @@ export interface LifelineUnderTestOptions {
   /** Start an in-process worker (default true); worker-kill tests run theirs as child processes. */
   worker?: boolean;
   agentServerPort?: number;
+  /** The user the agents' processes run as: as in production, `nobody` when the tests run as root (agent-user.ts). */
+  runAgentsAs?: string;
   /** A prebuilt workflow bundle (bundle once per test run); the workflows are bundled at start otherwise. */
   workflowBundlePath?: string;
   /** Logs of Lifeline's own components; silent unless given. */
@@ -106,6 +108,7 @@ export async function startLifelineUnderTest(opts: LifelineUnderTestOptions) {
   const tokens = Object.fromEntries(Object.keys(opts.agents).map((a) => [a, randomBytes(12).toString('hex')]));
   const agentServerConfig = {
     port: opts.agentServerPort ?? 0,
+    runAgentsAs: opts.runAgentsAs,
     agents: Object.fromEntries(
       Object.entries(opts.agents).map(([a, spec]) => [
         names[a]!,
