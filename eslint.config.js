@@ -1,8 +1,9 @@
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules', '.lifeline', 'tools/bench/results'] },
+  { ignores: ['node_modules', 'dist', '.lifeline', 'tools/bench/results'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -11,6 +12,11 @@ export default tseslint.config(
       'no-console': 'off',
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },
+  },
+  {
+    // Plain JavaScript (the bin script, a consumer of the packed client) runs on Node.
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: { globals: globals.node },
   },
   {
     // Workflow code must stay deterministic: the Temporal sandbox replaces these, but a reader should not have to know that.

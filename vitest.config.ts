@@ -21,6 +21,10 @@ const realServerSharedTests = [
 ];
 
 export default defineConfig({
+  // `lifeline/client` and `lifeline/testing` (the examples import them as a user does) resolve to the
+  // TypeScript sources, as in tsconfig.json's customConditions; consumers get the compiled files.
+  resolve: { conditions: ['source'] },
+  ssr: { resolve: { conditions: ['source'] } },
   test: {
     // Real servers on 2 cores: generous per-test limits, and tests poll with their own deadlines.
     testTimeout: 120_000,

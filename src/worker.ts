@@ -12,7 +12,8 @@ import { dataConverterOptions, payloadCodecFromConfig, workerDataConverterOption
 import { createLifelineWorker } from './temporal/lifeline-worker.js';
 import { makeCurrentIfFirst } from './temporal/worker-deployment.js';
 import { ensureReconcilerSchedule } from './temporal/reconciler-schedule.js';
-import { connectTemporalClient, connectTemporalWorker } from './temporal-connection/connect.js';
+import { connectTemporalClient } from './temporal-connection/connect.js';
+import { connectTemporalWorker } from './temporal-connection/connect-worker.js';
 import { TemporalConnectionError } from './temporal-connection/connect-failure.js';
 import { logServerCapabilities } from './temporal-prerequisites/server-capabilities.js';
 import { missingSearchAttributes, searchAttributeSetupCommands } from './temporal-prerequisites/search-attribute-usable.js';

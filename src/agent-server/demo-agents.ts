@@ -1,11 +1,11 @@
-import { fileURLToPath } from 'node:url';
+import { nodeArgsFor, siblingModule } from '../util/module-path.js';
 import type { AgentCommandConfigInput } from './agent-server-config.js';
 
-const demoCommandPath = fileURLToPath(new URL('./demo-command.ts', import.meta.url));
+const demoCommandPath = siblingModule(import.meta.url, './demo-command');
 
 /** The argv that runs the demo command with this Node and tsx; the prompt selects its behaviour. */
 export function demoCommand(): string[] {
-  return [process.execPath, '--import', 'tsx', demoCommandPath];
+  return [process.execPath, ...nodeArgsFor(demoCommandPath)];
 }
 
 /** The files the demo command needs, for a check that the user who runs agents can reach them (agent-user.ts). */

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { Command } from 'commander';
 import { addAgentsCommands } from './agents-command.js';
 import { reportFailure } from './cli-errors.js';

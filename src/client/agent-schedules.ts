@@ -24,7 +24,7 @@ import {
 import { defaultSchedulePolicy, shortestGapSeconds, type SchedulePolicy } from './schedule-policy.js';
 import { asUnavailable, unavailableOnFailure } from './unavailable.js';
 import type { ExecutionInput } from '../workflows/execution-contract.js';
-import { agentExecution } from '../workflows/agent-execution.js';
+import { executionWorkflowType } from '../workflows/execution-contract.js';
 
 export interface AgentSchedulesOptions {
   temporal: Client;
@@ -91,12 +91,12 @@ export class AgentSchedules {
       await this.opts.temporal.schedule.create({
         scheduleId: s.scheduleId,
         spec: {
-          ...(s.cron === undefined ? { intervals: [{ every: `${s.intervalSeconds} seconds` }] } : { cronExpressions: [s.cron] }),
+          ...(s.cron === undefined ? { intervals: [{ every: s.intervalSeconds! * 1000 }] } : { cronExpressions: [s.cron] }),
           timezone: s.timezone,
         },
         action: {
           type: 'startWorkflow',
-          workflowType: agentExecution,
+          workflowType: executionWorkflowType,
           args: [input],
           workflowId: `${s.agent}-${s.scheduleId}`,
           ...executionWorkflowOptions(input, this.opts.taskQueue),
@@ -136,7 +136,7 @@ export class AgentSchedules {
     return unavailableOnFailure('Temporal', async () => {
       const found: AgentScheduleSummary[] = [];
       for await (const summary of this.opts.temporal.schedule.list()) {
-        if (summary.action?.workflowType !== agentExecution.name) continue;
+        if (summary.action?.workflowType !== executionWorkflowType) continue;
         const memo = readScheduleMemo(summary.memo);
         if (memo?.taskQueue !== this.opts.taskQueue) continue;
         if (filter.agent !== undefined && memo.agent !== filter.agent) continue;
@@ -181,7 +181,7 @@ export class AgentSchedules {
       const handle = this.opts.temporal.schedule.getHandle(scheduleId);
       const description = await handle.describe();
       const memo = readScheduleMemo(description.memo);
-      if (description.action.workflowType !== agentExecution.name || memo?.taskQueue !== this.opts.taskQueue) {
+      if (description.action.workflowType !== executionWorkflowType || memo?.taskQueue !== this.opts.taskQueue) {
         throw new ScheduleNotFoundError(
           `schedule ${scheduleId} is not an agent schedule of task queue ${this.opts.taskQueue}; Lifeline leaves it alone`,
         );

@@ -20,8 +20,8 @@ import { ExecutionConflictError, ExecutionNotFoundError, InvalidExecutionInputEr
 import { parseStartRequest, type StartExecutionRequest } from './execution-input.js';
 import { executionWorkflowOptions } from './execution-workflow-options.js';
 import { asUnavailable, unavailableOnFailure } from './unavailable.js';
-import { agentExecution } from '../workflows/agent-execution.js';
-import { stopSignal, type ExecutionInput } from '../workflows/execution-contract.js';
+import type { agentExecution } from '../workflows/agent-execution.js';
+import { stopSignal, type ExecutionInput, executionWorkflowType } from '../workflows/execution-contract.js';
 import { cancelledOutcome } from '../workflows/failure-outcome.js';
 
 export interface LifelineClientOptions {
@@ -106,7 +106,7 @@ export class LifelineClient {
     if (request.executionId !== undefined) await this.refuseConflict(executionId, input);
     const workflowId = executionId;
     try {
-      await this.opts.temporal.workflow.start(agentExecution, {
+      await this.opts.temporal.workflow.start<typeof agentExecution>(executionWorkflowType, {
         args: [input],
         workflowId,
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,

@@ -1,6 +1,6 @@
-import { fileURLToPath } from 'node:url';
 import type { DataConverter, PayloadCodec } from '@temporalio/common';
 import type { LifelineConfig } from '../config/config.js';
+import { siblingModule } from '../util/module-path.js';
 import { EncryptionCodec } from './encryption-codec.js';
 
 /** The payload codec LIFELINE_CODEC_KEYS asks for; undefined when payloads stay unencrypted. */
@@ -17,7 +17,7 @@ export function dataConverterOptions(codec: PayloadCodec | undefined): { dataCon
 }
 
 /** The module a worker with a codec loads its failure converter from (see encrypted-failures.ts). */
-export const encryptedFailuresPath = fileURLToPath(new URL('./encrypted-failures.ts', import.meta.url));
+export const encryptedFailuresPath = siblingModule(import.meta.url, './encrypted-failures');
 
 /** For `Worker.create({...})`: with a codec, failures are encoded too, so they are encrypted with the payloads. */
 export function workerDataConverterOptions(codec: PayloadCodec | undefined): { dataConverter?: DataConverter } {

@@ -1,8 +1,8 @@
 import type { WorkflowClient } from '@temporalio/client';
-import { agentExecution } from '../workflows/agent-execution.js';
 import { searchAttributes } from '../domain/search-attributes.js';
 import type { Cycle } from './cycle.js';
 import { holdsSlot, type LeaseHolders, type LiveRow } from './live-rows.js';
+import { executionWorkflowType } from '../workflows/execution-contract.js';
 
 /**
  * Beyond the full-sweep interval, how much further back a regular cycle looks: visibility lagging
@@ -19,7 +19,7 @@ const lookbackMarginSeconds = 300;
  */
 async function closedWithoutTerminalStatus(workflows: WorkflowClient, since: Date): Promise<Set<string>> {
   const query = [
-    `WorkflowType = '${agentExecution.name}'`,
+    `WorkflowType = '${executionWorkflowType}'`,
     `ExecutionStatus != 'Running'`,
     `${searchAttributes.status.name} IN ('queued', 'running')`,
     `CloseTime >= '${since.toISOString()}'`,

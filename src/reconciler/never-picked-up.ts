@@ -2,10 +2,10 @@ import { recordNeverAdmittedEnd } from '../store/never-admitted-row.js';
 import { searchAttributes } from '../domain/search-attributes.js';
 import { readExecutionWorkflow } from '../temporal/execution-workflow.js';
 import { forEachConcurrently } from '../util/for-each-concurrently.js';
-import { agentExecution } from '../workflows/agent-execution.js';
 import { isWorkflowOpen, outcomeForNeverPickedUp, type WorkflowState } from './close-status.js';
 import { parallelChecks, type Cycle } from './cycle.js';
 import { notPickedUpConditions } from './stuck-executions.js';
+import { executionWorkflowType } from '../workflows/execution-contract.js';
 
 /**
  * How far back a cycle looks for executions that closed before any worker picked them up. They
@@ -26,7 +26,7 @@ export const maxNeverPickedUpPerCycle = 200;
  */
 export function closedNeverPickedUpQuery(since: Date, until?: Date): string {
   return [
-    `WorkflowType = '${agentExecution.name}'`,
+    `WorkflowType = '${executionWorkflowType}'`,
     `ExecutionStatus != 'Running'`,
     `CloseTime > '${since.toISOString()}'`,
     ...(until ? [`CloseTime < '${until.toISOString()}'`] : []),

@@ -1,6 +1,5 @@
 import type { WorkflowClient } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { agentExecution } from '../workflows/agent-execution.js';
 import type { LifelineDeps } from '../deps/lifeline-deps.js';
 import type { ExecutionStatus } from '../domain/execution-status.js';
 import { searchAttributes } from '../domain/search-attributes.js';
@@ -8,6 +7,7 @@ import type { ExecutionReader } from '../store/execution-reader.js';
 import { noWorkerPollingText, taskQueueWorkers, type TaskQueueWorkers } from '../temporal/task-queue-pollers.js';
 import { polledBuilds, versionKey, type PolledBuilds, type PollSources } from './polled-builds.js';
 import { maxDescribedForProblems, reportedProblemsAvailable } from './reported-problems.js';
+import { executionWorkflowType } from '../workflows/execution-contract.js';
 
 // A CommonJS module whose exports Node cannot name statically: imported whole.
 const { WorkflowTaskFailedCause } = proto.temporal.api.enums.v1;
@@ -50,7 +50,7 @@ export interface StuckSources extends PollSources {
  * `system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute`; Lifeline's dev server and
  * Compose set 2). Visibility finds them without describing every running execution.
  */
-const runningExecutions = [`WorkflowType = '${agentExecution.name}'`, `ExecutionStatus = 'Running'`];
+const runningExecutions = [`WorkflowType = '${executionWorkflowType}'`, `ExecutionStatus = 'Running'`];
 const reportedProblems = `TemporalReportedProblems IN ('category=WorkflowTaskFailed', 'category=WorkflowTaskTimedOut')`;
 
 export function stuckWorkflowsQuery(): string {

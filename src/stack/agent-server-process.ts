@@ -1,13 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import getPort from 'get-port';
 import type { AgentServerConfigInput } from '../agent-server/agent-server-config.js';
 import { ordinaryEnvironment } from '../agent-server/process-environment.js';
+import { nodeArgsFor, siblingModule } from '../util/module-path.js';
 import { waitUntil } from '../util/wait-until.js';
 import { logTail, startServerProcess } from './server-process.js';
 
-const entry = fileURLToPath(new URL('../agent-server/main.ts', import.meta.url));
+const entry = siblingModule(import.meta.url, '../agent-server/main');
 
 export interface StackAgentServerOptions {
   /** Private (0700): the configuration written here holds every agent's token. */
@@ -40,7 +40,7 @@ export async function startStackAgentServer(opts: StackAgentServerOptions): Prom
   const proc = startServerProcess({
     name: 'agent server',
     command: process.execPath,
-    args: ['--import', 'tsx', entry, '--config', configFile],
+    args: [...nodeArgsFor(entry), '--config', configFile],
     // Its close stops every run, each within its stopGraceMs.
     stopSignal: 'SIGTERM',
     logFile,

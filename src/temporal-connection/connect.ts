@@ -1,5 +1,4 @@
 import { Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import { explainConnectFailure, explainTlsProbe } from './connect-failure.js';
 import { temporalConnectOptions, type TemporalConnectOptions } from './connection-options.js';
 import { probeTls } from './tls-probe.js';
@@ -9,7 +8,7 @@ import type { TemporalConnectionSettings } from './connection-settings.js';
  * Connects and proves the connection can use the namespace (a credential the server refuses, or a
  * namespace that does not exist, fails here in one line instead of at the first start or poll).
  */
-async function connectChecked<C extends { close(): Promise<void> }>(
+export async function connectChecked<C extends { close(): Promise<void> }>(
   settings: TemporalConnectionSettings,
   connect: (options: TemporalConnectOptions) => Promise<C>,
   describeNamespace: (connection: C) => Promise<unknown>,
@@ -43,15 +42,6 @@ export function connectTemporalClient(settings: TemporalConnectionSettings): Pro
   return connectChecked(
     settings,
     (options) => Connection.connect({ ...options, connectTimeout: 10_000 }),
-    (c) => c.workflowService.describeNamespace({ namespace: settings.namespace }),
-  );
-}
-
-/** A worker connection (the Rust core's), with the same settings. */
-export function connectTemporalWorker(settings: TemporalConnectionSettings): Promise<NativeConnection> {
-  return connectChecked(
-    settings,
-    (options) => NativeConnection.connect(options),
     (c) => c.workflowService.describeNamespace({ namespace: settings.namespace }),
   );
 }

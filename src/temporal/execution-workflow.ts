@@ -2,8 +2,8 @@ import { WorkflowNotFoundError, type WorkflowClient, type WorkflowExecutionStatu
 import type { Payload } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import { maxTimeoutSeconds } from '../domain/execution-lifetime.js';
-import { agentExecution } from '../workflows/agent-execution.js';
 import type { ExecutionInput } from '../workflows/execution-contract.js';
+import { executionWorkflowType } from '../workflows/execution-contract.js';
 
 // A CommonJS module whose exports Node cannot name statically: imported whole.
 const { PendingWorkflowTaskState } = proto.temporal.api.enums.v1;
@@ -48,7 +48,7 @@ export async function readExecutionWorkflow(workflows: WorkflowClient, execution
     if (err instanceof WorkflowNotFoundError) return undefined;
     throw err;
   }
-  if (description.type !== agentExecution.name) return undefined;
+  if (description.type !== executionWorkflowType) return undefined;
   const history = await historyFacts(workflows, executionId, description.runId);
   const { input, inputError } = await decodedInput(workflows, history.startInput);
   return {

@@ -1,4 +1,4 @@
-import type { DataConverter } from '@temporalio/common';
+import type { DataConverter, Duration } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { LifelineDeps } from '../deps/lifeline-deps.js';
@@ -12,7 +12,7 @@ export interface LifelineWorkerOptions {
   /** A prebuilt workflow bundle (tests build it once); otherwise the workflows are bundled at start. */
   workflowBundlePath?: string;
   identity?: string;
-  shutdownGraceTime?: string;
+  shutdownGraceTime?: Duration;
   /** LIFELINE_MAX_CONCURRENT_RUNS; the SDK's default of 100 when unset. */
   maxConcurrentRuns?: number;
   /** Must match the clients' (see src/payload-codec/data-converter.ts). */

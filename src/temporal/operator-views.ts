@@ -1,5 +1,5 @@
 import { stuckWorkflowsQuery } from '../reconciler/stuck-executions.js';
-import { agentExecution } from '../workflows/agent-execution.js';
+import { executionWorkflowType } from '../workflows/execution-contract.js';
 
 /** A ready Temporal UI query for operators: what it shows, the visibility query, and the link. */
 export interface OperatorView {
@@ -8,7 +8,7 @@ export interface OperatorView {
   url: string;
 }
 
-const executions = `WorkflowType = "${agentExecution.name}"`;
+const executions = `WorkflowType = "${executionWorkflowType}"`;
 
 /**
  * The Temporal UI's workflow list filtered to what an operator looks for. Every view names the

@@ -14,7 +14,7 @@ export async function ensureReconcilerSchedule(
   opts: { taskQueue: string; intervalSeconds: number },
 ): Promise<ScheduleHandle> {
   const scheduleId = reconcilerScheduleId(opts.taskQueue);
-  const spec = { intervals: [{ every: `${opts.intervalSeconds} seconds` }] };
+  const spec = { intervals: [{ every: opts.intervalSeconds * 1000 }] };
   try {
     return await client.schedule.create({
       scheduleId,

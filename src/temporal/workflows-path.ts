@@ -1,4 +1,4 @@
-import { fileURLToPath } from 'node:url';
+import { siblingModule } from '../util/module-path.js';
 
 /** The workflow bundle's entry point, for Worker.create and bundleWorkflowCode. */
-export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+export const workflowsPath = siblingModule(import.meta.url, '../workflows/index');

@@ -8,7 +8,7 @@ import { searchAttributes } from '../domain/search-attributes.js';
  * The execution workflow's contract with everything that starts, signals or queries it (the client,
  * schedules, the CLI, the reconciler, tests): its input and result, its messages and the search
  * attributes it carries. No I/O here, so the workflow bundle and the client share it. Start the
- * workflow by reference (`agentExecution` from ./agent-execution.ts), never by a type-name string.
+ * workflow by `executionWorkflowType`, typed with `typeof agentExecution` (a type-only import).
  */
 
 /**
@@ -16,6 +16,12 @@ import { searchAttributes } from '../domain/search-attributes.js';
  * start-time validation (src/client/execution-input.ts). The execution id is the workflow id, so a
  * Temporal Schedule (which appends the fire time to it) gives each fire its own execution.
  */
+/**
+ * The execution workflow's type name: what any client, in any language, starts. By name rather than
+ * by function, so that a client never loads the workflow's code.
+ */
+export const executionWorkflowType = 'agentExecution';
+
 export interface ExecutionInput {
   agent: string;
   prompt: string;
