@@ -3,7 +3,9 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExecutionConflictError, ExecutionNotFoundError, InvalidExecutionInputError } from '../src/client/client-errors.js';
 import { limits, type StartExecutionRequest } from '../src/client/execution-input.js';
+import { executionWorkflowType } from '../src/workflows/execution-contract.js';
 import { auditSteps } from './support/execution-probes.js';
+import { firstReleaseInput } from './support/recorded-histories.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
 
 const freshId = (label: string) => `input-${label}-${randomBytes(4).toString('hex')}`;
@@ -95,5 +97,18 @@ describe('starting executions through the Lifeline client', () => {
     }
     expect(await rowsForAgent(agent)).toBe(before);
     expect(await rowsForAgent('no-such-agent')).toBe(0);
+  });
+
+  it('an execution started by type name, as another language would, with the input the first release sent, ends succeeded', async () => {
+    const executionId = freshId('first-release');
+    const input = { ...firstReleaseInput(), agent: h.agent('demo') };
+    // No Lifeline code on this side: the published type name, task queue and JSON input (contract/execution.schema.json).
+    const handle = await h.temporal.workflow.start(executionWorkflowType, {
+      workflowId: executionId,
+      taskQueue: h.taskQueue,
+      args: [input],
+    });
+    expect(await handle.result()).toMatchObject({ executionId, status: 'succeeded' });
+    expect(await h.client.waitForExecution(executionId, 60_000)).toMatchObject({ status: 'succeeded', trigger: 'api' });
   });
 });

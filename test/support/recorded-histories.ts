@@ -29,3 +29,14 @@ export function recordedHistories(): RecordedHistory[] {
       };
     });
 }
+
+/**
+ * The input the first release started an execution with (v0.1's succeeded run), as JSON: what a
+ * client of that release sent, to prove that the contract still takes it.
+ */
+export function firstReleaseInput(): Record<string, unknown> {
+  const recorded = recordedHistories().find((h) => h.name === 'v0.1-unversioned/succeeded.binpb');
+  const payload = recorded?.history.events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  if (!payload?.data) throw new Error('test/fixtures/histories/v0.1-unversioned/succeeded.binpb has no start input');
+  return JSON.parse(Buffer.from(payload.data).toString('utf8')) as Record<string, unknown>;
+}
