@@ -3,8 +3,8 @@ import { createLogger } from '../util/logger.js';
 import { startAgentServer } from './agent-server.js';
 import { loadAgentServerConfig, type AgentServerConfig } from './agent-server-config.js';
 
-/** `tsx src/agent-server/main.ts --config path.json [--port N]` */
-const usage = 'usage: tsx src/agent-server/main.ts --config path.json [--port N]';
+/** `node dist/agent-server/main.js --config path.json [--port N]` (`tsx src/agent-server/main.ts` in a checkout) */
+const usage = 'usage: node dist/agent-server/main.js --config path.json [--port N]  (tsx src/agent-server/main.ts in a checkout)';
 
 /** The configuration from the arguments; a problem ends the process with its message, never a stack trace. */
 function configFromArgs(): AgentServerConfig {

@@ -1,11 +1,13 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 import { isolatedEnvironment } from '../../tools/processes/isolated-environment.js';
 import type { Harness } from './lifeline-harness.js';
 
-const cliEntry = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+/** What ships: the compiled CLI, which `npm test` builds first (`npm run build` before running a file alone). */
+const cliEntry = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 export interface CliResult {
   code: number | null;
@@ -13,9 +15,10 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Starts the real CLI (`node --import tsx src/cli/main.ts ...args`), its output piped. */
+/** Starts the real CLI (`node dist/cli/main.js ...args`), its output piped. */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv): ChildProcessByStdio<null, Readable, Readable> {
-  return spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (!existsSync(cliEntry)) throw new Error(`${cliEntry} is missing: run \`npm run build\` (npm test does)`);
+  return spawn(process.execPath, [cliEntry, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** Runs the real CLI to its exit; killed past the deadline. */
