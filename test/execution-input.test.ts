@@ -111,4 +111,21 @@ describe('starting executions through the Lifeline client', () => {
     expect(await handle.result()).toMatchObject({ executionId, status: 'succeeded' });
     expect(await h.client.waitForExecution(executionId, 60_000)).toMatchObject({ status: 'succeeded', trigger: 'api' });
   });
+
+  it('a start by type name that breaks the contract fails at once naming each field, and writes no row', async () => {
+    const executionId = freshId('foreign-bad');
+    const handle = await h.temporal.workflow.start(executionWorkflowType, {
+      workflowId: executionId,
+      taskQueue: h.taskQueue,
+      args: [{ agent: h.agent('demo'), prompt: 'succeed 0', timeout: 5, busyPolicy: 'later' }],
+    });
+    const failure = await handle.result().then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    const messages: string[] = [];
+    for (let e: unknown = failure; e instanceof Error; e = e.cause) messages.push(e.message);
+    expect(messages.join(' / ')).toContain("busyPolicy: must be 'skip' or 'queue'; timeout: unknown field (misspelt?)");
+    expect(await h.client.getExecution(executionId)).toBeUndefined();
+  });
 });

@@ -33,7 +33,7 @@ def new_execution_id(agent: str) -> str:
 
 
 async def start(client: Client, agent: str, prompt: str, **limits) -> WorkflowHandle:
-    # busyPolicy and trigger are required of any client but Lifeline's own, which fills them in.
+    # busyPolicy (default queue) and trigger (default api) may be left out; the trigger says who started it.
     execution_input = {"agent": agent, "prompt": prompt, "busyPolicy": "queue", "trigger": "python", **limits}
     return await client.start_workflow(
         WORKFLOW_TYPE,

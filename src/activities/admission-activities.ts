@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { admissibleInput } from '../contract/foreign-input.js';
 import type { ExecutionStatus } from '../domain/execution-status.js';
 import type { ExecutionPlan } from '../domain/execution-types.js';
 import type { LifelineDeps } from '../deps/lifeline-deps.js';
@@ -38,8 +39,13 @@ export function createAdmissionActivities(deps: LifelineDeps) {
     },
   };
 
-  async function admit(input: ExecutionInput & { executionId: string }): Promise<ExecutionPlan> {
-    const { executionId } = input;
+  async function admit(started: ExecutionInput & { executionId: string }): Promise<ExecutionPlan> {
+    const { executionId, ...fields } = started;
+    // Lifeline's client checked all of this; a start some other way (contract/execution.schema.json) may not have.
+    const admissible = admissibleInput(fields);
+    if ('violations' in admissible)
+      throw ApplicationFailure.create({ type: 'invalid_input', message: admissible.violations, nonRetryable: true });
+    const { input } = admissible;
     const agent = await agents.get(input.agent);
     if (!agent) {
       throw ApplicationFailure.create({ type: 'invalid_input', message: `agent: unknown agent "${input.agent}"`, nonRetryable: true });

@@ -13,7 +13,7 @@ import type { ExecutionInput, ExecutionLiveState, ExecutionResult } from '../wor
  * removed, and no value changes meaning. An input valid for an earlier release stays valid.
  */
 
-/** Lifeline's client fills in `busyPolicy` and `trigger`; any other client must send them. */
+/** A start leaving out `busyPolicy` or `trigger` gets their defaults (`queue`, `api`) at admission. */
 export const executionInputSchema = startExecutionSchema.omit({ executionId: true }).extend({
   // What JSON Schema cannot check, said in words.
   prompt: startExecutionSchema.shape.prompt.meta({

@@ -6,13 +6,13 @@ import { executionInputSchema, executionLiveStateSchema, executionResultSchema, 
 /**
  * contract/execution.schema.json: the workflow's messages as JSON Schema (draft 2020-12), with what
  * else a client in another language needs to start one: its type name, its query and signal names,
- * the search attributes to set at start. Fields with a default are required here: only Lifeline's
- * own client fills them in.
+ * the search attributes to set at start. As inputs: a field with a default (`busyPolicy`, `trigger`)
+ * may be left out.
  */
 export function executionContractJsonSchema() {
   // Each definition without its own `$schema`: the document's applies.
   const schema = (s: z.ZodType) => {
-    const { $schema: _, ...definition } = z.toJSONSchema(s, { target: 'draft-2020-12', io: 'output', unrepresentable: 'any' });
+    const { $schema: _, ...definition } = z.toJSONSchema(s, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' });
     return definition;
   };
   return {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
+import { admissibleInput } from '../../src/contract/foreign-input.js';
 import { agentExecution } from '../../src/workflows/agent-execution.js';
 import { executionWorkflowType } from '../../src/workflows/execution-contract.js';
 import { contractSchemaFile, contractSchemaText } from '../../tools/contract/write-schema.js';
@@ -29,8 +30,8 @@ describe('the published contract (contract/execution.schema.json)', () => {
     const input = validator('ExecutionInput');
     expect(input({ agent: 'coder', prompt: 'p', busyPolicy: 'queue', trigger: 'api', timeout: 5 })).toBe(false);
     expect(input.errors?.[0]).toMatchObject({ keyword: 'additionalProperties', params: { additionalProperty: 'timeout' } });
-    expect(input({ agent: 'coder', prompt: 'p', trigger: 'api' })).toBe(false);
-    expect(input.errors?.[0]).toMatchObject({ keyword: 'required', params: { missingProperty: 'busyPolicy' } });
+    expect(input({ agent: 'coder', trigger: 'api' })).toBe(false);
+    expect(input.errors?.[0]).toMatchObject({ keyword: 'required', params: { missingProperty: 'prompt' } });
     expect(input({ agent: 'coder', prompt: 'p', busyPolicy: 'queue', trigger: 'api', timeoutSeconds: 0 })).toBe(false);
     expect(input.errors?.[0]).toMatchObject({ instancePath: '/timeoutSeconds', keyword: 'minimum' });
   });
@@ -40,5 +41,19 @@ describe('the published contract (contract/execution.schema.json)', () => {
     expect(validator('ExecutionLiveState')({ executionId: 'e', agent: 'coder', phase: 'running', status: 'running' })).toBe(true);
     expect(validator('StopSignal')({ reason: 'no longer needed' })).toBe(true);
     expect(validator('StopSignal')({})).toBe(false);
+  });
+
+  it('gives a start from another SDK the defaults it left out, and names each field that breaks the contract', () => {
+    expect(admissibleInput(firstReleaseInput())).toEqual({ input: firstReleaseInput() });
+    expect(admissibleInput({ agent: 'coder', prompt: 'p' })).toEqual({
+      input: { agent: 'coder', prompt: 'p', busyPolicy: 'queue', trigger: 'api' },
+    });
+    expect(admissibleInput({ agent: 'coder', prompt: 'p', timeout: 5, busyPolicy: 'later' })).toEqual({
+      violations: "busyPolicy: must be 'skip' or 'queue'; timeout: unknown field (misspelt?)",
+    });
+    // A NUL in the prompt and an idle timeout out of range are admitted, to end the row failed/invalid_input saying so.
+    expect(admissibleInput({ agent: 'coder', prompt: 'p\u0000', idleTimeoutSeconds: 1 })).toEqual({
+      input: { agent: 'coder', prompt: 'p\u0000', idleTimeoutSeconds: 1, busyPolicy: 'queue', trigger: 'api' },
+    });
   });
 });
