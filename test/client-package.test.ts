@@ -66,7 +66,7 @@ describe('the packages, installed into empty projects', () => {
     const seen = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
     expect(seen).toMatchObject({ succeeded: 'succeeded', stopped: 'cancelled' });
     expect(seen.output).toContain('started by a packed client');
-    expect(seen.listed).toContain(seen.scheduleId);
+    expect(seen.schedule).toMatchObject({ scheduleId: expect.stringMatching(/^packed-client-\d+$/), intervalSeconds: 3600, paused: true });
   });
 
   it("the client's declarations typecheck a strict nodenext consumer", async () => {
