@@ -12,16 +12,16 @@ import { searchAttributes } from '../domain/search-attributes.js';
  */
 
 /**
- * The workflow's input. No secrets: it is stored in Temporal history. The prompt is bounded by the
- * start-time validation (src/client/execution-input.ts). The execution id is the workflow id, so a
- * Temporal Schedule (which appends the fire time to it) gives each fire its own execution.
- */
-/**
  * The execution workflow's type name: what any client, in any language, starts. By name rather than
  * by function, so that a client never loads the workflow's code.
  */
 export const executionWorkflowType = 'agentExecution';
 
+/**
+ * The workflow's input. No secrets: it is stored in Temporal history. The prompt is bounded by the
+ * start-time validation (src/client/execution-input.ts). The execution id is the workflow id, so a
+ * Temporal Schedule (which appends the fire time to it) gives each fire its own execution.
+ */
 export interface ExecutionInput {
   agent: string;
   prompt: string;
