@@ -103,19 +103,39 @@ describe('reference agent server', () => {
     expect((await demo.start({ id, prompt: 'succeed 1 long poll', timeoutSeconds: 30 })).status).toBe('running');
     expect(demo.longPoll).toBe(true);
     const asked = Date.now();
-    const answer = await demo.get(id, undefined, 20);
+    const answer = await demo.get(id, undefined, { waitSeconds: 20 });
     const answeredAt = Date.now();
     expect(answer).toMatchObject({ status: 'succeeded' });
     // It answered when the run ended (about a second), not after the 20 s asked for.
     expect(answeredAt - asked).toBeLessThan(10_000);
     expect(answeredAt - Date.parse(answer!.finishedAt!)).toBeLessThan(100);
     // An ended run answers at once; a wait beyond the limit is refused by name.
-    expect((await demo.get(id, undefined, 20))?.status).toBe('succeeded');
+    expect((await demo.get(id, undefined, { waitSeconds: 20 }))?.status).toBe('succeeded');
     const res = await fetch(`${server.baseUrlFor('demo')}/executions/${id}?waitSeconds=61`, {
       headers: { authorization: 'Bearer demo-token' },
     });
     expect(res.status).toBe(400);
     expect(await res.text()).toContain('waitSeconds: must be a whole number from 0 to 60');
+  });
+
+  it('answers a long poll once the run reports a cost above costAboveUsd, and not before', async () => {
+    const id = newId();
+    await demo.start({ id, prompt: 'spend 2', timeoutSeconds: 60 });
+    // Under the reported cost: the poll runs its whole wait and finds the run still going.
+    const asked = Date.now();
+    const within = await demo.get(id, undefined, { waitSeconds: 2, costAboveUsd: 5 });
+    expect(Date.now() - asked).toBeGreaterThanOrEqual(1900);
+    expect(within).toMatchObject({ status: 'running', usage: { cost: { currency: 'USD' } } });
+    // Over it: answered at once, while the run still runs, with the report that crossed it.
+    const over = await demo.get(id, undefined, { waitSeconds: 20, costAboveUsd: 1 });
+    expect(over?.status).toBe('running');
+    expect(over!.usage!.cost!.amount).toBeGreaterThan(1);
+    const res = await fetch(`${server.baseUrlFor('demo')}/executions/${id}?waitSeconds=1&costAboveUsd=lots`, {
+      headers: { authorization: 'Bearer demo-token' },
+    });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('costAboveUsd: must be a number of USD');
+    await demo.stop(id);
   });
 
   it('starts an execution once per id and reports its output when it succeeds', async () => {

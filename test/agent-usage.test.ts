@@ -88,4 +88,15 @@ describe('the usage agents report, and budgets', () => {
     expect(shown.stdout).toMatch(/budget +1\.5 USD/);
     expect(shown.stdout).toMatch(/error kind +budget_exceeded/);
   });
+
+  it('judges a run too short for any report while it ran by its final usage: failed/budget_exceeded, output kept', async () => {
+    const { executionId } = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'charge 2', maxCostUsd: 1 });
+    const row = await h.client.waitForExecution(executionId, 60_000);
+    expect(row).toMatchObject({ status: 'failed', errorKind: 'budget_exceeded', exitCode: 0 });
+    expect(row.error).toMatch(/the run finished its work, but its final report put its cost at 2(\.\d+)? USD, over its budget of 1 USD/);
+    expect(row.output).toContain('done, at a cost of 2 USD');
+    // Within its budget, the same run succeeds: the judgement is the budget's, not the report's.
+    const within = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'charge 2', maxCostUsd: 3 });
+    expect((await h.client.waitForExecution(within.executionId, 60_000)).status).toBe('succeeded');
+  });
 });

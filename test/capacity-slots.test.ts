@@ -207,7 +207,7 @@ describe('capacity slots on a real Redis', () => {
     expect(restored.map((l) => l.executionId)).toEqual(['a']);
     expect(restored[0]!.expiresAt).toBeGreaterThan(await redisNowMs(redis));
     // The restored lease counts again, as the rebuild that the lost marker calls for finds `a` in Postgres.
-    const withRows = createCapacitySlots(redis, { ...defaults, holders: async () => ['a'] });
+    const withRows = createCapacitySlots(redis, { ...defaults, holders: async () => [{ executionId: 'a', tenant: 'default' }] });
     expect(await withRows.tryAcquire(agent, 'b', 1, 'skip')).toBe(false);
     expect((await withRows.leases(agent)).map((l) => l.executionId)).toEqual(['a']);
   });
@@ -266,7 +266,13 @@ describe('capacity slots on a replica promoted while it lagged behind', () => {
   const slotsOn = (node: RedisNode) => {
     const client = node.connect();
     clients.push(client);
-    return { client, slots: createCapacitySlots(client, { ...defaults, holders: async () => [...holders] }) };
+    return {
+      client,
+      slots: createCapacitySlots(client, {
+        ...defaults,
+        holders: async () => holders.map((executionId) => ({ executionId, tenant: 'default' })),
+      }),
+    };
   };
 
   it('rebuilds the leases from the holders before anyone is admitted, dropping the ones the old master released', async () => {

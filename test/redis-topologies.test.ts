@@ -112,7 +112,10 @@ describe('Redis Sentinel: capacity slots through failovers under load', () => {
     set = await SentinelSet.start(dir);
     const config = loadConfig({ REDIS_URL: set.url });
     redis = createRedis(config.redisUrl!, silentLogger());
-    slots = createCapacitySlots(redis, { ...slotOptions, holders: async (agent) => [...rowsOf(agent)] });
+    slots = createCapacitySlots(redis, {
+      ...slotOptions,
+      holders: async (agent) => [...rowsOf(agent)].map((executionId) => ({ executionId, tenant: 'default' })),
+    });
   });
 
   afterAll(async () => {

@@ -1,3 +1,4 @@
+import { defaultTenantSettings } from '../src/domain/tenants.js';
 import { randomBytes } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
@@ -38,6 +39,7 @@ describe('the queued acquire activity', () => {
       settings: { execution: { ...testSettings, pollIntervalMs: 50 }, reconciler: testReconcilerSettings },
       clock: Date.now,
       log: silentLogger(),
+      tenantSettings: async (name) => defaultTenantSettings(name),
     });
     const now = Date.now();
     const env = new MockActivityEnvironment(

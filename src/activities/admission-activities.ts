@@ -7,6 +7,9 @@ import { infrastructureBoundSeconds } from '../domain/failure-classes.js';
 import { invalidRunLimits } from '../domain/run-limits.js';
 import { isStorableJson, isStorableText, unstorableTextMessage } from '../domain/storable-text.js';
 import { newExecutionRow } from '../store/new-execution-row.js';
+import { defaultTenant, type TenantSettings } from '../domain/tenants.js';
+import { budgetMessage, spentBudget } from '../domain/tenant-budget.js';
+import { shareOf } from '../slots/tenant-shares.js';
 import { activityLogger } from './activity-logger.js';
 import { markRunning } from './mark-running.js';
 import { classified } from './step-failure.js';
@@ -50,6 +53,10 @@ export function createAdmissionActivities(deps: LifelineDeps) {
     if (!agent) {
       throw ApplicationFailure.create({ type: 'invalid_input', message: `agent: unknown agent "${input.agent}"`, nonRetryable: true });
     }
+    // Read as it is now: a change made with `lifeline tenants set` applies from the next admission.
+    const tenant = await deps.tenants.get(input.tenant ?? defaultTenant);
+    const share = shareOf(tenant);
+    const overBudget = await overBudgetMessage(tenant);
     // Lifeline's client refuses such input; a start some other way still gets a row, which says why it failed.
     const unstorable = unstorableFields(input);
     const badLimits = invalidRunLimits(input);
@@ -64,12 +71,15 @@ export function createAdmissionActivities(deps: LifelineDeps) {
     const rejected = rejections.length > 0 ? rejections.join('; ') : undefined;
     let slotHeld =
       row.status === 'running' ||
-      (row.status === 'queued' && !rejected && (await slots.tryAcquire(input.agent, executionId, agent.capacity, input.busyPolicy)));
+      (row.status === 'queued' &&
+        !rejected &&
+        !overBudget &&
+        (await slots.tryAcquire(input.agent, executionId, agent.capacity, input.busyPolicy, share)));
     // The row stays queued until a worker has the agent start the run (markRunning in the run activity).
     if (slotHeld && row.status === 'queued') {
       await executions.slotAcquired(executionId);
       slotHeld = await slotStillHeld(deps, input.agent, executionId, () =>
-        slots.tryAcquire(input.agent, executionId, agent.capacity, input.busyPolicy),
+        slots.tryAcquire(input.agent, executionId, agent.capacity, input.busyPolicy, share),
       );
     }
     return {
@@ -80,8 +90,18 @@ export function createAdmissionActivities(deps: LifelineDeps) {
       queueTimeoutSeconds: input.queueTimeoutSeconds ?? settings.queueTimeoutSeconds,
       heartbeatTimeoutSeconds: settings.heartbeatTimeoutSeconds,
       stopWaitSeconds: settings.stopWaitSeconds,
+      tenant: { name: tenant.name, priority: tenant.priority, weight: tenant.weight },
       rejected,
+      ...(overBudget !== undefined && { overBudget }),
     };
+  }
+
+  /** Why the tenant may start no run now, if it spent a budget; a tenant without budgets costs no query. */
+  async function overBudgetMessage(tenant: TenantSettings): Promise<string | undefined> {
+    if (tenant.dailyBudgetUsd === null && tenant.monthlyBudgetUsd === null) return undefined;
+    const use = (await deps.tenants.use([tenant.name])).get(tenant.name)!;
+    const spent = spentBudget(tenant, use);
+    return spent && budgetMessage(tenant.name, spent);
   }
 }
 

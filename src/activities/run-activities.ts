@@ -12,6 +12,7 @@ import { agentClientFor } from './agent-client-for.js';
 import { closedBeforeStart, markRunning } from './mark-running.js';
 import { createLiveReporter } from './live-report.js';
 import { createRunVerdict } from './run-verdict.js';
+import { createTenantBudgetWatch } from './tenant-budget-watch.js';
 import { retriedQuietly } from './quiet-retry.js';
 import { classified } from './step-failure.js';
 import { agentStartedSignal } from '../workflows/execution-contract.js';
@@ -26,6 +27,8 @@ export interface RunAgentInput {
   idleTimeoutSeconds?: number;
   /** A reported cost in USD above this ends the run as budget_exceeded; absent: no budget. */
   maxCostUsd?: number;
+  /** The tenant whose spent budget may stop it (tenant_over_budget); absent before tenants. */
+  tenant?: string;
 }
 
 /** The agent's record of a run a stop found ended: the run's own result when it ended by itself. */
@@ -92,6 +95,7 @@ function runSummary(exec: AgentExecution, status: AgentRunSummary['status']): Ag
     outputBytes: exec.outputBytes ?? Buffer.byteLength(exec.output ?? '', 'utf8'),
     // Only when reported: a run's summary stays as it was for agents that report none.
     ...(exec.finishedAt !== undefined && { finishedAt: exec.finishedAt }),
+    ...(exec.usage?.cost?.currency === 'USD' && { costUsd: exec.usage.cost.amount }),
   };
 }
 
@@ -105,6 +109,7 @@ export function createRunActivities(deps: LifelineDeps) {
   const maxBackoffMs = Math.min(5000, requestTimeoutMs);
 
   const clientFor = agentClientFor(deps);
+  const tenantBudgets = createTenantBudgetWatch(deps);
 
   /**
    * Calls the agent, riding out an unreachable agent (network error, 5xx) for up to
@@ -232,7 +237,15 @@ export function createRunActivities(deps: LifelineDeps) {
         return null;
       })) ??
       undefined;
-    const verdict = createRunVerdict({ ...input, idleTimeoutSeconds, prior: prior?.progress, log, metrics: deps.metrics });
+    const { tenant } = input;
+    const verdict = createRunVerdict({
+      ...input,
+      idleTimeoutSeconds,
+      prior: prior?.progress,
+      log,
+      metrics: deps.metrics,
+      ...(tenant !== undefined && { tenantStop: () => tenantBudgets.stopReason(tenant) }),
+    });
     const live = createLiveReporter(deps.executions, executionId, log);
     let exec: AgentExecution | undefined;
     let renewing: Promise<unknown> | undefined;
@@ -290,11 +303,14 @@ export function createRunActivities(deps: LifelineDeps) {
         readAt = deps.clock();
         const waitSeconds = verdict.progress.waitSeconds(longPollSeconds, readAt);
         const withTail = live.due(readAt);
-        exec = await callAgent(() => client.get(executionId, pollSignal, waitSeconds, withTail), unreachable, beat, log).catch(
-          (err: unknown) => {
-            throw deps.draining.aborted ? handedOver() : err;
-          },
-        );
+        exec = await callAgent(
+          () => client.get(executionId, pollSignal, { waitSeconds, outputTail: withTail, costAboveUsd: input.maxCostUsd }),
+          unreachable,
+          beat,
+          log,
+        ).catch((err: unknown) => {
+          throw deps.draining.aborted ? handedOver() : err;
+        });
         if (!exec) throw lostExecution(agent, executionId);
         polls += 1;
         const ended = verdict.judge(exec, deps.clock());

@@ -11,6 +11,8 @@ export interface RunVerdictOptions {
   executionId: string;
   idleTimeoutSeconds?: number;
   maxCostUsd?: number;
+  /** Why the run's tenant must stop its runs in flight now, if it must (tenant-budget-watch.ts). */
+  tenantStop?: () => string | undefined;
   /** The progress mark a previous attempt left in its heartbeat. */
   prior?: ProgressMark;
   log: Logger;
@@ -19,7 +21,8 @@ export interface RunVerdictOptions {
 
 /**
  * The limits an execution set on its run, judged from what its agent reports on every read: no
- * progress within the idle timeout, or a cost in USD over the budget. Either is a non-retryable
+ * progress within the idle timeout, its tenant's budget spent (under the \`stop\` policy), or a
+ * cost in USD over its own budget. Each is a non-retryable
  * failure of the run activity; the workflow's compensation then stops the process.
  */
 export function createRunVerdict(opts: RunVerdictOptions) {
@@ -35,6 +38,15 @@ export function createRunVerdict(opts: RunVerdictOptions) {
         log.warn(stall, 'no progress within the idle timeout; ending the run as stalled');
         opts.metrics.runStalled(agent);
         return stalledFailure(agent, executionId, stall, idleTimeoutSeconds);
+      }
+      const tenantStop = exec.status === 'running' ? opts.tenantStop?.() : undefined;
+      if (tenantStop !== undefined) {
+        log.warn({ reason: tenantStop }, "the tenant's budget is spent and its policy stops runs in flight; ending the run");
+        return ApplicationFailure.create({
+          type: 'tenant_over_budget',
+          message: `${tenantStop}; execution ${executionId} was stopped in flight (over-budget policy: stop)`,
+          nonRetryable: true,
+        });
       }
       const spent = exec.status === 'running' ? costOverBudget(exec.usage, maxCostUsd) : undefined;
       if (spent === undefined) return undefined;

@@ -2,11 +2,15 @@ import { Context, type Info } from '@temporalio/activity';
 import type { LifelineDeps } from '../deps/lifeline-deps.js';
 import { activityLogger } from './activity-logger.js';
 import { slotStillHeld } from './admission-activities.js';
+import { defaultTenant } from '../domain/tenants.js';
+import { shareOf } from '../slots/tenant-shares.js';
 
 export interface SlotRequest {
   agent: string;
   executionId: string;
   capacity: number;
+  /** Absent for executions admitted before tenants: \`default\`. */
+  tenant?: string;
 }
 
 /** How long before the activity's own deadline (the queue timeout) a queued acquire stops trying. */
@@ -29,7 +33,7 @@ function lastTryBefore(info: Info): number {
 
 /** `executions` absent: tests of the wait alone, where no row records the slot. */
 export function createSlotActivities(
-  deps: Pick<LifelineDeps, 'slots' | 'settings' | 'clock' | 'log'> & Partial<Pick<LifelineDeps, 'executions'>>,
+  deps: Pick<LifelineDeps, 'slots' | 'settings' | 'clock' | 'log' | 'tenantSettings'> & Partial<Pick<LifelineDeps, 'executions'>>,
 ) {
   const { slots } = deps;
   const settings = deps.settings.execution;
@@ -41,7 +45,9 @@ export function createSlotActivities(
    */
   async function tryQueued(req: SlotRequest): Promise<boolean> {
     try {
-      return await slots.tryAcquire(req.agent, req.executionId, req.capacity, 'queue');
+      // Each try carries the tenant's settings as they are now: a change applies within a poll interval.
+      const share = shareOf(await deps.tenantSettings(req.tenant ?? defaultTenant));
+      return await slots.tryAcquire(req.agent, req.executionId, req.capacity, 'queue', share);
     } catch (err) {
       activityLogger(deps.log, req).warn({ err: (err as Error).message }, 'capacity slot try failed; still waiting');
       return false;

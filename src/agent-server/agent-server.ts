@@ -6,6 +6,7 @@ import type { Logger } from '../util/logger.js';
 import {
   agentRunStatuses,
   agentStartedAtHeader,
+  costAboveParam,
   longPollHeader,
   maxWaitSeconds,
   outputTailParam,
@@ -121,7 +122,7 @@ export async function startAgentServer(configInput: AgentServerConfigInput, logg
       if (waitSeconds > 0) {
         const gone = new AbortController();
         res.once('close', () => gone.abort());
-        await agent.registry.waitForEnd(id, waitSeconds * 1000, gone.signal);
+        await agent.registry.waitForEnd(id, waitSeconds * 1000, gone.signal, costAboveOf(url));
       }
       return replyExecution(res, agent.registry.get(id, url.searchParams.get(outputTailParam) === 'true'), id, {
         [longPollHeader]: 'true',
@@ -210,6 +211,15 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 function replyExecution(res: ServerResponse, execution: unknown, id: string, headers: Record<string, string> = {}): void {
   if (execution === undefined) throw new HttpError(404, `unknown execution ${id}`);
   reply(res, 200, execution, headers);
+}
+
+/** `?costAboveUsd=X`: a long poll also ends once the run's reported cost in USD is above X. */
+function costAboveOf(url: URL): number | undefined {
+  const raw = url.searchParams.get(costAboveParam);
+  if (raw === null) return undefined;
+  if (!/^\d+(\.\d+)?$/.test(raw))
+    throw new HttpError(400, `${costAboveParam}: must be a number of USD such as 2 or 0.50, got ${JSON.stringify(raw)}`);
+  return Number(raw);
 }
 
 /** `?waitSeconds=N` (0 to 60): answer once the run ends, or after N seconds with its state then. */

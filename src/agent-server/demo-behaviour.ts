@@ -8,6 +8,7 @@ export type DemoBehaviour =
   | { kind: 'succeed'; seconds: number; text: string }
   | { kind: 'progress'; seconds: number }
   | { kind: 'spend'; usd: number }
+  | { kind: 'charge'; usd: number }
   | { kind: 'fail'; code: number }
   | { kind: 'hang' }
   | { kind: 'ignore-term' }
@@ -17,7 +18,8 @@ export type DemoBehaviour =
 /**
  * `succeed [seconds=0] [text...]`, `progress [seconds=5]` (a line a second, then success), `fail [code=1]`,
  * `hang` (one line, then silence until signalled: a stalled run), `spend [usd=1]` (reports that cost,
- * then hangs like `hang`), `ignore-term`,
+ * then hangs like `hang`), `charge [usd=1]` (reports that cost and succeeds at once: a run too short for
+ * any report while it runs), `ignore-term`,
  * `big-output [megabytes=5]`, `crash`; any other prompt is echoed as `succeed 0 <prompt>`.
  * A numeric argument that does not parse falls back to its default (for `succeed`, it is text).
  */
@@ -34,7 +36,8 @@ export function parseDemoPrompt(prompt: string): DemoBehaviour {
     case 'progress':
       return { kind: 'progress', seconds: nonNegativeNumber(first) ?? 5 };
     case 'spend':
-      return { kind: 'spend', usd: nonNegativeNumber(first) ?? 1 };
+    case 'charge':
+      return { kind: word, usd: nonNegativeNumber(first) ?? 1 };
     case 'fail': {
       const code = Number(first);
       // Exit codes are one byte and 0 would not be a failure.

@@ -51,6 +51,9 @@ async function run(behaviour: DemoBehaviour): Promise<void> {
       reportUsage(demoOutputTokensCosting(behaviour.usd));
       process.on('SIGTERM', () => process.exit(143));
       return waitForever();
+    case 'charge':
+      say(`demo agent: execution ${executionId} done, at a cost of ${behaviour.usd} USD`);
+      return reportUsage(demoOutputTokensCosting(behaviour.usd));
     case 'fail':
       say(`demo agent: execution ${executionId} failing with exit code ${behaviour.code}`, process.stderr);
       reportUsage();

@@ -51,6 +51,8 @@ interface Run {
   killTimer?: NodeJS.Timeout;
   deadlineTimer?: NodeJS.Timeout;
   ended: Promise<void>;
+  /** Called on each usage report: long polls waiting for the cost to pass a budget. */
+  usageWatchers: Set<() => void>;
 }
 
 export type StartResult =
@@ -122,13 +124,25 @@ export class ProcessRegistry {
   }
 
   /**
-   * The long poll's wait: resolves when the run ends, after `ms`, or when the caller goes away,
-   * whichever comes first; at once for a run that is unknown or already ended.
+   * The long poll's wait: resolves when the run ends, after `ms`, when the caller goes away, or once
+   * its reported cost in USD is above `costAboveUsd`, whichever comes first; at once for a run that
+   * is unknown or already ended, or already above.
    */
-  async waitForEnd(id: string, ms: number, signal: AbortSignal): Promise<void> {
+  async waitForEnd(id: string, ms: number, signal: AbortSignal, costAboveUsd?: number): Promise<void> {
     const run = this.runs.get(id);
     if (!run || run.status !== 'running') return;
-    await Promise.race([run.ended, delay(ms, undefined, { signal }).catch(() => undefined)]);
+    const above = () => costAboveUsd !== undefined && run.usage?.cost?.currency === 'USD' && run.usage.cost.amount > costAboveUsd;
+    if (above()) return;
+    let watcher: (() => void) | undefined;
+    const overBudget = new Promise<void>((resolve) => {
+      watcher = () => above() && resolve();
+      if (costAboveUsd !== undefined) run.usageWatchers.add(watcher);
+    });
+    try {
+      await Promise.race([run.ended, overBudget, delay(ms, undefined, { signal }).catch(() => undefined)]);
+    } finally {
+      run.usageWatchers.delete(watcher!);
+    }
   }
 
   /** Outputs are left out: a listing is for finding work, and each output can be megabytes. */
@@ -181,6 +195,7 @@ export class ProcessRegistry {
       tail: new OutputTail(maxOutputTailBytes),
       stopRequested: false,
       ended: new Promise((resolve) => (markEnded = resolve)),
+      usageWatchers: new Set(),
     };
     this.runs.set(id, run);
     this.spawns.set(id, (this.spawns.get(id) ?? 0) + 1);
@@ -223,7 +238,10 @@ export class ProcessRegistry {
     usageChannel.on(
       'data',
       createUsageScanner(
-        (usage) => (run.usage = usage),
+        (usage) => {
+          run.usage = usage;
+          for (const watcher of run.usageWatchers) watcher();
+        },
         (reason) => this.log(run).warn({ reason }, 'ignoring a malformed usage line'),
       ),
     );

@@ -8,6 +8,7 @@ import {
   longPollHeader,
   maxWaitSeconds,
   outputTailParam,
+  costAboveParam,
   type AgentExecution,
   type StartExecutionRequest,
 } from './protocol.js';
@@ -27,15 +28,21 @@ export interface AgentClientOptions {
  */
 export const defaultMaxResponseBytes = 32 * 1024 * 1024;
 
+/** How to read an execution (protocol 2's options; an agent without them answers a plain read). */
+export interface ReadOptions {
+  /** A long poll: the agent answers when the run ends, or after this long. */
+  waitSeconds?: number;
+  /** The answer carries the output's tail. */
+  outputTail?: boolean;
+  /** A long poll also answers once the run reports a cost in USD above this. */
+  costAboveUsd?: number;
+}
+
 export interface AgentClient {
   readonly baseUrl: string;
   start(req: StartExecutionRequest, signal?: AbortSignal): Promise<AgentExecution>;
-  /**
-   * One execution; with `waitSeconds`, a long poll (the agent answers when the run ends or after
-   * that long) where the agent supports it, a plain read where it does not. With `outputTail`, the
-   * answer carries the output's tail where the agent supports it.
-   */
-  get(id: string, signal?: AbortSignal, waitSeconds?: number, outputTail?: boolean): Promise<AgentExecution | undefined>;
+  /** One execution, read as `options` say where the agent supports them, a plain read where it does not. */
+  get(id: string, signal?: AbortSignal, options?: ReadOptions): Promise<AgentExecution | undefined>;
   /** Whether the agent's last answer to a start or read said it supports the long poll (undefined before any). */
   readonly longPoll: boolean | undefined;
   /** When the agent's memory of its runs began, as its last answer said (protocol.ts agentStartedAtHeader); undefined if it does not say. */
@@ -166,10 +173,11 @@ export function createAgentClient({
       return parseExecution('POST', path, res, req.id);
     },
 
-    async get(id, signal, waitSeconds, outputTail) {
+    async get(id, signal, { waitSeconds, outputTail, costAboveUsd }: ReadOptions = {}) {
       const wait = longPoll && waitSeconds ? Math.min(waitSeconds, maxWaitSeconds) : 0;
       const query = new URLSearchParams();
       if (wait > 0) query.set('waitSeconds', String(wait));
+      if (wait > 0 && costAboveUsd !== undefined) query.set(costAboveParam, String(costAboveUsd));
       if (outputTail) query.set(outputTailParam, 'true');
       const path = query.size > 0 ? `${executionPath(id)}?${query}` : executionPath(id);
       const res = await send('GET', path, signal, undefined, wait * 1000);

@@ -34,6 +34,13 @@ export const agentStartedAtHeader = 'lifeline-agent-started-at';
 export const outputTailParam = 'outputTail';
 export const maxOutputTailBytes = 64 * 1024;
 
+/**
+ * Budget (protocol 2): `GET /executions/{id}?waitSeconds=N&costAboveUsd=X` also answers as soon as
+ * the run reports a cost in USD above X, so an execution's budget is enforced within one usage
+ * report instead of one long poll. An agent that ignores the parameter answers as before.
+ */
+export const costAboveParam = 'costAboveUsd';
+
 export const startExecutionRequest = z.object({
   id: z.string().min(1).max(200),
   prompt: z.string().min(1),

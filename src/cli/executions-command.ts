@@ -196,35 +196,47 @@ export function addExecutionsCommands(program: Command): void {
     .command('list')
     .description('executions, newest first')
     .option('--agent <name>', 'only this agent')
+    .option('--tenant <name>', 'only executions of this tenant')
     .addOption(new Option('--status <status>', 'only this status').choices(executionStatuses))
     .option('--schedule <id>', 'only executions started by this schedule')
     .option('--since <age>', 'only executions created within this age: 90s, 30m, 1h, 2d', ageInSeconds)
     .option('--limit <n>', 'at most this many (1-1000)', positiveLimit(1000), 50)
     .option('--json', 'print JSON')
-    .action((opts: { agent?: string; status?: ExecutionStatus; schedule?: string; since?: number; limit: number; json?: boolean }) =>
-      withCliContext(async (ctx) => {
-        const rows = await readStore(ctx).list({
-          agent: opts.agent,
-          status: opts.status,
-          scheduleId: opts.schedule,
-          sinceSeconds: opts.since,
-          limit: opts.limit,
-        });
-        if (opts.json) return printJson(rows);
-        printTable(
-          ['id', 'agent', 'status', 'trigger', 'created', 'finished', 'error kind', 'cost'],
-          rows.map((r) => [
-            r.id,
-            r.agent,
-            r.status,
-            r.trigger,
-            time(r.createdAt),
-            time(r.finishedAt),
-            r.errorKind ?? '',
-            costText(r.usage),
-          ]),
-        );
-      }),
+    .action(
+      (opts: {
+        agent?: string;
+        tenant?: string;
+        status?: ExecutionStatus;
+        schedule?: string;
+        since?: number;
+        limit: number;
+        json?: boolean;
+      }) =>
+        withCliContext(async (ctx) => {
+          const rows = await readStore(ctx).list({
+            agent: opts.agent,
+            tenant: opts.tenant,
+            status: opts.status,
+            scheduleId: opts.schedule,
+            sinceSeconds: opts.since,
+            limit: opts.limit,
+          });
+          if (opts.json) return printJson(rows);
+          printTable(
+            ['id', 'agent', 'tenant', 'status', 'trigger', 'created', 'finished', 'error kind', 'cost'],
+            rows.map((r) => [
+              r.id,
+              r.agent,
+              r.tenant,
+              r.status,
+              r.trigger,
+              time(r.createdAt),
+              time(r.finishedAt),
+              r.errorKind ?? '',
+              costText(r.usage),
+            ]),
+          );
+        }),
     );
 
   executions
@@ -303,6 +315,7 @@ export function addExecutionsCommands(program: Command): void {
     .command('start')
     .description('start an execution; prints its id (with --wait, exits 1 unless it succeeded)')
     .requiredOption('--agent <name>', 'agent to run on')
+    .option('--tenant <name>', 'the team it runs for: its share, limits and budgets (default: default)')
     .option('--prompt <text>', 'what the agent should do')
     .option(
       '--prompt-file <path>',
@@ -318,6 +331,7 @@ export function addExecutionsCommands(program: Command): void {
     .action(
       (opts: {
         agent: string;
+        tenant?: string;
         prompt?: string;
         promptFile?: string;
         timeout?: number;
@@ -333,6 +347,7 @@ export function addExecutionsCommands(program: Command): void {
           const lifeline = await ctx.lifeline();
           const { executionId } = await lifeline.startExecution({
             agent: opts.agent,
+            tenant: opts.tenant,
             prompt,
             timeoutSeconds: opts.timeout,
             idleTimeoutSeconds: opts.idleTimeout,

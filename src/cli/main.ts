@@ -7,6 +7,7 @@ import { addExecutionsCommands } from './executions-command.js';
 import { addReconcileCommand } from './reconcile-command.js';
 import { addSchedulesCommands } from './schedules-command.js';
 import { addSetupCommand } from './setup-command.js';
+import { addTenantsCommands } from './tenants-command.js';
 import { addUiCommand } from './ui-command.js';
 
 /**
@@ -22,6 +23,7 @@ const program = new Command('lifeline')
 addExecutionsCommands(program);
 addAgentsCommands(program);
 addSchedulesCommands(program);
+addTenantsCommands(program);
 addReconcileCommand(program);
 addSetupCommand(program);
 addDeployCommands(program);

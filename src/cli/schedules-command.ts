@@ -12,6 +12,7 @@ function printDescription(d: AgentScheduleDescription): void {
   printFields([
     ['schedule', d.scheduleId],
     ['agent', d.agent],
+    ['tenant', d.tenant],
     ['when', `${when(d)} (${d.timezone})`],
     ['state', d.paused ? 'paused' : 'active'],
     ['note', d.note],
@@ -37,6 +38,7 @@ function printDescription(d: AgentScheduleDescription): void {
 
 interface CreateOptions {
   agent: string;
+  tenant?: string;
   prompt: string;
   cron?: string;
   interval?: number;
@@ -58,6 +60,7 @@ export function addSchedulesCommands(program: Command): void {
     .description('create a schedule; each fire starts an execution with id <agent>-<schedule>-<fire time>')
     .argument('<id>', 'schedule id (letters, digits, . _ -)')
     .requiredOption('--agent <name>', 'agent to run on')
+    .option('--tenant <name>', 'the team its executions run for (default: default)')
     .requiredOption('--prompt <text>', 'what the agent should do on each fire')
     .option('--cron <expression>', 'cron expression, such as "0 9 * * MON-FRI" (or --interval)')
     .option('--interval <seconds>', 'fire every this many seconds (or --cron)', wholeNumber)
@@ -75,6 +78,7 @@ export function addSchedulesCommands(program: Command): void {
         const request = {
           scheduleId: id,
           agent: opts.agent,
+          tenant: opts.tenant,
           prompt: opts.prompt,
           cron: opts.cron,
           intervalSeconds: opts.interval,
@@ -96,14 +100,15 @@ export function addSchedulesCommands(program: Command): void {
     .command('list')
     .description("this task queue's agent schedules")
     .option('--agent <name>', 'only schedules of this agent')
+    .option('--tenant <name>', 'only schedules of this tenant')
     .option('--json', 'print JSON')
-    .action((opts: { agent?: string; json?: boolean }) =>
+    .action((opts: { agent?: string; tenant?: string; json?: boolean }) =>
       withCliContext(async (ctx) => {
-        const list = await (await ctx.lifeline()).schedules.list({ agent: opts.agent });
+        const list = await (await ctx.lifeline()).schedules.list({ agent: opts.agent, tenant: opts.tenant });
         if (opts.json) return printJson(list);
         printTable(
-          ['schedule', 'agent', 'when', 'zone', 'state', 'next fire'],
-          list.map((s) => [s.scheduleId, s.agent, when(s), s.timezone, s.paused ? 'paused' : 'active', time(s.nextFireTimes[0])]),
+          ['schedule', 'agent', 'tenant', 'when', 'zone', 'state', 'next fire'],
+          list.map((s) => [s.scheduleId, s.agent, s.tenant, when(s), s.timezone, s.paused ? 'paused' : 'active', time(s.nextFireTimes[0])]),
         );
       }),
     );

@@ -1,3 +1,4 @@
+import { defaultTenant } from '../domain/tenants.js';
 import {
   ScheduleAlreadyRunning,
   ScheduleNotFoundError as TemporalScheduleNotFoundError,
@@ -78,6 +79,7 @@ export class AgentSchedules {
     }
     const input: ExecutionInput = {
       agent: s.agent,
+      tenant: s.tenant ?? defaultTenant,
       prompt: s.prompt,
       timeoutSeconds: s.timeoutSeconds,
       busyPolicy: s.busyPolicy,
@@ -132,7 +134,7 @@ export class AgentSchedules {
   }
 
   /** This task queue's agent schedules (Temporal lists schedules eventually consistently). */
-  async list(filter: { agent?: string } = {}): Promise<AgentScheduleSummary[]> {
+  async list(filter: { agent?: string; tenant?: string } = {}): Promise<AgentScheduleSummary[]> {
     return unavailableOnFailure('Temporal', async () => {
       const found: AgentScheduleSummary[] = [];
       for await (const summary of this.opts.temporal.schedule.list()) {
@@ -140,6 +142,7 @@ export class AgentSchedules {
         const memo = readScheduleMemo(summary.memo);
         if (memo?.taskQueue !== this.opts.taskQueue) continue;
         if (filter.agent !== undefined && memo.agent !== filter.agent) continue;
+        if (filter.tenant !== undefined && (memo.tenant ?? defaultTenant) !== filter.tenant) continue;
         found.push(summaryView(summary, memo));
       }
       return found.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));

@@ -17,6 +17,8 @@ export const limits = {
 } as const;
 
 export const agentNamePattern = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+/** The team an execution runs for: named like an agent (migrations/0010_tenants.sql checks the same). */
+export const tenantNamePattern = agentNamePattern;
 const executionIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$/;
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
@@ -59,6 +61,10 @@ export const startExecutionSchema = z.strictObject({
     .regex(executionIdPattern, 'must be 1-200 characters of letters, digits and . _ : @ -, starting with a letter or digit')
     .optional(),
   agent: requiredString('agent').regex(agentNamePattern, 'must be a lowercase agent name (a-z, 0-9, _ and -)'),
+  tenant: z
+    .string({ error: 'must be a string' })
+    .regex(tenantNamePattern, 'must be a lowercase tenant name of 1-63 characters (a-z, 0-9, _ and -), starting with a letter or digit')
+    .optional(),
   prompt: requiredString('prompt')
     .refine((p) => p.trim().length > 0, 'must not be empty')
     .refine((p) => bytes(p) <= limits.promptBytes, `must be at most ${limits.promptBytes} bytes`)

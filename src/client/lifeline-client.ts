@@ -1,3 +1,4 @@
+import { defaultTenant } from '../domain/tenants.js';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowIdConflictPolicy,
@@ -100,7 +101,10 @@ export class LifelineClient {
    * second start with the same id returns the same execution and never runs the agent again.
    */
   async startExecution(request: StartExecutionRequest): Promise<StartedExecution> {
-    const { executionId, input } = parseStartRequest(request);
+    const parsed = parseStartRequest(request);
+    const { executionId } = parsed;
+    // Named at start, so the tenant's search attribute is set from the first moment.
+    const input = { ...parsed.input, tenant: parsed.input.tenant ?? defaultTenant };
     const agent = await unavailableOnFailure('Postgres', () => this.agents.get(input.agent));
     if (!agent) throw new InvalidExecutionInputError([{ field: 'agent', message: `unknown agent "${input.agent}"` }]);
     if (request.executionId !== undefined) await this.refuseConflict(executionId, input);

@@ -28,7 +28,7 @@ function isIanaTimeZone(name: string): boolean {
   }
 }
 
-const { agent, prompt, timeoutSeconds, busyPolicy, idleTimeoutSeconds, maxCostUsd } = startExecutionSchema.shape;
+const { agent, tenant, prompt, timeoutSeconds, busyPolicy, idleTimeoutSeconds, maxCostUsd } = startExecutionSchema.shape;
 
 export const createScheduleSchema = z
   .strictObject({
@@ -36,6 +36,7 @@ export const createScheduleSchema = z
       .string({ error: 'scheduleId is required' })
       .regex(scheduleIdPattern, 'must be 1-100 characters of letters, digits and . _ -, starting with a letter or digit'),
     agent,
+    tenant,
     prompt,
     cron: z
       .string({ error: 'cron must be a cron expression' })

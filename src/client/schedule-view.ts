@@ -1,6 +1,7 @@
 import type { ScheduleDescription, ScheduleExecutionResult, ScheduleSummary } from '@temporalio/client';
 import { z } from 'zod';
 import type { BusyPolicy } from '../domain/execution-types.js';
+import { defaultTenant } from '../domain/tenants.js';
 import type { OverlapPolicy, ScheduleDefinition } from './schedule-input.js';
 import type { ExecutionInput } from '../workflows/execution-contract.js';
 
@@ -10,6 +11,8 @@ import type { ExecutionInput } from '../workflows/execution-contract.js';
  */
 const memoSchema = z.object({
   agent: z.string(),
+  /** Absent in schedules made before tenants: \`default\`. */
+  tenant: z.string().optional(),
   taskQueue: z.string(),
   cron: z.string().optional(),
   intervalSeconds: z.number().optional(),
@@ -20,6 +23,7 @@ export type ScheduleMemo = z.infer<typeof memoSchema>;
 export function scheduleMemo(s: ScheduleDefinition, taskQueue: string): ScheduleMemo {
   return {
     agent: s.agent,
+    tenant: s.tenant ?? defaultTenant,
     taskQueue,
     ...(s.cron === undefined ? { intervalSeconds: s.intervalSeconds } : { cron: s.cron }),
     timezone: s.timezone,
@@ -41,6 +45,7 @@ export interface ScheduleFire {
 export interface AgentScheduleSummary {
   scheduleId: string;
   agent: string;
+  tenant: string;
   cron?: string;
   intervalSeconds?: number;
   timezone: string;
@@ -77,6 +82,7 @@ export function summaryView(s: ScheduleSummary, memo: ScheduleMemo): AgentSchedu
   return {
     scheduleId: s.scheduleId,
     agent: memo.agent,
+    tenant: memo.tenant ?? defaultTenant,
     cron: memo.cron,
     intervalSeconds: memo.intervalSeconds,
     timezone: memo.timezone,
@@ -92,6 +98,7 @@ export function descriptionView(d: ScheduleDescription, memo: ScheduleMemo): Age
   return {
     scheduleId: d.scheduleId,
     agent: input.agent,
+    tenant: input.tenant ?? defaultTenant,
     prompt: input.prompt,
     cron: memo.cron,
     intervalSeconds: memo.intervalSeconds,

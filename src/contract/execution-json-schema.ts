@@ -27,6 +27,7 @@ export function executionContractJsonSchema() {
       result: 'ExecutionResult',
       searchAttributesAtStart: {
         [searchAttributes.agent.name]: 'Keyword: the input agent',
+        [searchAttributes.tenant.name]: 'Keyword: the input tenant, or "default" when it names none',
         [searchAttributes.status.name]: 'Keyword: "queued"',
         [searchAttributes.trigger.name]: 'Keyword: the input trigger',
         [searchAttributes.schedule.name]: 'Keyword: the input scheduleId, when there is one',

@@ -12,6 +12,8 @@ import { countStuckExecutions } from '../reconciler/stuck-executions.js';
 import { createCapacitySlots, type CapacitySlots } from '../slots/capacity-slots.js';
 import { createAgentStore, type AgentStore } from '../store/agent-store.js';
 import { createExecutionStore } from '../store/execution-store.js';
+import { createTenantStore } from '../store/tenant-store.js';
+import { createTenantSettingsReader } from '../slots/tenant-shares.js';
 import type { Logger } from '../util/logger.js';
 import type { LifelineDeps } from './lifeline-deps.js';
 
@@ -52,6 +54,7 @@ export function buildLifelineDeps(opts: {
   const { execution } = config;
   const agents = createAgentStore(pool);
   const executions = createExecutionStore(pool, { maxOutputBytes: execution.maxOutputBytes });
+  const tenants = createTenantStore(pool);
   const slots = createCapacitySlots(redis, {
     leaseMs: opts.leaseMs ?? leaseMsFor(execution),
     waiterTtlMs: Math.max(10_000, 5 * execution.pollIntervalMs),
@@ -65,6 +68,8 @@ export function buildLifelineDeps(opts: {
   return {
     executions,
     agents,
+    tenants,
+    tenantSettings: createTenantSettingsReader(tenants, Math.max(1000, execution.pollIntervalMs), Date.now),
     slots,
     agentClient: async (agent, requestTimeoutMs) =>
       createAgentClient({

@@ -8,6 +8,8 @@ import type { FullSweepTurns } from '../reconciler/full-sweep-turns.js';
 import type { CapacitySlots } from '../slots/capacity-slots.js';
 import type { AgentRegistration, AgentStore } from '../store/agent-store.js';
 import type { ExecutionStore } from '../store/execution-store.js';
+import type { TenantStore } from '../store/tenant-store.js';
+import type { TenantSettings } from '../domain/tenants.js';
 import type { Logger } from '../util/logger.js';
 
 /**
@@ -18,6 +20,10 @@ import type { Logger } from '../util/logger.js';
 export interface LifelineDeps {
   executions: ExecutionStore;
   agents: AgentStore;
+  /** Tenants' settings as they are now (admission, the CLI). */
+  tenants: TenantStore;
+  /** Tenants' settings read at most once per poll interval per tenant (a queued wait's every try). */
+  tenantSettings: (tenant: string) => Promise<TenantSettings>;
   slots: CapacitySlots;
   /**
    * An agent's HTTP client, its token resolved now (AgentTokenError when its reference does not

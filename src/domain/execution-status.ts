@@ -45,6 +45,8 @@ export const errorKinds = [
   'deadline_exceeded',
   'agent_stalled',
   'budget_exceeded',
+  /** Its tenant had spent a budget: refused at admission (\`skipped\`), or stopped in flight (\`failed\`). */
+  'tenant_over_budget',
   'queue_timeout',
   'cancelled_by_operator',
   'closed_outside_workflow',

@@ -17,8 +17,21 @@ export interface ExecutionPlan {
   queueTimeoutSeconds: number;
   heartbeatTimeoutSeconds: number;
   stopWaitSeconds: number;
+  /**
+   * The tenant it runs for, with what its activities tell Temporal's dispatch (DESIGN: Tenants).
+   * Absent in plans recorded before tenants: those run as \`default\`, with no Temporal priority.
+   */
+  tenant?: PlannedTenant;
+  /** Its tenant had spent a budget (the message says which): the execution ends \`skipped\` without a slot. */
+  overBudget?: string;
   /** Input the row could record only altered (a NUL character): the execution fails `invalid_input` with this reason. */
   rejected?: string;
+}
+
+export interface PlannedTenant {
+  name: string;
+  priority: number;
+  weight: number;
 }
 
 /** The small summary the run activity returns; the output itself goes to Postgres, not history. */
@@ -27,6 +40,8 @@ export interface AgentRunSummary {
   exitCode: number | null;
   error: string | null;
   outputBytes: number;
+  /** The run's last reported cost, when its agent reported one in USD; absent otherwise. */
+  costUsd?: number;
   /**
    * When the run ended, by the agent's clock (ISO 8601), as the agent reported it. A stop or Cancel
    * requested earlier wins over the result (DESIGN.md, "A stop wins over a late result").

@@ -29,6 +29,8 @@ export const failureClasses = {
   agent_stalled: { retry: 'never', errorKind: 'agent_stalled' },
   /** The agent reported a cost above the execution's budget: going on would only spend more. */
   budget_exceeded: { retry: 'never', errorKind: 'budget_exceeded' },
+  /** The execution's tenant spent a budget whose policy stops runs in flight: going on would spend more. */
+  tenant_over_budget: { retry: 'never', errorKind: 'tenant_over_budget' },
   /** The row was ended by another hand before the agent got the run: nothing is started or written. */
   closed_outside_workflow: { retry: 'never', errorKind: 'closed_outside_workflow' },
   /** Anything not recognised (a bug, a library's surprise): a few attempts, then the execution fails. */

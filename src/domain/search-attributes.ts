@@ -9,6 +9,8 @@ export const searchAttributes = {
   status: defineSearchAttributeKey('LifelineStatus', SearchAttributeType.KEYWORD),
   trigger: defineSearchAttributeKey('LifelineTrigger', SearchAttributeType.KEYWORD),
   schedule: defineSearchAttributeKey('LifelineSchedule', SearchAttributeType.KEYWORD),
+  /** The team it runs for: `default` when it named none. */
+  tenant: defineSearchAttributeKey('LifelineTenant', SearchAttributeType.KEYWORD),
   /** Where the workflow is (ExecutionPhase): `awaiting_worker` finds the runs every busy worker left waiting. */
   phase: defineSearchAttributeKey('LifelinePhase', SearchAttributeType.KEYWORD),
 } as const;

@@ -10,6 +10,7 @@ import { reconcileSlotHolds } from './slot-holds.js';
 import { reportCurrentBuildsWithoutWorkers } from './current-build-report.js';
 import { reportStuckExecutions } from './stuck-report.js';
 import { reportWorkerWait } from './worker-wait.js';
+import { reportTenantBudgets } from './tenant-budgets.js';
 
 export interface ReconcileOptions {
   sweep: Sweep;
@@ -27,8 +28,9 @@ export interface ReconcileOptions {
  * it never had (never-picked-up.ts). It never finalizes or releases an execution
  * whose workflow is running, whatever its lease says. A full sweep asks Temporal about every live
  * row; an `anomalies` cycle only about those the cheap signals single out (see anomalies.ts).
- * Last, it alerts when admitted runs have waited too long for a worker (worker-wait.ts) and on
- * executions whose workflow cannot make progress (stuck-report.ts). Without Redis, only the passes
+ * Last, it alerts when admitted runs have waited too long for a worker (worker-wait.ts), on
+ * executions whose workflow cannot make progress (stuck-report.ts), and on tenants' budgets
+ * 80 % or fully spent (tenant-budgets.ts). Without Redis, only the passes
  * that need no slot run.
  */
 export async function reconcileOnce(
@@ -58,6 +60,7 @@ export async function reconcileOnce(
     await reportWorkerWait(cycle);
     await reportStuckExecutions(cycle);
     await reportCurrentBuildsWithoutWorkers(cycle);
+    await reportTenantBudgets(cycle);
   } catch (err) {
     // A cycle that cannot run at all (Postgres down, say) is the most degraded of all.
     await deps.alerter.send({

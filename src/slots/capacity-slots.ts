@@ -2,11 +2,35 @@ import type { Cluster, Redis } from 'ioredis';
 import { acquireScript, currentScript, initializedMarker, rebuildScript, releaseScript, renewScript } from './slot-scripts.js';
 
 import type { BusyPolicy } from '../domain/execution-types.js';
+import { defaultTenant } from '../domain/tenants.js';
 
 export interface SlotLease {
   executionId: string;
   expiresAt: number;
 }
+
+/** An execution that holds capacity, as Postgres says: what a lost agent's leases are rebuilt from. */
+export interface SlotHolder {
+  executionId: string;
+  tenant: string;
+}
+
+/** What an acquire tells the agent's queue of the execution's tenant (DESIGN: Tenants). */
+export interface TenantShare {
+  tenant: string;
+  /** Its share of a contended agent, against the other waiting tenants' weights. */
+  weight: number;
+  /** 1 to 5, 1 first: every waiter of a better priority is served first. */
+  priority: number;
+  /** At most this many slots on one agent; absent: no limit. */
+  maxRunningPerAgent?: number;
+}
+
+/** A tenant that set nothing: weight 1, the middle priority, no limit. */
+export const defaultShare: TenantShare = { tenant: defaultTenant, weight: 1, priority: 3 };
+
+/** How fast a tenant's past slot time is forgotten when its share is judged. */
+const defaultFairShareHalfLifeMs = 60_000;
 
 export interface CapacitySlotsOptions {
   /** How long a lease lives without renewal before it is "suspect" (not reclaimed: see DESIGN §5). */
@@ -14,33 +38,35 @@ export interface CapacitySlotsOptions {
   /** How long a queued waiter keeps its place without polling. */
   waiterTtlMs: number;
   keyPrefix?: string;
+  /** The half-life of the slot time a tenant's share is judged by (default a minute). */
+  fairShareHalfLifeMs?: number;
   /**
    * The executions that hold a slot on the agent, read from Postgres (running rows, queued rows
    * admitted with a slot, ended rows whose process is still being stopped): what the leases are
    * rebuilt from when Redis lost them. Unset (tests of the scripts alone): none.
    */
-  holders?: (agent: string) => Promise<string[]>;
+  holders?: (agent: string) => Promise<SlotHolder[]>;
   /** Told of each rebuild that happened, with the number of leases it created. */
   onRebuilt?: (agent: string, created: number) => void;
 }
 
 type SlotRedis = (Redis | Cluster) & {
-  lifelineAcquire(k1: string, k2: string, k3: string, k4: string, k5: string, k6: string, ...args: (string | number)[]): Promise<number>;
+  lifelineAcquire(...keysThenArgs: (string | number)[]): Promise<number>;
   lifelineCurrent(k1: string, k2: string): Promise<number>;
   lifelineRenew(k1: string, ...args: (string | number)[]): Promise<number>;
-  lifelineRelease(k1: string, k2: string, k3: string, k4: string, member: string, keepMs: number): Promise<number>;
-  lifelineRebuild(k1: string, k2: string, k3: string, leaseMs: number, ...members: string[]): Promise<number>;
+  lifelineRelease(...keysThenArgs: (string | number)[]): Promise<number>;
+  lifelineRebuild(k1: string, k2: string, k3: string, k4: string, leaseMs: number, ...membersAndTenants: string[]): Promise<number>;
 };
 
 function withScripts(redis: Redis | Cluster): SlotRedis {
   const r = redis as SlotRedis;
   // defineCommand sends EVALSHA and falls back to EVAL once after a restart flushed the script cache.
   if (typeof r.lifelineRebuild !== 'function') {
-    redis.defineCommand('lifelineAcquire', { numberOfKeys: 6, lua: acquireScript });
+    redis.defineCommand('lifelineAcquire', { numberOfKeys: 10, lua: acquireScript });
     redis.defineCommand('lifelineCurrent', { numberOfKeys: 2, lua: currentScript });
     redis.defineCommand('lifelineRenew', { numberOfKeys: 1, lua: renewScript });
-    redis.defineCommand('lifelineRelease', { numberOfKeys: 4, lua: releaseScript });
-    redis.defineCommand('lifelineRebuild', { numberOfKeys: 3, lua: rebuildScript });
+    redis.defineCommand('lifelineRelease', { numberOfKeys: 7, lua: releaseScript });
+    redis.defineCommand('lifelineRebuild', { numberOfKeys: 4, lua: rebuildScript });
   }
   return r;
 }
@@ -56,31 +82,45 @@ const concludedKeepMs = 60 * 60_000;
 export function createCapacitySlots(redis: Redis | Cluster, options: CapacitySlotsOptions) {
   const r = withScripts(redis);
   const prefix = options.keyPrefix ?? 'lifeline:slots';
-  const keys = (agent: string) =>
-    [
-      `${prefix}:{${agent}}:leases`,
-      `${prefix}:{${agent}}:waiting`,
-      `${prefix}:{${agent}}:seen`,
-      `${prefix}:{${agent}}:arrivals`,
-      `${prefix}:{${agent}}:concluded`,
-      `${prefix}:{${agent}}:lineage`,
-    ] as const;
+  const halfLifeMs = options.fairShareHalfLifeMs ?? defaultFairShareHalfLifeMs;
+  const keys = (agent: string) => {
+    const key = (name: string) => `${prefix}:{${agent}}:${name}`;
+    return {
+      leases: key('leases'),
+      waiting: key('waiting'),
+      seen: key('seen'),
+      arrivals: key('arrivals'),
+      concluded: key('concluded'),
+      lineage: key('lineage'),
+      owners: key('owners'),
+      byTenant: key('by-tenant'),
+      tenants: key('tenants'),
+      usage: key('usage'),
+    };
+  };
 
   /** 1: the member holds a lease; 0: no slot; -1: the leases were lost and must be rebuilt first. */
-  async function acquireOnce(agent: string, executionId: string, capacity: number, policy: BusyPolicy): Promise<number> {
-    const [leases, waiting, seen, arrivals, concluded, lineage] = keys(agent);
+  async function acquireOnce(
+    agent: string,
+    executionId: string,
+    capacity: number,
+    policy: BusyPolicy,
+    share: TenantShare,
+  ): Promise<number> {
+    const k = keys(agent);
     return r.lifelineAcquire(
-      leases,
-      waiting,
-      seen,
-      arrivals,
-      concluded,
-      lineage,
+      ...[k.leases, k.waiting, k.seen, k.arrivals, k.concluded, k.lineage, k.owners, k.byTenant, k.tenants, k.usage],
       executionId,
       capacity,
       options.leaseMs,
       policy,
       options.waiterTtlMs,
+      share.tenant,
+      share.weight,
+      share.priority,
+      share.maxRunningPerAgent ?? 0,
+      '0',
+      halfLifeMs,
     );
   }
 
@@ -90,12 +130,19 @@ export function createCapacitySlots(redis: Redis | Cluster, options: CapacitySlo
    * when there was nothing to rebuild. Concurrent rebuilds are safe: the script checks the marker.
    */
   async function rebuild(agent: string): Promise<number | undefined> {
-    const [leases, , , , concluded, lineage] = keys(agent);
-    if ((await r.lifelineCurrent(leases, lineage)) === 1) return undefined;
+    const k = keys(agent);
+    if ((await r.lifelineCurrent(k.leases, k.lineage)) === 1) return undefined;
     // Read after the marker was found missing: every holder from then on is in Postgres (an admission
     // writes its row after its acquire, and acquires are refused until the marker is back).
     const holders = (await options.holders?.(agent)) ?? [];
-    const created = await r.lifelineRebuild(leases, concluded, lineage, options.leaseMs, ...holders);
+    const created = await r.lifelineRebuild(
+      k.leases,
+      k.concluded,
+      k.lineage,
+      k.owners,
+      options.leaseMs,
+      ...holders.flatMap((h) => [h.executionId, h.tenant]),
+    );
     if (created < 0) return undefined;
     options.onRebuilt?.(agent, created);
     return created;
@@ -108,11 +155,11 @@ export function createCapacitySlots(redis: Redis | Cluster, options: CapacitySlo
      * One atomic attempt; under `queue` it also takes (or keeps) the member's FIFO place. When Redis
      * lost the agent's leases, rebuilds them from Postgres first: nobody is admitted against an empty count.
      */
-    async tryAcquire(agent: string, executionId: string, capacity: number, policy: BusyPolicy): Promise<boolean> {
-      let got = await acquireOnce(agent, executionId, capacity, policy);
+    async tryAcquire(agent: string, executionId: string, capacity: number, policy: BusyPolicy, share = defaultShare): Promise<boolean> {
+      let got = await acquireOnce(agent, executionId, capacity, policy, share);
       if (got === -1) {
         await rebuild(agent);
-        got = await acquireOnce(agent, executionId, capacity, policy);
+        got = await acquireOnce(agent, executionId, capacity, policy, share);
       }
       if (got === -1) throw new Error(`the capacity slots of agent ${agent} vanished again while being rebuilt; retrying`);
       return got === 1;
@@ -120,22 +167,28 @@ export function createCapacitySlots(redis: Redis | Cluster, options: CapacitySlo
 
     /** Extends a held lease; false when the member holds none (nothing is created then). */
     async renew(agent: string, executionId: string): Promise<boolean> {
-      return (await r.lifelineRenew(keys(agent)[0], executionId, options.leaseMs, 'renew')) === 1;
+      return (await r.lifelineRenew(keys(agent).leases, executionId, options.leaseMs, 'renew')) === 1;
     },
 
     /** Re-creates a vanished lease of an execution known to be running; false when it had to. */
     async restore(agent: string, executionId: string): Promise<boolean> {
-      return (await r.lifelineRenew(keys(agent)[0], executionId, options.leaseMs, 'restore')) === 1;
+      return (await r.lifelineRenew(keys(agent).leases, executionId, options.leaseMs, 'restore')) === 1;
     },
 
     /** Ends the execution's claim on the agent for good: its lease, its queue place, and any later try. */
     async release(agent: string, executionId: string): Promise<boolean> {
-      const [leases, waiting, seen, , concluded] = keys(agent);
-      return (await r.lifelineRelease(leases, waiting, seen, concluded, executionId, concludedKeepMs)) === 1;
+      const k = keys(agent);
+      const released = await r.lifelineRelease(
+        ...[k.leases, k.waiting, k.seen, k.concluded, k.owners, k.byTenant, k.usage],
+        executionId,
+        concludedKeepMs,
+        halfLifeMs,
+      );
+      return released === 1;
     },
 
     async leases(agent: string): Promise<SlotLease[]> {
-      const flat = await redis.zrange(keys(agent)[0], 0, -1, 'WITHSCORES');
+      const flat = await redis.zrange(keys(agent).leases, 0, -1, 'WITHSCORES');
       const out: SlotLease[] = [];
       for (let i = 0; i + 1 < flat.length; i += 2)
         if (flat[i] !== initializedMarker) out.push({ executionId: flat[i]!, expiresAt: Number(flat[i + 1]) });
@@ -156,7 +209,7 @@ export function createCapacitySlots(redis: Redis | Cluster, options: CapacitySlo
     },
 
     async waiting(agent: string): Promise<string[]> {
-      return redis.zrange(keys(agent)[1], 0, -1);
+      return redis.zrange(keys(agent).waiting, 0, -1);
     },
   };
 }

@@ -1,14 +1,24 @@
+import { defaultTenant } from '../domain/tenants.js';
+
 /**
- * Lua scripts for capacity slots (DESIGN §5). Each runs atomically in Redis, and all of them use
- * Redis' own clock (TIME) so that workers with skewed clocks agree on lease expiry.
+ * Lua scripts for capacity slots (DESIGN: Capacity slots, and Tenants). Each runs atomically in
+ * Redis, and all of them use Redis' own clock (TIME) so that workers with skewed clocks agree on
+ * lease expiry.
  *
  * Keys per agent (one hash tag, so a cluster keeps them on one shard):
- *   KEYS[1] leases  — sorted set: member = execution id, score = lease expiry (ms)
- *   KEYS[2] waiting — sorted set: member = execution id, score = arrival number (FIFO order)
- *   KEYS[3] seen    — sorted set: member = execution id, score = last time the waiter polled
- *   KEYS[4] arrivals — counter numbering queue arrivals (acquire only)
- *   KEYS[5] concluded — sorted set: member = execution id, score = when it was released (acquire: KEYS[5], release: KEYS[4])
- *   KEYS[6] lineage — string: the replication id of the Redis the leases were built on (acquire only)
+ *   leases    — sorted set: member = execution id, score = lease expiry (ms)
+ *   waiting   — sorted set: member = execution id, score = arrival number (first in, first out within a tenant)
+ *   seen      — sorted set: member = execution id, score = last time the waiter polled
+ *   arrivals  — counter numbering queue arrivals
+ *   concluded — sorted set: member = execution id, score = when it was released
+ *   lineage   — string: the replication id of the Redis the leases were built on
+ *   owners    — hash: member (holder or waiter) = "tenant|acquired at (ms), 0 while waiting"
+ *   byTenant  — sorted set of "tenant:arrival:member" (all scores 0): each tenant's waiters in order, by ZRANGEBYLEX
+ *   tenants   — hash: tenant = "weight|priority|per-agent limit (0: none)|blocked until (ms)", as its waiters last said
+ *   usage     — hash: tenant = "slot time (ms, decayed)|when it was brought up to date (ms)"; field `~hold`: the average hold (ms)
+ *
+ * Members without an owner (a lease or a wait from a version before tenants) belong to `default`.
+ * Keys beyond the declared ones are never touched: the per-tenant order lives in one sorted set.
  *
  * The leases key also holds one marker member (`initializedMarker`, score +inf) once its leases were
  * built from the executions that hold capacity (Postgres: see rebuildScript). The marker lives and dies
@@ -35,52 +45,169 @@ local replid = type(info) == 'string' and string.match(info, 'master_replid:(%x+
 local current = redis.call('ZSCORE', ${leases}, '${initializedMarker}') and redis.call('GET', ${lineageKey}) == replid`;
 
 /**
- * ARGV: member, capacity, leaseMs, mode ('skip' | 'queue'), waiterTtlMs. Returns 1 when the member
- * holds a lease afterwards, else 0; -1 (nothing changed) while the leases key has no marker or
- * another lineage: Redis lost the leases, or may have, and they must be rebuilt from Postgres before anyone is admitted. Expired leases still count: only the reconciler may release them.
- * A member already released (its execution concluded) gets nothing and no queue place: a cancelled
- * wait whose cancellation has not reached it yet must never take a slot for a finished execution.
+ * Functions over the owners, usage and byTenant keys, named \`owners\`, \`usage\`, \`byTenant\` by
+ * the script that includes them. Slot time is decayed with a half-life (\`halfLife\`, ms): a
+ * tenant's share is judged by its recent use, so one that was idle gets its share back at once
+ * instead of paying for its neighbour's past (DESIGN: Tenants).
+ */
+const tenantFunctions = `
+local function ownerOf(member)
+  local o = redis.call('HGET', owners, member)
+  if not o then return '${defaultTenant}', 0 end
+  local tenant, since = string.match(o, '^([^|]*)|(%d+)$')
+  return tenant, tonumber(since)
+end
+local function heldByTenant()
+  local held, count = {}, 0
+  for _, m in ipairs(redis.call('ZRANGE', leases, 0, -1)) do
+    if m ~= '${initializedMarker}' then
+      local tenant = ownerOf(m)
+      held[tenant] = (held[tenant] or 0) + 1
+      count = count + 1
+    end
+  end
+  return held, count
+end
+-- A tenant's decayed slot time now, given the slots it held since it was last brought up to date.
+local function usageOf(tenant, held)
+  local u = redis.call('HGET', usage, tenant)
+  if not u then return 0 end
+  local used, at = string.match(u, '^([^|]*)|(.*)$')
+  local decay = math.exp(-math.log(2) * math.max(0, now - tonumber(at)) / halfLife)
+  return tonumber(used) * decay + held * (1 - decay) * halfLife / math.log(2)
+end
+-- Called just before the tenant's count of held slots changes.
+local function bringUpToDate(tenant, held)
+  redis.call('HSET', usage, tenant, string.format('%.3f|%d', usageOf(tenant, held), now))
+end
+local function queueEntry(tenant, arrival, member)
+  return tenant .. ':' .. string.format('%015d', arrival) .. ':' .. member
+end
+local function leaveQueue(member)
+  local arrival = redis.call('ZSCORE', waiting, member)
+  if arrival then
+    redis.call('ZREM', byTenant, queueEntry(ownerOf(member), tonumber(arrival), member))
+    redis.call('ZREM', waiting, member)
+    redis.call('HDEL', owners, member)
+  end
+  redis.call('ZREM', seen, member)
+end`;
+
+/**
+ * ARGV: member, capacity, leaseMs, mode ('skip' | 'queue'), waiterTtlMs, tenant, weight, priority
+ * (1 first), per-agent limit (0: none), blocked ('1': the tenant is at its limit across agents),
+ * halfLifeMs. Returns 1 when the member holds a lease afterwards, else 0; -1 (nothing changed)
+ * while the leases key has no marker or another lineage: Redis lost the leases, or may have, and
+ * they must be rebuilt from Postgres before anyone is admitted. Expired leases still count: only
+ * the reconciler may release them. A member already released (its execution concluded) gets
+ * nothing and no queue place: a cancelled wait whose cancellation has not reached it yet must never
+ * take a slot for a finished execution.
+ *
+ * The free slots go, one by one, to the waiting tenant of the best priority, then of the least
+ * recent slot time per unit of weight (its decayed slot time plus an average hold for each slot it
+ * holds now, so several slots freed at once spread), then whose first waiter came first; a tenant
+ * at its per-agent limit, or blocked, is passed over; within a tenant, first in, first out. The
+ * member is admitted when one of those goes to it. A \`skip\` start takes part as if it stood last
+ * in its tenant's queue, so it never jumps ahead of its own tenant's waiters or a fairer tenant's.
  */
 export const acquireScript = `
 ${now}
+local leases, waiting, seen, arrivals, concluded, lineageKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local owners, byTenant, tenants, usage = KEYS[7], KEYS[8], KEYS[9], KEYS[10]
 local member, capacity, leaseMs = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local queue, waiterTtl = ARGV[4] == 'queue', tonumber(ARGV[5])
-if redis.call('ZSCORE', KEYS[5], member) then
+local tenant, weight, priority, limit = ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
+local blocked, halfLife = ARGV[10] == '1', tonumber(ARGV[11])
+${tenantFunctions}
+if redis.call('ZSCORE', concluded, member) then
   return 0
 end
-${lineage('KEYS[1]', 'KEYS[6]')}
+${lineage('leases', 'lineageKey')}
 if not current then
   return -1
 end
-if redis.call('ZSCORE', KEYS[1], member) then
-  redis.call('ZADD', KEYS[1], now + leaseMs, member)
+if redis.call('ZSCORE', leases, member) then
+  redis.call('ZADD', leases, now + leaseMs, member)
   return 1
 end
+redis.call('HSET', tenants, tenant, string.format('%s|%d|%d|%d', ARGV[7], priority, limit, blocked and now + waiterTtl or 0))
 -- A waiter that stopped polling (its worker died) loses its place; its retry enqueues it again.
-local stale = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now - waiterTtl)
-for _, m in ipairs(stale) do
-  redis.call('ZREM', KEYS[2], m)
-  redis.call('ZREM', KEYS[3], m)
+for _, m in ipairs(redis.call('ZRANGEBYSCORE', seen, '-inf', now - waiterTtl)) do
+  leaveQueue(m)
 end
-local free = capacity - (redis.call('ZCARD', KEYS[1]) - 1)
 if queue then
-  if not redis.call('ZSCORE', KEYS[2], member) then
+  if not redis.call('ZSCORE', waiting, member) then
     -- A counter, not the clock: two arrivals in one millisecond keep their order.
-    redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[4]), member)
+    local arrival = redis.call('INCR', arrivals)
+    redis.call('ZADD', waiting, arrival, member)
+    redis.call('HSET', owners, member, tenant .. '|0')
+    redis.call('ZADD', byTenant, 0, queueEntry(tenant, arrival, member))
   end
-  redis.call('ZADD', KEYS[3], now, member)
-  if redis.call('ZRANK', KEYS[2], member) < free then
-    redis.call('ZREM', KEYS[2], member)
-    redis.call('ZREM', KEYS[3], member)
-    redis.call('ZADD', KEYS[1], now + leaseMs, member)
-    return 1
+  redis.call('ZADD', seen, now, member)
+end
+-- Waits recorded by a version before tenants have no entry in byTenant: they join as \`default\`.
+if redis.call('ZCARD', byTenant) ~= redis.call('ZCARD', waiting) then
+  redis.call('DEL', byTenant)
+  local flat = redis.call('ZRANGE', waiting, 0, -1, 'WITHSCORES')
+  for i = 1, #flat, 2 do
+    redis.call('ZADD', byTenant, 0, queueEntry(ownerOf(flat[i]), tonumber(flat[i + 1]), flat[i]))
   end
+end
+local held, count = heldByTenant()
+local free = capacity - count
+if free <= 0 then
   return 0
 end
--- A 'skip' start never jumps ahead of executions already waiting in the queue.
-if free - redis.call('ZCARD', KEYS[2]) > 0 then
-  redis.call('ZADD', KEYS[1], now + leaseMs, member)
-  return 1
+local avgHold = tonumber(redis.call('HGET', usage, '~hold') or '1000')
+-- Each tenant that may take a slot: its settings, its slot time, and where its next waiter is.
+local contenders = {}
+local settings = redis.call('HGETALL', tenants)
+for i = 1, #settings, 2 do
+  local name = settings[i]
+  local w, p, l, blockedUntil = string.match(settings[i + 1], '^([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
+  if tonumber(blockedUntil) <= now then
+    contenders[#contenders + 1] = { name = name, weight = tonumber(w), priority = tonumber(p), limit = tonumber(l),
+      held = held[name] or 0, used = usageOf(name, held[name] or 0), next = 0 }
+  end
+end
+-- The waiter at a contender's position \`next\` (member, arrival); a skip start stands after its tenant's last.
+local function waiterAt(c)
+  for _ = 1, 100 do
+    local entry = redis.call('ZRANGEBYLEX', byTenant, '[' .. c.name .. ':', '(' .. c.name .. ';', 'LIMIT', c.next, 1)[1]
+    if not entry then break end
+    local arrival, m = string.match(entry, ':(%d+):(.*)$')
+    if redis.call('ZSCORE', waiting, m) then return m, tonumber(arrival) end
+    -- Left by a version before tenants, whose release knew no byTenant.
+    redis.call('ZREM', byTenant, entry)
+  end
+  if not queue and c.name == tenant then return member, math.huge end
+  return nil
+end
+for _ = 1, free do
+  local best, bestMember, bestKey
+  for _, c in ipairs(contenders) do
+    if c.limit == 0 or c.held < c.limit then
+      local m, arrival = waiterAt(c)
+      if m then
+        local key = { c.priority, (c.used + c.held * avgHold) / c.weight, arrival }
+        if not bestKey or key[1] < bestKey[1] or (key[1] == bestKey[1] and (key[2] < bestKey[2] or (key[2] == bestKey[2] and key[3] < bestKey[3]))) then
+          best, bestMember, bestKey = c, m, key
+        end
+      end
+    end
+  end
+  if not best then
+    return 0
+  end
+  if bestMember == member then
+    bringUpToDate(tenant, held[tenant] or 0)
+    leaveQueue(member)
+    redis.call('HSET', owners, member, tenant .. '|' .. now)
+    redis.call('ZADD', leases, now + leaseMs, member)
+    return 1
+  end
+  best.next = best.next + 1
+  best.held = best.held + 1
 end
 return 0
 `;
@@ -102,17 +229,32 @@ return existed
 `;
 
 /**
- * ARGV: member, concludedKeepMs. Removes the member's lease and queue place and records it as
- * concluded for concludedKeepMs (longer than any late try of its wait), forgetting older ones.
- * Returns 1 if it held a lease.
+ * KEYS: leases, waiting, seen, concluded, owners, byTenant, usage. ARGV: member, concludedKeepMs,
+ * halfLifeMs. Removes the member's lease and queue place and records it as concluded for
+ * concludedKeepMs (longer than any late try of its wait), forgetting older ones; its tenant's slot
+ * time is brought up to date first, and its hold joins the agent's average. Returns 1 if it held a lease.
  */
 export const releaseScript = `
 ${now}
-local removed = redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('ZADD', KEYS[4], now, ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - tonumber(ARGV[2]))
+local leases, waiting, seen, concluded, owners, byTenant, usage = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local member, halfLife = ARGV[1], tonumber(ARGV[3])
+${tenantFunctions}
+local removed = 0
+if redis.call('ZSCORE', leases, member) then
+  local tenant, since = ownerOf(member)
+  local held = heldByTenant()
+  bringUpToDate(tenant, held[tenant] or 0)
+  if since > 0 then
+    local average = tonumber(redis.call('HGET', usage, '~hold') or (now - since))
+    redis.call('HSET', usage, '~hold', string.format('%.0f', average * 0.9 + (now - since) * 0.1))
+  end
+  redis.call('ZREM', leases, member)
+  removed = 1
+end
+leaveQueue(member)
+redis.call('HDEL', owners, member)
+redis.call('ZADD', concluded, now, member)
+redis.call('ZREMRANGEBYSCORE', concluded, '-inf', now - tonumber(ARGV[2]))
 return removed
 `;
 
@@ -123,13 +265,14 @@ return current and 1 or 0
 `;
 
 /**
- * KEYS: leases, concluded, lineage. ARGV: leaseMs, then the ids of the executions that hold capacity
- * (read from Postgres). When the leases are not current, replaces them with one lease for each of
- * those not concluded meanwhile and sets the marker and lineage, in one step: no acquire runs between.
- * Replaced, not merged: a promoted replica's leases are a snapshot that may still count executions
- * the old master released. An admission whose lease is dropped before its row said so finds it
- * missing in its check after that write (slotStillHeld) and acquires again against the rebuilt count.
- * Returns the number of leases it created that were not there, or -1 when they were current.
+ * KEYS: leases, concluded, lineage, owners. ARGV: leaseMs, then for each execution that holds
+ * capacity (read from Postgres) its id and its tenant. When the leases are not current, replaces
+ * them with one lease for each of those not concluded meanwhile and sets the marker and lineage, in
+ * one step: no acquire runs between. Replaced, not merged: a promoted replica's leases are a
+ * snapshot that may still count executions the old master released. An admission whose lease is
+ * dropped before its row said so finds it missing in its check after that write (slotStillHeld) and
+ * acquires again against the rebuilt count. Returns the number of leases it created that were not
+ * there, or -1 when they were current.
  */
 export const rebuildScript = `
 ${now}
@@ -139,17 +282,26 @@ if current then
 end
 local created = 0
 local holders = {}
-for i = 2, #ARGV do
+for i = 2, #ARGV, 2 do
   if not redis.call('ZSCORE', KEYS[2], ARGV[i]) then
     if not redis.call('ZSCORE', KEYS[1], ARGV[i]) then
       created = created + 1
     end
-    holders[#holders + 1] = ARGV[i]
+    holders[ARGV[i]] = ARGV[i + 1]
+  end
+end
+for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if not holders[member] then
+    redis.call('HDEL', KEYS[4], member)
   end
 end
 redis.call('DEL', KEYS[1])
-for _, member in ipairs(holders) do
+for member, tenant in pairs(holders) do
   redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), member)
+  local owner = redis.call('HGET', KEYS[4], member)
+  if not owner or string.match(owner, '^([^|]*)') ~= tenant then
+    redis.call('HSET', KEYS[4], member, tenant .. '|' .. now)
+  end
 end
 redis.call('ZADD', KEYS[1], '+inf', '${initializedMarker}')
 redis.call('SET', KEYS[3], replid)

@@ -6,6 +6,8 @@ import type { UsageReport } from '../domain/usage.js';
 export interface ExecutionRow {
   id: string;
   agent: string;
+  /** The team it runs for (DESIGN: Tenants); `default` when it named none. */
+  tenant: string;
   status: ExecutionStatus;
   prompt: string;
   trigger: string;
@@ -56,11 +58,23 @@ export type LiveRow = Pick<ExecutionRow, 'id' | 'agent' | 'status' | 'createdAt'
 /** A row without its prompt and output: what listings show. */
 export type ExecutionSummary = Pick<
   ExecutionRow,
-  'id' | 'agent' | 'status' | 'trigger' | 'scheduleId' | 'errorKind' | 'error' | 'createdAt' | 'startedAt' | 'finishedAt' | 'usage'
+  | 'id'
+  | 'agent'
+  | 'tenant'
+  | 'status'
+  | 'trigger'
+  | 'scheduleId'
+  | 'errorKind'
+  | 'error'
+  | 'createdAt'
+  | 'startedAt'
+  | 'finishedAt'
+  | 'usage'
 >;
 
 export interface ExecutionFilter {
   agent?: string;
+  tenant?: string;
   status?: ExecutionStatus;
   scheduleId?: string;
   /** Only rows created within this many seconds. */
@@ -68,14 +82,14 @@ export interface ExecutionFilter {
   limit: number;
 }
 
-export const rowColumns = `id, agent, status, prompt, trigger, schedule_id AS "scheduleId", busy_policy AS "busyPolicy",
+export const rowColumns = `id, agent, tenant, status, prompt, trigger, schedule_id AS "scheduleId", busy_policy AS "busyPolicy",
   timeout_seconds AS "timeoutSeconds", idle_timeout_seconds AS "idleTimeoutSeconds",
   max_cost_usd::float8 AS "maxCostUsd", metadata, output, output_bytes::float8 AS "outputBytes",
   output_truncated AS "outputTruncated", exit_code AS "exitCode", error_kind AS "errorKind", error,
   created_at AS "createdAt", slot_acquired_at AS "slotAcquiredAt", started_at AS "startedAt", finished_at AS "finishedAt",
   last_progress_at AS "lastProgressAt", usage`;
 
-const summaryColumns = `id, agent, status, trigger, schedule_id AS "scheduleId", error_kind AS "errorKind", error,
+const summaryColumns = `id, agent, tenant, status, trigger, schedule_id AS "scheduleId", error_kind AS "errorKind", error,
   created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt", usage`;
 
 export type ExecutionReader = ReturnType<typeof createExecutionReader>;
@@ -124,7 +138,7 @@ export function createExecutionReader(pool: pg.Pool) {
 
     /**
      * Newest first. Only the given filters become conditions, so the planner sees each query's own
-     * shape and uses the agent, schedule or live-rows index that fits it.
+     * shape and uses the agent, tenant, schedule or live-rows index that fits it.
      */
     async list(filter: ExecutionFilter): Promise<ExecutionSummary[]> {
       const params: unknown[] = [];
@@ -134,6 +148,7 @@ export function createExecutionReader(pool: pg.Pool) {
         where.push(sql(`$${params.length}`));
       };
       if (filter.agent !== undefined) condition((p) => `agent = ${p}`, filter.agent);
+      if (filter.tenant !== undefined) condition((p) => `tenant = ${p}`, filter.tenant);
       if (filter.status !== undefined) condition((p) => `status = ${p}::execution_status`, filter.status);
       if (filter.scheduleId !== undefined) condition((p) => `schedule_id = ${p}`, filter.scheduleId);
       if (filter.sinceSeconds !== undefined) condition((p) => `created_at >= now() - make_interval(secs => ${p})`, filter.sinceSeconds);

@@ -5,10 +5,13 @@ import { usageReport, type UsageReport } from '../domain/usage.js';
 import { createExecutionReader, rowColumns, type ExecutionRow } from './execution-reader.js';
 import { capOutput } from './output-cap.js';
 import { createSlotHoldStore } from './slot-holds.js';
+import { defaultTenant } from '../domain/tenants.js';
 
 export interface NewExecution {
   id: string;
   agent: string;
+  /** Absent: `default`. */
+  tenant?: string;
   prompt: string;
   trigger: string;
   scheduleId?: string;
@@ -20,8 +23,9 @@ export interface NewExecution {
 }
 
 /** The columns a new row is inserted with, their parameters and values, in one order. */
-const newRowColumns = 'id, agent, prompt, trigger, schedule_id, busy_policy, timeout_seconds, metadata, idle_timeout_seconds, max_cost_usd';
-const newRowParams = '$1, $2, $3, $4, $5, $6, $7, $8, $9, $10';
+const newRowColumns =
+  'id, agent, prompt, trigger, schedule_id, busy_policy, timeout_seconds, metadata, idle_timeout_seconds, max_cost_usd, tenant';
+const newRowParams = '$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11';
 const newRowValues = (input: NewExecution): unknown[] => [
   input.id,
   input.agent,
@@ -33,6 +37,7 @@ const newRowValues = (input: NewExecution): unknown[] => [
   JSON.stringify(input.metadata ?? {}),
   input.idleTimeoutSeconds ?? null,
   input.maxCostUsd ?? null,
+  input.tenant ?? defaultTenant,
 ];
 
 /**

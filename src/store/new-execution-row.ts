@@ -21,6 +21,7 @@ export function newExecutionRow(
   return {
     id: executionId,
     agent: input.agent,
+    tenant: input.tenant,
     prompt: storableText(input.prompt),
     trigger: storableText(input.trigger),
     scheduleId: input.scheduleId === undefined ? undefined : storableText(input.scheduleId),

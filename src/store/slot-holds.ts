@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { SlotHolder } from '../slots/capacity-slots.js';
 
 /** An ended execution whose agent process may still run: its workflow keeps stopping it and keeps its slot. */
 export interface SlotHold {
@@ -47,13 +48,14 @@ export function createSlotHoldStore(pool: pg.Pool) {
      * The executions that hold a slot on the agent: running rows, queued rows admitted with a slot
      * (see holdsSlot in src/reconciler/live-rows.ts) and holds. One statement, so one snapshot.
      */
-    async slotHolders(agent: string): Promise<string[]> {
-      const { rows } = await pool.query<{ id: string }>(
-        `SELECT id FROM executions WHERE agent = $1 AND (status = 'running' OR (status = 'queued' AND slot_acquired_at IS NOT NULL))
-         UNION SELECT execution_id FROM slot_holds WHERE agent = $1`,
+    async slotHolders(agent: string): Promise<SlotHolder[]> {
+      const { rows } = await pool.query<SlotHolder>(
+        `SELECT id AS "executionId", tenant FROM executions
+         WHERE agent = $1 AND (status = 'running' OR (status = 'queued' AND slot_acquired_at IS NOT NULL))
+         UNION SELECT h.execution_id, e.tenant FROM slot_holds h JOIN executions e ON e.id = h.execution_id WHERE h.agent = $1`,
         [agent],
       );
-      return rows.map((row) => row.id);
+      return rows;
     },
   };
 }

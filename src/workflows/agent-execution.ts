@@ -1,3 +1,4 @@
+import type { Priority } from '@temporalio/common';
 import {
   ActivityCancellationType,
   CancellationScope,
@@ -17,7 +18,7 @@ import type { StoppedRun } from '../activities/run-activities.js';
 import { stopUntilGoneSeconds } from '../domain/execution-lifetime.js';
 import type { ExecutionStatus, TerminalOutcome } from '../domain/execution-status.js';
 import { permanentFailureTypes } from '../domain/failure-classes.js';
-import type { ExecutionPlan } from '../domain/execution-types.js';
+import type { AgentRunSummary, ExecutionPlan, PlannedTenant } from '../domain/execution-types.js';
 import { searchAttributes } from '../domain/search-attributes.js';
 import {
   agentStartedSignal,
@@ -40,6 +41,7 @@ import {
   lateResultNote,
   outcomeFromFailure,
   outcomeFromRun,
+  overBudgetAtEnd,
   processNeverStarted,
   queueTimedOut,
   rowClosedElsewhere,
@@ -93,7 +95,7 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
 
   // Lifeline's client and schedules set these at start; a workflow started some other way gets them here.
   const startedWith = workflowInfo().typedSearchAttributes;
-  const missing = executionSearchAttributes(input).filter(({ key, value }) => startedWith.get(key) !== value);
+  const missing = executionSearchAttributes(input, patched('tenant-attribute')).filter(({ key, value }) => startedWith.get(key) !== value);
   if (missing.length > 0) upsertSearchAttributes(missing);
   enter('recording', 'writing the queued row and trying for a capacity slot');
   // Not cancellable: it may take the slot, and the compensation must know whether it did.
@@ -142,10 +144,19 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
       : undefined;
   // What the audit says about a result the agent reported only after the stop, Cancel or deadline.
   let lateNote: string | undefined;
+  // A run's own result, judged against its budget once more by its final usage report.
+  const judgedRun = (run: AgentRunSummary): TerminalOutcome => {
+    const over = overBudgetAtEnd(run, input.maxCostUsd);
+    return over && patched('budget-judged-at-end') ? over : outcomeFromRun(run);
+  };
   try {
     await work.run(async () => {
       if (plan.rejected !== undefined) {
         outcome = { status: 'failed', errorKind: 'invalid_input', error: plan.rejected };
+        return;
+      }
+      if (plan.overBudget !== undefined) {
+        outcome = { status: 'skipped', errorKind: 'tenant_over_budget', error: plan.overBudget };
         return;
       }
       if (plan.status === 'queued' && !plan.slotHeld) {
@@ -155,7 +166,8 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
         }
         enter('acquiring_slot', `waiting for a capacity slot on ${agent}`);
         try {
-          await acquireSlot({ agent, executionId, capacity: plan.capacity });
+          // Only when planned: the wait's input stays as it was for executions admitted before tenants.
+          await acquireSlot({ agent, executionId, capacity: plan.capacity, ...(plan.tenant && { tenant: plan.tenant.name }) });
         } catch (err) {
           if (!isSlotWaitTimeout(err)) throw err;
           outcome = queueTimedOut;
@@ -186,6 +198,7 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
         // Only when set: the run's input stays as it was for executions that set none.
         ...(input.idleTimeoutSeconds !== undefined && { idleTimeoutSeconds: input.idleTimeoutSeconds }),
         ...(input.maxCostUsd !== undefined && { maxCostUsd: input.maxCostUsd }),
+        ...(plan.tenant && { tenant: plan.tenant.name }),
       });
       agentMayRun = false;
       runFinished = true;
@@ -195,7 +208,7 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
       lateNote = stop && lateResultNote(run, stop);
       if (lateNote) outcome = withLateResult(cancelledOutcome(state.stopReason), run, lateNote);
       // The run ended on the agent because of this stop: what ended it is the operator's stop.
-      else outcome = run.status === 'cancelled' && work.consideredCancelled ? cancelledOutcome(state.stopReason) : outcomeFromRun(run);
+      else outcome = run.status === 'cancelled' && work.consideredCancelled ? cancelledOutcome(state.stopReason) : judgedRun(run);
     });
   } catch (err) {
     failure = err;
@@ -215,7 +228,7 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
       // worker or the poll saw it late): its result wins. One that finished later does not; the audit notes it.
       const stop = stopRequest();
       const record = stopped?.record;
-      if (outcome && record && finishedByItself(record, Math.min(runDeadline, stop?.at ?? Infinity))) outcome = outcomeFromRun(record);
+      if (outcome && record && finishedByItself(record, Math.min(runDeadline, stop?.at ?? Infinity))) outcome = judgedRun(record);
       else if (outcome && record && !runFinished && stopWinsOverLateResult) {
         lateNote = (stop && lateResultNote(record, stop)) ?? lateResultNote(record, { at: runDeadline, what: 'its deadline' });
         if (lateNote) outcome = withLateResult(outcome, record, lateNote);
@@ -258,9 +271,20 @@ interface StopResult {
   failure?: unknown;
 }
 
+/**
+ * Where Temporal's matching service dispatches the execution's long activities: by its tenant's
+ * priority, and fairly among tenants by weight on a server with fairness on (README: Tenants).
+ * Stops carry none: compensation never waits behind other tenants' work.
+ */
+function dispatchOf(tenant: PlannedTenant | undefined): { priority?: Priority } {
+  return tenant ? { priority: { priorityKey: tenant.priority, fairnessKey: tenant.name, fairnessWeight: tenant.weight } } : {};
+}
+
 /** The activities that follow admission, with the timeouts its plan resolved. */
 function activitiesFor(plan: ExecutionPlan) {
+  const dispatch = dispatchOf(plan.tenant);
   const { acquireSlot } = proxyActivities<ExecutionActivities>({
+    ...dispatch,
     // The queue timeout: the wait ends as queue_timeout when no slot came free within it.
     scheduleToCloseTimeout: `${plan.queueTimeoutSeconds} seconds`,
     startToCloseTimeout: `${plan.queueTimeoutSeconds} seconds`,
@@ -269,6 +293,7 @@ function activitiesFor(plan: ExecutionPlan) {
     summary: 'wait for a capacity slot',
   });
   const { runAgent } = proxyActivities<ExecutionActivities>({
+    ...dispatch,
     // The execution deadline lives here, inside the workflow, so compensation always runs after it.
     scheduleToCloseTimeout: `${plan.timeoutSeconds} seconds`,
     heartbeatTimeout: `${plan.heartbeatTimeoutSeconds} seconds`,

@@ -3,6 +3,7 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { ErrorKind, ExecutionStatus, TerminalStatus } from '../domain/execution-status.js';
 import type { BusyPolicy } from '../domain/execution-types.js';
 import { searchAttributes } from '../domain/search-attributes.js';
+import { defaultTenant } from '../domain/tenants.js';
 
 /**
  * The execution workflow's contract with everything that starts, signals or queries it (the client,
@@ -24,6 +25,11 @@ export const executionWorkflowType = 'agentExecution';
  */
 export interface ExecutionInput {
   agent: string;
+  /**
+   * The team it runs for: its share of contended agents, its limits and its budgets (DESIGN:
+   * Tenants). Absent: `default`.
+   */
+  tenant?: string;
   prompt: string;
   /** The run's own timeout; when absent the agent's default applies, then Lifeline's. */
   timeoutSeconds?: number;
@@ -81,10 +87,12 @@ export const agentStartedSignal = defineSignal('agentStarted');
  * The search attributes an execution carries from its start: set by Lifeline's client and schedules
  * at start (so a queued execution is findable at once), and by the workflow itself for those a
  * start some other way left out. The workflow then upserts the status on every transition.
+ * Executions started before tenants carry no tenant attribute: their replay leaves it out.
  */
-export function executionSearchAttributes(input: ExecutionInput): SearchAttributePair[] {
+export function executionSearchAttributes(input: ExecutionInput, withTenant = true): SearchAttributePair[] {
   return [
     { key: searchAttributes.agent, value: input.agent },
+    ...(withTenant ? [{ key: searchAttributes.tenant, value: input.tenant ?? defaultTenant }] : []),
     { key: searchAttributes.status, value: 'queued' },
     { key: searchAttributes.trigger, value: input.trigger },
     ...(input.scheduleId ? [{ key: searchAttributes.schedule, value: input.scheduleId }] : []),

@@ -29,6 +29,22 @@ function notRetriedForCancel(err: unknown): boolean {
   return err instanceof ActivityFailure && err.retryState === RetryState.CANCEL_REQUESTED;
 }
 
+/**
+ * A run that succeeded but whose final usage report put its cost over the execution's own budget
+ * (a run too short for any report while it ran to show it): \`failed/budget_exceeded\`, its exit
+ * code and output kept, the error saying that its work finished. Undefined when within the budget,
+ * or when the run failed or was stopped anyway (its own ending says more).
+ */
+export function overBudgetAtEnd(run: AgentRunSummary, maxCostUsd: number | undefined): TerminalOutcome | undefined {
+  if (run.status !== 'succeeded' || maxCostUsd === undefined || run.costUsd === undefined || run.costUsd <= maxCostUsd) return undefined;
+  return {
+    status: 'failed',
+    errorKind: 'budget_exceeded',
+    error: `the run finished its work, but its final report put its cost at ${run.costUsd} USD, over its budget of ${maxCostUsd} USD (its output is kept)`,
+    exitCode: run.exitCode,
+  };
+}
+
 export const queueTimedOut: TerminalOutcome = {
   status: 'timed_out',
   errorKind: 'queue_timeout',

@@ -46,6 +46,7 @@ describe('the one table of what a step retries', () => {
         'budget_exceeded',
         'closed_outside_workflow',
         'invalid_input',
+        'tenant_over_budget',
       ].sort(),
     );
   });

@@ -39,7 +39,7 @@ try {
       for (let i = next++; i < runs; i = next++) {
         const id = `run-${i}`;
         await client.start({ id, prompt: `big-output ${megabytes}`, timeoutSeconds: 600 });
-        await waitUntil(async () => (await client.get(id, undefined, 30))?.status !== 'running', {
+        await waitUntil(async () => (await client.get(id, undefined, { waitSeconds: 30 }))?.status !== 'running', {
           what: `${id} to end`,
           timeoutMs: 120_000,
         });
