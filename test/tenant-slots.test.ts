@@ -141,4 +141,44 @@ describe('capacity slots shared by tenants, on a real Redis', () => {
     expect(await slots.tryAcquire(agent, 'legacy', 1, 'queue')).toBe(true);
     expect(await slots.waiting(agent)).toEqual(['newer']);
   });
+
+  it('keeps a tenant within its limit across agents, even when its tries race, and serves others meanwhile', async () => {
+    const [x, y] = [newAgent(), newAgent()];
+    const limited = share('wide', { maxRunning: 3 });
+    // Twenty tries at once, spread over two agents with room for all of them.
+    const members = Array.from({ length: 20 }, (_, i) => `w-${i}`);
+    const results = await Promise.all(members.map((m, i) => slots.tryAcquire(i % 2 ? x : y, m, 10, 'queue', limited)));
+    const winners = members.filter((_, i) => results[i]);
+    expect(winners).toHaveLength(3);
+    expect((await slots.tenantHolds.holders('wide')).map((h) => h.executionId).sort()).toEqual([...winners].sort());
+    // The limited tenant's waiters came first, but another tenant takes the room they may not use.
+    expect(await slots.tryAcquire(x, 'o-0', 10, 'queue', share('narrow'))).toBe(true);
+    const [first, ...rest] = winners;
+    const waiting = members.filter((m) => !winners.includes(m));
+    expect(await slots.release(members.indexOf(first!) % 2 ? x : y, first!)).toBe(true);
+    const next = [];
+    for (const m of waiting) if (await slots.tryAcquire(members.indexOf(m) % 2 ? x : y, m, 10, 'queue', limited)) next.push(m);
+    expect(next).toHaveLength(1);
+    expect((await slots.tenantHolds.holders('wide')).map((h) => h.executionId).sort()).toEqual([...rest, ...next].sort());
+  });
+
+  it("rebuilds a tenant's holders from Postgres when Redis lost them, before anything is admitted against them", async () => {
+    const agent = newAgent();
+    const team = `rebuilt-${suffix}`;
+    const holders: string[] = [];
+    const withRows = createCapacitySlots(redis, {
+      leaseMs: 60_000,
+      waiterTtlMs: 60_000,
+      keyPrefix,
+      tenantHolders: async () => [...holders],
+    });
+    const limited = share(team, { maxRunning: 2 });
+    for (const m of ['a', 'b']) {
+      expect(await withRows.tryAcquire(agent, m, 10, 'skip', limited)).toBe(true);
+      holders.push(m);
+    }
+    await redis.del(`${keyPrefix}:tenant:{${team}}:holders`);
+    expect(await withRows.tryAcquire(agent, 'c', 10, 'skip', limited)).toBe(false);
+    expect((await withRows.tenantHolds.holders(team)).map((h) => h.executionId).sort()).toEqual(['a', 'b']);
+  });
 });

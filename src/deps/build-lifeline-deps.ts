@@ -60,6 +60,7 @@ export function buildLifelineDeps(opts: {
     waiterTtlMs: Math.max(10_000, 5 * execution.pollIntervalMs),
     // Redis lost the leases: they are rebuilt from who holds capacity in Postgres before anyone is admitted.
     holders: (agent) => executions.slotHolders(agent),
+    tenantHolders: (tenant) => executions.tenantSlotHolders(tenant),
     onRebuilt: (agent, created) =>
       log.warn({ agent, leases: created }, 'Redis had lost the capacity slots of this agent; rebuilt them from Postgres'),
   });

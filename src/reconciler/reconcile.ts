@@ -11,6 +11,7 @@ import { reportCurrentBuildsWithoutWorkers } from './current-build-report.js';
 import { reportStuckExecutions } from './stuck-report.js';
 import { reportWorkerWait } from './worker-wait.js';
 import { reportTenantBudgets } from './tenant-budgets.js';
+import { reconcileTenantHolds } from './tenant-holds.js';
 
 export interface ReconcileOptions {
   sweep: Sweep;
@@ -54,6 +55,7 @@ export async function reconcileOnce(
       if (!candidates) report.sweep = 'full';
       await forEachConcurrently(candidates ?? live, parallelChecks, (row) => reconcileLiveRow(cycle, row, leaseHolders));
       await releaseOrphanLeases(cycle);
+      await reconcileTenantHolds(cycle);
     }
     await recordNeverPickedUp(cycle, graceSeconds);
     await stopOrphanProcesses(cycle);

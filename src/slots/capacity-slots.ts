@@ -3,6 +3,7 @@ import { acquireScript, currentScript, initializedMarker, rebuildScript, release
 
 import type { BusyPolicy } from '../domain/execution-types.js';
 import { defaultTenant } from '../domain/tenants.js';
+import { createTenantHolds } from './tenant-holds.js';
 
 export interface SlotLease {
   executionId: string;
@@ -24,6 +25,8 @@ export interface TenantShare {
   priority: number;
   /** At most this many slots on one agent; absent: no limit. */
   maxRunningPerAgent?: number;
+  /** At most this many slots across all agents; absent: no limit. */
+  maxRunning?: number;
 }
 
 /** A tenant that set nothing: weight 1, the middle priority, no limit. */
@@ -46,6 +49,8 @@ export interface CapacitySlotsOptions {
    * rebuilt from when Redis lost them. Unset (tests of the scripts alone): none.
    */
   holders?: (agent: string) => Promise<SlotHolder[]>;
+  /** The same for one tenant, across agents: what its holders are rebuilt from (tenant-holds.ts). */
+  tenantHolders?: (tenant: string) => Promise<string[]>;
   /** Told of each rebuild that happened, with the number of leases it created. */
   onRebuilt?: (agent: string, created: number) => void;
 }
@@ -106,6 +111,7 @@ export function createCapacitySlots(redis: Redis | Cluster, options: CapacitySlo
     capacity: number,
     policy: BusyPolicy,
     share: TenantShare,
+    blocked: boolean,
   ): Promise<number> {
     const k = keys(agent);
     return r.lifelineAcquire(
@@ -119,7 +125,7 @@ export function createCapacitySlots(redis: Redis | Cluster, options: CapacitySlo
       share.weight,
       share.priority,
       share.maxRunningPerAgent ?? 0,
-      '0',
+      blocked ? '1' : '0',
       halfLifeMs,
     );
   }
@@ -148,21 +154,40 @@ export function createCapacitySlots(redis: Redis | Cluster, options: CapacitySlo
     return created;
   }
 
+  /** One acquire against the agent's queue, rebuilding its leases first when Redis lost them. */
+  async function acquire(agent: string, executionId: string, capacity: number, policy: BusyPolicy, share: TenantShare, blocked: boolean) {
+    let got = await acquireOnce(agent, executionId, capacity, policy, share, blocked);
+    if (got === -1) {
+      await rebuild(agent);
+      got = await acquireOnce(agent, executionId, capacity, policy, share, blocked);
+    }
+    if (got === -1) throw new Error(`the capacity slots of agent ${agent} vanished again while being rebuilt; retrying`);
+    return got === 1;
+  }
+
+  const tenantHolds = createTenantHolds(redis, { keyPrefix: prefix, concludedKeepMs, holders: options.tenantHolders });
+
   return {
     rebuild,
+    tenantHolds,
 
     /**
      * One atomic attempt; under `queue` it also takes (or keeps) the member's FIFO place. When Redis
      * lost the agent's leases, rebuilds them from Postgres first: nobody is admitted against an empty count.
      */
     async tryAcquire(agent: string, executionId: string, capacity: number, policy: BusyPolicy, share = defaultShare): Promise<boolean> {
-      let got = await acquireOnce(agent, executionId, capacity, policy, share);
-      if (got === -1) {
-        await rebuild(agent);
-        got = await acquireOnce(agent, executionId, capacity, policy, share);
+      const { tenant, maxRunning } = share;
+      // A tenant with a limit across agents takes its place there first, so its count never falls
+      // short; at its limit, its waiters are passed over here and other tenants' served.
+      const reserved = maxRunning === undefined ? undefined : await tenantHolds.reserve(tenant, executionId, maxRunning);
+      let got = false;
+      try {
+        got = await acquire(agent, executionId, capacity, policy, share, reserved === 0);
+      } finally {
+        if (!got && reserved === 2) await tenantHolds.unreserve(tenant, executionId);
       }
-      if (got === -1) throw new Error(`the capacity slots of agent ${agent} vanished again while being rebuilt; retrying`);
-      return got === 1;
+      if (got && maxRunning === undefined) await tenantHolds.note(tenant, executionId);
+      return got;
     },
 
     /** Extends a held lease; false when the member holds none (nothing is created then). */
@@ -178,12 +203,16 @@ export function createCapacitySlots(redis: Redis | Cluster, options: CapacitySlo
     /** Ends the execution's claim on the agent for good: its lease, its queue place, and any later try. */
     async release(agent: string, executionId: string): Promise<boolean> {
       const k = keys(agent);
+      // Read before the agent's release forgets it; a lease from before tenants has none.
+      const owner = await redis.hget(k.owners, executionId);
       const released = await r.lifelineRelease(
         ...[k.leases, k.waiting, k.seen, k.concluded, k.owners, k.byTenant, k.usage],
         executionId,
         concludedKeepMs,
         halfLifeMs,
       );
+      // After the agent's: the tenant's count never falls below what it holds.
+      await tenantHolds.release(owner?.split('|')[0] ?? defaultTenant, executionId);
       return released === 1;
     },
 

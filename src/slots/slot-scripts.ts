@@ -32,14 +32,14 @@ import { defaultTenant } from '../domain/tenants.js';
 /** The member of a leases key that says its leases are complete; never an execution id (those have no `~`). */
 export const initializedMarker = '~lifeline:initialized';
 
-const now = `local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+export const now = `local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
 /**
  * Sets \`current\`: the leases key (\`leases\`) holds the marker, built on this very Redis dataset
  * (\`lineage\` holds this server's replication id). A server that refuses INFO (a managed service)
  * has the id \`unknown\`: only the marker then tells, as it did before lineages.
  */
-const lineage = (leases: string, lineageKey: string) => `
+export const lineage = (leases: string, lineageKey: string) => `
 local info = redis.pcall('INFO', 'replication')
 local replid = type(info) == 'string' and string.match(info, 'master_replid:(%x+)') or 'unknown'
 local current = redis.call('ZSCORE', ${leases}, '${initializedMarker}') and redis.call('GET', ${lineageKey}) == replid`;

@@ -9,6 +9,7 @@ export function shareOf(settings: TenantSettings): TenantShare {
     weight: settings.weight,
     priority: settings.priority,
     ...(settings.maxRunningPerAgent !== null && { maxRunningPerAgent: settings.maxRunningPerAgent }),
+    ...(settings.maxRunning !== null && { maxRunning: settings.maxRunning }),
   };
 }
 

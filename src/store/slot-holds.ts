@@ -57,5 +57,16 @@ export function createSlotHoldStore(pool: pg.Pool) {
       );
       return rows;
     },
+
+    /** The same for one tenant across agents: what its holders in Redis are rebuilt from. */
+    async tenantSlotHolders(tenant: string): Promise<string[]> {
+      const { rows } = await pool.query<{ id: string }>(
+        `SELECT id FROM executions
+         WHERE tenant = $1 AND status IN ('queued', 'running') AND (status = 'running' OR slot_acquired_at IS NOT NULL)
+         UNION SELECT h.execution_id FROM slot_holds h JOIN executions e ON e.id = h.execution_id WHERE e.tenant = $1`,
+        [tenant],
+      );
+      return rows.map((row) => row.id);
+    },
   };
 }
