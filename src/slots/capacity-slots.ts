@@ -4,6 +4,7 @@ import { acquireScript, currentScript, initializedMarker, rebuildScript, release
 import type { BusyPolicy } from '../domain/execution-types.js';
 import { defaultTenant } from '../domain/tenants.js';
 import { createTenantHolds } from './tenant-holds.js';
+import { withLuaCommands } from './lua-commands.js';
 
 export interface SlotLease {
   executionId: string;
@@ -55,26 +56,21 @@ export interface CapacitySlotsOptions {
   onRebuilt?: (agent: string, created: number) => void;
 }
 
-type SlotRedis = (Redis | Cluster) & {
+interface SlotCommands {
   lifelineAcquire(...keysThenArgs: (string | number)[]): Promise<number>;
   lifelineCurrent(k1: string, k2: string): Promise<number>;
   lifelineRenew(k1: string, ...args: (string | number)[]): Promise<number>;
   lifelineRelease(...keysThenArgs: (string | number)[]): Promise<number>;
   lifelineRebuild(k1: string, k2: string, k3: string, k4: string, leaseMs: number, ...membersAndTenants: string[]): Promise<number>;
-};
-
-function withScripts(redis: Redis | Cluster): SlotRedis {
-  const r = redis as SlotRedis;
-  // defineCommand sends EVALSHA and falls back to EVAL once after a restart flushed the script cache.
-  if (typeof r.lifelineRebuild !== 'function') {
-    redis.defineCommand('lifelineAcquire', { numberOfKeys: 10, lua: acquireScript });
-    redis.defineCommand('lifelineCurrent', { numberOfKeys: 2, lua: currentScript });
-    redis.defineCommand('lifelineRenew', { numberOfKeys: 1, lua: renewScript });
-    redis.defineCommand('lifelineRelease', { numberOfKeys: 7, lua: releaseScript });
-    redis.defineCommand('lifelineRebuild', { numberOfKeys: 4, lua: rebuildScript });
-  }
-  return r;
 }
+
+const slotCommands = {
+  lifelineAcquire: { numberOfKeys: 10, lua: acquireScript },
+  lifelineCurrent: { numberOfKeys: 2, lua: currentScript },
+  lifelineRenew: { numberOfKeys: 1, lua: renewScript },
+  lifelineRelease: { numberOfKeys: 7, lua: releaseScript },
+  lifelineRebuild: { numberOfKeys: 4, lua: rebuildScript },
+};
 
 export type CapacitySlots = ReturnType<typeof createCapacitySlots>;
 
@@ -85,7 +81,7 @@ export type CapacitySlots = ReturnType<typeof createCapacitySlots>;
 const concludedKeepMs = 60 * 60_000;
 
 export function createCapacitySlots(redis: Redis | Cluster, options: CapacitySlotsOptions) {
-  const r = withScripts(redis);
+  const r = withLuaCommands<SlotCommands>(redis, slotCommands);
   const prefix = options.keyPrefix ?? 'lifeline:slots';
   const halfLifeMs = options.fairShareHalfLifeMs ?? defaultFairShareHalfLifeMs;
   const keys = (agent: string) => {

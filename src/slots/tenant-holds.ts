@@ -1,24 +1,21 @@
 import type { Cluster, Redis } from 'ioredis';
+import { withLuaCommands } from './lua-commands.js';
 import { initializedMarker } from './slot-scripts.js';
 import { noteScript, reserveScript, tenantRebuildScript, tenantReleaseScript } from './tenant-hold-scripts.js';
 
-type TenantRedis = (Redis | Cluster) & {
+interface TenantCommands {
   lifelineTenantReserve(holders: string, lineage: string, concluded: string, member: string, limit: number): Promise<number>;
   lifelineTenantNote(holders: string, lineage: string, member: string): Promise<number>;
   lifelineTenantRelease(holders: string, concluded: string, member: string, keepMs: number): Promise<number>;
   lifelineTenantRebuild(holders: string, lineage: string, concluded: string, ...members: string[]): Promise<number>;
-};
-
-function withScripts(redis: Redis | Cluster): TenantRedis {
-  const r = redis as TenantRedis;
-  if (typeof r.lifelineTenantRebuild !== 'function') {
-    redis.defineCommand('lifelineTenantReserve', { numberOfKeys: 3, lua: reserveScript });
-    redis.defineCommand('lifelineTenantNote', { numberOfKeys: 2, lua: noteScript });
-    redis.defineCommand('lifelineTenantRelease', { numberOfKeys: 2, lua: tenantReleaseScript });
-    redis.defineCommand('lifelineTenantRebuild', { numberOfKeys: 3, lua: tenantRebuildScript });
-  }
-  return r;
 }
+
+const tenantCommands = {
+  lifelineTenantReserve: { numberOfKeys: 3, lua: reserveScript },
+  lifelineTenantNote: { numberOfKeys: 2, lua: noteScript },
+  lifelineTenantRelease: { numberOfKeys: 2, lua: tenantReleaseScript },
+  lifelineTenantRebuild: { numberOfKeys: 3, lua: tenantRebuildScript },
+};
 
 /** 2: added now; 1: it held already; 0: the tenant is at its limit. */
 export type Reservation = 0 | 1 | 2;
@@ -34,7 +31,7 @@ export function createTenantHolds(
   redis: Redis | Cluster,
   options: { keyPrefix: string; concludedKeepMs: number; holders?: (tenant: string) => Promise<string[]> },
 ) {
-  const r = withScripts(redis);
+  const r = withLuaCommands<TenantCommands>(redis, tenantCommands);
   const keys = (tenant: string) => {
     const key = (name: string) => `${options.keyPrefix}:tenant:{${tenant}}:${name}`;
     return { holders: key('holders'), lineage: key('lineage'), concluded: key('concluded') };
