@@ -64,7 +64,7 @@ export function createAdmissionActivities(deps: LifelineDeps) {
     const { created, row } = await executions.create(newExecutionRow(executionId, input, agent, settings.defaultTimeoutSeconds));
     const log = activityLogger(deps.log, { executionId, agent: input.agent });
     if (created) {
-      deps.metrics.executionStarted(input.agent);
+      deps.metrics.executionStarted(input.agent, tenant.name);
       log.info('execution recorded as queued');
     }
     const rejections = [...(unstorable.length > 0 ? [`${unstorable.join(', ')}: ${unstorableTextMessage}`] : []), ...badLimits];

@@ -102,8 +102,8 @@ export function createConclusionActivities(deps: LifelineDeps) {
       conclusion = { status: result.applied ? result.to : result.current, applied: result.applied };
       if (result.applied) {
         const ran = result.startedAt && result.finishedAt ? (result.finishedAt.getTime() - result.startedAt.getTime()) / 1000 : undefined;
-        deps.metrics.executionFinished(agent, outcome.status, outcome.errorKind, ran);
-        if (result.usage) deps.metrics.usageUsed(agent, result.usage);
+        deps.metrics.executionFinished(agent, result.tenant, outcome.status, outcome.errorKind, ran);
+        if (result.usage) deps.metrics.usageUsed(agent, result.tenant, result.usage);
         log.info({ from: result.from, to: result.to, errorKind: outcome.errorKind }, 'terminal status written');
       } else {
         log.warn({ current: result.current, wanted: outcome.status }, 'terminal write skipped: row not in a live status');

@@ -182,6 +182,7 @@ export const configSchema = z.object({
   LIFELINE_ALERT_REPEAT_SECONDS: seconds('LIFELINE_ALERT_REPEAT_SECONDS', 900, 0, 24 * 3600),
   LIFELINE_WEBHOOK_URL: optionalUrl('LIFELINE_WEBHOOK_URL', /^https?:\/\//),
   LIFELINE_METRICS_PORT: integer('LIFELINE_METRICS_PORT', 9464, 0, 65535),
+  LIFELINE_METRICS_TENANTS: integer('LIFELINE_METRICS_TENANTS', 20, 0, 1000),
   LIFELINE_LISTEN_HOST: z.preprocess(unsetWhenEmpty, z.string().default('127.0.0.1')),
   LIFELINE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LIFELINE_CODEC_KEYS: codecKeys,
@@ -250,6 +251,8 @@ export interface LifelineConfig {
   webhookUrl: string | undefined;
   /** The worker's Prometheus endpoint; 0 turns it off. */
   metricsPort: number;
+  /** The busiest tenants named in metric labels; the others are `other` (0: every one is). */
+  metricsTenants: number;
   /** Where the metrics and codec endpoints listen: loopback unless a deployment opens them. */
   listenHost: string;
   /**
@@ -409,6 +412,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig
     },
     webhookUrl: c.LIFELINE_WEBHOOK_URL,
     metricsPort: c.LIFELINE_METRICS_PORT,
+    metricsTenants: c.LIFELINE_METRICS_TENANTS,
     listenHost: c.LIFELINE_LISTEN_HOST,
     maxConcurrentRuns: c.LIFELINE_MAX_CONCURRENT_RUNS,
     codec: {

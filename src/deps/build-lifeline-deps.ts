@@ -33,7 +33,7 @@ function slotsInUse(agents: AgentStore, slots: CapacitySlots) {
 
 /** The part of the configuration the dependencies are built from. */
 export type DepsConfig = Pick<LifelineConfig, 'execution' | 'reconciler' | 'webhookUrl' | 'agentTokens'> &
-  Partial<Pick<LifelineConfig, 'agentMaxResponseBytes'>> & {
+  Partial<Pick<LifelineConfig, 'agentMaxResponseBytes' | 'metricsTenants'>> & {
     temporal: Pick<LifelineConfig['temporal'], 'taskQueue'>;
   };
 
@@ -86,6 +86,7 @@ export function buildLifelineDeps(opts: {
     metrics:
       opts.metrics ??
       createLifelineMetrics({
+        topTenants: config.metricsTenants,
         slotsInUse: slotsInUse(agents, slots),
         awaitingWorker,
         stuck: () =>

@@ -1,5 +1,9 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { UsageReport } from '../domain/usage.js';
+import { createTenantLabels } from './tenant-label.js';
+
+/** Tenants named in metric labels unless LIFELINE_METRICS_TENANTS says otherwise. */
+export const defaultTopTenants = 20;
 
 const durationBuckets = [1, 5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200];
 
@@ -31,19 +35,22 @@ export function createLifelineMetrics(
     slotsInUse?: () => Promise<Record<string, number>>;
     awaitingWorker?: () => Promise<Record<string, number>>;
     stuck?: () => Promise<number>;
+    /** How many of the busiest tenants label series by name; the others are \`other\` (tenant-label.ts). */
+    topTenants?: number;
   } = {},
 ) {
   const registry = new Registry();
+  const tenantLabel = createTenantLabels(opts.topTenants ?? defaultTopTenants);
   const started = new Counter({
     name: 'lifeline_executions_started_total',
-    help: 'Executions recorded (queued), by agent',
-    labelNames: ['agent'],
+    help: 'Executions recorded (queued), by agent and tenant',
+    labelNames: ['agent', 'tenant'],
     registers: [registry],
   });
   const finished = new Counter({
     name: 'lifeline_executions_finished_total',
-    help: 'Executions that reached a terminal status, by agent, status and error kind',
-    labelNames: ['agent', 'status', 'error_kind'],
+    help: 'Executions that reached a terminal status, by agent, tenant, status and error kind',
+    labelNames: ['agent', 'tenant', 'status', 'error_kind'],
     registers: [registry],
   });
   const duration = new Histogram({
@@ -93,8 +100,8 @@ export function createLifelineMetrics(
   });
   const cost = new Counter({
     name: 'lifeline_agent_cost_total',
-    help: 'Cost of executions that ended, as their agent last reported it, by agent and currency',
-    labelNames: ['agent', 'currency'],
+    help: 'Cost of executions that ended, as their agent last reported it, by agent, tenant and currency',
+    labelNames: ['agent', 'tenant', 'currency'],
     registers: [registry],
   });
   perAgentGauge(registry, 'lifeline_slots_in_use', 'Capacity slot leases held, by agent', opts.slotsInUse);
@@ -119,11 +126,11 @@ export function createLifelineMetrics(
 
   return {
     registry,
-    executionStarted(agent: string) {
-      started.inc({ agent });
+    executionStarted(agent: string, tenant: string) {
+      started.inc({ agent, tenant: tenantLabel(tenant) });
     },
-    executionFinished(agent: string, status: string, errorKind: string | undefined, runningSeconds: number | undefined) {
-      finished.inc({ agent, status, error_kind: errorKind ?? '' });
+    executionFinished(agent: string, tenant: string, status: string, errorKind: string | undefined, runningSeconds: number | undefined) {
+      finished.inc({ agent, tenant: tenantLabel(tenant), status, error_kind: errorKind ?? '' });
       if (runningSeconds !== undefined) duration.observe({ agent, status }, runningSeconds);
     },
     queueWaited(agent: string, seconds: number) {
@@ -136,10 +143,10 @@ export function createLifelineMetrics(
       stalled.inc({ agent });
     },
     /** Counted once, when the execution's terminal status is written: the last report is the run's total. */
-    usageUsed(agent: string, usage: UsageReport) {
+    usageUsed(agent: string, tenant: string, usage: UsageReport) {
       if (usage.inputTokens !== undefined) tokens.inc({ agent, direction: 'input' }, usage.inputTokens);
       if (usage.outputTokens !== undefined) tokens.inc({ agent, direction: 'output' }, usage.outputTokens);
-      if (usage.cost) cost.inc({ agent, currency: usage.cost.currency }, usage.cost.amount);
+      if (usage.cost) cost.inc({ agent, tenant: tenantLabel(tenant), currency: usage.cost.currency }, usage.cost.amount);
     },
     recovered(reason: string) {
       recoveries.inc({ reason });

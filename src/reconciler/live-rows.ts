@@ -64,7 +64,7 @@ export async function reconcileLiveRow(cycle: Cycle, row: LiveRow, leaseHolders:
       });
       if (!written.applied) return; // the workflow wrote it first: nothing to recover
       deps.metrics.recovered(`workflow_${state.toLowerCase()}`);
-      deps.metrics.executionFinished(row.agent, outcome.status, outcome.errorKind, undefined);
+      deps.metrics.executionFinished(row.agent, written.tenant, outcome.status, outcome.errorKind, undefined);
       await deps.alerter.send({
         kind: 'execution_recovered',
         summary: `reconciler finalized ${row.id} as ${outcome.status}: ${outcome.error}`,

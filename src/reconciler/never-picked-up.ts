@@ -1,3 +1,4 @@
+import { defaultTenant } from '../domain/tenants.js';
 import { recordNeverAdmittedEnd } from '../store/never-admitted-row.js';
 import { searchAttributes } from '../domain/search-attributes.js';
 import { readExecutionWorkflow } from '../temporal/execution-workflow.js';
@@ -97,7 +98,7 @@ export async function recordNeverPickedUp(cycle: Cycle, graceSeconds: number): P
           return;
         }
         deps.metrics.recovered(`never_picked_up_${state.toLowerCase()}`);
-        deps.metrics.executionFinished(agent, outcome.status, outcome.errorKind, undefined);
+        deps.metrics.executionFinished(agent, workflow.input?.tenant ?? defaultTenant, outcome.status, outcome.errorKind, undefined);
         await deps.alerter.send({
           kind: 'execution_recovered',
           summary: `reconciler recorded ${executionId} as ${outcome.status}: ${outcome.error}`,

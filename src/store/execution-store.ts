@@ -77,6 +77,7 @@ export type TransitionResult =
       finishedAt: Date | null;
       /** The run's last usage report, for the metrics of an execution that ends. */
       usage: UsageReport | null;
+      tenant: string;
     }
   | { applied: false; current: ExecutionStatus | undefined; to: ExecutionStatus };
 
@@ -230,6 +231,7 @@ async function applyTransition(db: Queryable, id: string, to: ExecutionStatus, c
     started_at: Date | null;
     finished_at: Date | null;
     usage: UsageReport | null;
+    tenant: string;
   }>(
     `WITH prev AS (
        SELECT id, status FROM executions WHERE id = $1 FOR UPDATE
@@ -243,14 +245,14 @@ async function applyTransition(db: Queryable, id: string, to: ExecutionStatus, c
          exit_code = COALESCE($7, e.exit_code)
        FROM prev
        WHERE e.id = prev.id AND prev.status = ANY($3::execution_status[])
-       RETURNING e.id, prev.status AS from_status, e.created_at, e.slot_acquired_at, e.started_at, e.finished_at, e.usage
+       RETURNING e.id, prev.status AS from_status, e.created_at, e.slot_acquired_at, e.started_at, e.finished_at, e.usage, e.tenant
      ), ins AS (
        INSERT INTO execution_transitions (execution_id, from_status, to_status, actor, reason)
        SELECT id, from_status, $2::execution_status, $4, $8 FROM upd
        RETURNING from_status
      )
      SELECT (SELECT status FROM prev) AS current, (SELECT from_status FROM ins) AS from_status,
-       upd.created_at, upd.slot_acquired_at, upd.started_at, upd.finished_at, upd.usage
+       upd.created_at, upd.slot_acquired_at, upd.started_at, upd.finished_at, upd.usage, upd.tenant
      FROM (SELECT 1) one LEFT JOIN upd ON true`,
     [
       id,
@@ -274,6 +276,7 @@ async function applyTransition(db: Queryable, id: string, to: ExecutionStatus, c
       startedAt: row.started_at,
       finishedAt: row.finished_at,
       usage: row.usage,
+      tenant: row.tenant,
     };
   }
   return { applied: false, current: row?.current ?? undefined, to };
@@ -291,11 +294,12 @@ export async function recordNeverAdmitted(pool: pg.Pool, execution: NeverAdmitte
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
+    const values = newRowValues(row);
     const inserted = await client.query(
-      `INSERT INTO executions (${newRowColumns}, created_at) VALUES (${newRowParams}, $11)
+      `INSERT INTO executions (${newRowColumns}, created_at) VALUES (${newRowParams}, $${values.length + 1})
        ON CONFLICT (id) DO NOTHING
        RETURNING id`,
-      [...newRowValues(row), acceptedAt],
+      [...values, acceptedAt],
     );
     if (inserted.rowCount) {
       await client.query(

@@ -17,13 +17,17 @@ const executions = `WorkflowType = "${executionWorkflowType}"`;
  * exists for are the ones nothing else sees, so its runs are filtered out rather than made fewer.
  * Times are fixed when the links are made: `lifeline ui` prints fresh ones.
  */
-export function operatorViews(opts: { uiUrl: string; namespace: string; agents: string[]; now: Date }): OperatorView[] {
+export function operatorViews(opts: { uiUrl: string; namespace: string; agents: string[]; tenants?: string[]; now: Date }): OperatorView[] {
   const hourAgo = new Date(opts.now.getTime() - 3600_000).toISOString();
   const views: [string, string][] = [
     ['executions (no reconciler runs)', executions],
     ...opts.agents.map((agent): [string, string] => [
       `running on ${agent}`,
       `${executions} AND LifelineAgent = "${agent}" AND LifelineStatus = "running"`,
+    ]),
+    ...(opts.tenants ?? []).map((tenant): [string, string] => [
+      `live executions of tenant ${tenant}`,
+      `${executions} AND LifelineTenant = "${tenant}" AND ExecutionStatus = "Running"`,
     ]),
     ['failed or timed out in the last hour', `${executions} AND LifelineStatus IN ("failed", "timed_out") AND CloseTime > "${hourAgo}"`],
     // The UI lists the newest first: the longest-queued are at the end.
