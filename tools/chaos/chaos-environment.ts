@@ -13,6 +13,7 @@ import { executionSettingsEnv } from '../processes/settings-env.js';
 import { createPool } from '../../src/db/pool.js';
 import { createRedis } from '../../src/db/redis.js';
 import { createCapacitySlots, type CapacitySlots } from '../../src/slots/capacity-slots.js';
+import { createTenantStore, type TenantStore } from '../../src/store/tenant-store.js';
 import { startDevStack, type DevStack } from '../../src/stack/dev-stack.js';
 import type { PostgresServer } from '../../src/stack/postgres-server.js';
 import type { StuckSources } from '../../src/reconciler/stuck-executions.js';
@@ -51,6 +52,8 @@ export interface ChaosEnvironment {
   /** Where `lifeline executions problems` would look for the run's stuck executions. */
   stuckSources: StuckSources;
   slots: CapacitySlots;
+  /** Where the run's tenants are given their settings. */
+  tenants: TenantStore;
   temporal: Client;
   client: LifelineClient;
   /** Stops every process the run started; `keepDir` keeps the logs. */
@@ -168,6 +171,7 @@ export async function startChaosEnvironment(
       },
       // Read here (leases and waiters); the lease length only matters to writers, which are the workers.
       slots: createCapacitySlots(redis, { leaseMs: leaseMsFor(chaosSettings), waiterTtlMs: 0 }),
+      tenants: createTenantStore(pool),
       temporal,
       client: new LifelineClient({ temporal, pool, taskQueue }),
       stop,

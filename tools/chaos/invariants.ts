@@ -48,15 +48,17 @@ function faultBefore(facts: RunFacts, at: number): string {
   return `after ${before.kind} (${[before.target, before.detail].filter(Boolean).join(' ')}) ${((at - before.at) / 1000).toFixed(1)} s earlier`;
 }
 
-/** Each stretch of samples where an agent ran more processes than its capacity. */
-function overCapacity(facts: RunFacts): Violation[] {
-  return facts.agentProcesses.flatMap((a) =>
-    a.overCapacity.map((o) => ({
-      detail:
-        `${a.agent}: ${o.most} processes alive, capacity ${a.capacity}, in ${o.samples} sample(s) from ` +
-        `${new Date(o.from).toISOString()} to ${new Date(o.to).toISOString()} (${o.executionIds.join(', ')}); ${faultBefore(facts, o.from)}`,
-    })),
-  );
+/** Each stretch of samples where an agent, or a tenant, ran more processes than its capacity or limit. */
+function overLimit(facts: RunFacts, kind: 'agent' | 'tenant'): Violation[] {
+  return facts.processes
+    .filter((g) => g.kind === kind)
+    .flatMap((a) =>
+      a.overLimit.map((o) => ({
+        detail:
+          `${a.name}: ${o.most} processes alive, limit ${a.limit}, in ${o.samples} sample(s) from ` +
+          `${new Date(o.from).toISOString()} to ${new Date(o.to).toISOString()} (${o.executionIds.join(', ')}); ${faultBefore(facts, o.from)}`,
+      })),
+    );
 }
 
 /** Every invariant of a chaos run, each with what it checked and what broke it. */
@@ -143,8 +145,18 @@ export function checkInvariants(facts: RunFacts): InvariantResult[] {
     },
     {
       name: 'agent processes <= capacity at every sample',
-      checked: facts.agentProcesses.reduce((n, a) => n + a.samples, 0),
-      violations: overCapacity(facts),
+      checked: facts.processes.filter((g) => g.kind === 'agent').reduce((n, a) => n + a.samples, 0),
+      violations: overLimit(facts, 'agent'),
+    },
+    {
+      name: "tenant processes <= the tenant's limits at every sample",
+      checked: facts.processes.filter((g) => g.kind === 'tenant').reduce((n, a) => n + a.samples, 0),
+      violations: overLimit(facts, 'tenant'),
+    },
+    {
+      name: 'no tenant hold left',
+      checked: new Set(facts.plan.map((p) => p.tenant)).size,
+      violations: facts.tenantHolds.map((h) => ({ executionId: h.executionId, detail: `a place among the holds of tenant ${h.tenant}` })),
     },
     {
       name: 'agent run started at most once',

@@ -5,7 +5,7 @@ import type { ErrorKind, TerminalStatus } from '../../src/domain/execution-statu
 import { faultKinds, type FaultEvent, type FaultKind } from './fault-injector.js';
 import type { InvariantResult } from './invariants.js';
 import type { ChaosOptions } from './options.js';
-import { sampleEveryMs, type AgentProcessSamples } from './process-sampler.js';
+import { sampleEveryMs, type ProcessSamples } from './process-sampler.js';
 import type { Behaviour } from './workload.js';
 
 export interface ExecutionReport {
@@ -35,7 +35,7 @@ export interface ChaosResult {
   invariants: InvariantResult[];
   violations: number;
   /** Each agent's live processes, counted every 250 ms during the run: the most seen against its capacity. */
-  agentProcesses: AgentProcessSamples[];
+  processes: ProcessSamples[];
   executions: ExecutionReport[];
   /** The run directory with every log, when it was kept. */
   logDir: string | undefined;
@@ -62,12 +62,12 @@ export function formatReport(result: ChaosResult): string {
     k,
     String(n),
   ]);
-  const processRows = result.agentProcesses.map((a) => [
-    a.agent,
-    String(a.capacity),
-    String(a.most),
-    String(a.samples),
-    String(a.overCapacity.reduce((n, o) => n + o.samples, 0)),
+  const processRows = result.processes.map((g) => [
+    g.name,
+    String(g.limit),
+    String(g.most),
+    String(g.samples),
+    String(g.overLimit.reduce((n, o) => n + o.samples, 0)),
   ]);
   const invariantRows = result.invariants.map((i) => [i.name, String(i.checked), String(i.violations.length)]);
   const violations = result.invariants.flatMap((i) =>
@@ -83,8 +83,8 @@ export function formatReport(result: ChaosResult): string {
     'outcomes',
     formatTable(['status/error_kind', 'executions'], outcomeRows),
     '',
-    `agent processes (counted every ${sampleEveryMs} ms)`,
-    formatTable(['agent', 'capacity', 'most alive', 'samples', 'samples above capacity'], processRows),
+    `agent processes, by agent and by tenant limit (counted every ${sampleEveryMs} ms)`,
+    formatTable(['agent or tenant', 'limit', 'most alive', 'samples', 'samples above limit'], processRows),
     '',
     'invariants',
     formatTable(['invariant', 'checked', 'violations'], invariantRows),

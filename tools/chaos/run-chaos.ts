@@ -7,6 +7,7 @@ import { injectFaults, planFaults, type FaultKind, type FaultTargets } from './f
 import { checkInvariants } from './invariants.js';
 import { chaosOptions, type ChaosOptions } from './options.js';
 import { ProcessSampler } from './process-sampler.js';
+import { chaosTenants, processGroups } from './chaos-tenants.js';
 import { seededRandom } from './random.js';
 import { writeResultJson, type ChaosResult, type ExecutionReport } from './report.js';
 import { collectFacts, type RunFacts } from './run-facts.js';
@@ -76,14 +77,21 @@ export async function runChaos(given: ChaosRunOptions = {}): Promise<ChaosResult
   progress(`chaos run ${runId}, seed ${options.seed}`);
   const env = await startChaosEnvironment(options, { runId, reconcileGraceSeconds, progress });
   let result: ChaosResult | undefined;
-  const sampler = new ProcessSampler(env.ledger, env.agentServer.agents);
+  const tenants = chaosTenants(runId);
+  const plan = planWorkload(random, {
+    runId,
+    executions: options.executions,
+    agents: env.agentServer.agents.map((a) => a.name),
+    tenants: tenants.map((t) => t.name),
+    submitSeconds: options.submitSeconds,
+  });
+  const tenantOf = new Map(plan.map((p) => [p.executionId, p.tenant]));
+  const sampler = new ProcessSampler(
+    env.ledger,
+    processGroups(env.agentServer.agents, tenants, (id) => tenantOf.get(id)),
+  );
   try {
-    const plan = planWorkload(random, {
-      runId,
-      executions: options.executions,
-      agents: env.agentServer.agents.map((a) => a.name),
-      submitSeconds: options.submitSeconds,
-    });
+    for (const { name, settings } of tenants) await env.tenants.set(name, settings);
     const plannedFaults: Record<FaultKind, number> = {
       worker_kill: options.kills,
       rolling_deploy: options.rollingDeploys,
@@ -113,8 +121,8 @@ export async function runChaos(given: ChaosRunOptions = {}): Promise<ChaosResult
       { deadlineMs: options.deadlineSeconds * 1000, signal, progress },
     );
     progress(settle.settled ? 'settled; checking invariants' : `deadline passed with ${settle.unsettled.join(', ')}; checking invariants`);
-    const agentProcesses = sampler.stop();
-    const facts = await collectFacts(env, { plan, submissions, faults, agentProcesses });
+    const processes = sampler.stop();
+    const facts = await collectFacts(env, { plan, submissions, faults, processes, tenants: tenants.map((t) => t.name) });
     const invariants = checkInvariants(facts);
     const violations = invariants.reduce((n, i) => n + i.violations.length, 0);
     const keepLogs = options.keepLogs || violations > 0;
@@ -131,7 +139,7 @@ export async function runChaos(given: ChaosRunOptions = {}): Promise<ChaosResult
       faults,
       invariants,
       violations,
-      agentProcesses,
+      processes,
       executions: executionReports(facts),
       logDir: keepLogs ? env.dir : undefined,
     };

@@ -8,7 +8,7 @@ import { probePid, processCommandLine } from '../processes/process-probe.js';
 import type { AgentRun } from './agent-ledger.js';
 import type { ChaosEnvironment } from './chaos-environment.js';
 import type { FaultEvent } from './fault-injector.js';
-import type { AgentProcessSamples } from './process-sampler.js';
+import type { ProcessSamples } from './process-sampler.js';
 import type { PlannedExecution, Submission } from './workload.js';
 
 // A CommonJS module whose exports Node cannot name statically: imported whole.
@@ -44,8 +44,10 @@ export interface RunFacts {
   workflowTaskFailures: { executionId: string; cause: string }[];
   /** The run's executions that `lifeline executions problems` lists at the end. */
   stuck: StuckExecution[];
-  /** Each agent's live processes, counted every 250 ms while the run went on. */
-  agentProcesses: AgentProcessSamples[];
+  /** Each agent's and tenant's live processes, counted every 250 ms while the run went on. */
+  processes: ProcessSamples[];
+  /** Places still taken among the run's tenants' holds across agents (slots/tenant-holds.ts). */
+  tenantHolds: { tenant: string; executionId: string }[];
 }
 
 /** Every row of the run's private database, by id. */
@@ -108,15 +110,22 @@ async function readWorkflowTaskFailures(env: ChaosEnvironment, plan: PlannedExec
 
 export async function collectFacts(
   env: ChaosEnvironment,
-  run: { plan: PlannedExecution[]; submissions: Submission[]; faults: FaultEvent[]; agentProcesses: AgentProcessSamples[] },
+  run: { plan: PlannedExecution[]; submissions: Submission[]; faults: FaultEvent[]; processes: ProcessSamples[]; tenants: string[] },
 ): Promise<RunFacts> {
+  const { tenants, ...facts } = run;
+  const tenantHolds = (
+    await Promise.all(
+      tenants.map(async (tenant) => (await env.slots.tenantHolds.holders(tenant)).map((h) => ({ tenant, executionId: h.executionId }))),
+    )
+  ).flat();
   await env.agentServer.snapshotSpawns();
   const rows = await readRows(env);
   const transitions = new Map<string, TransitionRecord[]>();
   for (const { executionId } of run.plan) transitions.set(executionId, await env.executions.transitions(executionId));
   const agentRuns = env.ledger.all();
   return {
-    ...run,
+    ...facts,
+    tenantHolds,
     agents: env.agentServer.agents.map((a) => a.name),
     rows,
     transitions,

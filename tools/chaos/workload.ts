@@ -10,6 +10,7 @@ export type Behaviour = 'succeed' | 'fail' | 'crash' | 'hang' | 'ignore-term' | 
 export interface PlannedExecution {
   executionId: string;
   agent: string;
+  tenant: string;
   behaviour: Behaviour;
   prompt: string;
   timeoutSeconds: number;
@@ -63,7 +64,7 @@ function timeoutFor(behaviour: Behaviour, random: Random): number {
 /** The executions of a run, from the seed: behaviour, agent, busy policy, timeouts and submit time. */
 export function planWorkload(
   random: Random,
-  opts: { runId: string; executions: number; agents: string[]; submitSeconds: number },
+  opts: { runId: string; executions: number; agents: string[]; tenants: string[]; submitSeconds: number },
 ): PlannedExecution[] {
   const plan: PlannedExecution[] = [];
   for (let i = 0; i < opts.executions; i += 1) {
@@ -73,6 +74,7 @@ export function planWorkload(
     plan.push({
       executionId,
       agent: random.pick(opts.agents),
+      tenant: random.pick(opts.tenants),
       behaviour,
       prompt: promptFor(behaviour, random, executionId),
       timeoutSeconds: timeoutFor(behaviour, random),
@@ -92,6 +94,7 @@ async function submit(client: LifelineClient, planned: PlannedExecution, signal:
       await client.startExecution({
         executionId: planned.executionId,
         agent: planned.agent,
+        tenant: planned.tenant,
         prompt: planned.prompt,
         timeoutSeconds: planned.timeoutSeconds,
         busyPolicy: planned.busyPolicy,
