@@ -468,7 +468,7 @@ describe('the lifeline CLI', () => {
 
     const first = await runCli(['setup', '--json'], setupEnv);
     expect(first.code, first.stderr).toBe(0);
-    const names = ['LifelineAgent', 'LifelinePhase', 'LifelineSchedule', 'LifelineStatus', 'LifelineTrigger'];
+    const names = ['LifelineAgent', 'LifelinePhase', 'LifelineSchedule', 'LifelineStatus', 'LifelineTenant', 'LifelineTrigger'];
     const added = JSON.parse(first.stdout) as {
       migrations: string[];
       searchAttributes: { added: string[]; alreadyPresent: string[] };

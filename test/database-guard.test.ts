@@ -235,7 +235,7 @@ describe('migrations', () => {
     }
   });
 
-  const tables = ['agents', 'execution_transitions', 'executions', 'pgmigrations', 'slot_holds'];
+  const tables = ['agents', 'execution_transitions', 'executions', 'pgmigrations', 'slot_holds', 'tenants'];
 
   it('applies nothing on the already migrated test database', async () => {
     const log = silentLogger();

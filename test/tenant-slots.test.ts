@@ -181,4 +181,22 @@ describe('capacity slots shared by tenants, on a real Redis', () => {
     expect(await withRows.tryAcquire(agent, 'c', 10, 'skip', limited)).toBe(false);
     expect((await withRows.tenantHolds.holders(team)).map((h) => h.executionId).sort()).toEqual(['a', 'b']);
   });
+
+  it("gives a tenant's hold back on release even when Redis lost the lease's owner", async () => {
+    const agent = newAgent();
+    const team = `forgotten-${suffix}`;
+    const withRows = createCapacitySlots(redis, {
+      leaseMs: 60_000,
+      waiterTtlMs: 60_000,
+      keyPrefix,
+      tenantHolders: async () => [],
+      tenantOf: async (executionId) => (executionId === 'lost' ? team : undefined),
+    });
+    expect(await withRows.tryAcquire(agent, 'lost', 10, 'skip', share(team, { maxRunning: 1 }))).toBe(true);
+    // A flush took the owners with it, and the leases were rebuilt without them.
+    await redis.del(`${keyPrefix}:{${agent}}:owners`);
+    await withRows.release(agent, 'lost');
+    expect(await withRows.tenantHolds.holders(team)).toEqual([]);
+    expect(await withRows.tryAcquire(agent, 'next', 10, 'skip', share(team, { maxRunning: 1 }))).toBe(true);
+  });
 });

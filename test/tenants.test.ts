@@ -83,6 +83,7 @@ describe('tenants: limits, budgets and the CLI, on real executions', () => {
     expect(listed.stdout.split('\n').filter((line) => line.includes(executionId))).toHaveLength(1);
     expect(listed.stdout).toMatch(new RegExp(`${executionId} +\\S+ +${team} +succeeded`));
     expect((await runCli(['executions', 'list', '--tenant', tenant('nobody')], env)).stdout).not.toContain(executionId);
+    expect((await runCli(['executions', 'show', executionId], env)).stdout).toMatch(new RegExp(`tenant +${team}\n`));
 
     const shown = await runCli(['tenants', 'show', team], env);
     expect(shown.code).toBe(0);

@@ -1,3 +1,4 @@
+import { defaultTenant } from '../domain/tenants.js';
 import { createReadStream } from 'node:fs';
 import { text } from 'node:stream/consumers';
 import { Option, type Command } from 'commander';
@@ -44,6 +45,7 @@ function printExecution(
   printFields([
     ['id', row.id],
     ['agent', row.agent],
+    ['tenant', row.tenant],
     ['status', row.status],
     ['problem', problem],
     ['capacity slot', slotHold && stoppingHoldText(slotHold, time)],
@@ -138,6 +140,7 @@ function printUnadmitted(execution: UnadmittedExecution, link: string | undefine
   printFields([
     ['id', execution.executionId],
     ['agent', input?.agent],
+    ['tenant', input && (input.tenant ?? defaultTenant)],
     ['status', unadmittedStatus[execution.state]],
     ['problem', execution.problem && `stuck: ${execution.problem} (see README, stuck executions)`],
     ['task queue', execution.taskQueue],

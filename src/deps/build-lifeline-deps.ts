@@ -61,6 +61,7 @@ export function buildLifelineDeps(opts: {
     // Redis lost the leases: they are rebuilt from who holds capacity in Postgres before anyone is admitted.
     holders: (agent) => executions.slotHolders(agent),
     tenantHolders: (tenant) => executions.tenantSlotHolders(tenant),
+    tenantOf: async (executionId) => (await executions.get(executionId))?.tenant,
     onRebuilt: (agent, created) =>
       log.warn({ agent, leases: created }, 'Redis had lost the capacity slots of this agent; rebuilt them from Postgres'),
   });

@@ -52,6 +52,11 @@ export interface CapacitySlotsOptions {
   holders?: (agent: string) => Promise<SlotHolder[]>;
   /** The same for one tenant, across agents: what its holders are rebuilt from (tenant-holds.ts). */
   tenantHolders?: (tenant: string) => Promise<string[]>;
+  /**
+   * An execution's tenant, from Postgres: what a release falls back on when Redis lost the lease's
+   * owner (a flush, a failover), so the tenant's hold is given back all the same.
+   */
+  tenantOf?: (executionId: string) => Promise<string | undefined>;
   /** Told of each rebuild that happened, with the number of leases it created. */
   onRebuilt?: (agent: string, created: number) => void;
 }
@@ -199,8 +204,9 @@ export function createCapacitySlots(redis: Redis | Cluster, options: CapacitySlo
     /** Ends the execution's claim on the agent for good: its lease, its queue place, and any later try. */
     async release(agent: string, executionId: string): Promise<boolean> {
       const k = keys(agent);
-      // Read before the agent's release forgets it; a lease from before tenants has none.
+      // Read before the agent's release forgets it; Postgres says when Redis lost it (a lease from before tenants: default).
       const owner = await redis.hget(k.owners, executionId);
+      const tenant = owner?.split('|')[0] ?? (await options.tenantOf?.(executionId)) ?? defaultTenant;
       const released = await r.lifelineRelease(
         ...[k.leases, k.waiting, k.seen, k.concluded, k.owners, k.byTenant, k.usage],
         executionId,
@@ -208,7 +214,7 @@ export function createCapacitySlots(redis: Redis | Cluster, options: CapacitySlo
         halfLifeMs,
       );
       // After the agent's: the tenant's count never falls below what it holds.
-      await tenantHolds.release(owner?.split('|')[0] ?? defaultTenant, executionId);
+      await tenantHolds.release(tenant, executionId);
       return released === 1;
     },
 
