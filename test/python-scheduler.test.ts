@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { searchAttributes } from '../src/domain/search-attributes.js';
 import { silentLogger } from '../src/util/logger.js';
 import { ensurePythonVenv } from '../tools/python/python-venv.js';
 import { cliEnvironment } from './support/cli-process.js';
@@ -31,7 +32,9 @@ describe('the Python scheduler example', () => {
     expect(seen.result).toMatchObject({ status: 'succeeded' });
     expect(seen.row).toMatchObject({ status: 'succeeded', errorKind: null });
     expect(seen.row!.output).toContain('started from Python');
-    expect(await h.client.getExecution(String(seen.executionId))).toMatchObject({ trigger: 'python' });
+    expect(await h.client.getExecution(String(seen.executionId))).toMatchObject({ trigger: 'python', tenant: 'default' });
+    const described = await h.temporal.workflow.getHandle(String(seen.executionId)).describe();
+    expect(described.typedSearchAttributes.get(searchAttributes.tenant)).toBe('default');
   });
 
   it('stops a running execution with the stop signal, and finds it cancelled', async () => {

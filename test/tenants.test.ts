@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { searchAttributes } from '../src/domain/search-attributes.js';
 import { waitUntil } from '../src/util/wait-until.js';
+import { startCycle } from '../src/reconciler/cycle.js';
+import { reportTenantBudgets } from '../src/reconciler/tenant-budgets.js';
+import { alertingDeps } from './support/alerting-deps.js';
 import { cliEnvironment, runCli } from './support/cli-process.js';
 import { waitForAgentProcess, waitForStatus } from './support/execution-probes.js';
 import { startHarness, uniqueSuffix, type Harness } from './support/lifeline-harness.js';
@@ -50,6 +53,25 @@ describe('tenants: limits, budgets and the CLI, on real executions', () => {
     // Another tenant is not held back.
     const other = await h.client.startExecution({ agent, tenant: tenant('flush'), prompt: 'succeed 0 runs' });
     expect((await h.client.waitForExecution(other.executionId, 30_000)).status).toBe('succeeded');
+  });
+
+  it('alerts when a tenant has spent 80 % of a budget, and when it has spent all of it', async () => {
+    const [near, over] = [tenant('near'), tenant('over')];
+    for (const team of [near, over]) {
+      const { executionId } = await h.client.startExecution({ agent: h.agent('demo'), tenant: team, prompt: 'charge 2' });
+      expect((await h.client.waitForExecution(executionId, 30_000)).status).toBe('succeeded');
+    }
+    await h.deps.tenants.set(near, { monthlyBudgetUsd: 2.4 });
+    await h.deps.tenants.set(over, { dailyBudgetUsd: 2, overBudget: 'finish' });
+    const { deps, alerts } = alertingDeps(h, { ...h.depsConfig, reconciler: { ...h.depsConfig.reconciler, alertRepeatSeconds: 0 } });
+    await reportTenantBudgets(startCycle(deps, false, 'anomalies'));
+    const about = (team: string) => alerts.filter((a) => a.details?.tenant === team);
+    expect(about(near)).toHaveLength(1);
+    expect(about(near)[0]).toMatchObject({ kind: 'tenant_budget_warning', details: { period: 'month', percent: 83 } });
+    expect(about(near)[0]!.summary).toMatch(/has spent 83 % of its monthly budget \(2\.00 of 2\.4 USD\)/);
+    expect(about(over)).toHaveLength(1);
+    expect(about(over)[0]).toMatchObject({ kind: 'tenant_budget_spent', details: { period: 'day' } });
+    expect(about(over)[0]!.summary).toMatch(/has spent 2 USD of its daily budget of 2 USD; .*runs in flight are left to finish/);
   });
 
   it("stops a tenant's runs in flight when its spend crosses a budget under `stop`, and leaves them to finish under `finish`", async () => {

@@ -23,6 +23,7 @@ WORKFLOW_TYPE = "agentExecution"
 AGENT = SearchAttributeKey.for_keyword("LifelineAgent")
 STATUS = SearchAttributeKey.for_keyword("LifelineStatus")
 TRIGGER = SearchAttributeKey.for_keyword("LifelineTrigger")
+TENANT = SearchAttributeKey.for_keyword("LifelineTenant")
 
 
 def new_execution_id(agent: str) -> str:
@@ -32,17 +33,23 @@ def new_execution_id(agent: str) -> str:
     return f"{agent}-{stamp}-{secrets.token_hex(3)}"
 
 
-async def start(client: Client, agent: str, prompt: str, **limits) -> WorkflowHandle:
-    # busyPolicy (default queue) and trigger (default api) may be left out; the trigger says who started it.
-    execution_input = {"agent": agent, "prompt": prompt, "busyPolicy": "queue", "trigger": "python", **limits}
+async def start(client: Client, agent: str, prompt: str, tenant: str = "default", **limits) -> WorkflowHandle:
+    # busyPolicy (default queue), trigger (default api) and tenant (default "default") may be left
+    # out; the trigger says who started it, the tenant whose share, limits and budgets it counts against.
+    execution_input = {"agent": agent, "prompt": prompt, "busyPolicy": "queue", "trigger": "python", "tenant": tenant, **limits}
     return await client.start_workflow(
         WORKFLOW_TYPE,
         execution_input,
         id=new_execution_id(agent),
         task_queue=os.environ.get("LIFELINE_TASK_QUEUE", "lifeline"),
-        # Set at start, so that a queued execution is found by agent and status at once.
+        # Set at start, so that a queued execution is found by agent, tenant and status at once.
         search_attributes=TypedSearchAttributes(
-            [SearchAttributePair(AGENT, agent), SearchAttributePair(STATUS, "queued"), SearchAttributePair(TRIGGER, "python")]
+            [
+                SearchAttributePair(AGENT, agent),
+                SearchAttributePair(TENANT, tenant),
+                SearchAttributePair(STATUS, "queued"),
+                SearchAttributePair(TRIGGER, "python"),
+            ]
         ),
     )
 
