@@ -11,6 +11,7 @@ import { createRedis } from '../../src/db/redis.js';
 import { startScratchStack, type DevStack } from '../../src/stack/dev-stack.js';
 import { installTemporalRuntime } from '../../src/temporal/runtime.js';
 import { workflowsPath } from '../../src/temporal/workflows-path.js';
+import { pino } from 'pino';
 import { createLogger, type Logger } from '../../src/util/logger.js';
 
 const benchWorkflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
@@ -63,7 +64,8 @@ export function benchWorkerEnv(bs: BenchStack, taskQueue: string, extra: Record<
 
 /** A private, throwaway stack (Temporal dev server, Postgres without fsync, Redis) in a temp dir. */
 export async function startBenchStack(): Promise<BenchStack> {
-  const log = createLogger('bench', process.env.LIFELINE_LOG_LEVEL ?? 'warn');
+  // On stderr with the progress lines: stdout carries only the results.
+  const log = createLogger('bench', process.env.LIFELINE_LOG_LEVEL ?? 'warn', pino.destination(2));
   installTemporalRuntime(log);
   const dir = mkdtempSync(join(tmpdir(), 'lifeline-bench-'));
   const bundles = Promise.all([
