@@ -54,4 +54,21 @@ describe("an execution's live output", () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/not found/);
   });
+
+  it('shows what a terminal would act on (escape sequences, a right-to-left override) instead of printing it raw', async () => {
+    const hostile = '\u001b[2J\u001b[31mred \u202eexe.sh';
+    const { executionId } = await h.client.startExecution({ agent: h.agent('demo'), prompt: `succeed 0 ${hostile}` });
+    expect((await h.client.waitForExecution(executionId, 30_000)).status).toBe('succeeded');
+    const env = cliEnvironment(h);
+    const shown = await runCli(['executions', 'show', executionId], env);
+    const logs = await runCli(['executions', 'logs', executionId], env);
+    for (const printed of [shown.stdout, logs.stdout]) {
+      expect(printed).toContain('\\x1b[2J\\x1b[31mred \\u202eexe.sh');
+      expect(printed).not.toContain('\u001b');
+      expect(printed).not.toContain('\u202e');
+    }
+    expect(shown.stdout).toMatch(/prompt +succeed 0 \\x1b\[2J/);
+    const raw = await runCli(['executions', 'logs', executionId, '--raw'], env);
+    expect(raw.stdout).toContain(hostile);
+  });
 });

@@ -16,6 +16,7 @@ import { withCliContext, type CliContext } from './cli-context.js';
 import { UsageError } from './cli-errors.js';
 import { wholeNumber } from './option-parsers.js';
 import { printJson, printTable } from './output.js';
+import { withoutCredentials } from '../util/server-address.js';
 
 /** The same limits the agents table enforces, checked first so that each bad option is named. */
 const agentSchema = z.object({
@@ -96,9 +97,15 @@ export function addAgentsCommands(program: Command): void {
           ctx,
           list.map((a) => a.name),
         );
+        // A URL's `user:password@` is a secret: listings never show it.
         if (opts.json)
           return printJson(
-            list.map((a) => ({ ...a, slotsInUse: use.get(a.name)?.inUse ?? null, slotsHeldByEnded: use.get(a.name)?.heldByEnded ?? 0 })),
+            list.map((a) => ({
+              ...a,
+              baseUrl: withoutCredentials(a.baseUrl),
+              slotsInUse: use.get(a.name)?.inUse ?? null,
+              slotsHeldByEnded: use.get(a.name)?.heldByEnded ?? 0,
+            })),
           );
         printTable(
           ['name', 'capacity', 'slots in use', 'default timeout', 'default idle timeout', 'token', 'url'],
@@ -109,7 +116,7 @@ export function addAgentsCommands(program: Command): void {
             a.defaultTimeoutSeconds ? `${a.defaultTimeoutSeconds} s` : '-',
             a.defaultIdleTimeoutSeconds ? `${a.defaultIdleTimeoutSeconds} s` : '-',
             describeToken(a.token),
-            a.baseUrl,
+            withoutCredentials(a.baseUrl),
           ]),
         );
       }),

@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { ExecutionNotFoundError } from '../client/client-errors.js';
 import { isTerminal } from '../domain/execution-status.js';
 import type { ExecutionReader, ExecutionRow } from '../store/execution-reader.js';
+import { visible } from './visible-text.js';
 
 /** How often `logs --follow` reads the row: the run activity copies the output at most every 5 s. */
 const followIntervalMs = 1000;
@@ -35,15 +36,21 @@ export function outputAfter(row: OutputRow, printed: number): { chunk: Buffer; p
 
 /**
  * Prints an execution's output as its row holds it; with `follow`, then new output as it comes
- * (read from Postgres, never from the agent) until the execution ends.
+ * (read from Postgres, never from the agent) until the execution ends. Unless `raw`, what a
+ * terminal would act on is shown instead (visible-text.ts).
  */
-export async function printExecutionLogs(store: Pick<ExecutionReader, 'get'>, executionId: string, follow: boolean): Promise<void> {
+export async function printExecutionLogs(
+  store: Pick<ExecutionReader, 'get'>,
+  executionId: string,
+  { follow, raw }: { follow: boolean; raw: boolean },
+): Promise<void> {
   let printed = 0;
   for (;;) {
     const row = await store.get(executionId);
     if (!row) throw new ExecutionNotFoundError(`execution ${executionId} not found`);
     const next = outputAfter(row, printed);
-    if (next.chunk.length > 0) process.stdout.write(next.chunk);
+    // A chunk starts and ends on a character: the row's output and its tail do.
+    if (next.chunk.length > 0) process.stdout.write(raw ? next.chunk : visible(next.chunk.toString('utf8')));
     printed = next.printed;
     if (!follow) return;
     if (isTerminal(row.status)) return console.error(`[lifeline: execution ${executionId} ended ${row.status}]`);

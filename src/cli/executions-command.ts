@@ -25,6 +25,8 @@ import { UsageError } from './cli-errors.js';
 import { ageInSeconds, idleTimeoutOption, maxCostUsdOption, positiveLimit, wholeNumber } from './option-parsers.js';
 import { printFields, printJson, printTable, time } from './output.js';
 import { costText, usageText } from './usage-text.js';
+import { visible } from './visible-text.js';
+import { limits } from '../client/execution-input.js';
 
 /** The Temporal UI page of an execution's workflow (execution ids use only URL-safe characters). */
 function workflowLink(ctx: CliContext, executionId: string): string | undefined {
@@ -77,7 +79,7 @@ function printExecution(
   );
   if (row.output !== null) {
     console.log(`\noutput (${row.outputBytes ?? 0} bytes${outputExtent(row)}):`);
-    console.log(row.output);
+    console.log(visible(row.output));
   }
 }
 
@@ -258,8 +260,9 @@ export function addExecutionsCommands(program: Command): void {
     )
     .argument('<id>', 'execution id')
     .option('--follow', 'then print new output as it comes, until the execution ends')
-    .action((id: string, opts: { follow?: boolean }) =>
-      withCliContext((ctx) => printExecutionLogs(readStore(ctx), id, opts.follow === true)),
+    .option('--raw', "print the output's bytes as they are, escape sequences included (by default they are shown as \\x1b, \\u202e...)")
+    .action((id: string, opts: { follow?: boolean; raw?: boolean }) =>
+      withCliContext((ctx) => printExecutionLogs(readStore(ctx), id, { follow: opts.follow === true, raw: opts.raw === true })),
     );
 
   executions
@@ -319,7 +322,10 @@ export function addExecutionsCommands(program: Command): void {
     .description('start an execution; prints its id (with --wait, exits 1 unless it succeeded)')
     .requiredOption('--agent <name>', 'agent to run on')
     .option('--tenant <name>', 'the team it runs for: its share, limits and budgets (default: default)')
-    .option('--prompt <text>', 'what the agent should do')
+    .option(
+      '--prompt <text>',
+      `what the agent should do, at most ${limits.promptBytes / 1024} KiB (the demo agents: succeed [seconds] [text], progress [seconds], fail [code], hang, spend [usd], charge [usd], ignore-term, big-output [MB], crash)`,
+    )
     .option(
       '--prompt-file <path>',
       "read the prompt from a file, or from standard input with -: for prompts beyond the shell's argument limit",

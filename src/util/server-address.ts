@@ -1,6 +1,11 @@
 import { ConfigError } from '../config/config.js';
 
 /** Where a server URL points, without its credentials: `host:port/database` of `postgres://user:pw@host:port/database`. */
+/** A URL with any `user:password@` taken out, the rest as it was: for listings of stored URLs. */
+export function withoutCredentials(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1');
+}
+
 export function redactedAddress(url: string): string {
   try {
     const u = new URL(url);

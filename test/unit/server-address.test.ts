@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
-import { reachOrExplain, redactedAddress } from '../../src/util/server-address.js';
+import { reachOrExplain, redactedAddress, withoutCredentials } from '../../src/util/server-address.js';
 
 describe('naming a server that cannot be reached', () => {
   it('shows where a URL points, never its password', () => {
@@ -22,5 +22,14 @@ describe('naming a server that cannot be reached', () => {
     expect(loadConfig({ LIFELINE_TEMPORAL_ADDRESS: '127.0.0.1:7233' }).temporal.address).toBe('127.0.0.1:7233');
     expect(loadConfig({ LIFELINE_TEMPORAL_ADDRESS: '[::1]:7233' }).temporal.address).toBe('[::1]:7233');
     expect(() => loadConfig({ LIFELINE_TEMPORAL_ADDRESS: 'http://temporal' })).toThrow(/LIFELINE_TEMPORAL_ADDRESS must be host:port/);
+  });
+});
+
+describe('a stored URL as listings show it', () => {
+  it('takes out user:password@ and leaves the rest as it was', () => {
+    expect(withoutCredentials('https://bot:s3cret@agents.internal:8443/agents/coder')).toBe('https://agents.internal:8443/agents/coder');
+    expect(withoutCredentials('http://token@agent:8080')).toBe('http://agent:8080');
+    expect(withoutCredentials('http://agent:8080/agents/a?x=1@2')).toBe('http://agent:8080/agents/a?x=1@2');
+    expect(withoutCredentials('http://agent:8080/agents/a')).toBe('http://agent:8080/agents/a');
   });
 });
