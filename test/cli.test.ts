@@ -389,11 +389,27 @@ describe('the lifeline CLI', () => {
     const cases: { args: string[]; names: string }[] = [
       {
         args: ['executions', 'start', '--agent', h.agent('demo'), '--prompt', 'x', '--timeout', '0'],
-        names: 'timeoutSeconds',
+        names: 'invalid execution: --timeout: ',
       },
       {
         args: ['schedules', 'create', 'no-when', '--agent', h.agent('demo'), '--prompt', 'x'],
-        names: 'cron',
+        names: 'invalid schedule: --cron: give exactly one of cron or --interval',
+      },
+      {
+        args: [
+          'schedules',
+          'create',
+          'zoned',
+          '--agent',
+          h.agent('demo'),
+          '--prompt',
+          'x',
+          '--interval',
+          '60',
+          '--timezone',
+          'Europe/Paris',
+        ],
+        names: '--timezone: applies to a cron expression only',
       },
       { args: ['executions', 'list', '--since', 'yesterday'], names: '--since' },
       { args: ['executions', 'list', '--since', '99999999999999d'], names: 'must be at most 3650d' },

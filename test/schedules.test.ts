@@ -288,8 +288,12 @@ describe('agent schedules', () => {
       { field: 'cron', change: { intervalSeconds: undefined, cron: 'CRON_TZ=Europe/Paris 0 3 * * *' } },
       { field: 'intervalSeconds', change: { intervalSeconds: 0 } },
       { field: 'intervalSeconds', change: { intervalSeconds: 1.5 } },
-      { field: 'timezone', change: { timezone: 'Mars/Olympus' } },
-      { field: 'timezone', change: { timezone: '+01:00' } },
+      // A date that never comes: Temporal takes it, and it would never fire.
+      { field: 'cron', change: { intervalSeconds: undefined, cron: '0 3 31 2 *' } },
+      { field: 'timezone', change: { intervalSeconds: undefined, cron: '0 3 * * *', timezone: 'Mars/Olympus' } },
+      { field: 'timezone', change: { intervalSeconds: undefined, cron: '0 3 * * *', timezone: '+01:00' } },
+      // A zone means nothing to an interval: refused rather than ignored.
+      { field: 'timezone', change: { timezone: 'Europe/Paris' } },
       { field: 'timeoutSeconds', change: { timeoutSeconds: 0 } },
       { field: 'timeoutSeconds', change: { timeoutSeconds: limits.timeoutSeconds.max + 1 } },
       { field: 'busyPolicy', change: { busyPolicy: 'later' } },

@@ -26,6 +26,7 @@ import { ageInSeconds, idleTimeoutOption, maxCostUsdOption, positiveLimit, whole
 import { printFields, printJson, printTable, time } from './output.js';
 import { costText, usageText } from './usage-text.js';
 import { visible } from './visible-text.js';
+import { inFlagTerms } from './flag-names.js';
 import { limits } from '../client/execution-input.js';
 
 /** The Temporal UI page of an execution's workflow (execution ids use only URL-safe characters). */
@@ -354,18 +355,20 @@ export function addExecutionsCommands(program: Command): void {
         withCliContext(async (ctx) => {
           const prompt = await promptOf(opts);
           const lifeline = await ctx.lifeline();
-          const { executionId } = await lifeline.startExecution({
-            agent: opts.agent,
-            tenant: opts.tenant,
-            prompt,
-            timeoutSeconds: opts.timeout,
-            idleTimeoutSeconds: opts.idleTimeout,
-            maxCostUsd: opts.maxCostUsd,
-            // Validated with the rest of the request, so a bad value is named like any other field.
-            busyPolicy: opts.busyPolicy as BusyPolicy | undefined,
-            executionId: opts.id,
-            trigger: 'cli',
-          });
+          const { executionId } = await inFlagTerms('execution', () =>
+            lifeline.startExecution({
+              agent: opts.agent,
+              tenant: opts.tenant,
+              prompt,
+              timeoutSeconds: opts.timeout,
+              idleTimeoutSeconds: opts.idleTimeout,
+              maxCostUsd: opts.maxCostUsd,
+              // Validated with the rest of the request, so a bad value is named like any other field.
+              busyPolicy: opts.busyPolicy as BusyPolicy | undefined,
+              executionId: opts.id,
+              trigger: 'cli',
+            }),
+          );
           await warnWithoutWorkers(lifeline);
           if (!opts.wait) return opts.json ? printJson({ executionId }) : console.log(executionId);
           if (!opts.json) console.error(`${executionId} started; waiting for it to finish`);

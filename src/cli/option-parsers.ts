@@ -26,11 +26,12 @@ const units = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 /** Ten years: beyond it a `since` reaches before any row, and Postgres' interval arithmetic overflows. */
 const maxAgeSeconds = 10 * 365 * 86_400;
 
-/** `90s`, `30m`, `1h`, `2d` → seconds, at most ten years. */
+/** `3600` (seconds), `90s`, `30m`, `1h`, `2d` → seconds, at most ten years. */
 export function ageInSeconds(value: string): number {
-  const match = /^(\d+)([smhd])$/.exec(value.trim());
-  if (!match) throw new InvalidArgumentError('must be a number with a unit: s, m, h or d (for example 30m, 1h, 2d)');
-  const seconds = Number(match[1]) * units[match[2] as keyof typeof units];
+  const match = /^(\d+)([smhd])?$/.exec(value.trim());
+  if (!match)
+    throw new InvalidArgumentError('must be a number of seconds, or a number with a unit: s, m, h or d (for example 90, 30m, 1h, 2d)');
+  const seconds = Number(match[1]) * units[(match[2] ?? 's') as keyof typeof units];
   if (seconds > maxAgeSeconds) throw new InvalidArgumentError('must be at most 3650d (ten years)');
   return seconds;
 }

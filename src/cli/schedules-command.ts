@@ -3,6 +3,7 @@ import type { BusyPolicy } from '../domain/execution-types.js';
 import { scheduleLimits, type CreateScheduleRequest, type OverlapPolicy } from '../client/schedule-input.js';
 import type { AgentScheduleDescription, AgentScheduleSummary } from '../client/schedule-view.js';
 import { withCliContext } from './cli-context.js';
+import { inFlagTerms, requestFlags } from './flag-names.js';
 import { idleTimeoutOption, maxCostUsdOption, textUpTo, wholeNumber } from './option-parsers.js';
 import { printFields, printJson, printTable, time } from './output.js';
 
@@ -91,7 +92,8 @@ export function addSchedulesCommands(program: Command): void {
           paused: opts.paused,
           note: opts.note,
         } satisfies CreateScheduleRequest;
-        await (await ctx.lifeline()).schedules.create(request);
+        const lifeline = await ctx.lifeline();
+        await inFlagTerms('schedule', () => lifeline.schedules.create(request), { ...requestFlags, scheduleId: '<id>' });
         console.log(`schedule ${id} created${opts.paused ? ' (paused)' : ''}`);
       }),
     );

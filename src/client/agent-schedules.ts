@@ -124,7 +124,13 @@ export class AgentSchedules {
     const { minIntervalSeconds } = this.policy;
     await unavailableOnFailure('Temporal', async () => {
       const handle = this.opts.temporal.schedule.getHandle(scheduleId);
-      const gap = shortestGapSeconds((await handle.describe()).info.nextActionTimes);
+      const { nextActionTimes } = (await handle.describe()).info;
+      // A date that never comes (31 February): such a schedule would sit there and never fire.
+      if (nextActionTimes.length === 0) {
+        await handle.delete();
+        throw new InvalidExecutionInputError([{ field: 'cron', message: 'never fires: no date matches it (such as 31 February)' }]);
+      }
+      const gap = shortestGapSeconds(nextActionTimes);
       if (gap !== undefined && gap < minIntervalSeconds) {
         await handle.delete();
         throw new InvalidExecutionInputError([{ field: 'cron', message: `fires ${gap} s apart: ${tooFrequent(minIntervalSeconds)}` }]);

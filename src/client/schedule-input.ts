@@ -48,7 +48,7 @@ export const createScheduleSchema = z
     timezone: z
       .string({ error: 'timezone must be an IANA time zone name' })
       .refine(isIanaTimeZone, 'must be an IANA time zone name such as UTC or Europe/Paris')
-      .default('UTC'),
+      .optional(),
     timeoutSeconds,
     busyPolicy,
     idleTimeoutSeconds,
@@ -65,7 +65,12 @@ export const createScheduleSchema = z
         message: 'give exactly one of cron or intervalSeconds',
       });
     }
-  });
+    // An interval fires every so many seconds whatever the zone: a zone given with one would be silently ignored.
+    if (s.timezone !== undefined && s.cron === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['timezone'], message: 'applies to a cron expression only; leave it out with intervalSeconds' });
+    }
+  })
+  .transform((s) => ({ ...s, timezone: s.timezone ?? 'UTC' }));
 
 export type CreateScheduleRequest = z.input<typeof createScheduleSchema>;
 export type ScheduleDefinition = z.output<typeof createScheduleSchema>;
