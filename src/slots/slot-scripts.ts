@@ -44,6 +44,11 @@ local info = redis.pcall('INFO', 'replication')
 local replid = type(info) == 'string' and string.match(info, 'master_replid:(%x+)') or 'unknown'
 local current = redis.call('ZSCORE', ${leases}, '${initializedMarker}') and redis.call('GET', ${lineageKey}) == replid`;
 
+/** Marks `key` as complete, built on this very Redis dataset: what `lineage` checks. */
+export const markBuilt = (key: string, lineageKey: string) => `
+redis.call('ZADD', ${key}, '+inf', '${initializedMarker}')
+redis.call('SET', ${lineageKey}, replid)`;
+
 /**
  * Functions over the owners, usage and byTenant keys, named \`owners\`, \`usage\`, \`byTenant\` by
  * the script that includes them. Slot time is decayed with a half-life (\`halfLife\`, ms): a
@@ -303,7 +308,6 @@ for member, tenant in pairs(holders) do
     redis.call('HSET', KEYS[4], member, tenant .. '|' .. now)
   end
 end
-redis.call('ZADD', KEYS[1], '+inf', '${initializedMarker}')
-redis.call('SET', KEYS[3], replid)
+${markBuilt('KEYS[1]', 'KEYS[3]')}
 return created
 `;

@@ -1,4 +1,4 @@
-import { initializedMarker, lineage, now } from './slot-scripts.js';
+import { lineage, markBuilt, now } from './slot-scripts.js';
 
 /**
  * Lua scripts for a tenant's holds across agents (DESIGN: Tenants), on keys of the tenant's own
@@ -79,7 +79,6 @@ for i = 1, #ARGV do
     count = count + 1
   end
 end
-redis.call('ZADD', KEYS[1], '+inf', '${initializedMarker}')
-redis.call('SET', KEYS[2], replid)
+${markBuilt('KEYS[1]', 'KEYS[2]')}
 return count
 `;
