@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoTokens, demoUsage } from '../src/agent-server/demo-behaviour.js';
+import { literalToken } from '../src/agent/token-reference.js';
 import { waitUntil } from '../src/util/wait-until.js';
 import { cliEnvironment, runCli } from './support/cli-process.js';
 import { counterValue } from './support/counter-value.js';
 import { agentRun, probePid, waitForAgentProcess, waitForSlotReleased } from './support/execution-probes.js';
-import { startHarness, type Harness } from './support/lifeline-harness.js';
+import { startHarness, uniqueSuffix, type Harness } from './support/lifeline-harness.js';
+import { finishedRun, startMisbehavingAgent } from './support/misbehaving-agent.js';
 
 describe('the usage agents report, and budgets', () => {
   let h: Harness;
@@ -89,14 +91,30 @@ describe('the usage agents report, and budgets', () => {
     expect(shown.stdout).toMatch(/error kind +budget_exceeded/);
   });
 
-  it('judges a run too short for any report while it ran by its final usage: failed/budget_exceeded, output kept', async () => {
-    const { executionId } = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'charge 2', maxCostUsd: 1 });
-    const row = await h.client.waitForExecution(executionId, 60_000);
-    expect(row).toMatchObject({ status: 'failed', errorKind: 'budget_exceeded', exitCode: 0 });
-    expect(row.error).toMatch(/the run finished its work, but its final report put its cost at 2(\.\d+)? USD, over its budget of 1 USD/);
-    expect(row.output).toContain('done, at a cost of 2 USD');
-    // Within its budget, the same run succeeds: the judgement is the budget's, not the report's.
-    const within = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'charge 2', maxCostUsd: 3 });
-    expect((await h.client.waitForExecution(within.executionId, 60_000)).status).toBe('succeeded');
+  it('judges a run whose usage arrives only with its end by that final usage: failed/budget_exceeded, output kept', async () => {
+    // An agent whose only report comes with the finished run (the reference server's report may
+    // race the process's exit and be caught in flight instead): the final judgement, every time.
+    const output = 'done, at a cost of 2 USD\n';
+    const usage = { model: 'final-only', cost: { amount: 2, currency: 'USD' } };
+    const finished = (id: string) => JSON.stringify({ ...JSON.parse(finishedRun(id)), output, outputBytes: output.length, usage });
+    const server = await startMisbehavingAgent({
+      start: (id) => ({ status: 201, body: JSON.stringify({ id, status: 'running', startedAt: new Date().toISOString() }) }),
+      get: (id) => ({ status: 200, body: finished(id) }),
+    });
+    const name = `final-only-${uniqueSuffix()}`;
+    try {
+      await h.deps.agents.upsert({ name, baseUrl: server.url, token: literalToken('token'), capacity: 2, defaultTimeoutSeconds: null });
+      const { executionId } = await h.client.startExecution({ agent: name, prompt: 'work', maxCostUsd: 1 });
+      const row = await h.client.waitForExecution(executionId, 60_000);
+      expect(row).toMatchObject({ status: 'failed', errorKind: 'budget_exceeded', exitCode: 0 });
+      expect(row.error).toMatch(/the run finished its work, but its final report put its cost at 2(\.\d+)? USD, over its budget of 1 USD/);
+      expect(row.output).toContain('done, at a cost of 2 USD');
+      expect(server.requests.filter((r) => r.endsWith('/stop'))).toEqual([]);
+      // Within its budget, the same run succeeds: the judgement is the budget's, not the report's.
+      const within = await h.client.startExecution({ agent: name, prompt: 'work', maxCostUsd: 3 });
+      expect((await h.client.waitForExecution(within.executionId, 60_000)).status).toBe('succeeded');
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -18,8 +18,7 @@ export type DemoBehaviour =
 /**
  * `succeed [seconds=0] [text...]`, `progress [seconds=5]` (a line a second, then success), `fail [code=1]`,
  * `hang` (one line, then silence until signalled: a stalled run), `spend [usd=1]` (reports that cost,
- * then hangs like `hang`), `charge [usd=1]` (reports that cost and succeeds at once: a run too short for
- * any report while it runs), `ignore-term`,
+ * then hangs like `hang`), `charge [usd=1]` (reports that cost and succeeds at once), `ignore-term`,
  * `big-output [megabytes=5]`, `crash`; any other prompt is echoed as `succeed 0 <prompt>`.
  * A numeric argument that does not parse falls back to its default (for `succeed`, it is text).
  */
