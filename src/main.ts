@@ -12,13 +12,18 @@ import { writeDemoAgentTokens } from './stack/demo-agent-tokens.js';
 import { startDevStack, type DevStack } from './stack/dev-stack.js';
 import { removeStackFile, writeStackFile } from './stack/stack-file.js';
 import { createAgentStore } from './store/agent-store.js';
-import { createLogger } from './util/logger.js';
 import { operatorViews } from './temporal/operator-views.js';
 import { connectTemporalClient } from './temporal-connection/connect.js';
 import { TemporalConnectionError } from './temporal-connection/connect-failure.js';
 import { registerSearchAttributes } from './temporal-prerequisites/register-search-attributes.js';
 import { waitForSearchAttributes } from './temporal-prerequisites/search-attribute-usable.js';
 import { startWorker, type RunningWorker } from './worker.js';
+import { join } from 'node:path';
+import { startPhoenix, type PhoenixServer } from './stack/phoenix-server.js';
+import { stackBanner } from './stack/stack-banner.js';
+import { stackLogger } from './stack/stack-logger.js';
+import { tracingClientInterceptors } from './tracing/client-tracing.js';
+import { startOtlpTracing, startTracingFromEnv, type Tracing } from './tracing/tracing.js';
 
 /** The demo agents `npm start` runs on the reference agent server. */
 const demoAgents = [
@@ -33,25 +38,45 @@ const demoExecutions = [
   { agent: 'demo-script', prompt: 'hang', timeoutSeconds: 15 },
 ];
 
+const usage = `Usage: npm start [-- --traces]
+
+Runs a local Lifeline until Ctrl-C: Temporal (with its Web UI), Postgres, Redis, the reference
+agent server with demo agents, a worker and three demo executions.
+
+  --traces   also run Phoenix, a local trace viewer, and send it every execution's spans
+             (installed once into ~/.cache/lifeline/phoenix: about 900 MB, a minute or two)
+
+Configuration: the environment variables in the README (LIFELINE_DATA_DIR, LIFELINE_UI_PORT, OTEL_*, ...).`;
+
 /**
  * `npm start`: a local Lifeline. Brings up Temporal (with its Web UI), Postgres and Redis, the
  * reference agent with demo agents, a worker, and a few demo executions; runs until Ctrl-C and
  * then stops everything it started.
  */
 async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) return void console.log(usage);
+  const unknown = args.filter((a) => a !== '--traces');
+  if (unknown.length > 0) throw new ConfigError(`npm start: unknown argument ${unknown.join(' ')}\n\n${usage}`);
   const config = loadConfig();
-  const log = createLogger('lifeline', config.logLevel);
-  log.info({ config: describeConfig(config) }, 'configuration');
   const dataDir = resolve(config.dataDir);
+  // Everything goes to a file; the terminal gets warnings and errors, one short line each, and the banner.
+  const { log, logFile } = stackLogger(dataDir, config.logLevel);
+  log.info({ config: describeConfig(config) }, 'configuration');
+  console.log(`Starting Lifeline: Temporal, Postgres, Redis, the agent server and a worker (log ${logFile})...`);
 
   let stack: DevStack | undefined;
   let agentServer: StackAgentServer | undefined;
   let worker: RunningWorker | undefined;
+  let phoenix: PhoenixServer | undefined;
+  let tracing: Tracing | undefined;
   let stopping: Promise<void> | undefined;
   const shutdown = (code: number) => {
     stopping ??= (async () => {
       log.info('stopping Lifeline');
       await worker?.stop().catch((err: Error) => log.error({ err: err.message }, 'worker stop failed'));
+      await tracing?.shutdown().catch((err: Error) => log.warn({ err: err.message }, 'could not send the last spans'));
+      await phoenix?.stop().catch((err: Error) => log.error({ err: err.message }, 'Phoenix stop failed'));
       await agentServer?.stop().catch((err: Error) => log.error({ err: err.message }, 'agent server stop failed'));
       removeStackFile(dataDir);
       await stack?.stop();
@@ -122,21 +147,24 @@ async function main(): Promise<void> {
       log.info({ namespace: temporal.namespace, added }, 'search attributes added; waiting until the namespace accepts them');
     await waitForSearchAttributes(connection, temporal.namespace);
   }
-  worker = await startWorker({ ...config, temporal, databaseUrl: stack.databaseUrl, redisUrl: stack.redisUrl }, log);
+  if (args.includes('--traces')) {
+    phoenix = await startPhoenix({ dir: join(dataDir, 'phoenix'), log, onUnexpectedExit: (message) => log.error(message) });
+    tracing = startOtlpTracing(phoenix.tracesUrl, phoenix.exportHeaders, 'lifeline');
+  } else {
+    tracing = startTracingFromEnv('lifeline');
+  }
+  worker = await startWorker({ ...config, temporal, databaseUrl: stack.databaseUrl, redisUrl: stack.redisUrl }, log, { tracing });
   worker.done.catch((err: Error) => {
     log.error({ err: err.message }, 'worker failed');
     void shutdown(1);
   });
-  const stackFile = writeStackFile(dataDir, {
-    temporal: ownTemporal
-      ? { address: stack.temporalAddress, namespace: stack.namespace, taskQueue: config.temporal.taskQueue, uiUrl: stack.temporalUiUrl }
-      : undefined,
-    databaseUrl: stack.databaseUrl,
-    redisUrl: stack.redisUrl,
-  });
-
   const client = new LifelineClient({
-    temporal: new Client({ connection, namespace: stack.namespace, ...dataConverterOptions(payloadCodecFromConfig(config)) }),
+    temporal: new Client({
+      connection,
+      namespace: stack.namespace,
+      ...dataConverterOptions(payloadCodecFromConfig(config)),
+      interceptors: tracingClientInterceptors(),
+    }),
     pool,
     taskQueue: config.temporal.taskQueue,
     schedulePolicy: config.schedulePolicy,
@@ -145,19 +173,38 @@ async function main(): Promise<void> {
   for (const demo of demoExecutions) started.push(await client.startExecution({ ...demo, trigger: 'demo' }));
 
   const ui = stack.temporalUiUrl ? `${stack.temporalUiUrl}/namespaces/${stack.namespace}/workflows` : '(external Temporal: its own UI)';
+  const places: [string, string][] = [
+    ['Temporal UI', ui],
+    [
+      'Temporal',
+      `${stack.temporalAddress} (namespace ${stack.namespace}, task queue ${config.temporal.taskQueue}${ownTemporal ? '' : `; from ${temporal.addressFrom}`})`,
+    ],
+    ['Postgres', redactedAddress(stack.databaseUrl)],
+    ['Redis', redactedAddress(stack.redisUrl)],
+    [
+      'Agent server',
+      `${agentServer.url} (agents: ${demoAgents.map((a) => a.name).join(', ')}; processes run as ${agentUser?.name ?? 'you'})`,
+    ],
+    ['Metrics', worker.metricsUrl ?? 'off (LIFELINE_METRICS_PORT)'],
+    ['Traces', tracesPlace(phoenix, tracing)],
+  ];
+  const logFiles = [logFile, ...stack.logFiles, agentServer.logFile, ...(phoenix ? [phoenix.logFile] : [])];
+  const stackFile = writeStackFile(dataDir, {
+    temporal: ownTemporal
+      ? { address: stack.temporalAddress, namespace: stack.namespace, taskQueue: config.temporal.taskQueue, uiUrl: stack.temporalUiUrl }
+      : undefined,
+    databaseUrl: stack.databaseUrl,
+    redisUrl: stack.redisUrl,
+    places,
+    logFiles,
+    traceUrl: phoenix && `${phoenix.url}/redirects/traces/{traceId}`,
+  });
   console.log(
     [
       '',
-      'Lifeline is running. Ctrl-C stops everything.',
-      `  Temporal UI    ${ui}`,
-      `  Temporal       ${stack.temporalAddress} (namespace ${stack.namespace}, task queue ${config.temporal.taskQueue}${ownTemporal ? '' : `; from ${temporal.addressFrom}`})`,
-      `  Postgres       ${redactedAddress(stack.databaseUrl)} (its URL with the password: ${stackFile})`,
-      `  Redis          ${redactedAddress(stack.redisUrl)} (its URL with the password: ${stackFile})`,
-      `  Agent server   ${agentServer.url} (agents: ${demoAgents.map((a) => a.name).join(', ')}; processes run as ${agentUser?.name ?? 'you'}; log ${agentServer.logFile})`,
-      `  Logs           ${stack.logDir}/*.log (servers); this terminal (Lifeline, JSON)`,
-      `  CLI            npm run lifeline -- --help (reads ${stackFile}${ownTemporal ? '' : '; Temporal from the same TEMPORAL_* settings'})`,
+      ...stackBanner({ places, logFiles, stackFile }),
       `  Demo executions: ${started.map((s) => s.executionId).join(', ')}`,
-      `  See them:  npm run -s lifeline -- executions list`,
+      '  See them:  npm run -s lifeline -- executions list',
       ...(stack.temporalUiUrl
         ? [
             '  Temporal UI views (fresh ones: npm run -s lifeline -- ui):',
@@ -170,8 +217,17 @@ async function main(): Promise<void> {
           ]
         : []),
       '',
+      'Lifeline is running. Ctrl-C stops everything; `npm run -s lifeline -- status` shows this again.',
+      '',
     ].join('\n'),
   );
+}
+
+/** Where the traces of this stack can be seen. */
+function tracesPlace(phoenix: PhoenixServer | undefined, tracing: Tracing | undefined): string {
+  if (phoenix) return `${phoenix.url} (Phoenix; sign in as admin@localhost with adminPassword from ${phoenix.secretsFile})`;
+  if (tracing) return 'exported as OTEL_* configures';
+  return 'off (npm start -- --traces shows them in a local viewer; or set OTEL_EXPORTER_OTLP_ENDPOINT)';
 }
 
 main().catch((err: unknown) => {

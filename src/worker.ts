@@ -20,6 +20,8 @@ import { missingSearchAttributes, searchAttributeSetupCommands } from './tempora
 import { installTemporalRuntime } from './temporal/runtime.js';
 import { createLogger, type Logger } from './util/logger.js';
 import { reachOrExplain, redactedAddress } from './util/server-address.js';
+import { tracingClientInterceptors } from './tracing/client-tracing.js';
+import { startTracingFromEnv, type Tracing } from './tracing/tracing.js';
 
 export interface RunningWorker {
   /** Resolves when the worker has stopped. */
@@ -54,7 +56,7 @@ async function checkSearchAttributes(connection: Connection, namespace: string):
 export async function startWorker(
   config: ReadyConfig,
   log: Logger,
-  options: { workflowBundlePath?: string; identity?: string } = {},
+  options: { workflowBundlePath?: string; identity?: string; tracing?: Tracing } = {},
 ): Promise<RunningWorker> {
   const sdkMetricsPort = config.metricsPort ? await getPort({ host: '127.0.0.1' }) : undefined;
   installTemporalRuntime(log, sdkMetricsPort);
@@ -71,7 +73,12 @@ export async function startWorker(
   });
   const codec = payloadCodecFromConfig(config);
   const clientConnection = await connectTemporalClient(config.temporal);
-  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace, ...dataConverterOptions(codec) });
+  const client = new Client({
+    connection: clientConnection,
+    namespace: config.temporal.namespace,
+    ...dataConverterOptions(codec),
+    interceptors: tracingClientInterceptors(),
+  });
   const connection = await (async () => {
     await checkSearchAttributes(clientConnection, config.temporal.namespace);
     await logServerCapabilities(clientConnection, config, log);
@@ -100,6 +107,7 @@ export async function startWorker(
     // bundled here with the encrypting one instead.
     workflowBundlePath: codec ? undefined : options.workflowBundlePath,
     identity: options.identity,
+    tracing: options.tracing,
     maxConcurrentRuns: config.maxConcurrentRuns,
     versioning: config.versioning,
     ...workerDataConverterOptions(codec),
@@ -147,6 +155,7 @@ export async function startWorker(
       payloadEncryption: codec ? 'on' : 'off',
       deployment: config.versioning ? `${config.versioning.deploymentName} build ${buildId}` : 'unversioned',
       codecUrl: codecServer?.url,
+      traces: options.tracing ? 'exported (OTEL_*)' : 'off',
     },
     'worker started',
   );
@@ -175,9 +184,11 @@ async function main(): Promise<void> {
     throw new ConfigError(`the worker needs ${missing.join(', ')} (\`npm start\` sets them up for a local stack)`);
   }
   log.info({ config: describeConfig(config) }, 'configuration');
+  const tracing = startTracingFromEnv('lifeline-worker');
   const running = await startWorker({ ...config, temporal: { ...config.temporal, address }, databaseUrl, redisUrl }, log, {
     workflowBundlePath: process.env.LIFELINE_WORKFLOW_BUNDLE,
     identity: process.env.LIFELINE_WORKER_IDENTITY,
+    tracing,
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
@@ -185,7 +196,7 @@ async function main(): Promise<void> {
       void running.stop();
     });
   }
-  await running.done;
+  await running.done.finally(() => tracing?.shutdown());
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

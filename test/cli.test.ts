@@ -1,3 +1,4 @@
+import getPort from 'get-port';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -446,8 +447,19 @@ describe('the lifeline CLI', () => {
         },
         databaseUrl: h.databaseUrl,
         redisUrl: h.redisUrl,
+        places: [['Agent server', 'http://127.0.0.1:1 (agents: demo)']],
+        logFiles: ['/var/log/lifeline.log', '/var/log/temporal.log'],
       });
       const fromStack = isolatedEnvironment({ LIFELINE_DATA_DIR: stackDir });
+      // `status`: the banner again, and whether each server answers now.
+      const status = await runCli(['status'], fromStack);
+      expect(status).toMatchObject({
+        code: 0,
+        stdout: expect.stringMatching(/^ {2}Agent server +http:\/\/127\.0\.0\.1:1 \(agents: demo\)$/m),
+      });
+      expect(status.stdout).toMatch(/^ {2}Logs +\/var\/log\/lifeline\.log\n +\/var\/log\/temporal\.log$/m);
+      expect(status.stdout).toContain('Temporal answers; Postgres answers; Redis answers');
+
       const listed = await runCli(['agents', 'list', '--json'], fromStack);
       expect(listed.code).toBe(0);
       expect(JSON.parse(listed.stdout)).toContainEqual(expect.objectContaining({ name: h.agent('demo') }));
@@ -465,6 +477,22 @@ describe('the lifeline CLI', () => {
     } finally {
       rmSync(stackDir, { recursive: true, force: true });
     }
+
+    const deadDir = mkdtempSync(join(tmpdir(), 'lifeline-stack-'));
+    try {
+      // A stack file left behind by a killed `npm start`: its Redis port answers no more.
+      const closed = await getPort({ host: '127.0.0.1' });
+      writeStackFile(deadDir, { databaseUrl: h.databaseUrl, redisUrl: `redis://:secret@127.0.0.1:${closed}` });
+      const stale = await runCli(['status'], isolatedEnvironment({ LIFELINE_DATA_DIR: deadDir }));
+      expect(stale.code).toBe(1);
+      expect(stale.stdout).toContain('Postgres answers; Redis DOES NOT ANSWER');
+      expect(stale.stdout).not.toContain('secret');
+    } finally {
+      rmSync(deadDir, { recursive: true, force: true });
+    }
+    const noStack = await runCli(['status'], isolatedEnvironment({ LIFELINE_DATA_DIR: emptyDir }));
+    expect(noStack.code).toBe(2);
+    expect(noStack.stderr).toContain('no local Lifeline is running here');
 
     const nothing = await runCli(['agents', 'list'], isolatedEnvironment({ LIFELINE_DATA_DIR: emptyDir }));
     expect(nothing.code).toBe(1);

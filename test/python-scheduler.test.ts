@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { searchAttributes } from '../src/domain/search-attributes.js';
 import { silentLogger } from '../src/util/logger.js';
-import { ensurePythonVenv } from '../tools/python/python-venv.js';
+import { ensureExampleVenv } from '../tools/python/python-venv.js';
 import { cliEnvironment } from './support/cli-process.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
 
@@ -16,7 +16,7 @@ describe('the Python scheduler example', () => {
   let h: Harness;
   let python: string;
   beforeAll(async () => {
-    [python, h] = await Promise.all([ensurePythonVenv(silentLogger()), startHarness({ agents: { demo: { capacity: 2 } } })]);
+    [python, h] = await Promise.all([ensureExampleVenv(silentLogger()), startHarness({ agents: { demo: { capacity: 2 } } })]);
   }, 300_000);
   afterAll(async () => h?.close());
 

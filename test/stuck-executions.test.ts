@@ -9,6 +9,7 @@ import { alertingDeps } from './support/alerting-deps.js';
 import { cliEnvironment, runCli } from './support/cli-process.js';
 import { waitForAgentProcess } from './support/execution-probes.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
+import { workerTracingOptions } from '../src/tracing/worker-tracing.js';
 
 const changedWorkflows = fileURLToPath(new URL('../tools/workflow-change/changed-workflows.ts', import.meta.url));
 
@@ -42,6 +43,7 @@ describe('an execution whose workflow cannot make progress', () => {
       taskQueue: h.taskQueue,
       workflowsPath: changedWorkflows,
       activities: createActivities(h.deps),
+      ...workerTracingOptions(),
     });
     changedRun = changed.run();
     // The operator's stop needs a workflow task, which now fails on every try.

@@ -14,6 +14,7 @@ import { waitUntil } from '../src/util/wait-until.js';
 import { cliEnvironment, runCli } from './support/cli-process.js';
 import { waitForStatus } from './support/execution-probes.js';
 import { startHarness, uniqueSuffix, type Harness } from './support/lifeline-harness.js';
+import { workerTracingOptions } from '../src/tracing/worker-tracing.js';
 
 const changedWorkflows = fileURLToPath(new URL('../tools/workflow-change/changed-workflows.ts', import.meta.url));
 const { EventType } = proto.temporal.api.enums.v1;
@@ -84,6 +85,7 @@ describe('a rollout of a new build with changed workflow code', () => {
         taskQueue: h.taskQueue,
         workflowsPath: changedWorkflows,
         activities: createActivities(h.deps),
+        ...workerTracingOptions(),
         workerDeploymentOptions: {
           useWorkerVersioning: true,
           version: { deploymentName, buildId: 'build-b' },

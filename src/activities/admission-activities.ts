@@ -10,6 +10,7 @@ import { newExecutionRow } from '../store/new-execution-row.js';
 import { defaultTenant, type TenantSettings } from '../domain/tenants.js';
 import { budgetMessage, spentBudget } from '../domain/tenant-budget.js';
 import { shareOf } from '../slots/tenant-shares.js';
+import { activeTraceId } from '../tracing/spans.js';
 import { activityLogger } from './activity-logger.js';
 import { markRunning } from './mark-running.js';
 import { classified } from './step-failure.js';
@@ -61,7 +62,10 @@ export function createAdmissionActivities(deps: LifelineDeps) {
     const unstorable = unstorableFields(input);
     const badLimits = invalidRunLimits(input);
     // The row holds the idle timeout the run is judged by: the execution's own, else its agent's default.
-    const { created, row } = await executions.create(newExecutionRow(executionId, input, agent, settings.defaultTimeoutSeconds));
+    const { created, row } = await executions.create({
+      ...newExecutionRow(executionId, input, agent, settings.defaultTimeoutSeconds),
+      traceId: activeTraceId(),
+    });
     const log = activityLogger(deps.log, { executionId, agent: input.agent });
     if (created) {
       deps.metrics.executionStarted(input.agent, tenant.name);

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { traceContextOf } from '../tracing/trace-context-headers.js';
 import type { AddressInfo } from 'node:net';
 import { userInfo } from 'node:os';
 import type { Logger } from '../util/logger.js';
@@ -111,7 +112,11 @@ export async function startAgentServer(configInput: AgentServerConfigInput, logg
         const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
         throw new HttpError(400, `invalid start request: ${issues}`);
       }
-      const result = agent.registry.start(parsed.data);
+      const trace = traceContextOf((name) => {
+        const value = req.headers[name];
+        return typeof value === 'string' ? value : undefined;
+      });
+      const result = agent.registry.start(parsed.data, trace);
       if (result.outcome === 'conflict') throw new HttpError(409, result.message);
       if (result.outcome === 'busy') throw new HttpError(429, result.message);
       return reply(res, result.outcome === 'created' ? 201 : 200, result.execution, { [longPollHeader]: 'true' });

@@ -88,7 +88,8 @@ export class ProcessRegistry {
   ) {}
 
   /** Idempotent by id: a known id returns its record, running or finished, and never spawns again. */
-  start(req: { id: string; prompt: string; timeoutSeconds: number }): StartResult {
+  /** `trace`: the start request's trace context, as TRACEPARENT (and TRACESTATE) for the process. */
+  start(req: { id: string; prompt: string; timeoutSeconds: number }, trace: Record<string, string> = {}): StartResult {
     const existing = this.runs.get(req.id);
     if (existing) {
       // The same id with another prompt is a caller bug; answering with the old run would hide it.
@@ -104,7 +105,7 @@ export class ProcessRegistry {
     if (running >= this.config.maxConcurrentRuns) {
       return { outcome: 'busy', message: `agent ${this.agent} runs ${running} executions, its limit (maxConcurrentRuns)` };
     }
-    const run = this.spawn(req.id, req.prompt);
+    const run = this.spawn(req.id, req.prompt, trace);
     // A run cut off from Lifeline (its worker gone, the network split) still ends near its deadline.
     run.deadlineTimer = setTimeout(
       () => this.stop(run.id, `its timeout of ${req.timeoutSeconds} s`),
@@ -179,7 +180,7 @@ export class ProcessRegistry {
     return Object.fromEntries(this.spawns);
   }
 
-  private spawn(id: string, prompt: string): Run {
+  private spawn(id: string, prompt: string, trace: Record<string, string>): Run {
     const [file, ...args] = this.config.command as [string, ...string[]];
     let markEnded!: () => void;
     const startedAt = new Date().toISOString();
@@ -208,7 +209,7 @@ export class ProcessRegistry {
         detached: true,
         // The fourth is the usage channel (usage-lines.ts): reports never come from the output.
         stdio: [viaStdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'],
-        env: agentProcessEnvironment(process.env, this.config.env, id, this.user),
+        env: { ...agentProcessEnvironment(process.env, this.config.env, id, this.user), ...trace },
         // Node drops the supplementary groups too (setgroups) before switching.
         ...(this.user ? { uid: this.user.uid, gid: this.user.gid } : {}),
       });

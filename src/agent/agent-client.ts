@@ -1,4 +1,6 @@
 import type { z } from 'zod';
+import { SpanKind } from '@opentelemetry/api';
+import { inSpan, traceHeaders } from '../tracing/spans.js';
 import { readBoundedBody } from '../util/bounded-body.js';
 import { AgentProtocolError, AgentRejectedError, AgentUnreachableError, AgentError } from './agent-errors.js';
 import {
@@ -74,15 +76,34 @@ export function createAgentClient({
   maxResponseBytes = defaultMaxResponseBytes,
 }: AgentClientOptions): AgentClient {
   const base = baseUrl.replace(/\/+$/, '');
+  // A span names the agent by origin: never a URL's user:password@ or a path.
+  const origin = originOf(base);
 
   const describe = (method: Method, path: string) => `agent ${base}: ${method} ${path}`;
   let agentStartedAt: Date | undefined;
 
-  async function send(method: Method, path: string, signal?: AbortSignal, body?: unknown, waitMs = 0): Promise<RawResponse> {
+  /** Each protocol request is a span of the execution's trace, and carries its context to the agent. */
+  function send(method: Method, path: string, signal?: AbortSignal, body?: unknown, waitMs = 0): Promise<RawResponse> {
+    const attributes = { 'http.request.method': method, 'url.path': path.split('?')[0]!, 'server.address': origin };
+    return inSpan(`agent ${method} ${routeOf(path)}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+      const res = await sendTraced(method, path, traceHeaders(), signal, body, waitMs);
+      span.setAttribute('http.response.status_code', res.status);
+      return res;
+    });
+  }
+
+  async function sendTraced(
+    method: Method,
+    path: string,
+    context: Record<string, string>,
+    signal?: AbortSignal,
+    body?: unknown,
+    waitMs = 0,
+  ): Promise<RawResponse> {
     const where = describe(method, path);
     // A long poll may take its wait on top of the usual answer time.
     const timeout = AbortSignal.timeout(requestTimeoutMs + waitMs);
-    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
+    const headers: Record<string, string> = { ...context, authorization: `Bearer ${token}`, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     let status: number;
     let text: string | undefined;
@@ -238,4 +259,17 @@ function agentMessage(body: string): string {
 function excerpt(body: string): string {
   const oneLine = body.replace(/\s+/g, ' ').trim();
   return oneLine.length > bodyExcerptChars ? `${oneLine.slice(0, bodyExcerptChars)}…` : oneLine;
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '(invalid url)';
+  }
+}
+
+/** A span's name stays one per kind of request: an execution's id goes in no name. */
+function routeOf(path: string): string {
+  return path.split('?')[0]!.replace(/^\/executions\/[^/]+/, '/executions/{id}');
 }

@@ -12,6 +12,7 @@ import { stackFilePath } from '../stack/stack-file.js';
 import type { Logger } from '../util/logger.js';
 import { resolveConfig } from '../config/resolve-config.js';
 import { isUnreachable } from './cli-errors.js';
+import { tracingClientInterceptors } from '../tracing/client-tracing.js';
 
 /** What a command uses; each connection is opened on first use, so a command opens only what it needs. */
 export interface CliContext {
@@ -66,6 +67,7 @@ export async function withCliContext<T>(command: (ctx: CliContext) => Promise<T>
             connection: c,
             namespace: config.temporal.namespace,
             ...dataConverterOptions(payloadCodecFromConfig(config)),
+            interceptors: tracingClientInterceptors(),
           }),
       );
       return temporal;

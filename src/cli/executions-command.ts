@@ -44,6 +44,7 @@ function printExecution(
   link: string | undefined,
   problem: string | undefined,
   slotHold?: StoppingHold,
+  traceUrl?: string,
 ): void {
   printFields([
     ['id', row.id],
@@ -71,6 +72,7 @@ function printExecution(
     ['started', row.startedAt && time(row.startedAt)],
     ['finished', row.finishedAt && time(row.finishedAt)],
     ['temporal ui', link ?? '(set LIFELINE_TEMPORAL_UI_URL for a link)'],
+    ['trace', row.traceId && (traceUrl ? `${row.traceId}  ${traceUrl.replaceAll('{traceId}', row.traceId)}` : row.traceId)],
     ['prompt', row.prompt],
   ]);
   console.log('\ntransitions:');
@@ -178,7 +180,7 @@ async function show(ctx: CliContext, executionId: string, json: boolean): Promis
   const problem = await problemOf(ctx, row);
   const slotHold = await slotHoldOf(ctx, row);
   if (json) printJson({ execution: row, transitions, temporalUiUrl: link ?? null, problem: problem ?? null, slotHold: slotHold ?? null });
-  else printExecution(row, transitions, link, problem, slotHold);
+  else printExecution(row, transitions, link, problem, slotHold, ctx.config.traceUrl);
   return row;
 }
 

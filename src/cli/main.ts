@@ -7,6 +7,7 @@ import { addExecutionsCommands } from './executions-command.js';
 import { addReconcileCommand } from './reconcile-command.js';
 import { addSchedulesCommands } from './schedules-command.js';
 import { addSetupCommand } from './setup-command.js';
+import { addStatusCommand } from './status-command.js';
 import { addTenantsCommands } from './tenants-command.js';
 import { addUiCommand } from './ui-command.js';
 
@@ -28,6 +29,7 @@ addReconcileCommand(program);
 addSetupCommand(program);
 addDeployCommands(program);
 addUiCommand(program);
+addStatusCommand(program);
 
 // Output piped into `head` and the like: once the reader is gone, there is nothing left to do.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {

@@ -9,6 +9,7 @@ import { redactedAddress } from '../util/server-address.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { LifelineUnavailableError } from './client-errors.js';
 import { LifelineClient } from './lifeline-client.js';
+import { tracingClientInterceptors } from '../tracing/client-tracing.js';
 
 export interface ConnectedLifeline {
   lifeline: LifelineClient;
@@ -43,7 +44,12 @@ export async function connectLifeline(opts: { env?: NodeJS.ProcessEnv; log?: Log
     });
   });
   const lifeline = new LifelineClient({
-    temporal: new Client({ connection, namespace: config.temporal.namespace, ...dataConverterOptions(payloadCodecFromConfig(config)) }),
+    temporal: new Client({
+      connection,
+      namespace: config.temporal.namespace,
+      ...dataConverterOptions(payloadCodecFromConfig(config)),
+      interceptors: tracingClientInterceptors(),
+    }),
     pool,
     taskQueue: config.temporal.taskQueue,
     schedulePolicy: config.schedulePolicy,

@@ -24,6 +24,8 @@ import { asUnavailable, unavailableOnFailure } from './unavailable.js';
 import type { agentExecution } from '../workflows/agent-execution.js';
 import { stopSignal, type ExecutionInput, executionWorkflowType } from '../workflows/execution-contract.js';
 import { cancelledOutcome } from '../workflows/failure-outcome.js';
+import { SpanKind, type Span } from '@opentelemetry/api';
+import { inSpan } from '../tracing/spans.js';
 
 export interface LifelineClientOptions {
   temporal: Client;
@@ -100,11 +102,17 @@ export class LifelineClient {
    * Validates the request, then starts the execution's workflow. Idempotent by execution id: a
    * second start with the same id returns the same execution and never runs the agent again.
    */
+  /** A span of the caller's trace (when it records one), the root of the execution's spans. */
   async startExecution(request: StartExecutionRequest): Promise<StartedExecution> {
+    return inSpan('lifeline startExecution', { kind: SpanKind.CLIENT }, (span) => this.start(request, span));
+  }
+
+  private async start(request: StartExecutionRequest, span: Span): Promise<StartedExecution> {
     const parsed = parseStartRequest(request);
     const { executionId } = parsed;
     // Named at start, so the tenant's search attribute is set from the first moment.
     const input = { ...parsed.input, tenant: parsed.input.tenant ?? defaultTenant };
+    span.setAttributes({ 'lifeline.execution_id': executionId, 'lifeline.agent': input.agent, 'lifeline.tenant': input.tenant });
     const agent = await unavailableOnFailure('Postgres', () => this.agents.get(input.agent));
     if (!agent) throw new InvalidExecutionInputError([{ field: 'agent', message: `unknown agent "${input.agent}"` }]);
     if (request.executionId !== undefined) await this.refuseConflict(executionId, input);

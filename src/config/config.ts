@@ -147,6 +147,13 @@ export const configSchema = z.object({
   ),
   LIFELINE_TEMPORAL_CLI: z.string().optional(),
   LIFELINE_TEMPORAL_UI_URL: optionalUrl('LIFELINE_TEMPORAL_UI_URL', /^https?:\/\//),
+  LIFELINE_TRACE_URL: z.preprocess(
+    unsetWhenEmpty,
+    z
+      .string()
+      .regex(/^https?:\/\/.*\{traceId\}/, 'LIFELINE_TRACE_URL must be an http(s) URL with {traceId} where the trace id goes')
+      .optional(),
+  ),
   DATABASE_URL: postgresUrl('DATABASE_URL'),
   LIFELINE_MIGRATIONS_DATABASE_URL: postgresUrl('LIFELINE_MIGRATIONS_DATABASE_URL'),
   REDIS_URL: z.preprocess(unsetWhenEmpty, z.string().superRefine(redisUrlProblem).optional()),
@@ -235,6 +242,8 @@ export interface LifelineConfig {
   /** The CA for `rediss` URLs; the system's CAs without it. */
   redisCaFile: string | undefined;
   dataDir: string;
+  /** A trace viewer's link to one trace, `{traceId}` standing for its id (LIFELINE_TRACE_URL). */
+  traceUrl: string | undefined;
   /** Which agent token references (env:, file:) workers resolve and `agents add` accepts. */
   agentTokens: AgentTokenPolicy;
   /** How often a schedule may fire and how many an agent may have (client/schedule-policy.ts). */
@@ -391,6 +400,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LifelineConfig
     redisUrl: c.REDIS_URL,
     redisCaFile: c.LIFELINE_REDIS_CA_FILE,
     dataDir: c.LIFELINE_DATA_DIR,
+    traceUrl: c.LIFELINE_TRACE_URL,
     agentMaxResponseBytes: c.LIFELINE_AGENT_MAX_RESPONSE_BYTES,
     schedulePolicy: { minIntervalSeconds: c.LIFELINE_SCHEDULE_MIN_INTERVAL_SECONDS, maxPerAgent: c.LIFELINE_SCHEDULES_PER_AGENT },
     agentTokens: {

@@ -23,6 +23,7 @@ export function resolveConfig(env: NodeJS.ProcessEnv = process.env): ResolvedCon
   const fill: Record<string, string | undefined> = {
     DATABASE_URL: stack.databaseUrl,
     REDIS_URL: stack.redisUrl,
+    LIFELINE_TRACE_URL: stack.traceUrl,
     ...(fromEnv.temporal.address || !stack.temporal
       ? {}
       : {

@@ -31,7 +31,8 @@ export interface DevStack {
   temporalUiUrl: string | undefined;
   databaseUrl: string;
   redisUrl: string;
-  logDir: string;
+  /** The log of each server it started. */
+  logFiles: string[];
   postgres: PostgresServer | undefined;
   redis: RedisServer | undefined;
   temporal: TemporalDevServer | undefined;
@@ -114,7 +115,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
       temporalUiUrl: temporal?.uiUrl,
       databaseUrl,
       redisUrl: opts.redisUrl ?? redis!.url,
-      logDir: dir,
+      logFiles: [temporal?.process.logFile, postgres?.logFile, redis?.logFile].filter((f): f is string => f !== undefined),
       postgres,
       redis,
       temporal,

@@ -18,6 +18,11 @@ const stackFileSchema = z.object({
     .optional(),
   databaseUrl: z.string().min(1),
   redisUrl: z.string().min(1),
+  /** What `lifeline status` shows: each place to open, by name (no credentials), and the logs. */
+  places: z.array(z.tuple([z.string(), z.string()])).optional(),
+  logFiles: z.array(z.string()).optional(),
+  /** The local trace viewer's link to one trace (LIFELINE_TRACE_URL), when `npm start -- --traces` runs one. */
+  traceUrl: z.string().optional(),
 });
 export type StackFile = z.infer<typeof stackFileSchema>;
 

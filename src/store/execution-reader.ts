@@ -34,6 +34,8 @@ export interface ExecutionRow {
   lastProgressAt: Date | null;
   /** The agent's last usage report (running totals); null for agents that report none. */
   usage: UsageReport | null;
+  /** The OpenTelemetry trace of its spans (32 hex digits); null when its worker did not trace. */
+  traceId: string | null;
 }
 
 /** Admitted executions (slot held) that no worker has started yet, per agent. */
@@ -87,7 +89,7 @@ export const rowColumns = `id, agent, tenant, status, prompt, trigger, schedule_
   max_cost_usd::float8 AS "maxCostUsd", metadata, output, output_bytes::float8 AS "outputBytes",
   output_truncated AS "outputTruncated", exit_code AS "exitCode", error_kind AS "errorKind", error,
   created_at AS "createdAt", slot_acquired_at AS "slotAcquiredAt", started_at AS "startedAt", finished_at AS "finishedAt",
-  last_progress_at AS "lastProgressAt", usage`;
+  last_progress_at AS "lastProgressAt", usage, trace_id AS "traceId"`;
 
 const summaryColumns = `id, agent, tenant, status, trigger, schedule_id AS "scheduleId", error_kind AS "errorKind", error,
   created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt", usage`;

@@ -12,6 +12,8 @@ export interface NewExecution {
   agent: string;
   /** Absent: `default`. */
   tenant?: string;
+  /** The trace its spans belong to, when its worker traces. */
+  traceId?: string;
   prompt: string;
   trigger: string;
   scheduleId?: string;
@@ -24,8 +26,8 @@ export interface NewExecution {
 
 /** The columns a new row is inserted with, their parameters and values, in one order. */
 const newRowColumns =
-  'id, agent, prompt, trigger, schedule_id, busy_policy, timeout_seconds, metadata, idle_timeout_seconds, max_cost_usd, tenant';
-const newRowParams = '$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11';
+  'id, agent, prompt, trigger, schedule_id, busy_policy, timeout_seconds, metadata, idle_timeout_seconds, max_cost_usd, tenant, trace_id';
+const newRowParams = '$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12';
 const newRowValues = (input: NewExecution): unknown[] => [
   input.id,
   input.agent,
@@ -38,6 +40,7 @@ const newRowValues = (input: NewExecution): unknown[] => [
   input.idleTimeoutSeconds ?? null,
   input.maxCostUsd ?? null,
   input.tenant ?? defaultTenant,
+  input.traceId ?? null,
 ];
 
 /**

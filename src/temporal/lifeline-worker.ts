@@ -2,6 +2,8 @@ import type { DataConverter, Duration } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { LifelineDeps } from '../deps/lifeline-deps.js';
+import type { Tracing } from '../tracing/tracing.js';
+import { workerTracingOptions } from '../tracing/worker-tracing.js';
 import { loadWorkflowCode } from './workflow-code.js';
 
 export interface LifelineWorkerOptions {
@@ -19,6 +21,8 @@ export interface LifelineWorkerOptions {
   dataConverter?: DataConverter;
   /** Worker Versioning: the deployment this worker is a build of; the build id is derived from the workflow code unless given. */
   versioning?: { deploymentName: string; buildId?: string };
+  /** Spans of the workflows and activities go there; without it, the workflows' spans are dropped. */
+  tracing?: Tracing;
 }
 
 /** A worker, and the build of the Worker Deployment it polls as (unversioned: undefined). */
@@ -44,6 +48,7 @@ export async function createLifelineWorker(opts: LifelineWorkerOptions): Promise
     taskQueue: opts.taskQueue,
     workflowBundle: { code: workflowCode.code },
     activities: createActivities(opts.deps),
+    ...workerTracingOptions(opts.tracing),
     ...(opts.identity ? { identity: opts.identity } : {}),
     ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
     shutdownGraceTime: opts.shutdownGraceTime ?? '10 seconds',

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { workflowInterceptorModules } from '../tracing/worker-tracing.js';
 import { workflowsPath } from './workflows-path.js';
 
 /**
@@ -8,7 +9,7 @@ import { workflowsPath } from './workflows-path.js';
  * is another workflows module (a changed build, for rollout drills).
  */
 export async function writeWorkflowBundle(path: string, entry: string = workflowsPath): Promise<string> {
-  const bundle = await bundleWorkflowCode({ workflowsPath: entry, logger: new DefaultLogger('WARN') });
+  const bundle = await bundleWorkflowCode({ workflowsPath: entry, workflowInterceptorModules, logger: new DefaultLogger('WARN') });
   writeFileSync(path, bundle.code);
   return path;
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { workflowInterceptorModules } from '../tracing/worker-tracing.js';
 import { workflowsPath } from './workflows-path.js';
 
 /** The workflow code a worker runs, and the build id it gets when none is configured. */
@@ -21,6 +22,7 @@ export async function loadWorkflowCode(opts: { bundlePath?: string; failureConve
     : (
         await bundleWorkflowCode({
           workflowsPath,
+          workflowInterceptorModules,
           failureConverterPath: opts.failureConverterPath,
           logger: new DefaultLogger('WARN'),
         })

@@ -19,6 +19,8 @@ import { createAgentStore } from '../store/agent-store.js';
 import { createLifelineWorker } from '../temporal/lifeline-worker.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { resolveTestTemporal, type TestTemporal } from './test-temporal.js';
+import { tracingClientInterceptors } from '../tracing/client-tracing.js';
+import type { Tracing } from '../tracing/tracing.js';
 
 /** No reconciler schedule (a test runs cycles itself) and no grace: a row is reconciled as soon as a test asks. */
 export const reconcilerUnderTest: ReconcilerSettings = {
@@ -72,6 +74,8 @@ export interface LifelineUnderTestOptions {
   codec?: PayloadCodec;
   /** The in-process worker's LIFELINE_MAX_CONCURRENT_RUNS (the SDK's default when unset). */
   maxConcurrentRuns?: number;
+  /** The worker's workflows and activities export their spans there (startTracing). */
+  tracing?: Tracing;
   /**
    * The client's limits on schedules; by default any interval (a test's schedules fire every
    * second) and the production limit on schedules per agent.
@@ -101,7 +105,7 @@ export async function startLifelineUnderTest(opts: LifelineUnderTestOptions) {
   const pool = createPool(databaseUrl, log);
   const redis = createRedis(redisUrl, log);
   const connection = await Connection.connect(connectOptions);
-  const temporal = new Client({ connection, namespace, ...dataConverterOptions(opts.codec) });
+  const temporal = new Client({ connection, namespace, ...dataConverterOptions(opts.codec), interceptors: tracingClientInterceptors() });
   const nativeConnection = await NativeConnection.connect(connectOptions);
 
   const names = Object.fromEntries(Object.keys(opts.agents).map((a) => [a, `${a}-${suffix}`]));
@@ -157,6 +161,7 @@ export async function startLifelineUnderTest(opts: LifelineUnderTestOptions) {
       workflowBundlePath: opts.workflowBundlePath,
       shutdownGraceTime: '2 seconds',
       maxConcurrentRuns: opts.maxConcurrentRuns,
+      tracing: opts.tracing,
       ...dataConverterOptions(opts.codec),
     }));
     workerRun = worker.run();

@@ -2,6 +2,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import type { ExecutionActivities } from '../activities/execution-activities.js';
 import { workflowsPath } from '../temporal/workflows-path.js';
+import { workerTracingOptions, workflowInterceptorModules } from '../tracing/worker-tracing.js';
 
 export interface ExecutionWorkerOptions {
   taskQueue: string;
@@ -20,6 +21,8 @@ export function executionWorkerOptions(
     taskQueue: opts.taskQueue,
     workflowsPath,
     activities: opts.activities,
+    ...workerTracingOptions(),
+    interceptors: { workflowModules: workflowInterceptorModules },
   };
 }
 

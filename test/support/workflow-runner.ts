@@ -15,6 +15,7 @@ import { silentLogger } from '../../src/util/logger.js';
 import { agentExecution } from '../../src/workflows/agent-execution.js';
 import type { RecordedHistory } from './recorded-histories.js';
 import { stopSignal, type ExecutionInput, type ExecutionResult } from '../../src/workflows/execution-contract.js';
+import { workerTracingOptions, workflowInterceptorModules } from '../../src/tracing/worker-tracing.js';
 
 /** The keys of a fixture's `codec-keys.txt`; a broken fixture fails loudly. */
 function codecKeysFrom(text: string) {
@@ -43,7 +44,7 @@ export async function startWorkflowRunner() {
   const coverage = new WorkflowCoverage();
   const env: TestWorkflowEnvironment = await createTimeSkippingEnvironment({ log: silentLogger() });
   const bundle: WorkflowBundle = await bundleWorkflowCode(
-    coverage.augmentBundleOptions({ workflowsPath, logger: new DefaultLogger('WARN', () => undefined) }),
+    coverage.augmentBundleOptions({ workflowsPath, workflowInterceptorModules, logger: new DefaultLogger('WARN', () => undefined) }),
   );
 
   return {
@@ -58,7 +59,11 @@ export async function startWorkflowRunner() {
     ): Promise<WorkflowRun> {
       const scripted = scriptedActivities({ workflows: env.client.workflow, ...script });
       const taskQueue = `workflow-${randomBytes(4).toString('hex')}`;
-      const { workflowsPath: _bundled, ...options } = executionWorkerOptions(env, { taskQueue, activities: scripted.activities });
+      const {
+        workflowsPath: _bundled,
+        interceptors: _inTheBundle,
+        ...options
+      } = executionWorkerOptions(env, { taskQueue, activities: scripted.activities });
       const worker = await Worker.create(coverage.augmentWorkerOptionsWithBundle({ ...options, workflowBundle: bundle }));
       const started = Date.now();
       const start = {
@@ -96,7 +101,7 @@ export async function startWorkflowRunner() {
         const results = Worker.runReplayHistories(
           {
             workflowBundle: bundle,
-            sinks: { coverage: { merge: { ...merge, callDuringReplay: true } } },
+            sinks: { ...workerTracingOptions().sinks, coverage: { merge: { ...merge, callDuringReplay: true } } },
             ...dataConverterOptions(codecKeys === undefined ? undefined : new EncryptionCodec(codecKeysFrom(codecKeys))),
           },
           histories
