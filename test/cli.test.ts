@@ -135,6 +135,40 @@ describe('the lifeline CLI', () => {
     }
   });
 
+  it('agents add asks for --replace to replace an agent; agents remove refuses one with live executions unless forced', async () => {
+    const name = `cli-twice-${uniqueSuffix()}`;
+    const add = (...more: string[]) =>
+      lifeline('agents', 'add', '--name', name, '--url', 'http://127.0.0.1:9', '--token-env', 'AGENT_TOKEN_CLI', ...more);
+    expect((await add('--capacity', '1')).code).toBe(0);
+    const again = await add('--capacity', '7');
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain(`agent ${name} already exists (http://127.0.0.1:9, capacity 1); add --replace to replace it`);
+    expect((await h.deps.agents.get(name))?.capacity).toBe(1);
+    const replaced = await add('--capacity', '7', '--replace');
+    expect(replaced).toMatchObject({ code: 0, stdout: expect.stringContaining(`agent ${name} replaced (capacity 7`) });
+
+    // A live execution on it (one this test only records: the agent answers nowhere).
+    const executionId = `cli-live-${uniqueSuffix()}`;
+    await h.deps.executions.create({ id: executionId, agent: name, prompt: 'x', trigger: 'test', busyPolicy: 'queue', timeoutSeconds: 60 });
+    const refused = await lifeline('agents', 'remove', name);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`agent ${name} has 1 queued or running execution (lifeline executions list --agent ${name})`);
+    expect(await h.deps.agents.get(name)).toBeDefined();
+    const forced = await lifeline('agents', 'remove', name, '--force');
+    expect(forced).toMatchObject({ code: 0, stdout: expect.stringContaining('its 1 queued or running execution run on to their end') });
+    expect(await h.deps.agents.get(name)).toBeUndefined();
+    // Its history stays; a run it had still finds how to reach it.
+    expect((await h.deps.executions.get(executionId))?.agent).toBe(name);
+    expect((await h.deps.agents.getRegistration(name))?.baseUrl).toBe('http://127.0.0.1:9');
+    expect((await lifeline('agents', 'list', '--json')).stdout).not.toContain(name);
+    const unknown = await h.client.startExecution({ agent: name, prompt: 'x' }).catch((err: Error) => err);
+    expect(String(unknown)).toContain(`unknown agent "${name}"`);
+    expect((await lifeline('agents', 'remove', name)).stderr).toContain(`no agent ${name}`);
+    // Added again, it is back.
+    expect((await add('--capacity', '2')).code).toBe(0);
+    expect((await h.deps.agents.get(name))?.capacity).toBe(2);
+  });
+
   it('agents add refuses bad input naming each field, and never echoes a token given where a reference belongs', async () => {
     const refused = await lifeline('agents', 'add', '--name', 'Bad Name', '--url', 'ftp://x', '--token-file', 'run/x', '--capacity', '0');
     expect(refused.code).toBe(2);

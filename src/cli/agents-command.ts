@@ -11,6 +11,7 @@ import {
 import { startExecutionSchema } from '../client/execution-input.js';
 import { createCapacitySlots } from '../slots/capacity-slots.js';
 import { createAgentStore } from '../store/agent-store.js';
+import { createExecutionReader } from '../store/execution-reader.js';
 import { createSlotHoldStore } from '../store/slot-holds.js';
 import { withCliContext, type CliContext } from './cli-context.js';
 import { UsageError } from './cli-errors.js';
@@ -38,6 +39,7 @@ interface AddOptions {
   capacity: number;
   defaultTimeout?: number;
   defaultIdleTimeout?: number;
+  replace?: boolean;
 }
 
 /** How the row will hold the token. Neither this nor any message quotes a literal. */
@@ -124,7 +126,7 @@ export function addAgentsCommands(program: Command): void {
 
   agents
     .command('add')
-    .description('add an agent, or replace the one with this name')
+    .description('add an agent (an existing name needs --replace)')
     .requiredOption('--name <name>', 'agent name (a-z, 0-9, _ and -)')
     .requiredOption('--url <url>', "the agent's base URL")
     .option(
@@ -144,6 +146,7 @@ export function addAgentsCommands(program: Command): void {
       'idle timeout of its executions when the start gives none (5-86400): no progress reported for this long stops the run',
       wholeNumber,
     )
+    .option('--replace', 'replace the agent of this name: its URL, token, capacity and timeouts')
     .action((opts: AddOptions) =>
       withCliContext(async (ctx) => {
         const parsed = agentSchema.safeParse({
@@ -161,13 +164,45 @@ export function addAgentsCommands(program: Command): void {
         // The workers refuse it too (following symlinks there): refused here, it is never saved.
         const refused = tokenPolicyProblem(agent.token, ctx.config.agentTokens);
         if (refused !== undefined) throw new UsageError(describeTokenProblem(agent.name, agent.token, refused));
-        await createAgentStore(ctx.pool()).upsert({
+        const store = createAgentStore(ctx.pool());
+        const existing = await store.get(agent.name);
+        if (existing && !opts.replace) {
+          throw new UsageError(
+            `agent ${agent.name} already exists (${withoutCredentials(existing.baseUrl)}, capacity ${existing.capacity}); add --replace to replace it`,
+          );
+        }
+        await store.upsert({
           ...agent,
           baseUrl: agent.baseUrl.replace(/\/+$/, ''),
           defaultTimeoutSeconds: agent.defaultTimeoutSeconds ?? null,
           defaultIdleTimeoutSeconds: agent.defaultIdleTimeoutSeconds ?? null,
         });
-        console.log(`agent ${agent.name} saved (capacity ${agent.capacity}, token ${describeToken(agent.token)})`);
+        console.log(
+          `agent ${agent.name} ${existing ? 'replaced' : 'saved'} (capacity ${agent.capacity}, token ${describeToken(agent.token)})`,
+        );
+      }),
+    );
+
+  agents
+    .command('remove')
+    .description('remove an agent: new executions refuse it; its history stays (`agents add` brings it back)')
+    .argument('<name>', 'the agent')
+    .option('--force', 'remove it even with queued or running executions: they run on to their end, new ones are refused')
+    .action((name: string, opts: { force?: boolean }) =>
+      withCliContext(async (ctx) => {
+        const store = createAgentStore(ctx.pool());
+        if (!(await store.get(name))) throw new UsageError(`no agent ${name} (lifeline agents list)`);
+        const live = await createExecutionReader(ctx.pool()).liveCount(name);
+        if (live > 0 && !opts.force) {
+          throw new UsageError(
+            `agent ${name} has ${live} queued or running execution${live === 1 ? '' : 's'} (lifeline executions list --agent ${name}); ` +
+              'stop them first, or add --force to let them finish and refuse new ones',
+          );
+        }
+        await store.remove(name);
+        console.log(
+          `agent ${name} removed${live > 0 ? `; its ${live} queued or running execution${live === 1 ? '' : 's'} run on to their end` : ''}`,
+        );
       }),
     );
 }

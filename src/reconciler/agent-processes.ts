@@ -15,7 +15,7 @@ const listTimeoutMs = 5000;
  */
 export async function stopOrphanProcesses(cycle: Cycle): Promise<void> {
   const { deps, dryRun, report } = cycle;
-  await forEachConcurrently(await deps.agents.list(), parallelChecks, async ({ name }) => {
+  await forEachConcurrently(await deps.agents.list({ withRemoved: true }), parallelChecks, async ({ name }) => {
     const agent = await deps.agents.getRegistration(name);
     if (!agent) return;
     const client = await deps.agentClient(agent, listTimeoutMs).catch((err: Error) => {

@@ -63,7 +63,7 @@ export async function recordNeverPickedUp(cycle: Cycle, graceSeconds: number): P
   }
   if (candidates.length === 0) return;
   // Executions of agents this database does not know (another Lifeline sharing the namespace) are not its rows: not even described.
-  const agents = new Set((await deps.agents.list()).map((a) => a.name));
+  const agents = new Set((await deps.agents.list({ withRemoved: true })).map((a) => a.name));
   const rows = await deps.executions.statuses(candidates.map((c) => c.executionId));
   const rowless = candidates
     .filter((c) => !rows.has(c.executionId) && (c.agent === undefined || agents.has(c.agent)))

@@ -11,7 +11,7 @@ import { parallelChecks, type Cycle } from './cycle.js';
  */
 export async function releaseOrphanLeases(cycle: Cycle): Promise<void> {
   const { deps, dryRun, report } = cycle;
-  for (const agent of await deps.agents.list()) {
+  for (const agent of await deps.agents.list({ withRemoved: true })) {
     let leases: Awaited<ReturnType<typeof deps.slots.leases>>;
     try {
       leases = await deps.slots.leases(agent.name);

@@ -13,7 +13,7 @@ import { defaultStopAlertSeconds, stoppingHold } from './stopping-holds.js';
  */
 export async function reconcileSlotHolds(cycle: Cycle): Promise<void> {
   const { deps, dryRun, report } = cycle;
-  for (const agent of await deps.agents.list()) {
+  for (const agent of await deps.agents.list({ withRemoved: true })) {
     try {
       const created = dryRun ? undefined : await deps.slots.rebuild(agent.name);
       // An agent that never had a lease gets its marker too, but only restored leases are a recovery.

@@ -28,12 +28,18 @@ export type AgentStore = ReturnType<typeof createAgentStore>;
 
 export function createAgentStore(pool: pg.Pool) {
   return {
+    /** A registered agent; a removed one is unknown here (new executions refuse it). */
     async get(name: string): Promise<AgentRecord | undefined> {
-      const { rows } = await pool.query<AgentRecord>(`SELECT ${columns}, ${heldToken} FROM agents WHERE name = $1`, [name]);
+      const { rows } = await pool.query<AgentRecord>(`SELECT ${columns}, ${heldToken} FROM agents WHERE name = $1 AND removed_at IS NULL`, [
+        name,
+      ]);
       return rows[0];
     },
 
-    /** Includes a literal token: only activities call this, so the secret never enters workflow history. */
+    /**
+     * Includes a literal token: only activities call this, so the secret never enters workflow history.
+     * A removed agent too: the runs it had when removed with --force are read and stopped to their end.
+     */
     async getRegistration(name: string): Promise<AgentRegistration | undefined> {
       const { rows } = await pool.query<AgentRegistration>(
         `SELECT ${columns}, json_build_object('source', token_source, 'ref', token_ref) AS token FROM agents WHERE name = $1`,
@@ -42,9 +48,18 @@ export function createAgentStore(pool: pg.Pool) {
       return rows[0];
     },
 
-    async list(): Promise<AgentRecord[]> {
-      const { rows } = await pool.query<AgentRecord>(`SELECT ${columns}, ${heldToken} FROM agents ORDER BY name`);
+    /** `withRemoved`: removed agents too, for the reconciler (their leases and processes still need it). */
+    async list(opts: { withRemoved?: boolean } = {}): Promise<AgentRecord[]> {
+      const { rows } = await pool.query<AgentRecord>(
+        `SELECT ${columns}, ${heldToken} FROM agents ${opts.withRemoved ? '' : 'WHERE removed_at IS NULL'} ORDER BY name`,
+      );
       return rows;
+    },
+
+    /** Marks the agent removed; false when there is no such agent (or it was removed already). */
+    async remove(name: string): Promise<boolean> {
+      const { rowCount } = await pool.query('UPDATE agents SET removed_at = now() WHERE name = $1 AND removed_at IS NULL', [name]);
+      return rowCount === 1;
     },
 
     async upsert(agent: AgentRegistration): Promise<void> {
@@ -54,7 +69,7 @@ export function createAgentStore(pool: pg.Pool) {
          ON CONFLICT (name) DO UPDATE SET base_url = EXCLUDED.base_url, token_source = EXCLUDED.token_source,
            token_ref = EXCLUDED.token_ref, capacity = EXCLUDED.capacity,
            default_timeout_seconds = EXCLUDED.default_timeout_seconds,
-           default_idle_timeout_seconds = EXCLUDED.default_idle_timeout_seconds, updated_at = now()`,
+           default_idle_timeout_seconds = EXCLUDED.default_idle_timeout_seconds, removed_at = NULL, updated_at = now()`,
         [
           agent.name,
           agent.baseUrl,

@@ -128,6 +128,15 @@ export function createExecutionReader(pool: pg.Pool) {
       return rows;
     },
 
+    /** How many of an agent's executions are queued or running (the live-rows index serves it). */
+    async liveCount(agent: string): Promise<number> {
+      const { rows } = await pool.query<{ count: number }>(
+        `SELECT count(*)::int AS count FROM executions WHERE status IN ('queued', 'running') AND agent = $1`,
+        [agent],
+      );
+      return rows[0]!.count;
+    },
+
     /** Admitted executions waiting for a worker, per agent (the live-rows index serves it). */
     async awaitingWorker(): Promise<WorkerWait[]> {
       const { rows } = await pool.query<WorkerWait>(
