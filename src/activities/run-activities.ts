@@ -320,8 +320,21 @@ export function createRunActivities(deps: LifelineDeps) {
         renewing ??= deps.slots
           .renew(agent, executionId)
           .then(
-            (held) => held || log.warn('capacity lease is missing (Redis restarted?); the reconciler restores it'),
-            (err: Error) => log.warn({ err: err.message }, 'could not renew the capacity lease; will retry on the next poll'),
+            (held) =>
+              held ||
+              deps.repeatedWarnings.warn(
+                log,
+                `lease-missing:${agent}`,
+                { agent },
+                'capacity lease is missing (Redis restarted?); the reconciler restores it',
+              ),
+            (err: Error) =>
+              deps.repeatedWarnings.warn(
+                log,
+                `lease-renew:${agent}`,
+                { agent, err: err.message },
+                'could not renew the capacity lease; will retry on the next poll',
+              ),
           )
           .finally(() => {
             renewing = undefined;

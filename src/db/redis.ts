@@ -3,6 +3,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../util/logger.js';
 import { parseRedisUrl } from './redis-topology.js';
+import { createRepeatedWarnings } from '../util/repeated-warnings.js';
 
 /** One Redis node (directly or through Sentinel) or a Redis Cluster: every Lifeline command works on both. */
 export type RedisClient = Redis | Cluster;
@@ -88,16 +89,20 @@ export function createRedis(url: string, log: Logger, tlsSettings: RedisTlsOptio
       ...(tls ? { dnsLookup: (address: string, callback: (err: null, address: string) => void) => callback(null, address) } : {}),
     });
   }
-  let lastWarned = 0;
+  // An outage is one warning when it starts (then hourly, counted) and one line when it ends.
+  const warnings = createRepeatedWarnings();
+  let downSince: number | undefined;
   const warn = (err: Error) => {
     lastProblems.set(redis, describeRedisError(err, tlsSettings));
-    if (Date.now() - lastWarned > 10_000) {
-      lastWarned = Date.now();
-      log.warn({ err: describeRedisError(err, tlsSettings) }, 'Redis connection error; reconnecting');
-    }
+    downSince ??= Date.now();
+    warnings.warn(log, 'redis', { err: describeRedisError(err, tlsSettings) }, 'Redis connection error; reconnecting');
   };
   redis.on('error', warn);
-  redis.on('ready', () => lastProblems.delete(redis));
+  redis.on('ready', () => {
+    lastProblems.delete(redis);
+    if (downSince !== undefined) log.info({ downForSeconds: Math.round((Date.now() - downSince) / 1000) }, 'Redis connection restored');
+    downSince = undefined;
+  });
   if (redis instanceof Cluster) redis.on('node error', warn);
   return redis;
 }

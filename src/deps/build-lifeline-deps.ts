@@ -16,6 +16,7 @@ import { createTenantStore } from '../store/tenant-store.js';
 import { createTenantSettingsReader } from '../slots/tenant-shares.js';
 import type { Logger } from '../util/logger.js';
 import type { LifelineDeps } from './lifeline-deps.js';
+import { createRepeatedWarnings } from '../util/repeated-warnings.js';
 
 /** Lease length: long enough that only a dead or partitioned run lets it lapse (it only marks a slot suspect). */
 export function leaseMsFor(settings: ExecutionSettings): number {
@@ -68,6 +69,7 @@ export function buildLifelineDeps(opts: {
   const alerter = opts.alerter ?? (config.webhookUrl ? webhookAlerter({ url: config.webhookUrl, log }) : logAlerter(log));
   const awaitingWorker = async () => Object.fromEntries((await executions.awaitingWorker()).map((wait) => [wait.agent, wait.count]));
   return {
+    repeatedWarnings: createRepeatedWarnings(),
     executions,
     agents,
     tenants,

@@ -11,6 +11,7 @@ import type { ExecutionStore } from '../store/execution-store.js';
 import type { TenantStore } from '../store/tenant-store.js';
 import type { TenantSettings } from '../domain/tenants.js';
 import type { Logger } from '../util/logger.js';
+import type { RepeatedWarnings } from '../util/repeated-warnings.js';
 
 /**
  * Everything that does I/O for an execution or a reconcile cycle: the activities, the reconciler and
@@ -42,6 +43,8 @@ export interface LifelineDeps {
   /** Which reconcile cycle does the next full sweep, shared by every worker through Redis. */
   fullSweeps: FullSweepTurns;
   log: Logger;
+  /** For warnings met on every cycle or poll while a condition lasts: once an hour per condition, counted. */
+  repeatedWarnings: RepeatedWarnings;
   clock: () => number;
   /** Aborted when the worker starts shutting down: long activities hand their work to another worker. */
   draining: AbortSignal;

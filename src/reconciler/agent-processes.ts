@@ -20,7 +20,12 @@ export async function stopOrphanProcesses(cycle: Cycle): Promise<void> {
     if (!agent) return;
     const client = await deps.agentClient(agent, listTimeoutMs).catch((err: Error) => {
       // Its token does not resolve on this worker: the message names the reference, never a token.
-      deps.log.warn({ agent: name, err: err.message }, 'cannot call the agent to list its runs');
+      deps.repeatedWarnings.warn(
+        deps.log,
+        `agent-client:${name}`,
+        { agent: name, err: err.message },
+        'cannot call the agent to list its runs',
+      );
       return undefined;
     });
     if (!client) return;

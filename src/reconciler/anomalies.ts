@@ -45,7 +45,12 @@ export async function anomalousRows(cycle: Cycle, live: LiveRow[], leaseHolders:
   try {
     closed = await closedWithoutTerminalStatus(deps.workflows, since);
   } catch (err) {
-    deps.log.warn({ err: (err as Error).message }, 'reconciler could not query Temporal visibility; sweeping in full');
+    deps.repeatedWarnings.warn(
+      deps.log,
+      'visibility',
+      { err: (err as Error).message },
+      'reconciler could not query Temporal visibility; sweeping in full',
+    );
     return undefined;
   }
   return live.filter((row) => closed.has(row.id) || (holdsSlot(row) && !leaseHolders.get(row.agent)?.has(row.id)));

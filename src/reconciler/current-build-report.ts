@@ -10,7 +10,12 @@ export async function reportCurrentBuildsWithoutWorkers(cycle: Cycle): Promise<v
       workerGoneSeconds: deps.settings.reconciler.workerGoneSeconds,
     });
   } catch (err) {
-    deps.log.warn({ err: (err as Error).message }, 'reconciler could not check the current builds');
+    deps.repeatedWarnings.warn(
+      deps.log,
+      'current-builds',
+      { err: (err as Error).message },
+      'reconciler could not check the current builds',
+    );
     return;
   }
   if (dryRun) return;

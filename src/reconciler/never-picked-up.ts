@@ -58,7 +58,12 @@ export async function recordNeverPickedUp(cycle: Cycle, graceSeconds: number): P
       if (candidates.length >= maxNeverPickedUpPerCycle) break;
     }
   } catch (err) {
-    deps.log.warn({ err: (err as Error).message }, 'reconciler could not list executions that closed before any worker picked them up');
+    deps.repeatedWarnings.warn(
+      deps.log,
+      'never-picked-up',
+      { err: (err as Error).message },
+      'reconciler could not list executions that closed before any worker picked them up',
+    );
     return;
   }
   if (candidates.length === 0) return;

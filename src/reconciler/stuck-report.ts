@@ -26,7 +26,7 @@ export async function reportStuckExecutions(cycle: Cycle): Promise<void> {
   try {
     ({ stuck: report.stuck, reportedProblems } = await listStuckExecutions(stuckSourcesOf(deps)));
   } catch (err) {
-    deps.log.warn({ err: (err as Error).message }, 'reconciler could not list stuck executions');
+    deps.repeatedWarnings.warn(deps.log, 'stuck-report', { err: (err as Error).message }, 'reconciler could not list stuck executions');
     return;
   }
   if (dryRun) return;
