@@ -524,6 +524,48 @@ describe('the lifeline CLI', () => {
     } finally {
       rmSync(deadDir, { recursive: true, force: true });
     }
+    // Servers that do not answer: each named with its address and the variable that set it, in one line,
+    // the stack file blamed only for the addresses it gave.
+    const closed = `127.0.0.1:${await getPort({ host: '127.0.0.1' })}`;
+    const stackDir2 = mkdtempSync(join(tmpdir(), 'lifeline-stack-'));
+    try {
+      writeStackFile(stackDir2, {
+        temporal: { address: closed, namespace: 'default', taskQueue: 'lifeline' },
+        databaseUrl: `postgres://lifeline:secret@${closed}/lifeline`,
+        redisUrl: `redis://:secret@${closed}`,
+      });
+      const fromEnvironment = await runCli(
+        ['executions', 'list'],
+        isolatedEnvironment({ LIFELINE_DATA_DIR: stackDir2, DATABASE_URL: `postgres://u:secret@${closed}/db` }),
+      );
+      expect(fromEnvironment.code).toBe(1);
+      expect(fromEnvironment.stderr.trim()).toMatch(
+        new RegExp(`^lifeline: cannot connect to Postgres at ${closed}/db \\(DATABASE_URL\\): connect ECONNREFUSED [^\\n]*$`),
+      );
+      const fromStack = await runCli(['executions', 'list'], isolatedEnvironment({ LIFELINE_DATA_DIR: stackDir2 }));
+      expect(fromStack.stderr).toContain(
+        `cannot connect to Postgres at ${closed}/lifeline (DATABASE_URL from ${join(stackDir2, 'stack.json')}: is \`npm start\` still running?)`,
+      );
+      const reconcile = await runCli(
+        ['reconcile'],
+        isolatedEnvironment({ LIFELINE_DATA_DIR: stackDir2, REDIS_URL: `redis://:secret@${closed}` }),
+      );
+      expect(reconcile.code).toBe(1);
+      expect(reconcile.stdout).toBe('');
+      expect(reconcile.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(new RegExp(`^lifeline: cannot connect to Redis at ${closed} \\(REDIS_URL\\): .*ECONNREFUSED`)),
+      ]);
+      const temporal = await runCli(
+        ['executions', 'start', '--agent', 'a', '--prompt', 'p'],
+        isolatedEnvironment({ LIFELINE_DATA_DIR: stackDir2 }),
+      );
+      expect(temporal.stderr).toContain(`cannot connect to Temporal at ${closed}`);
+      expect(temporal.stderr).toContain(`(the address is from ${join(stackDir2, 'stack.json')}: is \`npm start\` still running?)`);
+      for (const r of [fromEnvironment, fromStack, reconcile, temporal]) expect(r.stderr).not.toContain('secret');
+    } finally {
+      rmSync(stackDir2, { recursive: true, force: true });
+    }
+
     const noStack = await runCli(['status'], isolatedEnvironment({ LIFELINE_DATA_DIR: emptyDir }));
     expect(noStack.code).toBe(2);
     expect(noStack.stderr).toContain('no local Lifeline is running here');

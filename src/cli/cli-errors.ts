@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { InvalidExecutionInputError, LifelineUnavailableError } from '../client/client-errors.js';
+import { InvalidExecutionInputError } from '../client/client-errors.js';
 import { ConfigError } from '../config/config.js';
 import { visible } from './visible-text.js';
 
@@ -9,13 +9,6 @@ export class UsageError extends Error {
 }
 
 export const exitCodes = { ok: 0, error: 1, usage: 2 } as const;
-
-/** Temporal, Postgres or Redis did not answer. */
-export function isUnreachable(err: unknown): boolean {
-  if (err instanceof LifelineUnavailableError) return true;
-  const texts = err instanceof Error ? [err.message, err.cause instanceof Error ? err.cause.message : ''] : [String(err)];
-  return texts.some((t) => /ECONNREFUSED|UNAVAILABLE|ETIMEDOUT|ENOTFOUND|Connection terminated|Failed to connect/i.test(t));
-}
 
 /** Prints what went wrong (commander has already printed its own errors) and returns the exit code. */
 export function reportFailure(err: unknown): number {

@@ -39,9 +39,12 @@ export function addReconcileCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action((opts: { dryRun?: boolean; quick?: boolean; json?: boolean }) =>
       withCliContext(async (ctx) => {
+        // Each server is checked first: one that does not answer is one line, not a failure per agent.
+        const redis = await ctx.readyRedis();
+        await ctx.pool().query('SELECT 1');
         const deps = buildLifelineDeps({
           pool: ctx.pool(),
-          redis: ctx.redis(),
+          redis,
           workflows: (await ctx.temporal()).workflow,
           config: ctx.config,
           log: ctx.log,

@@ -5,6 +5,8 @@ export interface ResolvedConfig {
   config: LifelineConfig;
   /** The stack file the missing addresses came from, if any. */
   stackFile: string | undefined;
+  /** The variables the stack file set (those the environment left unset). */
+  fromStack: string[];
 }
 
 /**
@@ -17,9 +19,9 @@ export interface ResolvedConfig {
  */
 export function resolveConfig(env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
   const fromEnv = loadConfig(env);
-  if (fromEnv.temporal.address && fromEnv.databaseUrl && fromEnv.redisUrl) return { config: fromEnv, stackFile: undefined };
+  if (fromEnv.temporal.address && fromEnv.databaseUrl && fromEnv.redisUrl) return { config: fromEnv, stackFile: undefined, fromStack: [] };
   const stack = readStackFile(fromEnv.dataDir);
-  if (!stack) return { config: fromEnv, stackFile: undefined };
+  if (!stack) return { config: fromEnv, stackFile: undefined, fromStack: [] };
   const fill: Record<string, string | undefined> = {
     DATABASE_URL: stack.databaseUrl,
     REDIS_URL: stack.redisUrl,
@@ -34,6 +36,11 @@ export function resolveConfig(env: NodeJS.ProcessEnv = process.env): ResolvedCon
         }),
   };
   const merged: NodeJS.ProcessEnv = { ...env };
-  for (const [name, value] of Object.entries(fill)) if (!merged[name]?.trim() && value) merged[name] = value;
-  return { config: loadConfig(merged), stackFile: stackFilePath(fromEnv.dataDir) };
+  const fromStack: string[] = [];
+  for (const [name, value] of Object.entries(fill)) {
+    if (merged[name]?.trim() || !value) continue;
+    merged[name] = value;
+    fromStack.push(name);
+  }
+  return { config: loadConfig(merged), stackFile: stackFilePath(fromEnv.dataDir), fromStack };
 }

@@ -52,16 +52,18 @@ export function redisFailureReason(redis: RedisClient, err: unknown): string {
   return lastProblems.get(redis) ?? (err instanceof Error ? err.message : String(err));
 }
 
-const common: RedisOptions = { maxRetriesPerRequest: 3, retryStrategy: (times) => Math.min(times * 200, 2000) };
+const reconnecting: RedisOptions = { maxRetriesPerRequest: 3, retryStrategy: (times) => Math.min(times * 200, 2000) };
 
 /**
  * A Redis client for REDIS_URL (src/db/redis-topology.ts: one node, Sentinel or Cluster, TLS with
  * `rediss`) that reconnects forever and reports, rather than throws, connection trouble.
  */
-export function createRedis(url: string, log: Logger, tlsSettings: RedisTlsOptions = {}): RedisClient {
+export function createRedis(url: string, log: Logger, tlsSettings: RedisTlsOptions = {}, opts: { failFast?: boolean } = {}): RedisClient {
   const topology = parseRedisUrl(url);
   if ('problem' in topology) throw new Error(`REDIS_URL: ${topology.problem}`);
   const tls = topology.tls ? tlsOptions(tlsSettings) : undefined;
+  // A command line's one command: it fails at the first connection that fails, not after retries.
+  const common = opts.failFast ? { ...reconnecting, maxRetriesPerRequest: 0, connectTimeout: 3000 } : reconnecting;
   let redis: RedisClient;
   if (topology.kind === 'single') {
     redis = new Redis(url, { ...common, ...(tls ? { tls } : {}) });
@@ -84,7 +86,13 @@ export function createRedis(url: string, log: Logger, tlsSettings: RedisTlsOptio
     const { nodes, username, password } = topology;
     redis = new Cluster(nodes, {
       clusterRetryStrategy: (times) => Math.min(times * 200, 2000),
-      redisOptions: { maxRetriesPerRequest: 3, username, password, ...(tls ? { tls } : {}) },
+      redisOptions: {
+        maxRetriesPerRequest: common.maxRetriesPerRequest,
+        connectTimeout: common.connectTimeout,
+        username,
+        password,
+        ...(tls ? { tls } : {}),
+      },
       // Certificates name the nodes as configured; the cluster's own view of them is by IP.
       ...(tls ? { dnsLookup: (address: string, callback: (err: null, address: string) => void) => callback(null, address) } : {}),
     });

@@ -37,11 +37,14 @@ export async function connectChecked<C extends { close(): Promise<void> }>(
   return connection;
 }
 
-/** A client connection (starting, querying and listing workflows, schedules, visibility). */
-export function connectTemporalClient(settings: TemporalConnectionSettings): Promise<Connection> {
+/**
+ * A client connection (starting, querying and listing workflows, schedules, visibility). A command
+ * line gives up sooner than a worker (`connectTimeoutMs`, default 10 s), which may wait out a slow start.
+ */
+export function connectTemporalClient(settings: TemporalConnectionSettings, connectTimeoutMs = 10_000): Promise<Connection> {
   return connectChecked(
     settings,
-    (options) => Connection.connect({ ...options, connectTimeout: 10_000 }),
+    (options) => Connection.connect({ ...options, connectTimeout: connectTimeoutMs }),
     (c) => c.workflowService.describeNamespace({ namespace: settings.namespace }),
   );
 }
