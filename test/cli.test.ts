@@ -61,6 +61,27 @@ describe('the lifeline CLI', () => {
     for (const command of ['list', 'show', 'start', 'stop']) expect(sub.stdout).toContain(command);
   });
 
+  it('--help states every limit a flag has', async () => {
+    // Commander wraps long lines: the limits are looked for in the text with its line breaks undone.
+    const help = async (...command: string[]) => (await lifeline(...command, '--help')).stdout.replace(/\s+/g, ' ');
+    const start = await help('executions', 'start');
+    for (const limit of ['at most 256 KiB', '1-604800 s', '(5-86400)', 'at most 1000000', '1-200 letters', 'at most 63'])
+      expect(start).toContain(limit);
+    const schedule = await help('schedules', 'create');
+    for (const limit of [
+      '1-100 letters',
+      'at most 256 KiB',
+      'LIFELINE_SCHEDULE_MIN_INTERVAL_SECONDS',
+      '1-604800 s',
+      'at most 1000 characters',
+    ])
+      expect(schedule).toContain(limit);
+    const agent = await help('agents', 'add');
+    for (const limit of ['1-10000', '1-604800 s', '(5-86400)', 'at most 63']) expect(agent).toContain(limit);
+    const tenant = await help('tenants', 'set');
+    for (const limit of ['(0.01-1000', '(1-100000)', 'at most 1000000000', 'at most 63']) expect(tenant).toContain(limit);
+  });
+
   it('agents add stores where the token is held, not the token; agents list shows that and never a literal', async () => {
     const harnessToken = h.agentServerConfig.agents[h.agent('demo')]!.token;
     const fromEnv = `cli-env-${uniqueSuffix()}`;

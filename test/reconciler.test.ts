@@ -317,8 +317,8 @@ describe('the full-sweep interval setting', () => {
     expect(loadConfig({ LIFELINE_RECONCILE_FULL_SWEEP_SECONDS: '3600' }).reconciler.fullSweepSeconds).toBe(3600);
     const load = (value: string) => () => loadConfig({ LIFELINE_RECONCILE_FULL_SWEEP_SECONDS: value });
     expect(load('30')).toThrow(ConfigError);
-    expect(load('30')).toThrow('LIFELINE_RECONCILE_FULL_SWEEP_SECONDS must be at least 60');
-    expect(load('90000')).toThrow('LIFELINE_RECONCILE_FULL_SWEEP_SECONDS must be at most 86400');
-    expect(load('ten')).toThrow('LIFELINE_RECONCILE_FULL_SWEEP_SECONDS must be a number of seconds');
+    expect(load('30')).toThrow('LIFELINE_RECONCILE_FULL_SWEEP_SECONDS: must be at least 60');
+    expect(load('90000')).toThrow('LIFELINE_RECONCILE_FULL_SWEEP_SECONDS: must be at most 86400');
+    expect(load('ten')).toThrow('LIFELINE_RECONCILE_FULL_SWEEP_SECONDS: must be a number of seconds');
   });
 });

@@ -118,9 +118,9 @@ describe('tenants: limits, budgets and the CLI, on real executions', () => {
     const env = cliEnvironment(h);
     const bad = await runCli(['tenants', 'set', team, '--weight', '0', '--priority', '9', '--max-running', '0'], env);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/weight: must be at least 0\.01/);
+    expect(bad.stderr).toMatch(/--weight: must be at least 0\.01/);
     expect(bad.stderr).toMatch(/priority: must be from 1 \(first\) to 5/);
-    expect(bad.stderr).toMatch(/maxRunning: must be at least 1/);
+    expect(bad.stderr).toMatch(/--max-running: must be at least 1/);
     const badName = await runCli(['tenants', 'set', 'Not A Name', '--weight', '2'], env);
     expect(badName.code).toBe(2);
     expect(badName.stderr).toMatch(/tenant: must be a lowercase tenant name/);

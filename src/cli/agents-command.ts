@@ -8,7 +8,7 @@ import {
   tokenReferenceSchema,
   type TokenReference,
 } from '../agent/token-reference.js';
-import { startExecutionSchema } from '../client/execution-input.js';
+import { limits, startExecutionSchema } from '../client/execution-input.js';
 import { createCapacitySlots } from '../slots/capacity-slots.js';
 import { createAgentStore } from '../store/agent-store.js';
 import { createExecutionReader } from '../store/execution-reader.js';
@@ -127,7 +127,7 @@ export function addAgentsCommands(program: Command): void {
   agents
     .command('add')
     .description('add an agent (an existing name needs --replace)')
-    .requiredOption('--name <name>', 'agent name (a-z, 0-9, _ and -)')
+    .requiredOption('--name <name>', 'agent name: a-z, 0-9, _ and -, at most 63')
     .requiredOption('--url <url>', "the agent's base URL")
     .option(
       '--token-env <var>',
@@ -139,8 +139,12 @@ export function addAgentsCommands(program: Command): void {
     )
     .option('--token <reference>', 'env:VAR or file:PATH, as `agents list` shows them')
     .option('--token-literal <token>', 'store the bearer token itself in Postgres (prefer a reference: arguments end up in shell history)')
-    .requiredOption('--capacity <n>', 'executions it may run at once', wholeNumber)
-    .option('--default-timeout <seconds>', 'timeout of its executions when the start gives none', wholeNumber)
+    .requiredOption('--capacity <n>', 'executions it may run at once, 1-10000', wholeNumber)
+    .option(
+      '--default-timeout <seconds>',
+      `timeout of its executions when the start gives none, ${limits.timeoutSeconds.min}-${limits.timeoutSeconds.max} s`,
+      wholeNumber,
+    )
     .option(
       '--default-idle-timeout <seconds>',
       'idle timeout of its executions when the start gives none (5-86400): no progress reported for this long stops the run',

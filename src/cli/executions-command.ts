@@ -22,7 +22,7 @@ import { createSlotHoldStore } from '../store/slot-holds.js';
 import { withCliContext, type CliContext } from './cli-context.js';
 import { printExecutionLogs } from './execution-logs.js';
 import { UsageError } from './cli-errors.js';
-import { ageInSeconds, idleTimeoutOption, maxCostUsdOption, positiveLimit, wholeNumber } from './option-parsers.js';
+import { ageInSeconds, idleTimeoutOption, maxCostUsdOption, positiveLimit, timeoutOption, wholeNumber } from './option-parsers.js';
 import { printFields, printJson, printTable, time } from './output.js';
 import { costText, usageText } from './usage-text.js';
 import { visible } from './visible-text.js';
@@ -323,8 +323,8 @@ export function addExecutionsCommands(program: Command): void {
   executions
     .command('start')
     .description('start an execution; prints its id (with --wait, exits 1 unless it succeeded)')
-    .requiredOption('--agent <name>', 'agent to run on')
-    .option('--tenant <name>', 'the team it runs for: its share, limits and budgets (default: default)')
+    .requiredOption('--agent <name>', 'agent to run on (lifeline agents list)')
+    .option('--tenant <name>', 'the team it runs for: its share, limits and budgets; a-z, 0-9, _ and -, at most 63 (default: default)')
     .option(
       '--prompt <text>',
       `what the agent should do, at most ${limits.promptBytes / 1024} KiB (the demo agents: succeed [seconds] [text], progress [seconds], fail [code], hang, spend [usd], charge [usd], ignore-term, big-output [MB], crash)`,
@@ -333,11 +333,14 @@ export function addExecutionsCommands(program: Command): void {
       '--prompt-file <path>',
       "read the prompt from a file, or from standard input with -: for prompts beyond the shell's argument limit",
     )
-    .option('--timeout <seconds>', "execution timeout (default: the agent's, then Lifeline's)", wholeNumber)
+    .addOption(timeoutOption())
     .addOption(idleTimeoutOption())
     .addOption(maxCostUsdOption())
     .option('--busy-policy <policy>', 'when the agent is full: skip (end as skipped) or queue (wait, the default)')
-    .option('--id <id>', 'execution id (default: <agent>-<time>-<random>); starting an id again never runs it twice')
+    .option(
+      '--id <id>',
+      'execution id, 1-200 letters, digits and . _ : @ - (default: <agent>-<time>-<random>); starting an id again never runs it twice',
+    )
     .option('--wait', 'wait until it finishes and show it')
     .option('--json', 'print JSON')
     .action(

@@ -1,3 +1,5 @@
+import { limits } from '../client/execution-input.js';
+import { runLimits } from '../domain/run-limits.js';
 import { InvalidArgumentError, Option } from 'commander';
 
 /** Commander parsers: a malformed value is a usage error naming its option (exit code 2). */
@@ -51,10 +53,18 @@ export function idleTimeoutOption(): Option {
   );
 }
 
+/** `--timeout`, for an execution and for each fire of a schedule. */
+export function timeoutOption(): Option {
+  const { min, max } = limits.timeoutSeconds;
+  return new Option('--timeout <seconds>', `execution timeout, ${min}-${max} s (default: the agent's, then Lifeline's)`).argParser(
+    wholeNumber,
+  );
+}
+
 /** `--max-cost-usd`, for an execution and for each fire of a schedule. */
 export function maxCostUsdOption(): Option {
   return new Option(
     '--max-cost-usd <usd>',
-    'stop the run when its agent reports a cost in USD above this (needs an agent that reports cost)',
+    `stop the run when its agent reports a cost in USD above this (above 0, at most ${runLimits.maxCostUsd.max}; needs an agent that reports cost)`,
   ).argParser(decimalNumber);
 }

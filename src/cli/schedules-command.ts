@@ -4,7 +4,8 @@ import { scheduleLimits, type CreateScheduleRequest, type OverlapPolicy } from '
 import type { AgentScheduleDescription, AgentScheduleSummary } from '../client/schedule-view.js';
 import { withCliContext } from './cli-context.js';
 import { inFlagTerms, requestFlags } from './flag-names.js';
-import { idleTimeoutOption, maxCostUsdOption, textUpTo, wholeNumber } from './option-parsers.js';
+import { idleTimeoutOption, maxCostUsdOption, textUpTo, timeoutOption, wholeNumber } from './option-parsers.js';
+import { limits } from '../client/execution-input.js';
 import { printFields, printJson, printTable, time } from './output.js';
 
 const when = (s: AgentScheduleSummary) => (s.cron === undefined ? `every ${s.intervalSeconds} s` : `cron ${s.cron}`);
@@ -59,20 +60,24 @@ export function addSchedulesCommands(program: Command): void {
   schedules
     .command('create')
     .description('create a schedule; each fire starts an execution with id <agent>-<schedule>-<fire time>')
-    .argument('<id>', 'schedule id (letters, digits, . _ -)')
-    .requiredOption('--agent <name>', 'agent to run on')
-    .option('--tenant <name>', 'the team its executions run for (default: default)')
-    .requiredOption('--prompt <text>', 'what the agent should do on each fire')
+    .argument('<id>', 'schedule id: 1-100 letters, digits and . _ -')
+    .requiredOption('--agent <name>', 'agent to run on (lifeline agents list)')
+    .option('--tenant <name>', 'the team its executions run for; a-z, 0-9, _ and -, at most 63 (default: default)')
+    .requiredOption('--prompt <text>', `what the agent should do on each fire, at most ${limits.promptBytes / 1024} KiB`)
     .option('--cron <expression>', 'cron expression, such as "0 9 * * MON-FRI" (or --interval)')
-    .option('--interval <seconds>', 'fire every this many seconds (or --cron)', wholeNumber)
+    .option(
+      '--interval <seconds>',
+      'fire every this many seconds (or --cron), at least LIFELINE_SCHEDULE_MIN_INTERVAL_SECONDS (60 by default)',
+      wholeNumber,
+    )
     .option('--timezone <zone>', 'IANA time zone of the cron expression (default UTC)')
-    .option('--timeout <seconds>', "execution timeout (default: the agent's, then Lifeline's)", wholeNumber)
+    .addOption(timeoutOption())
     .addOption(idleTimeoutOption())
     .addOption(maxCostUsdOption())
     .option('--busy-policy <policy>', 'when the agent is full: skip or queue (default queue)')
     .option('--overlap <policy>', 'when the previous fire still runs: skip (default), buffer_one, buffer_all, cancel_other, allow_all')
     .option('--paused', 'create it paused')
-    .option('--note <text>', 'a note shown with the schedule')
+    .option('--note <text>', `a note shown with the schedule, at most ${scheduleLimits.noteLength} characters`)
     .action((id: string, opts: CreateOptions) =>
       withCliContext(async (ctx) => {
         // Passed as given: the schedule validation names each bad field.

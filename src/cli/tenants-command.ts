@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { startExecutionSchema } from '../client/execution-input.js';
 import { budgetUses } from '../domain/tenant-budget.js';
-import { tenantChangeSchema } from '../domain/tenant-settings-input.js';
+import { tenantChangeSchema, tenantLimits } from '../domain/tenant-settings-input.js';
 import { defaultTenantSettings, type TenantSettings } from '../domain/tenants.js';
 import { createTenantSpend, type TenantUse } from '../store/tenant-spend.js';
 import { createTenantStore } from '../store/tenant-store.js';
@@ -41,6 +41,17 @@ function spendText(settings: TenantSettings, use: TenantUse | undefined, period:
   return `${found.spentUsd.toFixed(2)} of ${found.budgetUsd} USD (${Math.round((100 * found.spentUsd) / found.budgetUsd)} %)`;
 }
 
+/** The settings' fields by the flag an operator typed. */
+const setFlags: Record<string, string> = {
+  weight: '--weight',
+  priority: '--priority',
+  maxRunning: '--max-running',
+  maxRunningPerAgent: '--max-running-per-agent',
+  dailyBudgetUsd: '--daily-budget-usd',
+  monthlyBudgetUsd: '--monthly-budget-usd',
+  overBudget: '--over-budget',
+};
+
 interface SetOptions {
   weight?: number;
   priority?: number;
@@ -59,20 +70,28 @@ export function addTenantsCommands(program: Command): void {
   tenants
     .command('set')
     .description("change a tenant's settings; the others keep their values. Applies from the next admission and slot try, with no restart")
-    .argument('<name>', 'tenant name (a-z, 0-9, _ and -)')
+    .argument('<name>', 'tenant name: a-z, 0-9, _ and -, at most 63')
     .option('--weight <n>', 'its share of a busy agent against other waiting tenants (0.01-1000, default 1)', decimal)
     .option('--priority <1-5>', 'every waiting run of a better priority goes first (1 first, default 3)', decimal)
-    .option('--max-running <n|none>', 'runs it may hold at once across all agents', numberOrNone)
-    .option('--max-running-per-agent <n|none>', 'runs it may hold at once on any one agent', numberOrNone)
-    .option('--daily-budget-usd <usd|none>', 'what it may spend per UTC day; past it, no new run is admitted', numberOrNone)
-    .option('--monthly-budget-usd <usd|none>', 'what it may spend per UTC month; past it, no new run is admitted', numberOrNone)
+    .option('--max-running <n|none>', `runs it may hold at once across all agents (1-${tenantLimits.maxRuns})`, numberOrNone)
+    .option('--max-running-per-agent <n|none>', `runs it may hold at once on any one agent (1-${tenantLimits.maxRuns})`, numberOrNone)
+    .option(
+      '--daily-budget-usd <usd|none>',
+      `what it may spend per UTC day (above 0, at most ${tenantLimits.maxUsd}); past it, no new run is admitted`,
+      numberOrNone,
+    )
+    .option(
+      '--monthly-budget-usd <usd|none>',
+      `what it may spend per UTC month (above 0, at most ${tenantLimits.maxUsd}); past it, no new run is admitted`,
+      numberOrNone,
+    )
     .option('--over-budget <stop|finish>', 'its runs in flight once a budget is spent: stopped (default), or left to finish')
     .action((name: string, opts: SetOptions) =>
       withCliContext(async (ctx) => {
         const parsed = tenantChangeSchema.safeParse(Object.fromEntries(Object.entries(opts).map(([k, v]) => [k, v === 'none' ? null : v])));
         if (!parsed.success) {
           throw new UsageError(
-            `invalid tenant settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+            `invalid tenant settings: ${parsed.error.issues.map((i) => `${setFlags[i.path.join('.')] ?? i.path.join('.')}: ${i.message}`).join('; ')}`,
           );
         }
         if (Object.keys(parsed.data).length === 0) throw new UsageError('nothing to set: give at least one option (see --help)');

@@ -24,8 +24,7 @@ const executionIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$/;
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
 /** "is required" when missing, "must be a string" when of another type: the message says which. */
-const requiredString = (name: string) =>
-  z.string({ error: (issue) => (issue.input === undefined ? `${name} is required` : `${name} must be a string`) });
+const requiredString = () => z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') });
 
 /** JSON.stringify refuses cycles and BigInt with a TypeError: here that is bad input, named as such. */
 function jsonBytes(value: unknown): number | undefined {
@@ -60,22 +59,32 @@ export const startExecutionSchema = z.strictObject({
     .string()
     .regex(executionIdPattern, 'must be 1-200 characters of letters, digits and . _ : @ -, starting with a letter or digit')
     .optional(),
-  agent: requiredString('agent').regex(agentNamePattern, 'must be a lowercase agent name (a-z, 0-9, _ and -)'),
+  agent: requiredString().regex(agentNamePattern, 'must be a lowercase agent name (a-z, 0-9, _ and -)'),
   tenant: z
     .string({ error: 'must be a string' })
     .regex(tenantNamePattern, 'must be a lowercase tenant name of 1-63 characters (a-z, 0-9, _ and -), starting with a letter or digit')
     .optional(),
-  prompt: requiredString('prompt')
+  prompt: requiredString()
     .refine((p) => p.trim().length > 0, 'must not be empty')
     .refine((p) => bytes(p) <= limits.promptBytes, `must be at most ${limits.promptBytes} bytes`)
     .refine(isStorableText, unstorableTextMessage),
-  timeoutSeconds: wholeSeconds('timeoutSeconds', limits.timeoutSeconds).optional(),
+  timeoutSeconds: wholeSeconds(limits.timeoutSeconds).optional(),
   busyPolicy: z.enum(['skip', 'queue'], { error: "must be 'skip' or 'queue'" }).default('queue'),
-  queueTimeoutSeconds: wholeSeconds('queueTimeoutSeconds', limits.queueTimeoutSeconds).optional(),
+  queueTimeoutSeconds: wholeSeconds(limits.queueTimeoutSeconds).optional(),
   idleTimeoutSeconds: runLimitFields.idleTimeoutSeconds.optional(),
   maxCostUsd: runLimitFields.maxCostUsd.optional(),
-  trigger: z.string().min(1).max(64).refine(isStorableText, unstorableTextMessage).default('api'),
-  scheduleId: z.string().min(1).max(200).refine(isStorableText, unstorableTextMessage).optional(),
+  trigger: z
+    .string({ error: 'must be a string' })
+    .min(1, 'must not be empty')
+    .max(64, 'must be at most 64 characters')
+    .refine(isStorableText, unstorableTextMessage)
+    .default('api'),
+  scheduleId: z
+    .string({ error: 'must be a string' })
+    .min(1, 'must not be empty')
+    .max(200, 'must be at most 200 characters')
+    .refine(isStorableText, unstorableTextMessage)
+    .optional(),
   metadata: z
     .record(z.string(), z.unknown())
     .refine((m) => nestsWithin(m, limits.metadataDepth), {

@@ -33,20 +33,20 @@ const { agent, tenant, prompt, timeoutSeconds, busyPolicy, idleTimeoutSeconds, m
 export const createScheduleSchema = z
   .strictObject({
     scheduleId: z
-      .string({ error: 'scheduleId is required' })
+      .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
       .regex(scheduleIdPattern, 'must be 1-100 characters of letters, digits and . _ -, starting with a letter or digit'),
     agent,
     tenant,
     prompt,
     cron: z
-      .string({ error: 'cron must be a cron expression' })
+      .string({ error: 'must be a cron expression' })
       .trim()
       .min(1, 'must not be empty')
       .refine((c) => !/^(CRON_)?TZ=/.test(c), 'set the time zone with timezone, not inside the expression')
       .optional(),
-    intervalSeconds: wholeSeconds('intervalSeconds', scheduleLimits.intervalSeconds).optional(),
+    intervalSeconds: wholeSeconds(scheduleLimits.intervalSeconds).optional(),
     timezone: z
-      .string({ error: 'timezone must be an IANA time zone name' })
+      .string({ error: 'must be an IANA time zone name' })
       .refine(isIanaTimeZone, 'must be an IANA time zone name such as UTC or Europe/Paris')
       .optional(),
     timeoutSeconds,
@@ -54,8 +54,11 @@ export const createScheduleSchema = z
     idleTimeoutSeconds,
     maxCostUsd,
     overlap: z.enum(overlapPolicies, { error: `must be one of ${overlapPolicies.join(', ')}` }).default('skip'),
-    paused: z.boolean({ error: 'paused must be true or false' }).default(false),
-    note: z.string().max(scheduleLimits.noteLength, `must be at most ${scheduleLimits.noteLength} characters`).optional(),
+    paused: z.boolean({ error: 'must be true or false' }).default(false),
+    note: z
+      .string({ error: 'must be a string' })
+      .max(scheduleLimits.noteLength, `must be at most ${scheduleLimits.noteLength} characters`)
+      .optional(),
   })
   .superRefine((s, ctx) => {
     if ((s.cron === undefined) === (s.intervalSeconds === undefined)) {

@@ -28,54 +28,55 @@ const hostPort = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 /** Compose files pass unset variables as empty strings; both mean "not configured", never 0. */
 const unsetWhenEmpty = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
-const seconds = (name: string, def: number, min: number, max: number) =>
+const seconds = (def: number, min: number, max: number) =>
   z.preprocess(
     unsetWhenEmpty,
     z.coerce
-      .number({ error: `${name} must be a number of seconds` })
-      .int(`${name} must be a whole number of seconds`)
-      .min(min, `${name} must be at least ${min}`)
-      .max(max, `${name} must be at most ${max}`)
+      .number({ error: `must be a number of seconds` })
+      .int(`must be a whole number of seconds`)
+      .min(min, `must be at least ${min}`)
+      .max(max, `must be at most ${max}`)
       .default(def),
   );
 
-const integer = (name: string, def: number, min: number, max: number) =>
+const integer = (def: number, min: number, max: number) =>
   z.preprocess(
     unsetWhenEmpty,
     z.coerce
-      .number({ error: `${name} must be a number` })
-      .int(`${name} must be a whole number`)
-      .min(min, `${name} must be at least ${min}`)
-      .max(max, `${name} must be at most ${max}`)
+      .number({ error: `must be a number` })
+      .int(`must be a whole number`)
+      .min(min, `must be at least ${min}`)
+      .max(max, `must be at most ${max}`)
       .default(def),
   );
 
-const optionalUrl = (name: string, protocols: RegExp) =>
+const optionalUrl = (protocols: RegExp) =>
   z
     .string()
-    .regex(protocols, `${name} must be a URL like ${protocols.source.replace(/[\^\\()|?]/g, '')}...`)
+    .regex(protocols, `must be a URL like ${protocols.source.replace(/[\^\\()|?]/g, '')}...`)
     .optional();
 
 /** REDIS_URL's forms: src/db/redis-topology.ts. */
 const redisUrlProblem = (url: string, ctx: z.RefinementCtx) => {
   const parsed = parseRedisUrl(url);
-  if ('problem' in parsed) ctx.addIssue({ code: 'custom', message: `REDIS_URL ${parsed.problem}` });
+  if ('problem' in parsed) ctx.addIssue({ code: 'custom', message: parsed.problem });
 };
 
-const readableFile = (name: string) => (path: string, ctx: z.RefinementCtx) => {
+/** `part`: what in the setting names the file (`sslrootcert`), when not the whole setting. */
+const readableFile = (part?: string) => (path: string, ctx: z.RefinementCtx) => {
   try {
     accessSync(path, constants.R_OK);
   } catch {
-    ctx.addIssue({ code: 'custom', message: `${name}: cannot read ${path}` });
+    ctx.addIssue({ code: 'custom', message: `${part ? `${part}: ` : ''}cannot read ${path}` });
   }
 };
 
 /** A Postgres URL; libpq's sslrootcert in it (pg reads it too) is a file that must be there. */
-const postgresUrl = (field: string) =>
-  optionalUrl(field, /^postgres(ql)?:\/\//).superRefine((url, ctx) => {
+const postgresUrl = () =>
+  optionalUrl(/^postgres(ql)?:\/\//).superRefine((url, ctx) => {
     const query = url?.includes('?') ? new URLSearchParams(url.slice(url.indexOf('?') + 1)) : undefined;
     const rootCert = query?.get('sslrootcert');
-    if (rootCert && rootCert !== 'system') readableFile(`${field} sslrootcert`)(rootCert, ctx);
+    if (rootCert && rootCert !== 'system') readableFile('sslrootcert')(rootCert, ctx);
   });
 
 const codecKeys = z.preprocess(
@@ -87,7 +88,7 @@ const codecKeys = z.preprocess(
       if (text === undefined) return undefined;
       const parsed = parseCodecKeys(text);
       if ('keys' in parsed) return parsed.keys;
-      ctx.addIssue({ code: 'custom', message: `LIFELINE_CODEC_KEYS must be ${codecKeysRequirement}: ${parsed.problems.join('; ')}` });
+      ctx.addIssue({ code: 'custom', message: `must be ${codecKeysRequirement}: ${parsed.problems.join('; ')}` });
       return z.NEVER;
     }),
 );
@@ -121,7 +122,7 @@ const agentTokenDir = z.preprocess(
 export const configSchema = z.object({
   LIFELINE_TEMPORAL_ADDRESS: z.preprocess(
     unsetWhenEmpty,
-    z.string().regex(hostPort, 'LIFELINE_TEMPORAL_ADDRESS must be host:port, such as 127.0.0.1:7233').optional(),
+    z.string().regex(hostPort, 'must be host:port, such as 127.0.0.1:7233').optional(),
   ),
   // Aliases of TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE that win over them; the rest of Temporal's settings are read by envconfig.
   LIFELINE_TEMPORAL_NAMESPACE: z.preprocess(unsetWhenEmpty, z.string().optional()),
@@ -146,58 +147,53 @@ export const configSchema = z.object({
       .optional(),
   ),
   LIFELINE_TEMPORAL_CLI: z.string().optional(),
-  LIFELINE_TEMPORAL_UI_URL: optionalUrl('LIFELINE_TEMPORAL_UI_URL', /^https?:\/\//),
+  LIFELINE_TEMPORAL_UI_URL: optionalUrl(/^https?:\/\//),
   LIFELINE_TRACE_URL: z.preprocess(
     unsetWhenEmpty,
     z
       .string()
-      .regex(/^https?:\/\/.*\{traceId\}/, 'LIFELINE_TRACE_URL must be an http(s) URL with {traceId} where the trace id goes')
+      .regex(/^https?:\/\/.*\{traceId\}/, 'must be an http(s) URL with {traceId} where the trace id goes')
       .optional(),
   ),
-  DATABASE_URL: postgresUrl('DATABASE_URL'),
-  LIFELINE_MIGRATIONS_DATABASE_URL: postgresUrl('LIFELINE_MIGRATIONS_DATABASE_URL'),
+  DATABASE_URL: postgresUrl(),
+  LIFELINE_MIGRATIONS_DATABASE_URL: postgresUrl(),
   REDIS_URL: z.preprocess(unsetWhenEmpty, z.string().superRefine(redisUrlProblem).optional()),
-  LIFELINE_REDIS_CA_FILE: z.preprocess(unsetWhenEmpty, z.string().superRefine(readableFile('LIFELINE_REDIS_CA_FILE')).optional()),
+  LIFELINE_REDIS_CA_FILE: z.preprocess(unsetWhenEmpty, z.string().superRefine(readableFile()).optional()),
   LIFELINE_DATA_DIR: z.string().default('.lifeline'),
   LIFELINE_AGENT_TOKEN_ENV: agentTokenEnv,
   LIFELINE_AGENT_TOKEN_DIR: agentTokenDir,
-  LIFELINE_UI_PORT: integer('LIFELINE_UI_PORT', 8233, 1, 65535),
+  LIFELINE_UI_PORT: integer(8233, 1, 65535),
   LIFELINE_AGENT_USER: z.string().min(1).max(100).optional(),
-  LIFELINE_DEFAULT_TIMEOUT_SECONDS: seconds('LIFELINE_DEFAULT_TIMEOUT_SECONDS', 900, 1, 7 * 24 * 3600),
+  LIFELINE_DEFAULT_TIMEOUT_SECONDS: seconds(900, 1, 7 * 24 * 3600),
   // At least 3 s: an agent request (a third of it, at least 1 s) must fit well inside it.
-  LIFELINE_HEARTBEAT_TIMEOUT_SECONDS: seconds('LIFELINE_HEARTBEAT_TIMEOUT_SECONDS', 30, 3, 3600),
-  LIFELINE_QUEUE_TIMEOUT_SECONDS: seconds('LIFELINE_QUEUE_TIMEOUT_SECONDS', 3600, 1, 7 * 24 * 3600),
-  LIFELINE_AGENT_UNREACHABLE_SECONDS: seconds('LIFELINE_AGENT_UNREACHABLE_SECONDS', 60, 1, 3600),
-  LIFELINE_POLL_INTERVAL_MS: integer('LIFELINE_POLL_INTERVAL_MS', 1000, 50, 60_000),
-  LIFELINE_MAX_OUTPUT_BYTES: integer('LIFELINE_MAX_OUTPUT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
-  LIFELINE_SCHEDULE_MIN_INTERVAL_SECONDS: integer(
-    'LIFELINE_SCHEDULE_MIN_INTERVAL_SECONDS',
-    defaultSchedulePolicy.minIntervalSeconds,
-    1,
-    24 * 3600,
-  ),
-  LIFELINE_SCHEDULES_PER_AGENT: integer('LIFELINE_SCHEDULES_PER_AGENT', defaultSchedulePolicy.maxPerAgent, 1, 100_000),
-  LIFELINE_AGENT_MAX_RESPONSE_BYTES: integer('LIFELINE_AGENT_MAX_RESPONSE_BYTES', defaultMaxResponseBytes, 64 * 1024, 1024 * 1024 * 1024),
-  LIFELINE_STOP_WAIT_SECONDS: seconds('LIFELINE_STOP_WAIT_SECONDS', 30, 1, 3600),
-  LIFELINE_MAX_CONCURRENT_RUNS: integer('LIFELINE_MAX_CONCURRENT_RUNS', 1000, 1, 100_000),
-  LIFELINE_RECONCILE_INTERVAL_SECONDS: seconds('LIFELINE_RECONCILE_INTERVAL_SECONDS', 60, 0, 24 * 3600),
-  LIFELINE_RECONCILE_GRACE_SECONDS: seconds('LIFELINE_RECONCILE_GRACE_SECONDS', 30, 0, 24 * 3600),
-  LIFELINE_RECONCILE_FULL_SWEEP_SECONDS: seconds('LIFELINE_RECONCILE_FULL_SWEEP_SECONDS', defaultFullSweepSeconds, 60, 24 * 3600),
-  LIFELINE_WORKER_WAIT_ALERT_SECONDS: seconds('LIFELINE_WORKER_WAIT_ALERT_SECONDS', 60, 1, 24 * 3600),
-  LIFELINE_STOP_ALERT_SECONDS: seconds('LIFELINE_STOP_ALERT_SECONDS', 600, 1, 24 * 3600),
-  LIFELINE_WORKER_GONE_SECONDS: seconds('LIFELINE_WORKER_GONE_SECONDS', 75, 5, 3600),
-  LIFELINE_ALERT_REPEAT_SECONDS: seconds('LIFELINE_ALERT_REPEAT_SECONDS', 900, 0, 24 * 3600),
-  LIFELINE_WEBHOOK_URL: optionalUrl('LIFELINE_WEBHOOK_URL', /^https?:\/\//),
-  LIFELINE_METRICS_PORT: integer('LIFELINE_METRICS_PORT', 9464, 0, 65535),
-  LIFELINE_METRICS_TENANTS: integer('LIFELINE_METRICS_TENANTS', 20, 0, 1000),
+  LIFELINE_HEARTBEAT_TIMEOUT_SECONDS: seconds(30, 3, 3600),
+  LIFELINE_QUEUE_TIMEOUT_SECONDS: seconds(3600, 1, 7 * 24 * 3600),
+  LIFELINE_AGENT_UNREACHABLE_SECONDS: seconds(60, 1, 3600),
+  LIFELINE_POLL_INTERVAL_MS: integer(1000, 50, 60_000),
+  LIFELINE_MAX_OUTPUT_BYTES: integer(1024 * 1024, 1024, 64 * 1024 * 1024),
+  LIFELINE_SCHEDULE_MIN_INTERVAL_SECONDS: integer(defaultSchedulePolicy.minIntervalSeconds, 1, 24 * 3600),
+  LIFELINE_SCHEDULES_PER_AGENT: integer(defaultSchedulePolicy.maxPerAgent, 1, 100_000),
+  LIFELINE_AGENT_MAX_RESPONSE_BYTES: integer(defaultMaxResponseBytes, 64 * 1024, 1024 * 1024 * 1024),
+  LIFELINE_STOP_WAIT_SECONDS: seconds(30, 1, 3600),
+  LIFELINE_MAX_CONCURRENT_RUNS: integer(1000, 1, 100_000),
+  LIFELINE_RECONCILE_INTERVAL_SECONDS: seconds(60, 0, 24 * 3600),
+  LIFELINE_RECONCILE_GRACE_SECONDS: seconds(30, 0, 24 * 3600),
+  LIFELINE_RECONCILE_FULL_SWEEP_SECONDS: seconds(defaultFullSweepSeconds, 60, 24 * 3600),
+  LIFELINE_WORKER_WAIT_ALERT_SECONDS: seconds(60, 1, 24 * 3600),
+  LIFELINE_STOP_ALERT_SECONDS: seconds(600, 1, 24 * 3600),
+  LIFELINE_WORKER_GONE_SECONDS: seconds(75, 5, 3600),
+  LIFELINE_ALERT_REPEAT_SECONDS: seconds(900, 0, 24 * 3600),
+  LIFELINE_WEBHOOK_URL: optionalUrl(/^https?:\/\//),
+  LIFELINE_METRICS_PORT: integer(9464, 0, 65535),
+  LIFELINE_METRICS_TENANTS: integer(20, 0, 1000),
   LIFELINE_LISTEN_HOST: z.preprocess(unsetWhenEmpty, z.string().default('127.0.0.1')),
   LIFELINE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LIFELINE_CODEC_KEYS: codecKeys,
-  LIFELINE_CODEC_PORT: z.preprocess(unsetWhenEmpty, integer('LIFELINE_CODEC_PORT', 0, 0, 65535)),
+  LIFELINE_CODEC_PORT: z.preprocess(unsetWhenEmpty, integer(0, 0, 65535)),
   LIFELINE_CODEC_AUTH_TOKEN: z.preprocess(unsetWhenEmpty, z.string().optional()),
   LIFELINE_CODEC_ALLOW_UNAUTHENTICATED: z.preprocess(
     unsetWhenEmpty,
-    z.enum(['true', 'false'], { error: 'LIFELINE_CODEC_ALLOW_UNAUTHENTICATED must be true or false' }).default('false'),
+    z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
   ),
   LIFELINE_CODEC_ALLOWED_HOSTS: z.preprocess(
     unsetWhenEmpty,

@@ -10,18 +10,18 @@ export const runLimits = {
   maxCostUsd: { max: 1_000_000 },
 } as const;
 
-/** A whole number of seconds within limits; the messages name the field. */
-export const wholeSeconds = (name: string, { min, max }: { min: number; max: number }) =>
+/** A whole number of seconds within limits; the messages leave the field's name to whoever reports them (`field: message`). */
+export const wholeSeconds = ({ min, max }: { min: number; max: number }) =>
   z
-    .number({ error: `${name} must be a number of seconds` })
-    .int(`${name} must be a whole number of seconds`)
+    .number({ error: 'must be a number of seconds' })
+    .int('must be a whole number of seconds')
     .min(min, `must be at least ${min} s`)
     .max(max, `must be at most ${max} s`);
 
 export const runLimitFields = {
-  idleTimeoutSeconds: wholeSeconds('idleTimeoutSeconds', runLimits.idleTimeoutSeconds),
+  idleTimeoutSeconds: wholeSeconds(runLimits.idleTimeoutSeconds),
   maxCostUsd: z
-    .number({ error: 'maxCostUsd must be a number of US dollars' })
+    .number({ error: 'must be a number of US dollars' })
     .positive('must be more than 0 USD')
     .max(runLimits.maxCostUsd.max, `must be at most ${runLimits.maxCostUsd.max} USD`),
 };

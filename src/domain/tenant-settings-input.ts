@@ -3,8 +3,15 @@ import type { TenantSettings } from './tenants.js';
 
 /** A limit or budget, or `null` to clear it. The same bounds as migrations/0010_tenants.sql. */
 const clearable = <T extends z.ZodType>(schema: T) => z.union([schema, z.null()]);
-const runs = z.number().int('must be a whole number').min(1, 'must be at least 1').max(100_000, 'must be at most 100000');
-const usd = z.number().gt(0, 'must be more than 0').max(1e9, 'must be at most 1000000000');
+/** The bounds of a tenant's limits and budgets (migrations/0010_tenants.sql checks the same). */
+export const tenantLimits = { maxRuns: 100_000, maxUsd: 1e9 } as const;
+
+const runs = z
+  .number()
+  .int('must be a whole number')
+  .min(1, 'must be at least 1')
+  .max(tenantLimits.maxRuns, `must be at most ${tenantLimits.maxRuns}`);
+const usd = z.number().gt(0, 'must be more than 0').max(tenantLimits.maxUsd, `must be at most ${tenantLimits.maxUsd}`);
 
 /** A change to a tenant's settings as an operator gives it: each field named when out of bounds. */
 export const tenantChangeSchema = z.strictObject({

@@ -26,7 +26,7 @@ describe('configuration from the environment', () => {
   it('names every bad variable and its limit in one error', () => {
     const load = () => loadConfig({ LIFELINE_METRICS_PORT: 'abc', LIFELINE_HEARTBEAT_TIMEOUT_SECONDS: '2' });
     expect(load).toThrow(ConfigError);
-    expect(load).toThrow(/LIFELINE_HEARTBEAT_TIMEOUT_SECONDS must be at least 3[\s\S]*LIFELINE_METRICS_PORT must be a number/);
+    expect(load).toThrow(/LIFELINE_HEARTBEAT_TIMEOUT_SECONDS: must be at least 3[\s\S]*LIFELINE_METRICS_PORT: must be a number/);
   });
 
   it('runs migrations on DATABASE_URL unless a direct URL of their own is given (a transaction-mode pooler), named in its errors', () => {
@@ -37,10 +37,10 @@ describe('configuration from the environment', () => {
     expect(config).toMatchObject({ databaseUrl: pooled, migrationsDatabaseUrl: direct });
     expect(JSON.stringify(describeConfig(config))).not.toContain('s3cret');
     expect(() => loadConfig({ LIFELINE_MIGRATIONS_DATABASE_URL: 'mysql://db/x' })).toThrow(
-      /LIFELINE_MIGRATIONS_DATABASE_URL must be a URL like postgres/,
+      /LIFELINE_MIGRATIONS_DATABASE_URL: must be a URL like postgres/,
     );
     expect(() => loadConfig({ LIFELINE_MIGRATIONS_DATABASE_URL: 'postgres://db/x?sslrootcert=/nonexistent/ca.pem' })).toThrow(
-      /LIFELINE_MIGRATIONS_DATABASE_URL sslrootcert: cannot read/,
+      /LIFELINE_MIGRATIONS_DATABASE_URL: sslrootcert: cannot read/,
     );
   });
 
@@ -61,7 +61,7 @@ describe('configuration from the environment', () => {
     expect(loadConfig({ LIFELINE_TASK_QUEUE: 'agents/eu-1' }).temporal.taskQueue).toBe('agents/eu-1');
     const load = () => loadConfig({ LIFELINE_TASK_QUEUE: "it's", LIFELINE_WORKER_GONE_SECONDS: '2' });
     expect(load).toThrow(
-      /LIFELINE_TASK_QUEUE: letters, digits, _ \. : \/ and -, at most 200[\s\S]*LIFELINE_WORKER_GONE_SECONDS must be at least 5/,
+      /LIFELINE_TASK_QUEUE: letters, digits, _ \. : \/ and -, at most 200[\s\S]*LIFELINE_WORKER_GONE_SECONDS: must be at least 5/,
     );
   });
 });

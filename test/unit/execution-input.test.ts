@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidExecutionInputError } from '../../src/client/client-errors.js';
 import { limits, parseStartRequest } from '../../src/client/execution-input.js';
+import { parseScheduleRequest } from '../../src/client/schedule-input.js';
 
 /** The error a call threw, or a marker when it did not throw. */
 function thrownBy(fn: () => unknown): unknown {
@@ -92,8 +93,8 @@ describe('parseStartRequest', () => {
       [
         [4, 'must be at least 5 s'],
         [86_401, 'must be at most 86400 s'],
-        [7.5, 'idleTimeoutSeconds must be a whole number of seconds'],
-        ['30', 'idleTimeoutSeconds must be a number of seconds'],
+        [7.5, 'must be a whole number of seconds'],
+        ['30', 'must be a number of seconds'],
       ],
     );
   });
@@ -106,7 +107,7 @@ describe('parseStartRequest', () => {
         [0, 'must be more than 0 USD'],
         [-1, 'must be more than 0 USD'],
         [1_000_001, 'must be at most 1000000 USD'],
-        ['5', 'maxCostUsd must be a number of US dollars'],
+        ['5', 'must be a number of US dollars'],
       ],
     );
   });
@@ -132,7 +133,7 @@ describe('parseStartRequest', () => {
 
   it('says a field of the wrong type is of the wrong type, and refuses metadata that is not plain JSON', () => {
     expect((thrownBy(() => parseStartRequest({ agent: 'demo', prompt: 42 })) as InvalidExecutionInputError).issues).toEqual([
-      { field: 'prompt', message: 'prompt must be a string' },
+      { field: 'prompt', message: 'must be a string' },
     ]);
     const circular: Record<string, unknown> = { team: 'x' };
     circular.self = circular;
@@ -161,5 +162,43 @@ describe('parseStartRequest', () => {
     let shared: Record<string, unknown> = {};
     for (let i = 0; i < 40; i++) shared = { left: shared, right: shared };
     expect(issueFields(thrownBy(() => parseStartRequest({ ...valid, metadata: shared })))).toEqual(['metadata']);
+  });
+});
+
+describe('validation messages', () => {
+  const issuesOf = (call: () => unknown) => {
+    try {
+      call();
+    } catch (err) {
+      if (err instanceof InvalidExecutionInputError) return err.issues;
+      throw err;
+    }
+    throw new Error('accepted');
+  };
+
+  it('say each field once, in Lifeline’s own words, never a library’s', () => {
+    const issues = [
+      ...issuesOf(() =>
+        parseStartRequest({
+          agent: 7,
+          tenant: 'Team A',
+          timeoutSeconds: '60',
+          queueTimeoutSeconds: 0.5,
+          idleTimeoutSeconds: 'x',
+          maxCostUsd: 'x',
+          trigger: 'x'.repeat(65),
+          scheduleId: '',
+          busyPolicy: 'maybe',
+        }),
+      ),
+      ...issuesOf(() => parseStartRequest({})),
+      ...issuesOf(() => parseScheduleRequest({ scheduleId: 1, agent: 'a', prompt: 'p', cron: 5, paused: 'yes', note: 'n'.repeat(10_000) })),
+    ];
+    expect(issues.length).toBeGreaterThanOrEqual(14);
+    for (const { field, message } of issues) {
+      // `field: field must ...` says it twice; the message starts after the name.
+      expect(message, field).not.toMatch(new RegExp(`^${field}\\b`));
+      expect(message, field).not.toMatch(/Too (big|small)|expected|Invalid (input|option)/);
+    }
   });
 });

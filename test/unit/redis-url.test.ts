@@ -52,7 +52,7 @@ describe('REDIS_URL: one node, Sentinel or Cluster, with or without TLS', () => 
   });
 
   it('names REDIS_URL and LIFELINE_REDIS_CA_FILE in configuration errors', () => {
-    expect(() => loadConfig({ REDIS_URL: 'redis+cluster://n1' })).toThrow(/REDIS_URL: REDIS_URL "n1" is not host:port/);
+    expect(() => loadConfig({ REDIS_URL: 'redis+cluster://n1' })).toThrow(/REDIS_URL: "n1" is not host:port/);
     expect(() => loadConfig({ REDIS_URL: 'rediss://h:1', LIFELINE_REDIS_CA_FILE: '/nonexistent/ca.pem' })).toThrow(
       /LIFELINE_REDIS_CA_FILE: cannot read \/nonexistent\/ca.pem/,
     );
@@ -60,7 +60,7 @@ describe('REDIS_URL: one node, Sentinel or Cluster, with or without TLS', () => 
       /LIFELINE_REDIS_CA_FILE: set, but REDIS_URL does not use TLS/,
     );
     expect(() => loadConfig({ DATABASE_URL: 'postgres://h/db?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem' })).toThrow(
-      /DATABASE_URL sslrootcert: cannot read \/nonexistent\/ca.pem/,
+      /DATABASE_URL: sslrootcert: cannot read \/nonexistent\/ca.pem/,
     );
   });
 

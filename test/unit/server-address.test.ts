@@ -21,7 +21,7 @@ describe('naming a server that cannot be reached', () => {
   it('refuses a malformed Temporal address at start', () => {
     expect(loadConfig({ LIFELINE_TEMPORAL_ADDRESS: '127.0.0.1:7233' }).temporal.address).toBe('127.0.0.1:7233');
     expect(loadConfig({ LIFELINE_TEMPORAL_ADDRESS: '[::1]:7233' }).temporal.address).toBe('[::1]:7233');
-    expect(() => loadConfig({ LIFELINE_TEMPORAL_ADDRESS: 'http://temporal' })).toThrow(/LIFELINE_TEMPORAL_ADDRESS must be host:port/);
+    expect(() => loadConfig({ LIFELINE_TEMPORAL_ADDRESS: 'http://temporal' })).toThrow(/LIFELINE_TEMPORAL_ADDRESS: must be host:port/);
   });
 });
 
