@@ -22,7 +22,7 @@ import { createSlotHoldStore } from '../store/slot-holds.js';
 import { withCliContext, type CliContext } from './cli-context.js';
 import { printExecutionLogs } from './execution-logs.js';
 import { UsageError } from './cli-errors.js';
-import { ageInSeconds, idleTimeoutOption, maxCostUsdOption, positiveLimit, timeoutOption, wholeNumber } from './option-parsers.js';
+import { ageInSeconds, idleTimeoutOption, maxCostUsdOption, positiveLimit, timeoutOption } from './option-parsers.js';
 import { printFields, printJson, printTable, time } from './output.js';
 import { costText, usageText } from './usage-text.js';
 import { visible } from './visible-text.js';
