@@ -18,7 +18,9 @@ import { TemporalConnectionError } from './temporal-connection/connect-failure.j
 import { registerSearchAttributes } from './temporal-prerequisites/register-search-attributes.js';
 import { waitForSearchAttributes } from './temporal-prerequisites/search-attribute-usable.js';
 import { startWorker, type RunningWorker } from './worker.js';
+import { PortInUseError } from './util/listen.js';
 import { join } from 'node:path';
+import { exitsAfterStart, retryOnPortConflict } from './stack/port-conflicts.js';
 import { startPhoenix, type PhoenixServer } from './stack/phoenix-server.js';
 import { stackBanner } from './stack/stack-banner.js';
 import { stackLogger } from './stack/stack-logger.js';
@@ -116,18 +118,22 @@ async function main(): Promise<void> {
   // Fails now, naming the file, if the user who runs agent processes cannot reach the demo command.
   const agentUser = resolveAgentUser(config.agentUser);
   if (agentUser) for (const a of demoAgents) checkReachable(a.name, demoCommandFiles(), agentUser);
-  agentServer = await startStackAgentServer({
-    dir: dataDir,
-    config: {
-      runAgentsAs: config.agentUser,
-      agents: Object.fromEntries(demoAgents.map((a) => [a.name, demoAgentConfig(tokens[a.name]!.token)])),
-    },
-    logLevel: config.logLevel,
-    onUnexpectedExit: (message) => {
-      log.error(message);
-      void shutdown(1);
-    },
+  const agentServerExits = exitsAfterStart((message) => {
+    log.error(message);
+    void shutdown(1);
   });
+  agentServer = await retryOnPortConflict('agent server', log, () =>
+    startStackAgentServer({
+      dir: dataDir,
+      config: {
+        runAgentsAs: config.agentUser,
+        agents: Object.fromEntries(demoAgents.map((a) => [a.name, demoAgentConfig(tokens[a.name]!.token)])),
+      },
+      logLevel: config.logLevel,
+      onUnexpectedExit: agentServerExits.onUnexpectedExit,
+    }),
+  );
+  agentServerExits.up();
   const pool = createPool(stack.databaseUrl, log, 2);
   const agentStore = createAgentStore(pool);
   for (const a of demoAgents) {
@@ -148,12 +154,20 @@ async function main(): Promise<void> {
     await waitForSearchAttributes(connection, temporal.namespace);
   }
   if (args.includes('--traces')) {
-    phoenix = await startPhoenix({ dir: join(dataDir, 'phoenix'), log, onUnexpectedExit: (message) => log.error(message) });
+    const phoenixExits = exitsAfterStart((message) => log.error(message));
+    phoenix = await retryOnPortConflict('Phoenix', log, () =>
+      startPhoenix({ dir: join(dataDir, 'phoenix'), log, onUnexpectedExit: phoenixExits.onUnexpectedExit }),
+    );
+    phoenixExits.up();
     tracing = startOtlpTracing(phoenix.tracesUrl, phoenix.exportHeaders, 'lifeline');
   } else {
     tracing = startTracingFromEnv('lifeline');
   }
-  worker = await startWorker({ ...config, temporal, databaseUrl: stack.databaseUrl, redisUrl: stack.redisUrl }, log, { tracing });
+  // The metrics port is preferred: a second `npm start` on this machine takes another.
+  worker = await startWorker({ ...config, temporal, databaseUrl: stack.databaseUrl, redisUrl: stack.redisUrl }, log, {
+    tracing,
+    metricsPortPreferred: true,
+  });
   worker.done.catch((err: Error) => {
     log.error({ err: err.message }, 'worker failed');
     void shutdown(1);
@@ -231,6 +245,6 @@ function tracesPlace(phoenix: PhoenixServer | undefined, tracing: Tracing | unde
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof ConfigError || err instanceof TemporalConnectionError ? err.message : err);
+  console.error(err instanceof ConfigError || err instanceof TemporalConnectionError || err instanceof PortInUseError ? err.message : err);
   process.exit(1);
 });

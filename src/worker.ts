@@ -21,6 +21,7 @@ import { installTemporalRuntime } from './temporal/runtime.js';
 import { createLogger, type Logger } from './util/logger.js';
 import { reachOrExplain, redactedAddress } from './util/server-address.js';
 import { tracingClientInterceptors } from './tracing/client-tracing.js';
+import { PortInUseError } from './util/listen.js';
 import { startTracingFromEnv, type Tracing } from './tracing/tracing.js';
 
 export interface RunningWorker {
@@ -56,7 +57,7 @@ async function checkSearchAttributes(connection: Connection, namespace: string):
 export async function startWorker(
   config: ReadyConfig,
   log: Logger,
-  options: { workflowBundlePath?: string; identity?: string; tracing?: Tracing } = {},
+  options: { workflowBundlePath?: string; identity?: string; tracing?: Tracing; metricsPortPreferred?: boolean } = {},
 ): Promise<RunningWorker> {
   const sdkMetricsPort = config.metricsPort ? await getPort({ host: '127.0.0.1' }) : undefined;
   installTemporalRuntime(log, sdkMetricsPort);
@@ -115,6 +116,7 @@ export async function startWorker(
   const metrics = config.metricsPort
     ? await startMetricsServer({
         port: config.metricsPort,
+        orAnyFreePort: options.metricsPortPreferred,
         host: config.listenHost,
         registry: deps.metrics.registry,
         sdkMetricsUrl: `http://127.0.0.1:${sdkMetricsPort}/metrics`,
@@ -201,7 +203,9 @@ async function main(): Promise<void> {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((err: unknown) => {
-    console.error(err instanceof ConfigError || err instanceof TemporalConnectionError ? err.message : err);
+    console.error(
+      err instanceof ConfigError || err instanceof TemporalConnectionError || err instanceof PortInUseError ? err.message : err,
+    );
     process.exit(1);
   });
 }

@@ -14,6 +14,8 @@ export interface MetricsServer {
  */
 export async function startMetricsServer(opts: {
   port: number;
+  /** The port is preferred, not required (npm start): in use, any free one. */
+  orAnyFreePort?: boolean;
   /** LIFELINE_LISTEN_HOST: loopback unless a deployment opens it. */
   host: string;
   registry: Registry;
@@ -41,7 +43,12 @@ export async function startMetricsServer(opts: {
       }
     })();
   });
-  const { base } = await listen(server, { port: opts.port, host: opts.host, variable: 'LIFELINE_METRICS_PORT' });
+  const { base } = await listen(server, {
+    port: opts.port,
+    host: opts.host,
+    variable: 'LIFELINE_METRICS_PORT',
+    orAnyFreePort: opts.orAnyFreePort,
+  });
   return {
     url: `${base}/metrics`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

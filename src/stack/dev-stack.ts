@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { migrate } from '../db/migrate.js';
 import type { Logger } from '../util/logger.js';
 import { PostgresServer } from './postgres-server.js';
+import { exitsAfterStart, retryOnPortConflict } from './port-conflicts.js';
 import { privateDir } from './private-dir.js';
 import { RedisServer } from './redis-server.js';
 import { ensureTemporalCli } from './temporal-cli.js';
@@ -62,41 +63,55 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
       (async () => {
         if (opts.temporalAddress) return undefined;
         const cli = await ensureTemporalCli({ explicitPath: opts.temporalCliPath, log: opts.log });
-        const server = await startTemporalDevServer({
-          cli,
-          dir,
-          namespace: opts.namespace,
-          dbFile: opts.persistTemporal ? join(dir, 'temporal.sqlite') : undefined,
-          uiPort: opts.temporalUiPort,
-          log: opts.log,
-          onUnexpectedExit: opts.onUnexpectedExit,
-        });
+        const exits = exitsAfterStart(opts.onUnexpectedExit);
+        const server = await retryOnPortConflict('Temporal dev server', opts.log, () =>
+          startTemporalDevServer({
+            cli,
+            dir,
+            namespace: opts.namespace,
+            dbFile: opts.persistTemporal ? join(dir, 'temporal.sqlite') : undefined,
+            uiPort: opts.temporalUiPort,
+            log: opts.log,
+            onUnexpectedExit: exits.onUnexpectedExit,
+          }),
+        );
+        exits.up();
         started.push(server);
         return server;
       })(),
       (async () => {
         if (opts.databaseUrl) return undefined;
-        const server = await PostgresServer.create({
-          dir: join(dir, 'postgres'),
-          database: 'lifeline',
-          log: opts.log,
-          unsafeFast: opts.ephemeral,
-          onUnexpectedExit: opts.onUnexpectedExit,
+        const exits = exitsAfterStart(opts.onUnexpectedExit);
+        const server = await retryOnPortConflict('Postgres', opts.log, async () => {
+          const candidate = await PostgresServer.create({
+            dir: join(dir, 'postgres'),
+            database: 'lifeline',
+            log: opts.log,
+            unsafeFast: opts.ephemeral,
+            onUnexpectedExit: exits.onUnexpectedExit,
+          });
+          started.push({
+            async stop() {
+              await candidate.stop();
+              if (opts.ephemeral) candidate.removeData();
+            },
+          });
+          await candidate.start();
+          return candidate;
         });
-        started.push({
-          async stop() {
-            await server.stop();
-            if (opts.ephemeral) server.removeData();
-          },
-        });
-        await server.start();
+        exits.up();
         return server;
       })(),
       (async () => {
         if (opts.redisUrl) return undefined;
-        const server = await RedisServer.create({ dir: join(dir, 'redis'), log: opts.log, onUnexpectedExit: opts.onUnexpectedExit });
-        started.push(server);
-        await server.start();
+        const exits = exitsAfterStart(opts.onUnexpectedExit);
+        const server = await retryOnPortConflict('Redis', opts.log, async () => {
+          const candidate = await RedisServer.create({ dir: join(dir, 'redis'), log: opts.log, onUnexpectedExit: exits.onUnexpectedExit });
+          started.push(candidate);
+          await candidate.start();
+          return candidate;
+        });
+        exits.up();
         return server;
       })(),
     ] as const);

@@ -25,6 +25,10 @@ export function installTemporalRuntime(log: Logger, metricsPort?: number): void 
       error: (m, meta) => write('ERROR', m, meta),
     },
     shutdownSignals: [],
-    ...(metricsPort ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}` } } } } : {}),
+    telemetryOptions: {
+      // The core's own warnings join Lifeline's log (its file, under npm start) instead of stderr.
+      logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+      ...(metricsPort ? { metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}` } } } : {}),
+    },
   });
 }
