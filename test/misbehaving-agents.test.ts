@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { literalToken } from '../src/agent/token-reference.js';
 import { InvalidExecutionInputError } from '../src/client/client-errors.js';
 import { agentExecution } from '../src/workflows/agent-execution.js';
+import { waitUntil } from '../src/util/wait-until.js';
+import { cliEnvironment, runCli } from './support/cli-process.js';
 import { auditSteps, waitForSlotReleased } from './support/execution-probes.js';
 import { startHarness, uniqueSuffix, type Harness } from './support/lifeline-harness.js';
 import { finishedRun, startMisbehavingAgent, type Misbehaviour, type MisbehavingAgent } from './support/misbehaving-agent.js';
@@ -49,6 +51,47 @@ describe('executions on agents that break the protocol, and input Postgres canno
     expect(row.error).not.toContain('could not be confirmed stopped');
     expect(server.requests.filter((r) => r.endsWith('/stop'))).toEqual([]);
     await waitForSlotReleased(h, name, executionId);
+  });
+
+  it('a run is starting, not running, until the agent accepts its start', async () => {
+    // The agent answers 500 to the start (overloaded, say) until the test lets it accept.
+    let accepting = false;
+    const { name, server } = await misbehavingAgent({
+      start: (id) =>
+        accepting
+          ? { status: 201, body: JSON.stringify({ id, status: 'running', startedAt: new Date().toISOString() }) }
+          : { status: 500, body: '{"error":"overloaded"}' },
+      get: (id) => ({ status: 200, body: JSON.stringify({ id, status: 'running', startedAt: new Date().toISOString() }) }),
+      stop: (id) => ({ status: 200, body: finishedRun(id, 'failed') }),
+    });
+    const { executionId } = await h.client.startExecution({ agent: name, prompt: 'anything' });
+    const starting = await waitUntil(
+      async () => {
+        const row = await h.executions.get(executionId);
+        return row?.startSentAt && server.requests.filter((r) => r === 'POST /executions').length >= 2 ? row : undefined;
+      },
+      { what: 'the start to be sent, and refused, more than once', timeoutMs: endsWithinMs, intervalMs: 100 },
+    );
+    expect(starting).toMatchObject({ status: 'queued', startedAt: null });
+    const shown = await runCli(['executions', 'show', executionId], cliEnvironment(h));
+    expect(shown.stdout).toMatch(/^status +starting \(a worker sent the agent the start at .*; the agent has not accepted it yet\)$/m);
+    expect(shown.stdout).not.toMatch(/^started /m);
+    const listed = await runCli(['executions', 'list', '--agent', name], cliEnvironment(h));
+    expect(listed.stdout).toMatch(new RegExp(`^${executionId} +${name} +default +starting `, 'm'));
+
+    accepting = true;
+    const running = await waitUntil(
+      async () => ((await h.executions.get(executionId))?.status === 'running' ? h.executions.get(executionId) : undefined),
+      {
+        what: 'the row to turn running once the agent accepted',
+        timeoutMs: endsWithinMs,
+        intervalMs: 100,
+      },
+    );
+    expect(running!.startedAt!.getTime()).toBeGreaterThanOrEqual(starting.startSentAt!.getTime());
+    expect(running!.startSentAt).toEqual(starting.startSentAt);
+    await h.client.stopExecution(executionId, 'seen it start');
+    expect((await h.client.waitForExecution(executionId, endsWithinMs)).status).toBe('cancelled');
   });
 
   it('a malformed start answer ends agent_protocol_error within seconds, saying what was wrong', async () => {

@@ -1,3 +1,4 @@
+import { isTerminal } from '../domain/execution-status.js';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { AgentClient } from '../agent/agent-client.js';
 import { AgentRejectedError, AgentUnreachableError } from '../agent/agent-errors.js';
@@ -191,14 +192,30 @@ export function createRunActivities(deps: LifelineDeps) {
   }
 
   /**
-   * When an earlier attempt may have sent the start: the row turned `running` just before it did.
-   * Only a retry asks (a build before the run activity marked the row had the workflow mark it
-   * before the first attempt). Undefined: no start was sent.
+   * When an earlier attempt may have sent the start: it recorded `start_sent_at` just before it did
+   * (earlier builds turned the row `running` instead). Only a retry asks (a build before the run
+   * activity marked the row had the workflow mark it before the first attempt). Undefined: no start
+   * was sent.
    */
   async function startMaybeSentAt(executionId: string): Promise<Date | undefined> {
     if (Context.current().info.attempt <= 1) return undefined;
     const row = await deps.executions.get(executionId);
-    return row?.status === 'running' ? (row.startedAt ?? undefined) : undefined;
+    if (row?.status !== 'running' && row?.status !== 'queued') return undefined;
+    return row.startSentAt ?? (row.status === 'running' ? (row.startedAt ?? undefined) : undefined);
+  }
+
+  /**
+   * The agent has the run: the row turns `running` (once; a re-attaching attempt finds it so). A row
+   * someone else ended meanwhile gets no run: its process is stopped (the reconciler stops it if this
+   * cannot) and nothing else is written.
+   */
+  async function accepted(client: AgentClient, executionId: string, agent: string, log: Logger): Promise<void> {
+    const status = await markRunning(deps, executionId, agent, 'the agent accepted the start');
+    if (status === 'running') return;
+    await stopAndLog(client, executionId, log).catch((err: Error) =>
+      log.warn({ err: err.message }, 'could not stop the agent run of an execution that ended meanwhile; the reconciler stops it'),
+    );
+    throw closedBeforeStart(executionId, status);
   }
 
   /**
@@ -279,12 +296,14 @@ export function createRunActivities(deps: LifelineDeps) {
           log.info({ pid: exec.pid }, 'agent execution started by a retry (the agent, up all along, never had it)');
         }
       } else {
-        // `running` means the agent has the run: marked by the worker that starts it, not when the slot came.
-        const status = await markRunning(deps, executionId, agent, 'a worker is starting the agent run');
-        if (status !== 'running') throw closedBeforeStart(executionId, status);
+        // Recorded before it is sent, so that a retry knows a start may have reached the agent.
+        const status = await deps.executions.startSending(executionId);
+        if (status !== undefined && isTerminal(status)) throw closedBeforeStart(executionId, status);
         exec = await start();
         log.info({ pid: exec.pid }, 'agent execution started');
       }
+      // `running` means the agent has the run: not when the slot came, nor when the start was sent.
+      await accepted(client, executionId, agent, log);
       const ended = verdict.judge(exec, deps.clock());
       if (ended) throw ended;
       live.offer(exec, deps.clock());

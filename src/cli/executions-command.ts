@@ -50,7 +50,7 @@ function printExecution(
     ['id', row.id],
     ['agent', row.agent],
     ['tenant', row.tenant],
-    ['status', row.status],
+    ['status', statusText(row)],
     ['problem', problem],
     ['capacity slot', slotHold && stoppingHoldText(slotHold, time)],
     ['error kind', row.errorKind],
@@ -67,7 +67,8 @@ function printExecution(
     ['created', time(row.createdAt)],
     [
       'slot acquired',
-      row.slotAcquiredAt && `${time(row.slotAcquiredAt)}${row.status === 'queued' ? ' (admitted; waiting for a worker to start it)' : ''}`,
+      row.slotAcquiredAt &&
+        `${time(row.slotAcquiredAt)}${row.status === 'queued' && !row.startSentAt ? ' (admitted; waiting for a worker to start it)' : ''}`,
     ],
     ['started', row.startedAt && time(row.startedAt)],
     ['finished', row.finishedAt && time(row.finishedAt)],
@@ -84,6 +85,19 @@ function printExecution(
     console.log(`\noutput (${row.outputBytes ?? 0} bytes${outputExtent(row)}):`);
     console.log(visible(row.output));
   }
+}
+
+/**
+ * A queued row whose start a worker has sent, and the agent not yet accepted, is `starting`: the
+ * row's status stays `queued` (the state machine and every client see that), the CLI says what it is.
+ */
+function shownStatus(row: Pick<ExecutionRow, 'status' | 'startSentAt'>): string {
+  return row.status === 'queued' && row.startSentAt ? 'starting' : row.status;
+}
+
+function statusText(row: ExecutionRow): string {
+  if (shownStatus(row) !== 'starting') return row.status;
+  return `starting (a worker sent the agent the start at ${time(row.startSentAt)}; the agent has not accepted it yet)`;
 }
 
 /** A running row holds the end of the output so far; a finished one its start, capped. */
@@ -236,7 +250,7 @@ export function addExecutionsCommands(program: Command): void {
               r.id,
               r.agent,
               r.tenant,
-              r.status,
+              shownStatus(r),
               r.trigger,
               time(r.createdAt),
               time(r.finishedAt),

@@ -214,6 +214,9 @@ export class LifelineClient {
 
   /** What an execution that has not ended waits for, in an operator's words; undefined while it simply runs. */
   private async waitingFor(executionId: string, row: ExecutionRow | undefined): Promise<string | undefined> {
+    if (row?.status === 'queued' && row.startSentAt) {
+      return `starting: a worker sent agent ${row.agent} the start at ${row.startSentAt.toISOString()}; the agent has not accepted it yet`;
+    }
     if (row?.status === 'queued' && row.slotAcquiredAt) {
       return `admitted with a capacity slot on ${row.agent}; waiting for a worker to start the run (every worker is at LIFELINE_MAX_CONCURRENT_RUNS?)`;
     }

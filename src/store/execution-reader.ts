@@ -28,6 +28,9 @@ export interface ExecutionRow {
   createdAt: Date;
   /** When a queued execution took its capacity slot: set and still `queued` means waiting for a worker. */
   slotAcquiredAt: Date | null;
+  /** When a worker first sent the agent the start; still `queued` with this set: starting, not yet accepted. */
+  startSentAt: Date | null;
+  /** When the agent accepted the start (the row turned `running`). */
   startedAt: Date | null;
   finishedAt: Date | null;
   /** The agent's last progress time, as the run activity last copied it; null for agents that report none. */
@@ -69,6 +72,7 @@ export type ExecutionSummary = Pick<
   | 'errorKind'
   | 'error'
   | 'createdAt'
+  | 'startSentAt'
   | 'startedAt'
   | 'finishedAt'
   | 'usage'
@@ -88,11 +92,11 @@ export const rowColumns = `id, agent, tenant, status, prompt, trigger, schedule_
   timeout_seconds AS "timeoutSeconds", idle_timeout_seconds AS "idleTimeoutSeconds",
   max_cost_usd::float8 AS "maxCostUsd", metadata, output, output_bytes::float8 AS "outputBytes",
   output_truncated AS "outputTruncated", exit_code AS "exitCode", error_kind AS "errorKind", error,
-  created_at AS "createdAt", slot_acquired_at AS "slotAcquiredAt", started_at AS "startedAt", finished_at AS "finishedAt",
-  last_progress_at AS "lastProgressAt", usage, trace_id AS "traceId"`;
+  created_at AS "createdAt", slot_acquired_at AS "slotAcquiredAt", start_sent_at AS "startSentAt", started_at AS "startedAt",
+  finished_at AS "finishedAt", last_progress_at AS "lastProgressAt", usage, trace_id AS "traceId"`;
 
 const summaryColumns = `id, agent, tenant, status, trigger, schedule_id AS "scheduleId", error_kind AS "errorKind", error,
-  created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt", usage`;
+  created_at AS "createdAt", start_sent_at AS "startSentAt", started_at AS "startedAt", finished_at AS "finishedAt", usage`;
 
 export type ExecutionReader = ReturnType<typeof createExecutionReader>;
 
@@ -141,7 +145,7 @@ export function createExecutionReader(pool: pg.Pool) {
     async awaitingWorker(): Promise<WorkerWait[]> {
       const { rows } = await pool.query<WorkerWait>(
         `SELECT agent, count(*)::int AS count, min(slot_acquired_at) AS "oldestSince" FROM executions
-         WHERE status = 'queued' AND slot_acquired_at IS NOT NULL
+         WHERE status = 'queued' AND slot_acquired_at IS NOT NULL AND start_sent_at IS NULL
          GROUP BY agent ORDER BY agent`,
       );
       return rows;

@@ -148,6 +148,19 @@ export function createExecutionStore(pool: pg.Pool, options: { maxOutputBytes: n
      * Undoes slotAcquired for a queued row whose lease Redis lost between its acquire and that write
      * (a rebuild may not have counted it): it holds no slot until it acquires one again.
      */
+    /**
+     * Records that a worker is sending the agent the start (the first time only), while the row is
+     * live; returns the row's status (a terminal one: someone else ended it, nothing may start).
+     */
+    async startSending(id: string): Promise<ExecutionStatus | undefined> {
+      const { rows } = await pool.query<{ status: ExecutionStatus }>(
+        `UPDATE executions SET start_sent_at = COALESCE(start_sent_at, now())
+         WHERE id = $1 AND status IN ('queued', 'running') RETURNING status`,
+        [id],
+      );
+      return rows[0]?.status ?? (await reader.get(id))?.status;
+    },
+
     async slotLost(id: string): Promise<void> {
       await pool.query(`UPDATE executions SET slot_acquired_at = NULL WHERE id = $1 AND status = 'queued'`, [id]);
     },
