@@ -36,7 +36,8 @@ describe('a small chaos run', () => {
 
     for (const kind of faultKinds.filter((k) => result.plannedFaults[k] > 0)) {
       const injected = result.faults.filter((f) => f.kind === kind && f.error === undefined);
-      expect(injected.length, `${kind} injected`).toBeGreaterThan(0);
+      const errors = result.faults.filter((f) => f.kind === kind && f.error !== undefined).map((f) => f.error);
+      expect(injected.length, `${kind} injected (failed: ${errors.join('; ')})`).toBeGreaterThan(0);
     }
     expect(result.settled).toBe(true);
     const violations = result.invariants.flatMap((i) => i.violations.map((v) => `[${i.name}] ${v.executionId ?? ''} ${v.detail}`));

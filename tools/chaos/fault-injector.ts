@@ -197,7 +197,8 @@ async function requestOnLiveExecution(
   random: Random,
   targeted: Set<string>,
 ): Promise<Partial<FaultEvent>> {
-  const live = (await targets.liveExecutions()).filter((e) => !targeted.has(e.id));
+  // Read through a Postgres restart (another fault may be under way): an operator would retry too.
+  const live = (await retryFor(10_000, () => targets.liveExecutions())).filter((e) => !targeted.has(e.id));
   const running = live.filter((e) => e.status === 'running');
   const queued = live.filter((e) => e.status === 'queued');
   let lastError: unknown = new Error('no live execution to target');
@@ -216,4 +217,17 @@ async function requestOnLiveExecution(
     }
   }
   throw lastError;
+}
+
+/** `read` again every half second while it fails, for up to `ms`; then its last error. */
+async function retryFor<T>(ms: number, read: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await read();
+    } catch (err) {
+      if (Date.now() >= deadline) throw err;
+      await delay(500);
+    }
+  }
 }
