@@ -65,6 +65,7 @@ function processDead(pid: number): boolean {
 
 async function spawnCounts(): Promise<Record<string, number>> {
   const res = await fetch(`${server.baseUrlFor('demo')}/_debug/starts`, { headers: { authorization: 'Bearer demo-token' } });
+  expect(res.status).toBe(200);
   return (await res.json()) as Record<string, number>;
 }
 

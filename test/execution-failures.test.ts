@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentRun, auditSteps, leaseHolders, probePid, waitForAgentProcess, waitForSlotReleased } from './support/execution-probes.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
+import { protoText } from './support/history-text.js';
 
 const mebibyte = 1024 * 1024;
 
@@ -85,7 +86,10 @@ describe('agent executions that fail', () => {
     const historyBytes = bytesIn(history);
     expect(history.events?.length ?? 0).toBeGreaterThan(5);
     expect(historyBytes).toBeLessThan(64 * 1024);
-    expect(JSON.stringify(history)).not.toContain('demo agent: big output');
+    // Payloads read as text (plain JSON.stringify would show bytes as numbers and could never match);
+    // the prompt, which the history does hold, is the control.
+    expect(protoText(history)).toContain('big-output 5');
+    expect(protoText(history)).not.toContain('demo agent: big output');
     const { historySize } = await handle.describe();
     expect(historySize).toBeDefined();
     expect(historySize!).toBeLessThan(64 * 1024);

@@ -61,7 +61,11 @@ describe('a reconcile cycle whose worker dies', () => {
     });
     const pendingCycle = async () => (await handle.describe()).raw.pendingActivities?.[0];
     // The cycle is under way (it waits on the frozen agent's listing) and has heartbeated.
-    await waitUntil(async () => (await pendingCycle())?.lastHeartbeatTime, { what: 'the cycle to heartbeat', timeoutMs: 30_000 });
+    // `?? undefined`: a cycle that has not heartbeated yet has a null time, which must not end the wait.
+    await waitUntil(async () => (await pendingCycle())?.lastHeartbeatTime ?? undefined, {
+      what: 'the cycle to heartbeat',
+      timeoutMs: 30_000,
+    });
 
     await first.kill('SIGKILL');
     const killedAt = Date.now();
@@ -74,5 +78,9 @@ describe('a reconcile cycle whose worker dies', () => {
     expect(Date.now() - killedAt).toBeLessThan(retriedWithinMs);
     const report = await handle.result();
     expect(report.failures).toEqual([]);
+    // The cycle that completed is the retry on the second worker, whichever the wait above saw.
+    const { events } = await handle.fetchHistory();
+    const started = (events ?? []).filter((e) => e.activityTaskStartedEventAttributes);
+    expect(started.map((e) => e.activityTaskStartedEventAttributes!.attempt).at(-1)).toBeGreaterThanOrEqual(2);
   });
 });

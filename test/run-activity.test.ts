@@ -237,6 +237,7 @@ describe('the run activity against a real agent server, Postgres and Redis', () 
         const starts = await fetch(`${restarted.baseUrlFor(restartedAgent)}/_debug/starts`, {
           headers: { authorization: `Bearer ${token}` },
         });
+        expect(starts.status).toBe(200);
         expect(((await starts.json()) as Record<string, number>)[input.executionId]).toBeUndefined();
       } finally {
         await restarted.close();

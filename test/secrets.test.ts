@@ -8,11 +8,16 @@ import { startHarness, type Harness } from './support/lifeline-harness.js';
 describe('an agent process', () => {
   let h: Harness;
   beforeAll(async () => {
+    // In the environment of the process that runs the agent server, so that the check below can fail.
     process.env.LIFELINE_CODEC_KEYS = 'probe:secret-in-the-server-environment';
+    process.env.DATABASE_URL = 'postgres://probe:secret-in-the-server-environment@127.0.0.1:1/probe';
+    process.env.REDIS_URL = 'redis://:secret-in-the-server-environment@127.0.0.1:1';
     h = await startHarness({ agents: { env: { config: { command: ['sh', '-c', 'env', 'sh'] } } } });
   });
   afterAll(async () => {
     delete process.env.LIFELINE_CODEC_KEYS;
+    delete process.env.DATABASE_URL;
+    delete process.env.REDIS_URL;
     await h?.close();
   });
 

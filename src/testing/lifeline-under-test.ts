@@ -201,6 +201,8 @@ export async function startLifelineUnderTest(opts: LifelineUnderTestOptions) {
           const res = await fetch(`${agentServer.baseUrlFor(names[a]!)}/_debug/starts`, {
             headers: { authorization: `Bearer ${tokens[a]!}` },
           });
+          // An error answer must not read as "never started".
+          if (!res.ok) throw new Error(`agent server ${names[a]}: GET /_debug/starts answered HTTP ${res.status}`);
           return (await res.json()) as Record<string, number>;
         }),
       );
