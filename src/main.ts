@@ -48,7 +48,7 @@ agent server with demo agents, a worker and three demo executions.
   --traces   also run Phoenix, a local trace viewer, and send it every execution's spans
              (installed once into ~/.cache/lifeline/phoenix: about 900 MB, a minute or two)
 
-Configuration: the environment variables in the README (LIFELINE_DATA_DIR, LIFELINE_UI_PORT, OTEL_*, ...).`;
+Configuration: the environment variables in docs/configuration.md (LIFELINE_DATA_DIR, LIFELINE_UI_PORT, OTEL_*, ...).`;
 
 /**
  * `npm start`: a local Lifeline. Brings up Temporal (with its Web UI), Postgres and Redis, the

@@ -69,7 +69,7 @@ describe('alerts', () => {
         async () => receiver.alerts.find((a) => a.kind === 'reconciler_degraded' && /Redis cannot be reached/.test(a.summary)),
         { what: 'the reconciler_degraded alert', timeoutMs: 10_000 },
       );
-      expect(alert.details).toMatchObject({ runbook: 'README: Operations, Redis' });
+      expect(alert.details).toMatchObject({ runbook: 'docs/operations.md: The reconciler, Redis' });
       // Its own de-duplicated alert says it: not one more "recoveries failed" every cycle.
       expect(receiver.alerts.filter((a) => a.kind === 'reconciler_degraded' && /reconciler failed/.test(a.summary))).toEqual([]);
     } finally {

@@ -36,7 +36,7 @@ function runningWorkers() {
 }
 
 /**
- * The rollout of changed workflow code under Worker Versioning, as the README describes it: the new
+ * The rollout of changed workflow code under Worker Versioning, as docs/operations.md describes it (Rollouts with Worker Versioning): the new
  * build's workers start, the operator makes it current, the old build's executions finish on the
  * old build and it reports drained. Without versioning the same change strands them (stuck-executions.test.ts).
  */

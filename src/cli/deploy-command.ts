@@ -49,7 +49,7 @@ async function knownBuild(ctx: CliContext, buildId: string): Promise<void> {
   }
 }
 
-/** `lifeline deploy`: the rollout of a new build under Worker Versioning (README: Operations, deploys). */
+/** `lifeline deploy`: the rollout of a new build under Worker Versioning (docs/operations.md: Rollouts with Worker Versioning). */
 export function addDeployCommands(program: Command): void {
   const deploy = program
     .command('deploy')

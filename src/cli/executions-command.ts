@@ -120,7 +120,7 @@ async function stuckSources(ctx: CliContext): Promise<StuckSources> {
 /** A live execution's problem (a failing workflow task, or a build no worker polls), if it has one; Temporal being away must not hide the row. */
 async function problemOf(ctx: CliContext, row: ExecutionRow): Promise<string | undefined> {
   if (isTerminal(row.status)) return undefined;
-  const runbook = '(see README, stuck executions)';
+  const runbook = '(see docs/operations.md, Stuck executions)';
   try {
     const sources = await stuckSources(ctx);
     const problem = await workflowTaskProblem(sources.workflows, row.id);
@@ -161,7 +161,7 @@ function printUnadmitted(execution: UnadmittedExecution, link: string | undefine
     ['agent', input?.agent],
     ['tenant', input && (input.tenant ?? defaultTenant)],
     ['status', unadmittedStatus[execution.state]],
-    ['problem', execution.problem && `stuck: ${execution.problem} (see README, stuck executions)`],
+    ['problem', execution.problem && `stuck: ${execution.problem} (see docs/operations.md, Stuck executions)`],
     ['task queue', execution.taskQueue],
     ['workers', execution.workers && `${execution.workers.alive} polling`],
     ['workflow', execution.status],

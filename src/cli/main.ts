@@ -13,7 +13,7 @@ import { addUiCommand } from './ui-command.js';
 
 /**
  * `lifeline`: the operator's command line. Exit codes: 0 success, 1 error, 2 bad usage or invalid
- * input. Connections come from the environment (see README), else from `npm start`'s stack file.
+ * input. Connections come from the environment (see docs/configuration.md), else from `npm start`'s stack file.
  */
 const program = new Command('lifeline')
   .description('Durable AI-agent executions on Temporal: start, inspect, stop, schedule, reconcile.')

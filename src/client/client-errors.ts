@@ -1,4 +1,4 @@
-/** Errors a caller of the Lifeline client can tell apart (documented in README.md). */
+/** Errors a caller of the Lifeline client can tell apart (documented in docs/client.md, Errors). */
 
 export interface FieldIssue {
   field: string;

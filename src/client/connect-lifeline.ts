@@ -18,7 +18,7 @@ export interface ConnectedLifeline {
 }
 
 /**
- * A LifelineClient built from Lifeline's configuration: the environment (README: Configuration),
+ * A LifelineClient built from Lifeline's configuration: the environment (docs/configuration.md),
  * and for what it leaves unset the addresses `npm start` wrote to its stack file, so a script
  * beside a running `npm start` needs no variables at all.
  */

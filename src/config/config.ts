@@ -93,7 +93,7 @@ const codecKeys = z.preprocess(
     }),
 );
 
-/** Agent token references a worker resolves (src/agent/token-policy.ts); see README, Agent tokens. */
+/** Agent token references a worker resolves (src/agent/token-policy.ts); see docs/configuration.md, Agent tokens. */
 const agentTokenEnv = z.preprocess(
   unsetWhenEmpty,
   z
@@ -224,7 +224,7 @@ export const configSchema = z.object({
 export type RawConfig = z.infer<typeof configSchema>;
 
 export interface LifelineConfig {
-  /** How to reach Temporal (address, namespace, TLS, API key: README, Connecting to Temporal), and Lifeline's place on it. */
+  /** How to reach Temporal (address, namespace, TLS, API key: docs/configuration.md, Connecting to Temporal), and Lifeline's place on it. */
   temporal: TemporalConnectionSettings & {
     taskQueue: string;
     cliPath: string | undefined;

@@ -1,5 +1,5 @@
 /**
- * The forms REDIS_URL takes (README, Configuration): one node, a Sentinel-managed master, or a
+ * The forms REDIS_URL takes (docs/configuration.md): one node, a Sentinel-managed master, or a
  * Cluster, each with TLS when the scheme starts with `rediss`:
  *
  *   redis://[user:pass@]host:6379[/db]                              one node

@@ -26,7 +26,7 @@ export async function reportCurrentBuildsWithoutWorkers(cycle: Cycle): Promise<v
       {
         kind: 'current_build_without_workers',
         summary: `deployment ${deployment}: its current build ${build} has no workers, so new executions wait; ${way}`,
-        details: { deployment, build, buildsWithWorkers, runbook: 'README: Operations, rollouts' },
+        details: { deployment, build, buildsWithWorkers, runbook: 'docs/operations.md: Rollouts with Worker Versioning' },
       },
       `${deployment}:${build}`,
     );

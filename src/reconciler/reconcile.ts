@@ -114,7 +114,7 @@ async function redisReachable(cycle: ReturnType<typeof startCycle>): Promise<boo
       {
         kind: 'reconciler_degraded',
         summary: `Redis cannot be reached (${error}): capacity slots can be neither taken nor checked, so admissions wait and the reconciler cannot restore leases`,
-        details: { sweep: report.sweep, runbook: 'README: Operations, Redis' },
+        details: { sweep: report.sweep, runbook: 'docs/operations.md: The reconciler, Redis' },
       },
       'redis-unreachable',
       { localOnly: true },

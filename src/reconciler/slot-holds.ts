@@ -107,7 +107,7 @@ async function alertStopsFailing(cycle: Cycle, holds: Awaited<ReturnType<Cycle['
           ` (stop attempt ${stopping.attempt ?? '?'}${stopping.lastFailure ? `: ${stopping.lastFailure}` : ''}); it holds a capacity slot of ${hold.agent} until it is`,
         executionId: hold.executionId,
         agent: hold.agent,
-        details: { since: hold.since.toISOString(), attempt: stopping.attempt, runbook: 'README: Operations, slots held while stopping' },
+        details: { since: hold.since.toISOString(), attempt: stopping.attempt, runbook: 'docs/operations.md: Slots held while stopping' },
       },
       hold.executionId,
     );

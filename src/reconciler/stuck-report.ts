@@ -36,7 +36,7 @@ export async function reportStuckExecutions(cycle: Cycle): Promise<void> {
       {
         kind: 'stuck_detection_degraded',
         summary: `Temporal has no TemporalReportedProblems (server 1.30 and later): failing workflow tasks are looked for among the ${maxDescribedForProblems} newest running executions each cycle, and the lifeline_executions_stuck gauge leaves them out`,
-        details: { runbook: 'README: Production deployment, what Lifeline needs of Temporal' },
+        details: { runbook: 'docs/production.md: Self-hosted, Version' },
       },
       'stuck-detection-degraded',
     );
@@ -54,7 +54,7 @@ export async function reportStuckExecutions(cycle: Cycle): Promise<void> {
           taskQueue: stuck.taskQueue,
           rowStatus: stuck.rowStatus,
           since: stuck.since?.toISOString(),
-          runbook: 'README: Operations, stuck executions',
+          runbook: 'docs/operations.md: Stuck executions',
         },
       },
       `${stuck.executionId}:${stuck.reason}`,

@@ -273,7 +273,7 @@ interface StopResult {
 
 /**
  * Where Temporal's matching service dispatches the execution's long activities: by its tenant's
- * priority, and fairly among tenants by weight on a server with fairness on (README: Tenants).
+ * priority, and fairly among tenants by weight on a server with fairness on (docs/tenants.md).
  * Stops carry none: compensation never waits behind other tenants' work.
  */
 function dispatchOf(tenant: PlannedTenant | undefined): { priority?: Priority } {

@@ -112,7 +112,7 @@ export async function startWorkflowRunner() {
           if (result.error) {
             failures.push(
               `${result.workflowId}: ${result.error.message} — executions running this path would be stranded by this change: ` +
-                'put it behind patched() or ship it as a new build (README: Operations, workflow code changes)',
+                'put it behind patched() or ship it as a new build (docs/operations.md: Workflow code changes)',
             );
           }
         }

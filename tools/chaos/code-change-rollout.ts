@@ -17,7 +17,7 @@ export interface RolloutTargets {
 const drainTimeoutMs = 300_000;
 
 /**
- * A code change rolled out as the README says: workers of the new build start beside the old
+ * A code change rolled out as docs/operations.md says (Rollouts with Worker Versioning): workers of the new build start beside the old
  * ones, the new build becomes current, the old build's executions finish where they started,
  * and its workers stop once Temporal reports it drained.
  */

@@ -68,7 +68,7 @@ export class WorkerPool {
 
   /**
    * A rolling deploy: every live worker in turn is replaced by a fresh one of its build, the new
-   * one started before the old one gets SIGTERM (as the README asks), each stop waited for.
+   * one started before the old one gets SIGTERM (as docs/operations.md, Deploys, asks), each stop waited for.
    */
   async rollingRestart(): Promise<string[]> {
     const replaced: string[] = [];
