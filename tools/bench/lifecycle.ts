@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { literalToken } from '../../src/agent/token-reference.js';
+import { cpuSince, cpuTime, type CpuTime } from './cpu-time.js';
 import { buildLifelineDeps } from '../../src/deps/build-lifeline-deps.js';
 import { LifelineClient } from '../../src/client/lifeline-client.js';
 import type { DepsConfig } from '../../src/deps/build-lifeline-deps.js';
@@ -51,7 +52,9 @@ export interface LifecycleResult {
   /** lifeline / bare. */
   ratio: number;
   shapes: Record<Exclude<Kind, 'lifeline'>, NoopSteps>;
-  rounds: { kind: Kind; count: number; seconds: number }[];
+  rounds: { kind: Kind; count: number; seconds: number; cpu: CpuTime }[];
+  /** CPU milliseconds per execution under the throughput load: this process (worker and client), and the whole machine. */
+  cpuPerExecution: Record<Kind, CpuTime>;
   workerTuning: Record<string, unknown>;
   /** The tuning in a few words, for the table. */
   workerSlots: string;
@@ -62,6 +65,9 @@ export interface LifecycleResult {
   /** Under the throughput load, and one execution at a time. */
   latency: Record<'loaded' | 'alone', LifecycleLatency>;
 }
+
+/** The lifecycle benchmark's size in `npm run bench` and `npm run bench:lifecycle`. */
+export const lifecycleRun = { perKind: 480, roundsPerKind: 4, concurrency: 20, aloneCount: 30 };
 
 const agentName = 'bench-instant';
 const kinds: Kind[] = ['lifeline', 'bare', 'sameSteps', 'localSteps'];
@@ -125,8 +131,9 @@ export async function benchLifecycle(bs: BenchStack, opts: LifecycleOptions): Pr
   const round = async (kind: Kind, label: string, count: number, concurrency: number) => {
     const ids = Array.from({ length: count }, (_, i) => `${kind}-${label}-${i}`);
     const started = nowMs();
+    const cpuAtStart = cpuTime();
     await forEachConcurrently(ids, concurrency, (id) => runOne(kind, id));
-    return { ids, seconds: (nowMs() - started) / 1000 };
+    return { ids, seconds: (nowMs() - started) / 1000, cpu: cpuSince(cpuAtStart) };
   };
 
   try {
@@ -145,14 +152,20 @@ export async function benchLifecycle(bs: BenchStack, opts: LifecycleOptions): Pr
     const rounds: LifecycleResult['rounds'] = [];
     const loadedIds = Object.fromEntries(kinds.map((k) => [k, [] as string[]])) as Record<Kind, string[]>;
     for (const [i, kind] of order.entries()) {
-      const { ids, seconds } = await round(kind, `r${i}`, perRound, opts.concurrency);
-      rounds.push({ kind, count: perRound, seconds });
+      const { ids, seconds, cpu } = await round(kind, `r${i}`, perRound, opts.concurrency);
+      rounds.push({ kind, count: perRound, seconds, cpu });
       loadedIds[kind].push(...ids);
       progress(`lifecycle: round ${i + 1}/${order.length} ${kind}: ${(perRound / seconds).toFixed(1)}/s`);
     }
     const rate = (kind: Kind) => {
       const mine = rounds.filter((r) => r.kind === kind);
       return mine.reduce((n, r) => n + r.count, 0) / mine.reduce((s, r) => s + r.seconds, 0);
+    };
+    const cpuPer = (kind: Kind): CpuTime => {
+      const mine = rounds.filter((r) => r.kind === kind);
+      const n = mine.reduce((sum, r) => sum + r.count, 0);
+      const total = (field: keyof CpuTime) => mine.reduce((sum, r) => sum + r.cpu[field], 0) / n;
+      return { processMs: total('processMs'), machineMs: total('machineMs') };
     };
 
     progress(`lifecycle: ${opts.aloneCount} executions one at a time`);
@@ -168,6 +181,7 @@ export async function benchLifecycle(bs: BenchStack, opts: LifecycleOptions): Pr
     return {
       perSecond: Object.fromEntries(kinds.map((k) => [k, rate(k)])) as Record<Kind, number>,
       ratio: rate('lifeline') / rate('bare'),
+      cpuPerExecution: Object.fromEntries(kinds.map((k) => [k, cpuPer(k)])) as Record<Kind, CpuTime>,
       shapes,
       rounds,
       workerTuning: lifelineTuning,

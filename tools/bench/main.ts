@@ -1,7 +1,7 @@
 import { cpus, loadavg } from 'node:os';
 import { loadConfig } from '../../src/config/config.js';
 import { removeOnInterrupt, startBenchStack } from './bench-stack.js';
-import { benchLifecycle } from './lifecycle.js';
+import { benchLifecycle, lifecycleRun } from './lifecycle.js';
 import { progress } from './progress.js';
 import { benchReconciler } from './reconciler.js';
 import { benchRecovery } from './recovery.js';
@@ -12,7 +12,6 @@ import { benchSlots } from './slots.js';
  * `npm run bench`: Lifeline's figures on a private stack of its own. It prints them and never
  * fails on a slow machine; the goals are reported as met or not.
  */
-const lifecycleRun = { perKind: 480, roundsPerKind: 4, concurrency: 20, aloneCount: 30 };
 const recoveryRepeats = 3;
 const liveRows = 1000;
 const terminalSteps = [10_000, 1_000_000];
@@ -21,7 +20,7 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
   console.log(
     'usage: npm run bench\n\nRuns every benchmark on a private stack of its own (about 15 minutes on 2 cores), prints the figures\n' +
       'and the goals met or not, and writes them under tools/bench/results/. Ctrl-C stops it and removes its temp dir.\n' +
-      'The scale benchmark is separate: npm run bench:scale -- --help',
+      'The lifecycle alone (about 2 minutes): npm run bench:lifecycle. The scale benchmark is separate: npm run bench:scale -- --help',
   );
   process.exit(0);
 }

@@ -37,7 +37,7 @@ export function sameWithinNoise(a: number, b: number): boolean {
 }
 
 export function evaluateGoals(r: Omit<BenchResults, 'goals'>): Goal[] {
-  const goals: Goal[] = [{ name: 'lifecycle throughput ratio', goal: 'lifeline/bare >= 0.8', met: r.lifecycle.ratio >= 0.8 }];
+  const goals: Goal[] = [lifecycleGoal(r.lifecycle)];
   for (const rec of r.recovery) {
     const limit = rec.heartbeatTimeoutSeconds + 2;
     const within = rec.runs.filter((run) => run.recoverySeconds <= limit).length;
@@ -69,10 +69,11 @@ const count = (n: number) => n.toLocaleString('en');
 const work = (w: TemporalWork) =>
   `${w.workflowTasks} workflow + ${w.activityTasks} activity tasks, ${w.localActivities} local activities, ${w.historyEvents} events`;
 
-/** The results as a fixed-width table, goals last. */
-export function renderTable(r: BenchResults): string {
-  const { lifecycle: lc, reconciler: rc, slots } = r;
-  const rows: [string, string][] = [
+export type LifecycleFigures = BenchResults['lifecycle'];
+
+/** The lifecycle benchmark's rows: throughput, why, Temporal's work and CPU per execution, latency. */
+export function lifecycleRows(lc: LifecycleFigures): [string, string][] {
+  return [
     ['1 throughput, lifeline (instant agent)', `${lc.perSecond.lifeline.toFixed(1)} executions/s`],
     ['1 throughput, bare: 1 no-op activity', `${lc.perSecond.bare.toFixed(1)} executions/s`],
     [
@@ -91,10 +92,37 @@ export function renderTable(r: BenchResults): string {
       `  Temporal work per execution, ${k}`,
       work(lc.perExecution[k]),
     ]),
+    ...(['lifeline', 'bare', 'sameSteps', 'localSteps'] as const).map((k): [string, string] => [
+      `  CPU per execution, ${k}`,
+      `${ms(lc.cpuPerExecution[k].processMs)} worker+client process, ${ms(lc.cpuPerExecution[k].machineMs)} whole machine`,
+    ]),
     [`2 start -> agent called, C=${lc.concurrency}`, dist(lc.latency.loaded.startToAgentMs)],
     [`2 agent finished -> terminal row, C=${lc.concurrency}`, dist(lc.latency.loaded.agentToTerminalMs)],
     ['2 start -> agent called, C=1', dist(lc.latency.alone.startToAgentMs)],
     ['2 agent finished -> terminal row, C=1', dist(lc.latency.alone.agentToTerminalMs)],
+  ];
+}
+
+/** Rows as a fixed-width table, goals last. */
+export function renderRows(rows: [string, string][], goals: Goal[]): string[] {
+  const width = Math.max(...rows.map(([name]) => name.length)) + 2;
+  const goalWidth = Math.max(...goals.map((g) => g.name.length)) + 2;
+  return [
+    ...rows.map(([name, value]) => `${name.padEnd(width)}${value}`),
+    '',
+    ...goals.map((g) => `goal: ${g.name.padEnd(goalWidth)}${g.goal.padEnd(46)}${g.met ? 'met' : 'NOT met'}`),
+  ];
+}
+
+export function lifecycleGoal(lc: LifecycleFigures): Goal {
+  return { name: 'lifecycle throughput ratio', goal: 'lifeline/bare >= 0.8', met: lc.ratio >= 0.8 };
+}
+
+/** The results as a fixed-width table, goals last. */
+export function renderTable(r: BenchResults): string {
+  const { lifecycle: lc, reconciler: rc, slots } = r;
+  const rows: [string, string][] = [
+    ...lifecycleRows(lc),
     ...r.recovery.map((rec): [string, string] => [
       `3 SIGKILL -> re-attached, heartbeat ${rec.heartbeatTimeoutSeconds} s`,
       `${rec.runs.map((run) => run.recoverySeconds.toFixed(2)).join(', ')} s; median ${rec.medianSeconds.toFixed(2)} s` +
@@ -118,17 +146,13 @@ export function renderTable(r: BenchResults): string {
     ],
     ['5 ratio slots / baseline', slots.ratio.toFixed(2)],
   ];
-  const width = Math.max(...rows.map(([name]) => name.length)) + 2;
-  const goalWidth = Math.max(...r.goals.map((g) => g.name.length)) + 2;
   return [
     `Lifeline benchmarks — ${r.startedAt}, ${r.machine.cpus} CPUs, node ${r.machine.node}, load average ${r.machine.loadAverageAtStart.map((l) => l.toFixed(1)).join(' ')} at start, ${r.machine.loadAverageAtEnd.map((l) => l.toFixed(1)).join(' ')} at end`,
     `settings: ${Object.entries(r.settings)
       .map(([k, v]) => `${k} ${String(v)}`)
       .join(', ')}`,
     '',
-    ...rows.map(([name, value]) => `${name.padEnd(width)}${value}`),
-    '',
-    ...r.goals.map((g) => `goal: ${g.name.padEnd(goalWidth)}${g.goal.padEnd(46)}${g.met ? 'met' : 'NOT met'}`),
+    ...renderRows(rows, r.goals),
   ].join('\n');
 }
 
