@@ -15,7 +15,7 @@ export default tseslint.config(
   },
   {
     // Plain JavaScript (the bin script, a consumer of the packed client) runs on Node.
-    files: ['**/*.js', '**/*.mjs'],
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     languageOptions: { globals: globals.node },
   },
   {

@@ -1,4 +1,4 @@
-import { redactedAddress } from './util/server-address.js';
+import { redactedAddress } from './config/server-address.js';
 import { resolve } from 'node:path';
 import { Client } from '@temporalio/client';
 import { checkReachable, resolveAgentUser } from './agent-server/agent-user.js';
@@ -10,7 +10,7 @@ import { dataConverterOptions, payloadCodecFromConfig } from './payload-codec/da
 import { startStackAgentServer, type StackAgentServer } from './stack/agent-server-process.js';
 import { writeDemoAgentTokens } from './stack/demo-agent-tokens.js';
 import { startDevStack, type DevStack } from './stack/dev-stack.js';
-import { removeStackFile, writeStackFile } from './stack/stack-file.js';
+import { removeStackFile, writeStackFile } from './config/stack-file.js';
 import { createAgentStore } from './store/agent-store.js';
 import { operatorViews } from './temporal/operator-views.js';
 import { connectTemporalClient } from './temporal-connection/connect.js';

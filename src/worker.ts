@@ -1,7 +1,7 @@
 import { Client, type Connection } from '@temporalio/client';
 import getPort from 'get-port';
 import { pathToFileURL } from 'node:url';
-import { buildLifelineDeps } from './deps/build-lifeline-deps.js';
+import { buildLifelineDeps } from './wiring/build-lifeline-deps.js';
 import { ConfigError, describeConfig, loadConfig, type LifelineConfig } from './config/config.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
@@ -10,7 +10,7 @@ import { startMetricsServer } from './metrics/metrics-server.js';
 import { startCodecServer } from './payload-codec/codec-server.js';
 import { dataConverterOptions, payloadCodecFromConfig, workerDataConverterOptions } from './payload-codec/data-converter.js';
 import { createLifelineWorker } from './temporal/lifeline-worker.js';
-import { makeCurrentIfFirst } from './temporal/worker-deployment.js';
+import { makeCurrentIfFirst } from './temporal-api/worker-deployment.js';
 import { ensureReconcilerSchedule } from './temporal/reconciler-schedule.js';
 import { connectTemporalClient } from './temporal-connection/connect.js';
 import { connectTemporalWorker } from './temporal-connection/connect-worker.js';
@@ -19,7 +19,7 @@ import { logServerCapabilities } from './temporal-prerequisites/server-capabilit
 import { missingSearchAttributes, searchAttributeSetupCommands } from './temporal-prerequisites/search-attribute-usable.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
 import { createLogger, type Logger } from './util/logger.js';
-import { reachOrExplain, redactedAddress } from './util/server-address.js';
+import { reachOrExplain, redactedAddress } from './config/server-address.js';
 import { tracingClientInterceptors } from './tracing/client-tracing.js';
 import { PortInUseError } from './util/listen.js';
 import { startTracingFromEnv, type Tracing } from './tracing/tracing.js';

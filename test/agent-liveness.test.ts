@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { literalToken } from '../src/agent/token-reference.js';
+import { literalToken } from '../src/domain/token-reference.js';
 import { counterValue } from './support/counter-value.js';
 import { agentRun, probePid, waitForAgentProcess, waitForSlotReleased } from './support/execution-probes.js';
 import { startHarness, uniqueSuffix, type Harness } from './support/lifeline-harness.js';
@@ -58,7 +58,11 @@ describe('runs judged by the progress their agent reports', () => {
     const startedAt = new Date().toISOString();
     let finishAfter = Infinity;
     oldAgent = await startMisbehavingAgent({
-      start: (id) => ({ status: 201, body: JSON.stringify({ id, status: 'running', startedAt }) }),
+      start: (id) => {
+        // Counted from the start itself, so a slow admission on a loaded machine does not shorten the run.
+        finishAfter = Date.now() + (idleTimeoutSeconds + 4) * 1000;
+        return { status: 201, body: JSON.stringify({ id, status: 'running', startedAt }) };
+      },
       get: (id) => ({
         status: 200,
         body: Date.now() < finishAfter ? JSON.stringify({ id, status: 'running', startedAt, outputBytes: 0 }) : finishedRun(id),
@@ -67,7 +71,6 @@ describe('runs judged by the progress their agent reports', () => {
     });
     const name = `old-protocol-${uniqueSuffix()}`;
     await h.deps.agents.upsert({ name, baseUrl: oldAgent.url, token: literalToken('token'), capacity: 1, defaultTimeoutSeconds: null });
-    finishAfter = Date.now() + (idleTimeoutSeconds + 4) * 1000;
     const { executionId } = await h.client.startExecution({ agent: name, prompt: 'anything', idleTimeoutSeconds, maxCostUsd: 0.01 });
     const row = await h.client.waitForExecution(executionId, 90_000);
     expect(row).toMatchObject({ status: 'succeeded', lastProgressAt: null, usage: null, maxCostUsd: 0.01 });

@@ -5,7 +5,7 @@ import type { temporal } from '@temporalio/proto';
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TokenReference } from '../src/agent/token-reference.js';
+import type { TokenReference } from '../src/domain/token-reference.js';
 import { loadConfig } from '../src/config/config.js';
 import { migrationsDir } from '../src/db/migrate.js';
 import { createAgentStore } from '../src/store/agent-store.js';

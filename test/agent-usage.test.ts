@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoTokens, demoUsage } from '../src/agent-server/demo-behaviour.js';
-import { literalToken } from '../src/agent/token-reference.js';
+import { literalToken } from '../src/domain/token-reference.js';
 import { waitUntil } from '../src/util/wait-until.js';
 import { cliEnvironment, runCli } from './support/cli-process.js';
 import { counterValue } from './support/counter-value.js';

@@ -3,13 +3,14 @@ import type { AddressInfo } from 'node:net';
 import getPort from 'get-port';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitForRowStatus } from 'lifeline/testing';
 import type { Alert } from '../src/alerts/webhook.js';
 import { createRedis } from '../src/db/redis.js';
 import { reconcileOnce } from '../src/reconciler/reconcile.js';
 import { createCapacitySlots } from '../src/slots/capacity-slots.js';
 import { silentLogger } from '../src/util/logger.js';
 import { waitUntil } from '../src/util/wait-until.js';
-import { waitForAgentProcess, waitForStatus } from './support/execution-probes.js';
+import { waitForAgentProcess } from './support/execution-probes.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
 import { createPrivateDatabase, type PrivateDatabase } from './support/private-database.js';
 
@@ -88,7 +89,7 @@ describe('alerts', () => {
 
   it('a webhook that is down does not delay the terminal write', async () => {
     const { executionId } = await down.client.startExecution({ agent: down.agent('muted'), prompt: 'fail 1' });
-    const row = await waitForStatus(down, executionId, 'failed');
+    const row = await waitForRowStatus(down.executions, executionId, 'failed');
     expect(row.errorKind).toBe('agent_failed');
     // The row is final while the workflow is still retrying the alert delivery.
     const { status } = await down.temporal.workflow.getHandle(executionId).describe();

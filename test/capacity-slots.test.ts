@@ -214,21 +214,42 @@ describe('capacity slots on a real Redis', () => {
 
   it('a waiter that stops polling loses its place after waiterTtlMs', async () => {
     const agent = newAgent();
-    const quick = createCapacitySlots(redis, { ...defaults, waiterTtlMs: 200 });
+    const waiterTtlMs = 3000;
+    const quick = createCapacitySlots(redis, { ...defaults, waiterTtlMs });
+    const seenKey = `${keyPrefix}:{${agent}}:seen`;
+    const placeOf = async (member: string) => redis.zscore(`${keyPrefix}:{${agent}}:waiting`, member);
     expect(await quick.tryAcquire(agent, 'holder', 1, 'skip')).toBe(true);
     expect(await quick.tryAcquire(agent, 'gone', 1, 'queue')).toBe(false);
     expect(await quick.tryAcquire(agent, 'alive', 1, 'queue')).toBe(false);
     expect((await quick.waiting(agent)).sort()).toEqual(['alive', 'gone']);
+    const goneSeenAt = Number(await redis.zscore(seenKey, 'gone'));
 
-    // Only `alive` keeps polling; `gone` (its worker died) falls out of the queue.
+    // Only `alive` keeps polling; `gone` (its worker died) falls out of the queue. Each poll's outcome
+    // is predicted from the Redis times the script judges by (a waiter last seen waiterTtlMs or more
+    // before the poll is dropped), so a slow loop on a loaded machine changes the prediction, not the verdict.
+    const mismatches: string[] = [];
+    let pollsKeepingAlive = 0;
     await waitUntil(
       async () => {
-        expect(await quick.tryAcquire(agent, 'alive', 1, 'queue')).toBe(false);
-        const waiting = await quick.waiting(agent);
-        return !waiting.includes('gone') && waiting;
+        const aliveSeenAt = Number(await redis.zscore(seenKey, 'alive'));
+        const aliveBefore = await placeOf('alive');
+        if (await quick.tryAcquire(agent, 'alive', 1, 'queue')) mismatches.push('alive was admitted while the holder held the only slot');
+        // The poll stamps `alive` with the Redis time it ran at.
+        const polledAt = Number(await redis.zscore(seenKey, 'alive'));
+        const goneKept = (await quick.waiting(agent)).includes('gone');
+        if (goneKept !== polledAt - goneSeenAt < waiterTtlMs)
+          mismatches.push(`gone was ${goneKept ? 'kept' : 'dropped'} ${polledAt - goneSeenAt} ms after its last poll`);
+        const aliveKept = (await placeOf('alive')) === aliveBefore;
+        if (aliveKept !== polledAt - aliveSeenAt < waiterTtlMs)
+          mismatches.push(`alive ${aliveKept ? 'kept' : 'lost'} its place ${polledAt - aliveSeenAt} ms after its previous poll`);
+        if (aliveKept) pollsKeepingAlive += 1;
+        return !goneKept;
       },
-      { what: 'the silent waiter to lose its place', timeoutMs: 5000, intervalMs: 50 },
+      { what: 'the silent waiter to lose its place', timeoutMs: 15_000, intervalMs: 100 },
     );
+    expect(mismatches).toEqual([]);
+    // Polls came often enough to show a place kept by polling, not only places lost.
+    expect(pollsKeepingAlive).toBeGreaterThan(0);
     expect(await quick.waiting(agent)).toEqual(['alive']);
 
     expect(await quick.release(agent, 'holder')).toBe(true);

@@ -4,14 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { ReconcileReport } from '../src/reconciler/cycle.js';
-import { writeStackFile } from '../src/stack/stack-file.js';
+import { waitForRowStatus } from 'lifeline/testing';
+import type { ReconcileReport } from '../src/contract/reconcile-report.js';
+import { writeStackFile } from '../src/config/stack-file.js';
 import type { ExecutionRow, ExecutionSummary, TransitionRecord } from '../src/store/execution-reader.js';
 import { waitUntil } from '../src/util/wait-until.js';
 import { isolatedEnvironment } from '../tools/processes/isolated-environment.js';
 import type { OperatorView } from '../src/temporal/operator-views.js';
 import { cliEnvironment, runCli, type CliResult } from './support/cli-process.js';
-import { probePid, waitForAgentProcess, waitForStatus } from './support/execution-probes.js';
+import { probePid, waitForAgentProcess } from './support/execution-probes.js';
 import { startHarness, uniqueSuffix, type Harness } from './support/lifeline-harness.js';
 import { createPrivateDatabase, type PrivateDatabase } from './support/private-database.js';
 
@@ -301,7 +302,7 @@ describe('the lifeline CLI', () => {
 
     const stopped = await lifeline('executions', 'stop', executionId, '--reason', 'cli says stop');
     expect(stopped.code).toBe(0);
-    const row = await waitForStatus(h, executionId, 'cancelled');
+    const row = await waitForRowStatus(h.executions, executionId, 'cancelled');
     expect(row.errorKind).toBe('cancelled_by_operator');
     const audit = await h.executions.transitions(executionId);
     expect(audit.at(-1)).toMatchObject({

@@ -9,6 +9,7 @@ import { canTransition, executionStatuses, isTerminal, terminalStatuses, type Ex
 import { createExecutionStore, type NewExecution } from '../src/store/execution-store.js';
 import { silentLogger } from '../src/util/logger.js';
 import { waitUntil } from '../src/util/wait-until.js';
+import { createEmptyDatabase, type PrivateDatabase } from './support/private-database.js';
 
 /** Every migration, in the order node-pg-migrate applies them. */
 const allMigrations = readdirSync(migrationsDir)
@@ -193,23 +194,13 @@ describe('the database guards executions', () => {
 });
 
 describe('migrations', () => {
-  const admin = () => new pg.Client({ connectionString: inject('databaseUrl') });
-  const databases: string[] = [];
+  const databases: PrivateDatabase[] = [];
 
   /** A fresh empty database on the same server, so the first migration run really applies something. */
   async function freshDatabase(label: string): Promise<string> {
-    const name = `lifeline_migrate_${suffix}_${label}`;
-    const c = admin();
-    await c.connect();
-    try {
-      await c.query(`CREATE DATABASE ${name}`);
-    } finally {
-      await c.end();
-    }
-    databases.push(name);
-    const url = new URL(inject('databaseUrl'));
-    url.pathname = `/${name}`;
-    return url.toString();
+    const db = await createEmptyDatabase(`migrate_${label}`);
+    databases.push(db);
+    return db.url;
   }
 
   async function tablesIn(url: string): Promise<string[]> {
@@ -226,13 +217,7 @@ describe('migrations', () => {
   }
 
   afterAll(async () => {
-    const c = admin();
-    await c.connect();
-    try {
-      for (const name of databases) await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    } finally {
-      await c.end();
-    }
+    for (const db of databases) await db.drop();
   });
 
   const tables = ['agents', 'execution_transitions', 'executions', 'pgmigrations', 'slot_holds', 'tenants'];

@@ -1,7 +1,7 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { literalToken } from '../src/agent/token-reference.js';
+import { literalToken } from '../src/domain/token-reference.js';
 import { waitUntil } from '../src/util/wait-until.js';
 import {
   agentRun,

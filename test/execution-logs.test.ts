@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitForRowStatus } from 'lifeline/testing';
 import { waitUntil } from '../src/util/wait-until.js';
 import { cliEnvironment, runCli, spawnCli } from './support/cli-process.js';
-import { waitForStatus } from './support/execution-probes.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
 
 describe("an execution's live output", () => {
@@ -14,7 +14,7 @@ describe("an execution's live output", () => {
 
   it('is copied into the running row as it grows, and `executions logs --follow` streams it until the execution ends', async () => {
     const { executionId } = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'progress 14' });
-    await waitForStatus(h, executionId, 'running');
+    await waitForRowStatus(h.executions, executionId, 'running');
     const env = cliEnvironment(h);
     const follower = spawnCli(['executions', 'logs', executionId, '--follow'], env);
     let stdout = '';

@@ -7,7 +7,7 @@ import { PostgresServer } from '../src/stack/postgres-server.js';
 import { RedisServer } from '../src/stack/redis-server.js';
 import { silentLogger } from '../src/util/logger.js';
 import { waitUntil } from '../src/util/wait-until.js';
-import { waitForRunHeartbeat, waitForSlotReleased } from './support/execution-probes.js';
+import { waitForAgentProcess, waitForRunHeartbeat, waitForSlotReleased } from './support/execution-probes.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
 
 /**
@@ -54,13 +54,41 @@ describe('Postgres or Redis down during compensation', () => {
     return (await h.temporal.workflow.getHandle(executionId).describe()).status.name;
   }
 
+  /**
+   * Stops `server` while the run's processes are frozen (SIGSTOP to its process group, a few seconds
+   * before the run would end), so the run cannot end before the server is down, however long the
+   * heartbeat and the stop take on a loaded machine.
+   */
+  async function stopWhileRunFrozen(executionId: string, server: { stop(): Promise<void> }): Promise<void> {
+    const pid = await waitForAgentProcess(h, 'demo', executionId);
+    process.kill(-pid, 'SIGSTOP');
+    try {
+      await waitForRunHeartbeat(h, executionId);
+      await server.stop();
+    } finally {
+      process.kill(-pid, 'SIGCONT');
+    }
+  }
+
+  /** The activity that failed during the outage and waits for its retry: proof the outage overlapped it. */
+  function retriedActivity(executionId: string): Promise<string> {
+    return waitUntil(
+      async () => {
+        const { raw } = await h.temporal.workflow.getHandle(executionId).describe();
+        const retried = (raw.pendingActivities ?? []).find((a) => (a.attempt ?? 0) >= 2);
+        return retried?.activityType?.name ?? undefined;
+      },
+      { what: `an activity of ${executionId} to fail and be retried during the outage`, timeoutMs: 60_000, intervalMs: 250 },
+    );
+  }
+
   it('Postgres stopped before the terminal write: the row ends succeeded once Postgres is back', async () => {
     const { executionId } = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'succeed 5 through a postgres outage' });
-    await waitForRunHeartbeat(h, executionId);
-    await postgres.stop();
+    await stopWhileRunFrozen(executionId, postgres);
     try {
       await runEnded(executionId);
       // The conclusion keeps retrying: without Postgres the workflow cannot end.
+      expect(await retriedActivity(executionId)).toBe('conclude');
       expect(await workflowStatus(executionId)).toBe('RUNNING');
     } finally {
       await postgres.start();
@@ -74,14 +102,14 @@ describe('Postgres or Redis down during compensation', () => {
 
   it('Redis stopped before the slot release: the row ends at once and the slot is released once Redis is back', async () => {
     const { executionId } = await h.client.startExecution({ agent: h.agent('demo'), prompt: 'succeed 5 through a redis outage' });
-    await waitForRunHeartbeat(h, executionId);
-    await redis.stop();
+    await stopWhileRunFrozen(executionId, redis);
     try {
       // The terminal write comes first and does not wait for Redis; the release does.
       await waitUntil(async () => (await h.executions.get(executionId))?.status === 'succeeded', {
         what: `${executionId} to be succeeded while Redis is down`,
         timeoutMs: 60_000,
       });
+      expect(await retriedActivity(executionId)).toBe('conclude');
       expect(await workflowStatus(executionId)).toBe('RUNNING');
     } finally {
       await redis.start();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { literalToken } from '../src/agent/token-reference.js';
+import { literalToken } from '../src/domain/token-reference.js';
 import { InvalidExecutionInputError } from '../src/client/client-errors.js';
 import { agentExecution } from '../src/workflows/agent-execution.js';
 import { waitUntil } from '../src/util/wait-until.js';

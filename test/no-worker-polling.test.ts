@@ -1,18 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitForRowStatus } from 'lifeline/testing';
 import type { Alert } from '../src/alerts/webhook.js';
 import { parseStartRequest } from '../src/client/execution-input.js';
 import { executionWorkflowOptions } from '../src/client/execution-workflow-options.js';
 import type { LifelineDeps } from '../src/deps/lifeline-deps.js';
 import { EncryptionCodec } from '../src/payload-codec/encryption-codec.js';
-import type { ReconcileReport } from '../src/reconciler/cycle.js';
+import type { ReconcileReport } from '../src/contract/reconcile-report.js';
 import { reconcileOnce } from '../src/reconciler/reconcile.js';
-import type { StuckExecution } from '../src/reconciler/stuck-executions.js';
+import type { StuckExecution } from '../src/contract/reconcile-report.js';
 import { waitUntil } from '../src/util/wait-until.js';
 import { agentExecution } from '../src/workflows/agent-execution.js';
 import { cliEnvironment, runCli, spawnCli } from './support/cli-process.js';
 import { alertingDeps } from './support/alerting-deps.js';
-import { auditSteps, waitForAgentProcess, waitForStatus } from './support/execution-probes.js';
+import { auditSteps, waitForAgentProcess } from './support/execution-probes.js';
 import { startHarness, uniqueSuffix, type Harness } from './support/lifeline-harness.js';
 import { createPrivateDatabase, type PrivateDatabase } from './support/private-database.js';
 
@@ -204,6 +205,6 @@ describe('an execution that no worker picks up', () => {
     await h.client.stopExecution(holders[0]!, 'free a slot');
     expect((await waited).status).toBe('succeeded');
     await h.client.stopExecution(holders[1]!, 'test done');
-    await waitForStatus(h, holders[1]!, 'cancelled');
+    await waitForRowStatus(h.executions, holders[1]!, 'cancelled');
   });
 });

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../src/util/wait-until.js';
-import { leaseHolders, probePid, waitForAgentProcess, waitForSlotReleased, waitForStatus } from './support/execution-probes.js';
+import { waitForRowStatus } from 'lifeline/testing';
+import { leaseHolders, probePid, waitForAgentProcess, waitForSlotReleased } from './support/execution-probes.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
+import { sampleWindow } from './support/sample-window.js';
 
 /**
  * With the production heartbeat timeout, a cancellation reaches an activity only with a heartbeat
@@ -45,15 +47,25 @@ describe('an operator stop with a long heartbeat timeout', () => {
 
     await h.client.stopExecution(queued.executionId, 'no longer needed');
     expect(await h.client.waitForExecution(queued.executionId, 10_000)).toMatchObject({ status: 'cancelled' });
-    expect(await h.slots.waiting(h.agent('solo'))).not.toContain(queued.executionId);
+    // From here on, every look at the agent's slots (not only the last) must find no trace of the stopped wait.
+    const slotsSeen = sampleWindow(async () => [...(await leaseHolders(h, 'solo')), ...(await h.slots.waiting(h.agent('solo')))]);
 
     // The slot comes free while the stopped wait (cancelled only at its next heartbeat) may still be trying.
     await h.client.stopExecution(holder.executionId, 'free the slot');
-    await waitForStatus(h, holder.executionId, 'cancelled');
+    await waitForRowStatus(h.executions, holder.executionId, 'cancelled');
     await waitForSlotReleased(h, 'solo', holder.executionId);
     const next = await h.client.startExecution({ agent: h.agent('solo'), prompt: 'succeed 3 next', busyPolicy: 'skip' });
     expect(await h.client.waitForExecution(next.executionId, 30_000)).toMatchObject({ status: 'succeeded' });
-    expect(await leaseHolders(h, 'solo')).not.toContain(queued.executionId);
+    await waitForSlotReleased(h, 'solo', next.executionId);
+    // The slot is free again, and the stopped wait may still try for up to a heartbeat interval (24 s):
+    // a try as it makes one now is refused, as is every later one, while anyone else gets the slot.
+    expect(await h.slots.tryAcquire(h.agent('solo'), queued.executionId, 1, 'queue')).toBe(false);
+    const samples = await slotsSeen.stop();
+    expect(samples.length).toBeGreaterThan(10);
+    expect(samples.filter((ids) => ids.includes(queued.executionId))).toEqual([]);
     expect(await h.slots.waiting(h.agent('solo'))).toEqual([]);
+    const probe = `${queued.executionId}-probe`;
+    expect(await h.slots.tryAcquire(h.agent('solo'), probe, 1, 'skip')).toBe(true);
+    await h.slots.release(h.agent('solo'), probe);
   });
 });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentExecution } from '../src/workflows/agent-execution.js';
 import { ConfigError, loadConfig } from '../src/config/config.js';
 
-import type { CodecKey } from '../src/payload-codec/codec-keys.js';
+import type { CodecKey } from '../src/config/codec-keys.js';
 import { ENCRYPTED_ENCODING, EncryptionCodec, METADATA_KEY_ID } from '../src/payload-codec/encryption-codec.js';
 import { payloadFromJson, payloadToJson, type JsonPayload } from '../src/payload-codec/payload-json.js';
 import { protoText } from './support/history-text.js';

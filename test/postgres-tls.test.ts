@@ -7,7 +7,7 @@ import { migrate } from '../src/db/migrate.js';
 import { createPool } from '../src/db/pool.js';
 import { PostgresServer } from '../src/stack/postgres-server.js';
 import { silentLogger } from '../src/util/logger.js';
-import { reachOrExplain, redactedAddress } from '../src/util/server-address.js';
+import { reachOrExplain, redactedAddress } from '../src/config/server-address.js';
 import { createTestCertificates, type TestCertificates } from '../tools/real-temporal/certificates.js';
 
 describe('Postgres over TLS: DATABASE_URL with sslmode=verify-full and sslrootcert', () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Alert, Alerter } from '../src/alerts/webhook.js';
+import type { Alert } from '../src/alerts/webhook.js';
 import { createStandingAlerts } from '../src/alerts/standing-alerts.js';
 import { loadConfig } from '../src/config/config.js';
 import { createRedis, redisFailureReason } from '../src/db/redis.js';
@@ -14,6 +14,7 @@ import { createLogger, silentLogger } from '../src/util/logger.js';
 import { waitUntil } from '../src/util/wait-until.js';
 import { createTestCertificates } from '../tools/real-temporal/certificates.js';
 import { RedisClusterSet, RedisNode, SentinelSet } from '../tools/redis-topologies/index.js';
+import { recordingAlerter } from './support/alerting-deps.js';
 import { startHarness } from './support/lifeline-harness.js';
 
 const slotOptions = { leaseMs: 60_000, waiterTtlMs: 10_000 };
@@ -279,8 +280,7 @@ describe('Redis Cluster: every Lifeline command on three masters', () => {
   });
 
   it('keeps standing alerts to one per condition and hands out full-sweep turns', async () => {
-    const sent: Alert[] = [];
-    const alerter: Alerter = { send: async (alert) => (sent.push(alert), true) } as Alerter;
+    const { alerter, alerts: sent } = recordingAlerter();
     const alerts = createStandingAlerts(redis, alerter, { repeatSeconds: 60 });
     const alert: Alert = { kind: 'execution_stuck', summary: 'stuck' };
     for (const condition of ['exec-1', 'exec-2', 'exec-3']) {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { literalToken } from '../src/agent/token-reference.js';
+import { literalToken } from '../src/domain/token-reference.js';
 import { cliEnvironment } from './support/cli-process.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
 import { createPrivateDatabase, type PrivateDatabase } from './support/private-database.js';

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitForRowStatus } from 'lifeline/testing';
 import { InvalidExecutionInputError, ScheduleConflictError, ScheduleNotFoundError } from '../src/client/client-errors.js';
-import { limits } from '../src/client/execution-input.js';
+import { limits } from '../src/contract/start-execution-schema.js';
 import { LifelineClient } from '../src/client/lifeline-client.js';
 import type { CreateScheduleRequest } from '../src/client/schedule-input.js';
 import type { AgentScheduleDescription } from '../src/client/schedule-view.js';
@@ -8,7 +9,7 @@ import { isTerminal } from '../src/domain/execution-status.js';
 import { searchAttributes } from '../src/domain/search-attributes.js';
 import type { ExecutionSummary } from '../src/store/execution-reader.js';
 import { waitUntil } from '../src/util/wait-until.js';
-import { auditSteps, leaseHolders, waitForAgentProcess, waitForStatus } from './support/execution-probes.js';
+import { auditSteps, leaseHolders, waitForAgentProcess } from './support/execution-probes.js';
 import { startHarness, uniqueSuffix, type Harness } from './support/lifeline-harness.js';
 import { ensureReconcilerSchedule, reconcilerScheduleId } from '../src/temporal/reconciler-schedule.js';
 
@@ -138,7 +139,7 @@ describe('agent schedules', () => {
 
     await h.client.schedules.delete(scheduleId);
     await h.client.stopExecution(holder, 'test done');
-    await waitForStatus(h, holder, 'cancelled');
+    await waitForRowStatus(h.executions, holder, 'cancelled');
   });
 
   it('can be created paused with a cron expression, listed, triggered by hand, unpaused, and not created twice', async () => {

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitForRowStatus } from 'lifeline/testing';
 import { agentExecution } from '../src/workflows/agent-execution.js';
 
 import { waitUntil } from '../src/util/wait-until.js';
-import { waitForAgentProcess, waitForStatus } from './support/execution-probes.js';
+import { waitForAgentProcess } from './support/execution-probes.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
-import { type ExecutionLiveState, stateQuery } from '../src/workflows/execution-contract.js';
+import { type ExecutionLiveState, stateQuery } from '../src/contract/execution-contract.js';
 
 describe('operators finding executions in Temporal', () => {
   let h: Harness;
@@ -44,7 +45,7 @@ describe('operators finding executions in Temporal', () => {
     const elsewhere = (await h.client.startExecution({ agent: h.agent('other'), prompt: 'hang' })).executionId;
     for (const id of hanging) await waitForAgentProcess(h, 'seek', id);
     await waitForAgentProcess(h, 'other', elsewhere);
-    await waitForStatus(h, done, 'succeeded');
+    await waitForRowStatus(h.executions, done, 'succeeded');
 
     await expectQuery(`LifelineAgent="${agent}" AND LifelineStatus="running"`, hanging);
     await expectQuery(`LifelineAgent="${agent}" AND LifelineStatus="succeeded"`, [done]);
@@ -68,7 +69,7 @@ describe('operators finding executions in Temporal', () => {
       workflowId,
       args: [{ agent, prompt: 'succeed 0 raw start', busyPolicy: 'skip', trigger: 'raw' }],
     });
-    await waitForStatus(h, workflowId, 'succeeded');
+    await waitForRowStatus(h.executions, workflowId, 'succeeded');
     await expectQuery(`LifelineAgent="${agent}" AND LifelineTrigger="raw" AND LifelineStatus="succeeded"`, [workflowId]);
   });
 });

@@ -2,10 +2,11 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { waitForRowStatus } from 'lifeline/testing';
 import { operatorViews } from '../src/temporal/operator-views.js';
 import { waitUntil } from '../src/util/wait-until.js';
 import { chromiumArgs, ensureChromium } from './support/chromium.js';
-import { waitForAgentProcess, waitForStatus } from './support/execution-probes.js';
+import { waitForAgentProcess } from './support/execution-probes.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
 
 const artifactsDir = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
@@ -132,7 +133,7 @@ describe('operators finding an execution in the Temporal Web UI', () => {
 
     await h.client.stopExecution(executionId, 'temporal-ui test done');
     await h.client.stopExecution(otherId, 'temporal-ui test done');
-    await waitForStatus(h, executionId, 'cancelled');
-    await waitForStatus(h, otherId, 'cancelled');
+    await waitForRowStatus(h.executions, executionId, 'cancelled');
+    await waitForRowStatus(h.executions, otherId, 'cancelled');
   });
 });

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitForRowStatus } from 'lifeline/testing';
 import { searchAttributes } from '../src/domain/search-attributes.js';
 import { waitUntil } from '../src/util/wait-until.js';
 import { startCycle } from '../src/reconciler/cycle.js';
 import { reportTenantBudgets } from '../src/reconciler/tenant-budgets.js';
 import { alertingDeps } from './support/alerting-deps.js';
 import { cliEnvironment, runCli } from './support/cli-process.js';
-import { waitForAgentProcess, waitForStatus } from './support/execution-probes.js';
+import { waitForAgentProcess } from './support/execution-probes.js';
 import { startHarness, uniqueSuffix, type Harness } from './support/lifeline-harness.js';
 
 describe('tenants: limits, budgets and the CLI, on real executions', () => {
@@ -35,7 +36,7 @@ describe('tenants: limits, budgets and the CLI, on real executions', () => {
     expect((await h.client.waitForExecution(second.executionId, 30_000)).status).toBe('succeeded');
     expect((await h.executions.get(first.executionId))?.status).toBe('running');
     await h.client.stopExecution(first.executionId, 'test done');
-    await waitForStatus(h, first.executionId, 'cancelled');
+    await waitForRowStatus(h.executions, first.executionId, 'cancelled');
   });
 
   it('refuses a run at admission once its tenant has spent its daily budget, with a row that says so', async () => {
@@ -91,7 +92,7 @@ describe('tenants: limits, budgets and the CLI, on real executions', () => {
     });
     expect((await h.executions.get(finished.executionId))?.status).toBe('running');
     await h.client.stopExecution(finished.executionId, 'test done');
-    await waitForStatus(h, finished.executionId, 'cancelled');
+    await waitForRowStatus(h.executions, finished.executionId, 'cancelled');
   });
 
   it('carries the tenant in the row, the search attributes and the CLI filters', async () => {

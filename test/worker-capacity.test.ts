@@ -1,15 +1,44 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Alert } from '../src/alerts/webhook.js';
-import { buildLifelineDeps } from '../src/deps/build-lifeline-deps.js';
+import { waitForRowStatus } from 'lifeline/testing';
 import { reconcileOnce } from '../src/reconciler/reconcile.js';
 import { waitUntil } from '../src/util/wait-until.js';
-import { stateQuery } from '../src/workflows/execution-contract.js';
-import { runningOnAgent, waitForStatus } from './support/execution-probes.js';
+import { stateQuery } from '../src/contract/execution-contract.js';
+import { runningOnAgent } from './support/execution-probes.js';
+import { alertingDeps } from './support/alerting-deps.js';
 import { startHarness, type Harness } from './support/lifeline-harness.js';
 
 const runs = 150;
 const workerLimit = 100;
-const runSeconds = 20;
+
+/**
+ * Holds an exclusive lock on a file for as long as the test wants: the runs take a shared lock on
+ * it and end once it is let go. The runs then end when the test has seen what it checks while they
+ * run, not after a length of time the checks might outlast on a loaded machine.
+ */
+async function holdGate(path: string): Promise<{ open(): Promise<void> }> {
+  writeFileSync(path, '');
+  // flock holds the lock while `cat` runs, and `cat` runs until its input ends.
+  const holder = spawn('flock', [path, 'cat'], { stdio: ['pipe', 'ignore', 'ignore'] });
+  const exited = once(holder, 'exit');
+  // A holder that failed to start fails the wait below; its error is not also an unhandled rejection.
+  exited.catch(() => undefined);
+  await waitUntil(async () => spawnSync('flock', ['-n', '-s', path, 'true']).status === 1, {
+    what: `the lock on ${path} to be held`,
+    timeoutMs: 10_000,
+    intervalMs: 50,
+  });
+  return {
+    async open() {
+      holder.stdin.end();
+      await exited;
+    },
+  };
+}
 
 /**
  * More admitted runs than one worker may hold at once: `running` must still mean the agent has the
@@ -18,21 +47,29 @@ const runSeconds = 20;
  */
 describe('runs beyond a worker’s limit of concurrent runs', () => {
   let h: Harness;
+  const dir = mkdtempSync(join(tmpdir(), 'lifeline-worker-capacity-'));
+  const gatePath = join(dir, 'gate');
+  let gate: Awaited<ReturnType<typeof holdGate>> | undefined;
   beforeAll(async () => {
+    gate = await holdGate(gatePath);
     h = await startHarness({
-      agents: { wide: { capacity: runs, config: { command: ['sleep'] } } },
+      agents: { wide: { capacity: runs, config: { command: ['flock', '-s', gatePath, 'true'] } } },
       // 150 runs polled by one worker: a calmer cadence than the other tests' keeps the machine responsive.
       settings: { pollIntervalMs: 1000, heartbeatTimeoutSeconds: 10 },
       maxConcurrentRuns: workerLimit,
     });
   });
-  afterAll(async () => h?.close());
+  afterAll(async () => {
+    await gate?.open();
+    await h?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('marks a row running only when its agent process starts, and shows the rest waiting for a worker', async () => {
     const agent = h.agent('wide');
     const ids: string[] = [];
     for (let i = 0; i < runs; i++) {
-      ids.push((await h.client.startExecution({ agent, prompt: String(runSeconds), timeoutSeconds: 300 })).executionId);
+      ids.push((await h.client.startExecution({ agent, prompt: 'until the gate opens', timeoutSeconds: 300 })).executionId);
     }
 
     // Every running row has its process, and the worker's limit holds the rest back.
@@ -77,14 +114,9 @@ describe('runs beyond a worker’s limit of concurrent runs', () => {
       { what: 'the waiting runs to be found by LifelinePhase="awaiting_worker"', timeoutMs: 20_000, intervalMs: 250 },
     );
 
-    const alerts: Alert[] = [];
-    const alerting = buildLifelineDeps({
-      pool: h.pool,
-      redis: h.redis,
-      workflows: h.temporal.workflow,
-      config: { ...h.depsConfig, reconciler: { ...h.depsConfig.reconciler, workerWaitAlertSeconds: 1 } },
-      log: h.log,
-      alerter: { send: async (alert) => alerts.push(alert) > 0 },
+    const { deps: alerting, alerts } = alertingDeps(h, {
+      ...h.depsConfig,
+      reconciler: { ...h.depsConfig.reconciler, workerWaitAlertSeconds: 1 },
     });
     await waitUntil(async () => Date.now() - waiting.createdAt.getTime() > 1500, {
       what: 'the alert time to pass',
@@ -96,12 +128,17 @@ describe('runs beyond a worker’s limit of concurrent runs', () => {
     expect(report.recoveries).toEqual([]);
     expect(alerts.find((a) => a.kind === 'runs_waiting_for_worker')?.summary).toMatch(/wait for a worker.*LIFELINE_MAX_CONCURRENT_RUNS/);
 
-    for (const id of ids) await waitForStatus(h, id, 'succeeded', 120_000);
+    const gateOpenedAt = Date.now();
+    await gate!.open();
+    for (const id of ids) await waitForRowStatus(h.executions, id, 'succeeded', { timeoutMs: 120_000 });
     const wait = await h.deps.metrics.registry.getSingleMetric('lifeline_worker_wait_seconds')!.get();
-    const slowest = wait.values.find(
+    const total = wait.values.find(
       (v) => (v as { metricName?: string }).metricName === 'lifeline_worker_wait_seconds_sum' && v.labels.agent === agent,
     );
-    // The last 50 waited for the first runs to end: about a run's length each.
-    expect(slowest?.value).toBeGreaterThan((runs - workerLimit) * (runSeconds / 2));
+    // The last 50 held their slots waiting for a worker until the gate let the first runs end: at least that long each.
+    const slotsHeldAt = await Promise.all(queued.map(async (row) => (await h.executions.get(row.id))!.slotAcquiredAt!.getTime()));
+    const waitedAtLeast = slotsHeldAt.reduce((sum, at) => sum + (gateOpenedAt - at) / 1000, 0);
+    expect(waitedAtLeast).toBeGreaterThan(0);
+    expect(total?.value).toBeGreaterThanOrEqual(waitedAtLeast);
   }, 240_000);
 });

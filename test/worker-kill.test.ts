@@ -42,15 +42,16 @@ describe('a worker killed in the middle of a run', () => {
   });
 
   it("keeps the agent's own success when the worker dies too close to the deadline for a retry", async () => {
-    // This test's workers alone, judging a worker dead after 10 s: the margins below then hold
+    // This test's workers alone, judging a worker dead after 20 s: the margins below then hold
     // however long a loaded machine takes to start the agent's process.
     await Promise.all(workers.splice(0).map((w) => w.kill('SIGTERM')));
-    const slowHeartbeat = { LIFELINE_HEARTBEAT_TIMEOUT_SECONDS: '10' };
+    const slowHeartbeat = { LIFELINE_HEARTBEAT_TIMEOUT_SECONDS: '20' };
     const first = await startWorkerProcess(h, 'worker-c', slowHeartbeat);
     workers.push(first);
     // Finishes 6 s after its process starts, inside a 12 s timeout counted from scheduling (so up to
-    // 6 s for the start itself); the worker dies 3 s into the run, and its heartbeat timeout (10 s)
-    // runs past the deadline, so no attempt sees the run end: only the agent knows it succeeded.
+    // 6 s for the start itself); the worker dies 3 s into the run, and its heartbeat timeout (20 s,
+    // 8 s past the deadline) runs past the deadline, so no attempt sees the run end: only the agent
+    // knows it succeeded.
     const { executionId } = await h.client.startExecution({
       agent: h.agent('demo'),
       prompt: 'succeed 6 made it in time',
@@ -66,6 +67,13 @@ describe('a worker killed in the middle of a run', () => {
     expect(row).toMatchObject({ status: 'succeeded', errorKind: null, exitCode: 0 });
     expect(row.output).toContain('made it in time');
     expect((await h.agentStarts())[executionId]).toBe(1);
+    // The success came from the agent's record at the deadline (a retry that re-attached would have
+    // seen it too): the run never completed, and the stop asked the agent.
+    const { events } = await h.temporal.workflow.getHandle(executionId).fetchHistory();
+    const scheduled = (name: string) => (events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name);
+    const runIds = new Set(scheduled('runAgent').map((e) => String(e.eventId)));
+    expect((events ?? []).filter((e) => runIds.has(String(e.activityTaskCompletedEventAttributes?.scheduledEventId)))).toEqual([]);
+    expect(scheduled('stopAgent')).not.toEqual([]);
     await waitForSlotReleased(h, 'demo', executionId);
   });
 });

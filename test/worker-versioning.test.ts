@@ -2,17 +2,16 @@ import { fileURLToPath } from 'node:url';
 import proto from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { waitForRowStatus } from 'lifeline/testing';
 import { createActivities } from '../src/activities/index.js';
-import type { Alert } from '../src/alerts/webhook.js';
-import { buildLifelineDeps } from '../src/deps/build-lifeline-deps.js';
-import type { ReconcileReport } from '../src/reconciler/cycle.js';
+import type { ReconcileReport } from '../src/contract/reconcile-report.js';
 import { reconcileOnce } from '../src/reconciler/reconcile.js';
-import type { StuckExecution } from '../src/reconciler/stuck-executions.js';
+import type { StuckExecution } from '../src/contract/reconcile-report.js';
 import { createLifelineWorker } from '../src/temporal/lifeline-worker.js';
-import { deploymentBuilds, makeCurrentIfFirst, setCurrentBuild, type BuildStatus } from '../src/temporal/worker-deployment.js';
+import { deploymentBuilds, makeCurrentIfFirst, setCurrentBuild, type BuildStatus } from '../src/temporal-api/worker-deployment.js';
 import { waitUntil } from '../src/util/wait-until.js';
 import { cliEnvironment, runCli } from './support/cli-process.js';
-import { waitForStatus } from './support/execution-probes.js';
+import { alertingDeps } from './support/alerting-deps.js';
 import { startHarness, uniqueSuffix, type Harness } from './support/lifeline-harness.js';
 import { workerTracingOptions } from '../src/tracing/worker-tracing.js';
 
@@ -101,13 +100,13 @@ describe('a rollout of a new build with changed workflow code', () => {
     expect(made.code, made.stderr).toBe(0);
 
     const { executionId: fresh } = await h.client.startExecution({ agent: h.agent('roll'), prompt: 'succeed 0 new' });
-    await waitForStatus(h, fresh, 'succeeded', 60_000);
+    await waitForRowStatus(h.executions, fresh, 'succeeded', { timeoutMs: 60_000 });
     const freshVersion = (await h.temporal.workflow.getHandle(fresh).describe()).raw.workflowExecutionInfo?.versioningInfo
       ?.deploymentVersion;
     expect(freshVersion?.buildId).toBe('build-b');
 
     for (const id of running) {
-      await waitForStatus(h, id, 'succeeded', 60_000);
+      await waitForRowStatus(h.executions, id, 'succeeded', { timeoutMs: 60_000 });
       const history = await h.temporal.workflow.getHandle(id).fetchHistory();
       expect(
         history.events?.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED) ?? [],
@@ -178,17 +177,9 @@ describe('a build whose workers were stopped before it drained', () => {
     oldBuild.worker.shutdown();
     await oldBuild.run;
     const { executionId: fresh } = await h.client.startExecution({ agent: h.agent('gone'), prompt: 'succeed 0 on build-b' });
-    await waitForStatus(h, fresh, 'succeeded', 60_000);
+    await waitForRowStatus(h.executions, fresh, 'succeeded', { timeoutMs: 60_000 });
 
-    const alerts: Alert[] = [];
-    const alerting = buildLifelineDeps({
-      pool: h.pool,
-      redis: h.redis,
-      workflows: h.temporal.workflow,
-      config: { ...h.depsConfig, reconciler: { ...h.depsConfig.reconciler, workerGoneSeconds } },
-      log: h.log,
-      alerter: { send: async (alert) => alerts.push(alert) > 0 },
-    });
+    const { deps: alerting, alerts } = alertingDeps(h, { ...h.depsConfig, reconciler: { ...h.depsConfig.reconciler, workerGoneSeconds } });
     const build = `${deploymentName}:build-a`;
     let report: ReconcileReport | undefined;
     await waitUntil(
@@ -220,7 +211,7 @@ describe('a build whose workers were stopped before it drained', () => {
     expect(shown.stdout).toMatch(new RegExp(`problem\\s+stuck: pinned to build ${build}, which no worker polls`));
 
     await startBuild('build-a');
-    for (const id of pinned) await waitForStatus(h, id, 'succeeded', 90_000);
+    for (const id of pinned) await waitForRowStatus(h.executions, id, 'succeeded', { timeoutMs: 90_000 });
     const after = await reconcileOnce(alerting, { sweep: 'anomalies', graceSeconds: 0 });
     expect(after.stuck.filter((s) => pinned.includes(s.executionId))).toEqual([]);
     expect(after.currentBuildsWithoutWorkers).toEqual([]);

@@ -14,7 +14,7 @@ import { activeTraceId } from '../tracing/spans.js';
 import { activityLogger } from './activity-logger.js';
 import { markRunning } from './mark-running.js';
 import { classified } from './step-failure.js';
-import type { ExecutionInput } from '../workflows/execution-contract.js';
+import type { ExecutionInput } from '../contract/execution-contract.js';
 
 /**
  * The steps from a started workflow to an admitted one. They run as local activities inside the

@@ -1,6 +1,6 @@
+import type { ConcludeInput, Conclusion } from '../contract/execution-activities.js';
 import { Context } from '@temporalio/activity';
 import { AgentUnreachableError } from '../agent/agent-errors.js';
-import type { Actor, ExecutionStatus, TerminalOutcome } from '../domain/execution-status.js';
 import type { UsageReport } from '../domain/usage.js';
 import { classifyFailure, failureClasses, infrastructureBoundSeconds } from '../domain/failure-classes.js';
 import type { Logger } from '../util/logger.js';
@@ -9,26 +9,6 @@ import { activityLogger } from './activity-logger.js';
 import { classified } from './step-failure.js';
 import { agentClientFor } from './agent-client-for.js';
 import { announceFinished } from './notifier.js';
-
-export interface ConcludeInput {
-  executionId: string;
-  agent: string;
-  /** Absent when the row left the workflow's hands (the reconciler ended it): only the slot is released. */
-  outcome?: TerminalOutcome;
-  actor: Actor;
-  reason?: string;
-  /** The agent has the run's output (it finished, or its stop was confirmed): copy it into the row first. */
-  storeOutput: boolean;
-  /** False while the agent process may still run: the workflow releases the slot once it is gone. */
-  releaseSlot?: boolean;
-}
-
-export interface Conclusion {
-  /** The row's status afterwards: the outcome's, or the one someone else wrote first. */
-  status: ExecutionStatus | undefined;
-  /** This call wrote the terminal status. */
-  applied: boolean;
-}
 
 /**
  * The end of every execution, in the order that keeps the invariants: output, then the terminal

@@ -1,3 +1,4 @@
+import type { ExecutionActivities } from '../contract/execution-activities.js';
 import type { LifelineDeps } from '../deps/lifeline-deps.js';
 import { createAdmissionActivities } from './admission-activities.js';
 import { createConclusionActivities } from './conclusion-activities.js';
@@ -5,7 +6,7 @@ import { createRunActivities } from './run-activities.js';
 import { createSlotActivities } from './slot-activities.js';
 
 /** The activities of one execution, from admission to conclusion: what the execution workflow calls. */
-export function createExecutionActivities(deps: LifelineDeps) {
+export function createExecutionActivities(deps: LifelineDeps): ExecutionActivities {
   return {
     ...createAdmissionActivities(deps),
     ...createConclusionActivities(deps),
@@ -13,5 +14,3 @@ export function createExecutionActivities(deps: LifelineDeps) {
     ...createRunActivities(deps),
   };
 }
-
-export type ExecutionActivities = ReturnType<typeof createExecutionActivities>;

@@ -1,6 +1,7 @@
+import type { ReconcileActivities, ReconcileActivityOptions } from '../contract/reconcile-report.js';
 import { Context } from '@temporalio/activity';
 import type { LifelineDeps } from '../deps/lifeline-deps.js';
-import type { ReconcileReport, Sweep } from '../reconciler/cycle.js';
+import type { ReconcileReport } from '../contract/reconcile-report.js';
 import { reconcileOnce } from '../reconciler/reconcile.js';
 import { reconcileScheduled } from '../reconciler/scheduled-cycle.js';
 
@@ -10,14 +11,7 @@ const reportedItems = 50;
 /** Well inside the reconcile workflow's heartbeat timeout (src/workflows/reconcile.ts). */
 const heartbeatEveryMs = 1000;
 
-export interface ReconcileActivityOptions {
-  dryRun?: boolean;
-  graceSeconds?: number;
-  /** Unset: a full sweep when one is due, anomalies only otherwise (what the schedule runs). */
-  sweep?: Sweep;
-}
-
-export function createReconcileActivities(deps: LifelineDeps) {
+export function createReconcileActivities(deps: LifelineDeps): ReconcileActivities {
   return {
     async reconcile({ sweep, dryRun, graceSeconds }: ReconcileActivityOptions = {}): Promise<ReconcileReport> {
       // A worker that dies mid-cycle is noticed within the heartbeat timeout and the cycle retried
@@ -35,5 +29,3 @@ export function createReconcileActivities(deps: LifelineDeps) {
     },
   };
 }
-
-export type ReconcileActivities = ReturnType<typeof createReconcileActivities>;

@@ -1,3 +1,4 @@
+import type { RunAgentInput, StopAgentInput, StoppedRun } from '../contract/execution-activities.js';
 import { isTerminal } from '../domain/execution-status.js';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { AgentClient } from '../agent/agent-client.js';
@@ -16,33 +17,7 @@ import { createRunVerdict } from './run-verdict.js';
 import { createTenantBudgetWatch } from './tenant-budget-watch.js';
 import { retriedQuietly } from './quiet-retry.js';
 import { classified } from './step-failure.js';
-import { agentStartedSignal } from '../workflows/execution-contract.js';
-
-export interface RunAgentInput {
-  executionId: string;
-  agent: string;
-  prompt: string;
-  timeoutSeconds: number;
-  metadata?: Record<string, unknown>;
-  /** No progress reported for this long ends the run as agent_stalled; absent: no idle timeout. */
-  idleTimeoutSeconds?: number;
-  /** A reported cost in USD above this ends the run as budget_exceeded; absent: no budget. */
-  maxCostUsd?: number;
-  /** The tenant whose spent budget may stop it (tenant_over_budget); absent before tenants. */
-  tenant?: string;
-}
-
-/** The agent's record of a run a stop found ended: the run's own result when it ended by itself. */
-export interface StoppedRun extends AgentRunSummary {
-  finishedAt?: string;
-}
-
-export interface StopAgentInput {
-  executionId: string;
-  agent: string;
-  /** How long to wait for the process to end after asking it to stop. */
-  waitSeconds: number;
-}
+import { agentStartedSignal } from '../contract/execution-contract.js';
 
 /**
  * The worker is shutting down (a deploy): the run goes on on the agent, and another worker

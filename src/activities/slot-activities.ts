@@ -1,17 +1,10 @@
+import type { SlotRequest } from '../contract/execution-activities.js';
 import { Context, type Info } from '@temporalio/activity';
 import type { LifelineDeps } from '../deps/lifeline-deps.js';
 import { activityLogger } from './activity-logger.js';
 import { slotStillHeld } from './admission-activities.js';
 import { defaultTenant } from '../domain/tenants.js';
 import { shareOf } from '../slots/tenant-shares.js';
-
-export interface SlotRequest {
-  agent: string;
-  executionId: string;
-  capacity: number;
-  /** Absent for executions admitted before tenants: \`default\`. */
-  tenant?: string;
-}
 
 /** How long before the activity's own deadline (the queue timeout) a queued acquire stops trying. */
 const lateTryMarginMs = 1000;

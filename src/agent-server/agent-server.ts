@@ -5,15 +5,14 @@ import type { AddressInfo } from 'node:net';
 import { userInfo } from 'node:os';
 import type { Logger } from '../util/logger.js';
 import {
-  agentRunStatuses,
   agentStartedAtHeader,
   costAboveParam,
   longPollHeader,
   maxWaitSeconds,
   outputTailParam,
   startExecutionRequest,
-  type AgentRunStatus,
 } from '../agent/protocol.js';
+import { agentRunStatuses, type AgentRunStatus } from '../domain/agent-run-status.js';
 import { loadAgentServerConfig, type AgentCommandConfig, type AgentServerConfigInput } from './agent-server-config.js';
 import { checkReachable, resolveAgentUser } from './agent-user.js';
 import { ProcessRegistry } from './process-registry.js';

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { SpanKind } from '@opentelemetry/api';
+import { defaultMaxResponseBytes } from '../config/config.js';
 import { inSpan, traceHeaders } from '../tracing/spans.js';
 import { readBoundedBody } from '../util/bounded-body.js';
 import { AgentProtocolError, AgentRejectedError, AgentUnreachableError, AgentError } from './agent-errors.js';
@@ -23,12 +24,6 @@ export interface AgentClientOptions {
   /** The most bytes one response may have: a run's whole output comes in one (see defaultMaxResponseBytes). */
   maxResponseBytes?: number;
 }
-
-/**
- * Room for a finished run's whole output, JSON-escaped, in one answer (the reference agent keeps up
- * to 16 MiB); an agent that sends more is broken or hostile, and costs a worker no more than this.
- */
-export const defaultMaxResponseBytes = 32 * 1024 * 1024;
 
 /** How to read an execution (protocol 2's options; an agent without them answers a plain read). */
 export interface ReadOptions {

@@ -1,13 +1,11 @@
 import { z } from 'zod';
+import { agentRunStatuses, type AgentRunStatus } from '../domain/agent-run-status.js';
 import { reportedUsage } from '../domain/usage.js';
 
 /**
  * The agent HTTP protocol (DESIGN §8). Every response an agent sends is parsed with these
  * schemas at the boundary, so a malformed agent is an `agent_protocol_error`, never a crash.
  */
-
-export const agentRunStatuses = ['running', 'succeeded', 'failed', 'cancelled'] as const;
-export type AgentRunStatus = (typeof agentRunStatuses)[number];
 
 /**
  * Long poll (protocol 2): `GET /executions/{id}?waitSeconds=N` answers when the run ends, or after N

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { open, realpath } from 'node:fs/promises';
-import { realFileProblem, tokenPolicyProblem, type AgentTokenPolicy, type SecretFile } from './token-policy.js';
-import { describeTokenProblem, tokenCharacters, type TokenReference } from './token-reference.js';
+import { realFileProblem, tokenPolicyProblem, type AgentTokenPolicy, type SecretFile } from '../config/token-policy.js';
+import { describeTokenProblem, tokenCharacters, type TokenReference } from '../domain/token-reference.js';
 
 /**
  * An agent's token reference does not resolve on this worker (a variable unset, a file missing) or

@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { tokenPolicyProblem } from '../agent/token-policy.js';
+import { tokenPolicyProblem } from '../config/token-policy.js';
 import {
   describeToken,
   describeTokenProblem,
   parseTokenReference,
   tokenReferenceSchema,
   type TokenReference,
-} from '../agent/token-reference.js';
-import { limits, startExecutionSchema } from '../client/execution-input.js';
+} from '../domain/token-reference.js';
+import { limits, startExecutionSchema } from '../contract/start-execution-schema.js';
 import { createCapacitySlots } from '../slots/capacity-slots.js';
 import { createAgentStore } from '../store/agent-store.js';
 import { createExecutionReader } from '../store/execution-reader.js';
@@ -17,7 +17,7 @@ import { withCliContext, type CliContext } from './cli-context.js';
 import { UsageError } from './cli-errors.js';
 import { wholeNumber } from './option-parsers.js';
 import { printJson, printTable } from './output.js';
-import { withoutCredentials } from '../util/server-address.js';
+import { withoutCredentials } from '../config/server-address.js';
 
 /** The same limits the agents table enforces, checked first so that each bad option is named. */
 const agentSchema = z.object({

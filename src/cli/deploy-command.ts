@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { waitUntil } from '../util/wait-until.js';
 import { polledBuilds, versionKey } from '../reconciler/polled-builds.js';
-import { deploymentBuilds, rampBuild, setCurrentBuild, type BuildStatus } from '../temporal/worker-deployment.js';
+import { deploymentBuilds, rampBuild, setCurrentBuild, type BuildStatus } from '../temporal-api/worker-deployment.js';
 import { withCliContext, type CliContext } from './cli-context.js';
 import { UsageError } from './cli-errors.js';
 import { ageInSeconds, wholeNumber } from './option-parsers.js';

@@ -4,7 +4,7 @@ import { text } from 'node:stream/consumers';
 import { Option, type Command } from 'commander';
 import { ExecutionNotFoundError } from '../client/client-errors.js';
 import type { LifelineClient, StopResult, UnadmittedExecution } from '../client/lifeline-client.js';
-import { noWorkerPollingText } from '../temporal/task-queue-pollers.js';
+import { noWorkerPollingText } from '../temporal-api/task-queue-pollers.js';
 import { executionStatuses, isTerminal, type ExecutionStatus } from '../domain/execution-status.js';
 import type { BusyPolicy } from '../domain/execution-types.js';
 import { createExecutionReader, type ExecutionRow, type TransitionRecord } from '../store/execution-reader.js';
@@ -27,7 +27,7 @@ import { printFields, printJson, printTable, time } from './output.js';
 import { costText, usageText } from './usage-text.js';
 import { visible } from './visible-text.js';
 import { inFlagTerms } from './flag-names.js';
-import { limits } from '../client/execution-input.js';
+import { limits } from '../contract/start-execution-schema.js';
 
 /** The Temporal UI page of an execution's workflow (execution ids use only URL-safe characters). */
 function workflowLink(ctx: CliContext, executionId: string): string | undefined {

@@ -1,4 +1,4 @@
-import { limits } from '../client/execution-input.js';
+import { limits } from '../contract/start-execution-schema.js';
 import { runLimits } from '../domain/run-limits.js';
 import { InvalidArgumentError, Option } from 'commander';
 

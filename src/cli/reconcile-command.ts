@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { buildLifelineDeps } from '../deps/build-lifeline-deps.js';
-import type { ReconcileReport } from '../reconciler/cycle.js';
+import { buildLifelineDeps } from '../wiring/build-lifeline-deps.js';
+import type { ReconcileReport } from '../contract/reconcile-report.js';
 import { reconcileOnce } from '../reconciler/reconcile.js';
 import { withCliContext } from './cli-context.js';
 import { printJson, printTable } from './output.js';

@@ -5,7 +5,7 @@ import type { AgentScheduleDescription, AgentScheduleSummary } from '../client/s
 import { withCliContext } from './cli-context.js';
 import { inFlagTerms, requestFlags } from './flag-names.js';
 import { idleTimeoutOption, maxCostUsdOption, textUpTo, timeoutOption, wholeNumber } from './option-parsers.js';
-import { limits } from '../client/execution-input.js';
+import { limits } from '../contract/start-execution-schema.js';
 import { printFields, printJson, printTable, time } from './output.js';
 
 const when = (s: AgentScheduleSummary) => (s.cron === undefined ? `every ${s.intervalSeconds} s` : `cron ${s.cron}`);

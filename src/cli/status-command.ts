@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import { stackBanner } from '../stack/stack-banner.js';
-import { readStackFile, stackFilePath } from '../stack/stack-file.js';
+import { readStackFile, stackFilePath } from '../config/stack-file.js';
 import { UsageError } from './cli-errors.js';
 
 /** Whether something accepts connections at host:port within two seconds. */

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { startExecutionSchema } from '../client/execution-input.js';
+import { startExecutionSchema } from '../contract/start-execution-schema.js';
 import { budgetUses } from '../domain/tenant-budget.js';
 import { tenantChangeSchema, tenantLimits } from '../domain/tenant-settings-input.js';
 import { defaultTenantSettings, type TenantSettings } from '../domain/tenants.js';

@@ -22,10 +22,10 @@ import {
   type AgentScheduleSummary,
   type ScheduleMemo,
 } from './schedule-view.js';
-import { defaultSchedulePolicy, shortestGapSeconds, type SchedulePolicy } from './schedule-policy.js';
+import { defaultSchedulePolicy, shortestGapSeconds, type SchedulePolicy } from '../domain/schedule-policy.js';
 import { asUnavailable, unavailableOnFailure } from './unavailable.js';
-import type { ExecutionInput } from '../workflows/execution-contract.js';
-import { executionWorkflowType } from '../workflows/execution-contract.js';
+import type { ExecutionInput } from '../contract/execution-contract.js';
+import { executionWorkflowType } from '../contract/execution-contract.js';
 
 export interface AgentSchedulesOptions {
   temporal: Client;

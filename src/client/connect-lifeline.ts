@@ -5,7 +5,7 @@ import { ConfigError } from '../config/config.js';
 import { resolveConfig } from '../config/resolve-config.js';
 import { createPool } from '../db/pool.js';
 import { dataConverterOptions, payloadCodecFromConfig } from '../payload-codec/data-converter.js';
-import { redactedAddress } from '../util/server-address.js';
+import { redactedAddress } from '../config/server-address.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { LifelineUnavailableError } from './client-errors.js';
 import { LifelineClient } from './lifeline-client.js';

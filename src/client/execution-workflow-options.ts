@@ -1,5 +1,5 @@
 import { executionLifetimeSeconds } from '../domain/execution-lifetime.js';
-import { executionSearchAttributes, type ExecutionInput } from '../workflows/execution-contract.js';
+import { executionSearchAttributes, type ExecutionInput } from '../contract/execution-contract.js';
 
 const excerpt = (text: string, max = 200) => (text.length > max ? `${text.slice(0, max)}…` : text);
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { wholeSeconds } from '../domain/run-limits.js';
-import { invalidInput, startExecutionSchema } from './execution-input.js';
+import { invalidInput } from './execution-input.js';
+import { startExecutionSchema } from '../contract/start-execution-schema.js';
 
 export const overlapPolicies = ['skip', 'buffer_one', 'buffer_all', 'cancel_other', 'allow_all'] as const;
 export type OverlapPolicy = (typeof overlapPolicies)[number];

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { BusyPolicy } from '../domain/execution-types.js';
 import { defaultTenant } from '../domain/tenants.js';
 import type { OverlapPolicy, ScheduleDefinition } from './schedule-input.js';
-import type { ExecutionInput } from '../workflows/execution-contract.js';
+import type { ExecutionInput } from '../contract/execution-contract.js';
 
 /**
  * Stored in the schedule's memo: Temporal turns a cron expression into calendar specs and lists

@@ -9,12 +9,10 @@ import {
   tokenDirProblem,
   type AgentTokenPolicy,
   type SecretFile,
-} from '../agent/token-policy.js';
-import { defaultMaxResponseBytes } from '../agent/agent-client.js';
-import { defaultSchedulePolicy, type SchedulePolicy } from '../client/schedule-policy.js';
-import { parseRedisUrl } from '../db/redis-topology.js';
-import { codecKeysRequirement, parseCodecKeys, type CodecKey } from '../payload-codec/codec-keys.js';
-import { defaultFullSweepSeconds } from '../reconciler/full-sweep-turns.js';
+} from './token-policy.js';
+import { defaultSchedulePolicy, type SchedulePolicy } from '../domain/schedule-policy.js';
+import { parseRedisUrl } from './redis-topology.js';
+import { codecKeysRequirement, parseCodecKeys, type CodecKey } from './codec-keys.js';
 import { isLoopback } from '../util/listen.js';
 import {
   describeTemporalSettings,
@@ -22,6 +20,16 @@ import {
   TemporalSettingsError,
   type TemporalConnectionSettings,
 } from '../temporal-connection/connection-settings.js';
+
+/**
+ * The most bytes one agent response may have (LIFELINE_AGENT_MAX_RESPONSE_BYTES): room for a finished
+ * run's whole output, JSON-escaped, in one answer (the reference agent keeps up to 16 MiB); an agent
+ * that sends more is broken or hostile, and costs a worker no more than this.
+ */
+export const defaultMaxResponseBytes = 32 * 1024 * 1024;
+
+/** How often some reconcile cycle sweeps every live row, not only the anomalies. */
+export const defaultFullSweepSeconds = 600;
 
 const hostPort = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 
@@ -56,7 +64,7 @@ const optionalUrl = (protocols: RegExp) =>
     .regex(protocols, `must be a URL like ${protocols.source.replace(/[\^\\()|?]/g, '')}...`)
     .optional();
 
-/** REDIS_URL's forms: src/db/redis-topology.ts. */
+/** REDIS_URL's forms: src/config/redis-topology.ts. */
 const redisUrlProblem = (url: string, ctx: z.RefinementCtx) => {
   const parsed = parseRedisUrl(url);
   if ('problem' in parsed) ctx.addIssue({ code: 'custom', message: parsed.problem });
@@ -93,7 +101,7 @@ const codecKeys = z.preprocess(
     }),
 );
 
-/** Agent token references a worker resolves (src/agent/token-policy.ts); see docs/configuration.md, Agent tokens. */
+/** Agent token references a worker resolves (src/config/token-policy.ts); see docs/configuration.md, Agent tokens. */
 const agentTokenEnv = z.preprocess(
   unsetWhenEmpty,
   z
@@ -242,7 +250,7 @@ export interface LifelineConfig {
   traceUrl: string | undefined;
   /** Which agent token references (env:, file:) workers resolve and `agents add` accepts. */
   agentTokens: AgentTokenPolicy;
-  /** How often a schedule may fire and how many an agent may have (client/schedule-policy.ts). */
+  /** How often a schedule may fire and how many an agent may have (domain/schedule-policy.ts). */
   schedulePolicy: SchedulePolicy;
   /** The most bytes one agent response may have (agent-client.ts). */
   agentMaxResponseBytes: number;

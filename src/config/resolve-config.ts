@@ -1,5 +1,5 @@
 import { loadConfig, type LifelineConfig } from './config.js';
-import { readStackFile, stackFilePath } from '../stack/stack-file.js';
+import { readStackFile, stackFilePath } from './stack-file.js';
 
 export interface ResolvedConfig {
   config: LifelineConfig;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { limits, startExecutionSchema } from '../client/execution-input.js';
+import { limits, startExecutionSchema } from './start-execution-schema.js';
 import { errorKinds, executionStatuses, terminalStatuses } from '../domain/execution-status.js';
-import type { ExecutionInput, ExecutionLiveState, ExecutionResult } from '../workflows/execution-contract.js';
+import type { ExecutionInput, ExecutionLiveState, ExecutionResult } from './execution-contract.js';
 
 /**
  * The execution workflow's contract as schemas, for clients in any language: the input it is

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { searchAttributes } from '../domain/search-attributes.js';
-import { executionWorkflowType } from '../workflows/execution-contract.js';
+import { executionWorkflowType } from './execution-contract.js';
 import { executionInputSchema, executionLiveStateSchema, executionResultSchema, stopSignalSchema } from './execution-contract-schemas.js';
 
 /**

@@ -1,6 +1,6 @@
 import { runLimitFields } from '../domain/run-limits.js';
 import { unstorableTextMessage } from '../domain/storable-text.js';
-import type { ExecutionInput } from '../workflows/execution-contract.js';
+import type { ExecutionInput } from './execution-contract.js';
 import { executionInputSchema } from './execution-contract-schemas.js';
 
 /** Refused input that admission still records, as a row that ends `failed/invalid_input` saying why. */

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '../util/logger.js';
-import { redactedAddress } from '../util/server-address.js';
+import { redactedAddress } from '../config/server-address.js';
 import { UnreachableServerError } from './unreachable-server.js';
 
 export interface PoolOptions {

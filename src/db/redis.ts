@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../util/logger.js';
-import { parseRedisUrl } from './redis-topology.js';
+import { parseRedisUrl } from '../config/redis-topology.js';
 import { createRepeatedWarnings } from '../util/repeated-warnings.js';
 
 /** One Redis node (directly or through Sentinel) or a Redis Cluster: every Lifeline command works on both. */
@@ -55,7 +55,7 @@ export function redisFailureReason(redis: RedisClient, err: unknown): string {
 const reconnecting: RedisOptions = { maxRetriesPerRequest: 3, retryStrategy: (times) => Math.min(times * 200, 2000) };
 
 /**
- * A Redis client for REDIS_URL (src/db/redis-topology.ts: one node, Sentinel or Cluster, TLS with
+ * A Redis client for REDIS_URL (src/config/redis-topology.ts: one node, Sentinel or Cluster, TLS with
  * `rediss`) that reconnects forever and reports, rather than throws, connection trouble.
  */
 export function createRedis(url: string, log: Logger, tlsSettings: RedisTlsOptions = {}, opts: { failFast?: boolean } = {}): RedisClient {

@@ -4,7 +4,6 @@ import type { StandingAlerts } from '../alerts/standing-alerts.js';
 import type { Alerter } from '../alerts/webhook.js';
 import type { LifelineSettings } from '../config/config.js';
 import type { LifelineMetrics } from '../metrics/lifeline-metrics.js';
-import type { FullSweepTurns } from '../reconciler/full-sweep-turns.js';
 import type { CapacitySlots } from '../slots/capacity-slots.js';
 import type { AgentRegistration, AgentStore } from '../store/agent-store.js';
 import type { ExecutionStore } from '../store/execution-store.js';
@@ -12,6 +11,15 @@ import type { TenantStore } from '../store/tenant-store.js';
 import type { TenantSettings } from '../domain/tenants.js';
 import type { Logger } from '../util/logger.js';
 import type { RepeatedWarnings } from '../util/repeated-warnings.js';
+
+/** Whose turn it is to run a full reconcile sweep, shared by every worker (reconciler/full-sweep-turns.ts). */
+export interface FullSweepTurns {
+  intervalSeconds: number;
+  /** True when this cycle must sweep; Redis out of reach also says true, the safe side. */
+  claim(): Promise<boolean>;
+  /** A sweep that did not finish hands its turn to the next cycle rather than wait an interval. */
+  giveBack(): Promise<void>;
+}
 
 /**
  * Everything that does I/O for an execution or a reconcile cycle: the activities, the reconciler and

@@ -68,3 +68,12 @@ export interface TerminalOutcome {
   error?: string;
   exitCode?: number | null;
 }
+
+/** An execution stopped by an operator: the `stop` signal (with its reason) or Cancel through Temporal. */
+export function cancelledOutcome(stopReason: string | undefined): TerminalOutcome {
+  return {
+    status: 'cancelled',
+    errorKind: 'cancelled_by_operator',
+    error: stopReason !== undefined ? `stopped by operator: ${stopReason}` : 'cancelled through Temporal',
+  };
+}

@@ -1,4 +1,4 @@
-import type { AgentRunStatus } from '../agent/protocol.js';
+import type { AgentRunStatus } from './agent-run-status.js';
 import type { ExecutionStatus } from './execution-status.js';
 
 export type BusyPolicy = 'skip' | 'queue';

@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { METADATA_ENCODING_KEY, ValueError, type Payload, type PayloadCodec } from '@temporalio/common';
 // A CommonJS module whose exports Node cannot list for named ESM imports.
 import proto from '@temporalio/proto';
-import type { CodecKey } from './codec-keys.js';
+import type { CodecKey } from '../config/codec-keys.js';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const METADATA_KEY_ID = 'encryption-key-id';

@@ -2,7 +2,7 @@ import type { WorkflowClient } from '@temporalio/client';
 import { searchAttributes } from '../domain/search-attributes.js';
 import type { Cycle } from './cycle.js';
 import { holdsSlot, type LeaseHolders, type LiveRow } from './live-rows.js';
-import { executionWorkflowType } from '../workflows/execution-contract.js';
+import { executionWorkflowType } from '../contract/execution-contract.js';
 
 /**
  * Beyond the full-sweep interval, how much further back a regular cycle looks: visibility lagging

@@ -1,8 +1,5 @@
+import type { WorkflowState } from '../contract/reconcile-report.js';
 import type { TerminalOutcome } from '../domain/execution-status.js';
-
-/** A workflow's state as the reconciler sees it: Temporal's status name, or NOT_FOUND. */
-export type WorkflowState =
-  'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TERMINATED' | 'TIMED_OUT' | 'CONTINUED_AS_NEW' | 'NOT_FOUND' | 'UNKNOWN';
 
 export function isWorkflowOpen(state: WorkflowState): boolean {
   // A state the reconciler does not understand counts as open: it never finalizes what it cannot prove closed.

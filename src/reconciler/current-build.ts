@@ -1,12 +1,6 @@
-import { deploymentBuilds } from '../temporal/worker-deployment.js';
+import type { CurrentBuildWithoutWorkers } from '../contract/reconcile-report.js';
+import { deploymentBuilds } from '../temporal-api/worker-deployment.js';
 import { polledBuilds, versionKey, type PollSources } from './polled-builds.js';
-
-/** A deployment whose current build has no live worker, and the builds of it that do. */
-export interface CurrentBuildWithoutWorkers {
-  deployment: string;
-  build: string;
-  buildsWithWorkers: string[];
-}
 
 /**
  * Under Worker Versioning new executions go to the deployment's current build. When its workers

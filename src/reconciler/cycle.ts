@@ -1,42 +1,7 @@
+import type { ReconcileReport, Sweep } from '../contract/reconcile-report.js';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { LifelineDeps } from '../deps/lifeline-deps.js';
-import type { WorkflowState } from './close-status.js';
-import type { CurrentBuildWithoutWorkers } from './current-build.js';
-import type { StuckExecution } from './stuck-executions.js';
-
-/**
- * `full` describes the workflow of every live row; `anomalies` describes only the rows that cheap
- * signals (Temporal visibility, Redis leases) single out, and is what a regular cycle runs.
- */
-export type Sweep = 'full' | 'anomalies';
-
-export interface Recovery {
-  executionId: string;
-  agent: string;
-  workflow: WorkflowState;
-  /** `recorded`: the terminal row of an execution whose workflow closed before any worker picked it up (it had none). */
-  action: 'finalized' | 'lease_released' | 'lease_restored' | 'leases_rebuilt' | 'process_stopped' | 'recorded';
-  status?: string;
-  error?: string;
-}
-
-export interface ReconcileReport {
-  dryRun: boolean;
-  sweep: Sweep;
-  liveRowsChecked: number;
-  leasesChecked: number;
-  /** Workflows asked about one by one (describe): the cost of a cycle, which the sweep decides. */
-  workflowsDescribed: number;
-  recoveries: Recovery[];
-  /** Admitted runs that no worker has started yet (see worker-wait.ts). */
-  awaitingWorker: number;
-  /** Executions whose workflow cannot make progress (see stuck-report.ts). */
-  stuck: StuckExecution[];
-  /** Deployments whose current build has no workers: new executions wait (see current-build.ts). */
-  currentBuildsWithoutWorkers: CurrentBuildWithoutWorkers[];
-  failures: { executionId: string; error: string }[];
-  durationMs: number;
-}
+import type { WorkflowState } from '../contract/reconcile-report.js';
 
 /**
  * Executions one cycle checks at once. Their describe calls (only a describe is current the moment

@@ -4,7 +4,8 @@ import { isTerminal } from '../domain/execution-status.js';
 import type { LiveRow } from '../store/execution-reader.js';
 import { isWorkflowOpen, outcomeForClosedWorkflow } from './close-status.js';
 import type { LifelineDeps } from '../deps/lifeline-deps.js';
-import type { Cycle, Recovery } from './cycle.js';
+import type { Cycle } from './cycle.js';
+import type { Recovery } from '../contract/reconcile-report.js';
 
 export type { LiveRow };
 

@@ -1,12 +1,13 @@
 import { defaultTenant } from '../domain/tenants.js';
 import { recordNeverAdmittedEnd } from '../store/never-admitted-row.js';
 import { searchAttributes } from '../domain/search-attributes.js';
-import { readExecutionWorkflow } from '../temporal/execution-workflow.js';
+import { readExecutionWorkflow } from '../temporal-api/execution-workflow.js';
 import { forEachConcurrently } from '../util/for-each-concurrently.js';
-import { isWorkflowOpen, outcomeForNeverPickedUp, type WorkflowState } from './close-status.js';
+import { isWorkflowOpen, outcomeForNeverPickedUp } from './close-status.js';
+import { type WorkflowState } from '../contract/reconcile-report.js';
 import { parallelChecks, type Cycle } from './cycle.js';
 import { notPickedUpConditions } from './stuck-executions.js';
-import { executionWorkflowType } from '../workflows/execution-contract.js';
+import { executionWorkflowType } from '../contract/execution-contract.js';
 
 /**
  * How far back a cycle looks for executions that closed before any worker picked them up. They

@@ -1,5 +1,5 @@
 import type { WorkflowClient } from '@temporalio/client';
-import { isAlive, workflowPollers } from '../temporal/task-queue-pollers.js';
+import { isAlive, workflowPollers } from '../temporal-api/task-queue-pollers.js';
 
 /** The builds whose workers poll Lifeline's workflow task queue, each named as Temporal's search attribute names it. */
 export interface PolledBuilds {

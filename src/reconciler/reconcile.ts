@@ -1,7 +1,8 @@
 import { forEachConcurrently } from '../util/for-each-concurrently.js';
 import { anomalousRows } from './anomalies.js';
 import type { LifelineDeps } from '../deps/lifeline-deps.js';
-import { parallelChecks, startCycle, type ReconcileReport, type Sweep } from './cycle.js';
+import { parallelChecks, startCycle } from './cycle.js';
+import { type ReconcileReport, type Sweep } from '../contract/reconcile-report.js';
 import { leaseHoldersOf, reconcileLiveRow } from './live-rows.js';
 import { recordNeverPickedUp } from './never-picked-up.js';
 import { stopOrphanProcesses } from './agent-processes.js';

@@ -1,5 +1,5 @@
 import type { LifelineDeps } from '../deps/lifeline-deps.js';
-import type { ReconcileReport } from './cycle.js';
+import type { ReconcileReport } from '../contract/reconcile-report.js';
 import { reconcileOnce, type ReconcileOptions } from './reconcile.js';
 
 /**

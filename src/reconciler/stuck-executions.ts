@@ -1,41 +1,16 @@
+import type { StuckExecution } from '../contract/reconcile-report.js';
 import type { WorkflowClient } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import type { LifelineDeps } from '../deps/lifeline-deps.js';
-import type { ExecutionStatus } from '../domain/execution-status.js';
 import { searchAttributes } from '../domain/search-attributes.js';
 import type { ExecutionReader } from '../store/execution-reader.js';
-import { noWorkerPollingText, taskQueueWorkers, type TaskQueueWorkers } from '../temporal/task-queue-pollers.js';
+import { noWorkerPollingText, taskQueueWorkers, type TaskQueueWorkers } from '../temporal-api/task-queue-pollers.js';
 import { polledBuilds, versionKey, type PolledBuilds, type PollSources } from './polled-builds.js';
 import { maxDescribedForProblems, reportedProblemsAvailable } from './reported-problems.js';
-import { executionWorkflowType } from '../workflows/execution-contract.js';
+import { executionWorkflowType } from '../contract/execution-contract.js';
 
 // A CommonJS module whose exports Node cannot name statically: imported whole.
 const { WorkflowTaskFailedCause } = proto.temporal.api.enums.v1;
-
-/**
- * An execution whose workflow cannot make progress: its workflow task keeps failing or timing out
- * (`workflow_task_failing`), it is pinned to a build that no worker polls any more
- * (`no_worker_for_build`: its workers were stopped before it drained), or no worker has picked it
- * up and none polls its task queue (`no_worker_polling`: a misspelt LIFELINE_TASK_QUEUE, a worker
- * fleet that is down), so it has no row yet.
- */
-export interface StuckExecution {
-  executionId: string;
-  agent?: string;
-  /** The row's status: it stays as it is, since the right worker may come back. Absent: no row yet. */
-  rowStatus?: ExecutionStatus;
-  reason: 'workflow_task_failing' | 'no_worker_for_build' | 'no_worker_polling';
-  /** What Temporal reports and the last failure says, such as a nondeterminism error after a code change. */
-  cause: string;
-  /** The workflow task's attempt: how many times it failed in a row. */
-  attempts?: number;
-  /** Since when the failing workflow task has been scheduled, or when the build's workers last polled. */
-  since?: Date;
-  /** The build (`deployment:build`) the execution is pinned to, when no worker polls it. */
-  build?: string;
-  /** The task queue no worker polls (`no_worker_polling`). */
-  taskQueue?: string;
-}
 
 /** Where stuck executions are looked for: Temporal, the rows, and the task queue whose pollers tell which builds have workers. */
 export interface StuckSources extends PollSources {

@@ -1,6 +1,7 @@
 import { maxDescribedForProblems } from './reported-problems.js';
 import type { Cycle } from './cycle.js';
-import { listStuckExecutions, stuckSourcesOf, type StuckExecution } from './stuck-executions.js';
+import { listStuckExecutions, stuckSourcesOf } from './stuck-executions.js';
+import { type StuckExecution } from '../contract/reconcile-report.js';
 
 function reasonText(stuck: StuckExecution): string {
   switch (stuck.reason) {

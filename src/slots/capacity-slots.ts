@@ -3,18 +3,13 @@ import { acquireScript, currentScript, initializedMarker, rebuildScript, release
 
 import type { BusyPolicy } from '../domain/execution-types.js';
 import { defaultTenant } from '../domain/tenants.js';
+import type { SlotHolder } from '../store/slot-holds.js';
 import { createTenantHolds } from './tenant-holds.js';
 import { withLuaCommands } from './lua-commands.js';
 
 export interface SlotLease {
   executionId: string;
   expiresAt: number;
-}
-
-/** An execution that holds capacity, as Postgres says: what a lost agent's leases are rebuilt from. */
-export interface SlotHolder {
-  executionId: string;
-  tenant: string;
 }
 
 /** What an acquire tells the agent's queue of the execution's tenant (DESIGN: Tenants). */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TokenReference } from '../agent/token-reference.js';
+import type { TokenReference } from '../domain/token-reference.js';
 
 interface DemoAgentToken {
   token: string;

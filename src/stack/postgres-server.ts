@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import getPort from 'get-port';
 import pg from 'pg';
 import type { Logger } from '../util/logger.js';
-import { redactedAddress } from '../util/server-address.js';
+import { redactedAddress } from '../config/server-address.js';
 import { waitUntil } from '../util/wait-until.js';
 import { ensureDebianPackages } from './debian-packages.js';
 import { findPostgresBinDir } from './find-executable.js';

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { HeldToken, TokenReference } from '../agent/token-reference.js';
+import type { HeldToken, TokenReference } from '../domain/token-reference.js';
 
 export interface AgentRecord {
   name: string;

@@ -1,5 +1,5 @@
 import type { Actor, TerminalOutcome } from '../domain/execution-status.js';
-import type { ExecutionWorkflow } from '../temporal/execution-workflow.js';
+import type { ExecutionWorkflow } from '../temporal-api/execution-workflow.js';
 import type { AgentStore } from './agent-store.js';
 import type { NeverAdmittedExecution, TransitionResult } from './execution-store.js';
 import { newExecutionRow } from './new-execution-row.js';

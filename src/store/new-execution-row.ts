@@ -1,6 +1,6 @@
 import { invalidRunLimits } from '../domain/run-limits.js';
 import { storableJson, storableText } from '../domain/storable-text.js';
-import type { ExecutionInput } from '../workflows/execution-contract.js';
+import type { ExecutionInput } from '../contract/execution-contract.js';
 import type { AgentRecord } from './agent-store.js';
 import type { NewExecution } from './execution-store.js';
 

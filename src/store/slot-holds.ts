@@ -1,5 +1,10 @@
 import type pg from 'pg';
-import type { SlotHolder } from '../slots/capacity-slots.js';
+
+/** An execution that holds capacity, as Postgres says: what a lost agent's leases are rebuilt from. */
+export interface SlotHolder {
+  executionId: string;
+  tenant: string;
+}
 
 /** An ended execution whose agent process may still run: its workflow keeps stopping it and keeps its slot. */
 export interface SlotHold {

@@ -1,5 +1,5 @@
 import { stuckWorkflowsQuery } from '../reconciler/stuck-executions.js';
-import { executionWorkflowType } from '../workflows/execution-contract.js';
+import { executionWorkflowType } from '../contract/execution-contract.js';
 
 /** A ready Temporal UI query for operators: what it shows, the visibility query, and the link. */
 export interface OperatorView {

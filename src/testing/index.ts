@@ -22,7 +22,7 @@ export {
   type AgentUnderTest,
 } from './lifeline-under-test.js';
 export { createActivities } from '../activities/index.js';
-export { buildLifelineDeps } from '../deps/build-lifeline-deps.js';
+export { buildLifelineDeps } from '../wiring/build-lifeline-deps.js';
 export { startAgentServer, type AgentServer } from '../agent-server/agent-server.js';
 export { demoAgentConfig } from '../agent-server/demo-agents.js';
 export { LifelineClient } from '../client/lifeline-client.js';
@@ -33,4 +33,4 @@ export {
   type ExecutionInput,
   type ExecutionLiveState,
   type ExecutionResult,
-} from '../workflows/execution-contract.js';
+} from '../contract/execution-contract.js';

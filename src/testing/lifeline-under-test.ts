@@ -5,14 +5,14 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import type { AgentCommandConfig } from '../agent-server/agent-server-config.js';
 import { startAgentServer, type AgentServer } from '../agent-server/agent-server.js';
 import { demoAgentConfig } from '../agent-server/demo-agents.js';
-import type { AgentTokenPolicy } from '../agent/token-policy.js';
-import { literalToken } from '../agent/token-reference.js';
+import type { AgentTokenPolicy } from '../config/token-policy.js';
+import { literalToken } from '../domain/token-reference.js';
 import { LifelineClient } from '../client/lifeline-client.js';
-import type { SchedulePolicy } from '../client/schedule-policy.js';
+import type { SchedulePolicy } from '../domain/schedule-policy.js';
 import { loadConfig, type ExecutionSettings, type ReconcilerSettings } from '../config/config.js';
 import { createPool } from '../db/pool.js';
 import { createRedis } from '../db/redis.js';
-import { buildLifelineDeps, type DepsConfig } from '../deps/build-lifeline-deps.js';
+import { buildLifelineDeps, type DepsConfig } from '../wiring/build-lifeline-deps.js';
 import type { LifelineDeps } from '../deps/lifeline-deps.js';
 import { dataConverterOptions } from '../payload-codec/data-converter.js';
 import { createAgentStore } from '../store/agent-store.js';

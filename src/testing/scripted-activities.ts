@@ -1,14 +1,14 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { WorkflowClient } from '@temporalio/client';
-import type { ConcludeInput, Conclusion } from '../activities/conclusion-activities.js';
-import type { ExecutionActivities } from '../activities/execution-activities.js';
+import type { ConcludeInput, Conclusion } from '../contract/execution-activities.js';
+import type { ExecutionActivities } from '../contract/execution-activities.js';
 import { closedBeforeStart } from '../activities/mark-running.js';
-import type { RunAgentInput, StopAgentInput, StoppedRun } from '../activities/run-activities.js';
-import type { SlotRequest } from '../activities/slot-activities.js';
+import type { RunAgentInput, StopAgentInput, StoppedRun } from '../contract/execution-activities.js';
+import type { SlotRequest } from '../contract/execution-activities.js';
 import { loadConfig } from '../config/config.js';
 import { canTransition, isTerminal, type ExecutionStatus, type TerminalOutcome } from '../domain/execution-status.js';
 import type { AgentRunSummary, ExecutionPlan } from '../domain/execution-types.js';
-import { agentStartedSignal, type ExecutionInput } from '../workflows/execution-contract.js';
+import { agentStartedSignal, type ExecutionInput } from '../contract/execution-contract.js';
 
 /** A row as the scripted activities keep it in memory. */
 export interface ScriptedRow {
@@ -128,7 +128,7 @@ export function scriptedActivities(script: ActivityScript = {}) {
       };
       return [name, recorded];
     }),
-  ) as ExecutionActivities;
+  ) as unknown as ExecutionActivities;
 
   return {
     activities,

@@ -1,6 +1,6 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
-import type { ExecutionActivities } from '../activities/execution-activities.js';
+import type { ExecutionActivities } from '../contract/execution-activities.js';
 import { workflowsPath } from '../temporal/workflows-path.js';
 import { workerTracingOptions, workflowInterceptorModules } from '../tracing/worker-tracing.js';
 

@@ -2,7 +2,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { ExecutionStatus } from '../domain/execution-status.js';
 import type { ExecutionReader, ExecutionRow } from '../store/execution-reader.js';
 import { waitUntil } from '../util/wait-until.js';
-import { stateQuery, type ExecutionLiveState, type ExecutionPhase } from '../workflows/execution-contract.js';
+import { stateQuery, type ExecutionLiveState, type ExecutionPhase } from '../contract/execution-contract.js';
 
 /** Polls with a deadline; the error names what was awaited and what was last seen. */
 export interface WaitForOptions {

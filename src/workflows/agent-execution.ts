@@ -13,8 +13,8 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ExecutionActivities } from '../activities/execution-activities.js';
-import type { StoppedRun } from '../activities/run-activities.js';
+import type { ExecutionActivities } from '../contract/execution-activities.js';
+import type { StoppedRun } from '../contract/execution-activities.js';
 import { stopUntilGoneSeconds } from '../domain/execution-lifetime.js';
 import type { ExecutionStatus, TerminalOutcome } from '../domain/execution-status.js';
 import { permanentFailureTypes } from '../domain/failure-classes.js';
@@ -29,11 +29,10 @@ import {
   type ExecutionLiveState,
   type ExecutionPhase,
   type ExecutionResult,
-} from './execution-contract.js';
+} from '../contract/execution-contract.js';
 import {
   agentCannotBeStopped,
   alreadyFinishedFailure,
-  cancelledOutcome,
   executionFailure,
   failureMessage,
   finishedByItself,
@@ -48,6 +47,7 @@ import {
   withLateResult,
   type EndRequest,
 } from './failure-outcome.js';
+import { cancelledOutcome } from '../domain/execution-status.js';
 
 /**
  * The short steps (row writes, a slot try, the release) run as local activities inside the

@@ -1,7 +1,7 @@
 import { RetryState, TimeoutType } from '@temporalio/common';
 import { ActivityFailure, ApplicationFailure, isCancellation, TimeoutFailure } from '@temporalio/workflow';
-import { errorKinds, type ErrorKind, type ExecutionStatus, type TerminalOutcome } from '../domain/execution-status.js';
-import type { StoppedRun } from '../activities/run-activities.js';
+import { cancelledOutcome, errorKinds, type ErrorKind, type ExecutionStatus, type TerminalOutcome } from '../domain/execution-status.js';
+import type { StoppedRun } from '../contract/execution-activities.js';
 import type { AgentRunSummary, RunFailureDetails } from '../domain/execution-types.js';
 
 function isErrorKind(type: string | undefined | null): type is ErrorKind {
@@ -114,15 +114,6 @@ export function executionFailure(outcome: TerminalOutcome): ApplicationFailure {
 export function alreadyFinishedFailure(executionId: string, status: ExecutionStatus): ApplicationFailure {
   const kind: ErrorKind = 'already_finished';
   return ApplicationFailure.nonRetryable(`execution ${executionId} is already ${status}`, kind);
-}
-
-/** An execution stopped by an operator: the `stop` signal (with its reason) or Cancel through Temporal. */
-export function cancelledOutcome(stopReason: string | undefined): TerminalOutcome {
-  return {
-    status: 'cancelled',
-    errorKind: 'cancelled_by_operator',
-    error: stopReason !== undefined ? `stopped by operator: ${stopReason}` : 'cancelled through Temporal',
-  };
 }
 
 /** The run activity said the agent refused its start: there is no process to stop. */

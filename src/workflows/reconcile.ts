@@ -1,6 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { ReconcileActivities, ReconcileActivityOptions } from '../activities/reconcile-activities.js';
-import type { ReconcileReport } from '../reconciler/cycle.js';
+import type { ReconcileActivities, ReconcileActivityOptions } from '../contract/reconcile-report.js';
+import type { ReconcileReport } from '../contract/reconcile-report.js';
 
 const { reconcile } = proxyActivities<ReconcileActivities>({
   startToCloseTimeout: '10 minutes',

@@ -1,7 +1,5 @@
 import { createAgentClient } from '../../src/agent/agent-client.js';
 import type { AgentExecution } from '../../src/agent/protocol.js';
-import type { ExecutionStatus } from '../../src/domain/execution-status.js';
-import type { ExecutionRow } from '../../src/store/execution-reader.js';
 import { waitUntil } from '../../src/util/wait-until.js';
 import type { Harness } from './lifeline-harness.js';
 
@@ -44,24 +42,6 @@ export async function waitForAgentOutput(h: Harness, agentKey: string, execution
     timeoutMs: 10_000,
     intervalMs: 50,
   });
-}
-
-export async function waitForStatus(h: Harness, executionId: string, status: ExecutionStatus, timeoutMs = 30_000): Promise<ExecutionRow> {
-  let last: ExecutionRow | undefined;
-  return waitUntil(
-    async () => {
-      last = await h.executions.get(executionId);
-      return last?.status === status ? last : undefined;
-    },
-    {
-      what: `execution ${executionId} to be ${status}`,
-      timeoutMs,
-      intervalMs: 50,
-      // A row that ended otherwise says why in the failure.
-      hint: () =>
-        last ? `it is ${last.status}${last.errorKind ? `/${last.errorKind}` : ''}${last.error ? `: ${last.error}` : ''}` : 'it has no row',
-    },
-  );
 }
 
 /** The audit log of an execution as `from>to` steps, `-` standing for "no previous status". */

@@ -1,5 +1,5 @@
 import { loadConfig, type ExecutionSettings, type ReconcilerSettings } from '../../src/config/config.js';
-import type { DepsConfig } from '../../src/deps/build-lifeline-deps.js';
+import type { DepsConfig } from '../../src/wiring/build-lifeline-deps.js';
 import { reconcilerUnderTest } from '../../src/testing/lifeline-under-test.js';
 
 /** Lifecycle settings scaled down so failure paths show within seconds. */

@@ -4,7 +4,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowCoverage } from '@temporalio/nyc-test-coverage';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import libCoverage from 'istanbul-lib-coverage';
-import { parseCodecKeys } from '../../src/payload-codec/codec-keys.js';
+import { parseCodecKeys } from '../../src/config/codec-keys.js';
 import { dataConverterOptions } from '../../src/payload-codec/data-converter.js';
 import { EncryptionCodec } from '../../src/payload-codec/encryption-codec.js';
 import { executionWorkerOptions } from '../../src/testing/test-worker.js';
@@ -14,7 +14,7 @@ import { workflowsPath } from '../../src/temporal/workflows-path.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { agentExecution } from '../../src/workflows/agent-execution.js';
 import type { RecordedHistory } from './recorded-histories.js';
-import { stopSignal, type ExecutionInput, type ExecutionResult } from '../../src/workflows/execution-contract.js';
+import { stopSignal, type ExecutionInput, type ExecutionResult } from '../../src/contract/execution-contract.js';
 import { workerTracingOptions, workflowInterceptorModules } from '../../src/tracing/worker-tracing.js';
 
 /** The keys of a fixture's `codec-keys.txt`; a broken fixture fails loudly. */
@@ -64,7 +64,16 @@ export async function startWorkflowRunner() {
         interceptors: _inTheBundle,
         ...options
       } = executionWorkerOptions(env, { taskQueue, activities: scripted.activities });
-      const worker = await Worker.create(coverage.augmentWorkerOptionsWithBundle({ ...options, workflowBundle: bundle }));
+      const worker = await Worker.create(
+        coverage.augmentWorkerOptionsWithBundle({
+          ...options,
+          workflowBundle: bundle,
+          // Heartbeats go out at least this often, not only every 0.8 heartbeat timeouts: a cancel reaches a
+          // heartbeating activity at once, and a timeout of seconds leaves seconds of room before a live
+          // activity is taken for a dead one on a loaded machine.
+          maxHeartbeatThrottleInterval: '200 ms',
+        }),
+      );
       const started = Date.now();
       const start = {
         args: [{ agent: 'agent-a', prompt: 'do it', busyPolicy: 'queue' as const, trigger: 'test', ...input }] as [ExecutionInput],

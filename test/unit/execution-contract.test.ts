@@ -3,7 +3,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { admissibleInput } from '../../src/contract/foreign-input.js';
 import { agentExecution } from '../../src/workflows/agent-execution.js';
-import { executionWorkflowType } from '../../src/workflows/execution-contract.js';
+import { executionWorkflowType } from '../../src/contract/execution-contract.js';
 import { contractSchemaFile, contractSchemaText } from '../../tools/contract/write-schema.js';
 import { firstReleaseInput } from '../support/recorded-histories.js';
 

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidExecutionInputError } from '../../src/client/client-errors.js';
-import { limits, parseStartRequest } from '../../src/client/execution-input.js';
+import { parseStartRequest } from '../../src/client/execution-input.js';
+import { limits } from '../../src/contract/start-execution-schema.js';
 import { parseScheduleRequest } from '../../src/client/schedule-input.js';
+import { issueFields } from '../support/input-issues.js';
 
 /** The error a call threw, or a marker when it did not throw. */
 function thrownBy(fn: () => unknown): unknown {
@@ -11,11 +13,6 @@ function thrownBy(fn: () => unknown): unknown {
   } catch (err) {
     return err;
   }
-}
-
-function issueFields(err: unknown): string[] {
-  expect(err).toBeInstanceOf(InvalidExecutionInputError);
-  return (err as InvalidExecutionInputError).issues.map((i) => i.field);
 }
 
 describe('parseStartRequest', () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { limits } from '../../src/client/execution-input.js';
+import { limits } from '../../src/contract/start-execution-schema.js';
 import { executionWorkflowOptions } from '../../src/client/execution-workflow-options.js';
 import { loadConfig } from '../../src/config/config.js';
 import {
@@ -13,7 +13,7 @@ import {
   stopUntilGoneSeconds,
 } from '../../src/domain/execution-lifetime.js';
 import { infrastructureBoundSeconds } from '../../src/domain/failure-classes.js';
-import type { ExecutionInput } from '../../src/workflows/execution-contract.js';
+import type { ExecutionInput } from '../../src/contract/execution-contract.js';
 
 const hour = 3600;
 const day = 24 * hour;

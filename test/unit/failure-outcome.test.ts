@@ -1,13 +1,13 @@
 import { ActivityFailure, ApplicationFailure, RetryState, TimeoutFailure, TimeoutType } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import {
-  cancelledOutcome,
   finishedByItself,
   isSlotWaitTimeout,
   lateResultNote,
   outcomeFromFailure,
   withLateResult,
 } from '../../src/workflows/failure-outcome.js';
+import { cancelledOutcome } from '../../src/domain/execution-status.js';
 
 const heartbeatTimeout = (retryState: RetryState) =>
   new ActivityFailure(

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeConfig, loadConfig } from '../../src/config/config.js';
-import { parseRedisUrl } from '../../src/db/redis-topology.js';
-import { redactedAddress } from '../../src/util/server-address.js';
+import { parseRedisUrl } from '../../src/config/redis-topology.js';
+import { redactedAddress } from '../../src/config/server-address.js';
 
 describe('REDIS_URL: one node, Sentinel or Cluster, with or without TLS', () => {
   it('reads one node as ioredis does, TLS with rediss', () => {

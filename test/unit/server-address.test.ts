@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
-import { reachOrExplain, redactedAddress, withoutCredentials } from '../../src/util/server-address.js';
+import { reachOrExplain, redactedAddress, withoutCredentials } from '../../src/config/server-address.js';
 
 describe('naming a server that cannot be reached', () => {
   it('shows where a URL points, never its password', () => {

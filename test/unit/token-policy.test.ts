@@ -8,8 +8,8 @@ import {
   tokenDirProblem,
   tokenPolicyProblem,
   type AgentTokenPolicy,
-} from '../../src/agent/token-policy.js';
-import type { TokenReference } from '../../src/agent/token-reference.js';
+} from '../../src/config/token-policy.js';
+import type { TokenReference } from '../../src/domain/token-reference.js';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 
 const dir = '/run/lifeline/tokens';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { describeToken, parseTokenReference, tokenReferenceSchema, type TokenReference } from '../../src/agent/token-reference.js';
+import { describeToken, parseTokenReference, tokenReferenceSchema, type TokenReference } from '../../src/domain/token-reference.js';
 
 /** The messages a CLI prints for the `token` field, as `agents add` words them. */
 function problems(token: TokenReference): string[] {

@@ -1,10 +1,13 @@
 import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { defaultTokenEnv, type AgentTokenPolicy } from '../../src/agent/token-policy.js';
+import { defaultTokenEnv, type AgentTokenPolicy } from '../../src/config/token-policy.js';
 import { AgentTokenError, resolveAgentToken } from '../../src/agent/token-resolution.js';
-import type { TokenReference } from '../../src/agent/token-reference.js';
+import type { TokenReference } from '../../src/domain/token-reference.js';
 
 const root = mkdtempSync(join(tmpdir(), 'lifeline-token-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -21,6 +24,11 @@ function tokenFile(name: string, content: string, inDir = dir): string {
   return path;
 }
 
+const nobody = { uid: 65534, gid: 65534 };
+const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
+const resolveTokenFileScript = fileURLToPath(new URL('../support/resolve-token-file.ts', import.meta.url));
+const execFileAsync = promisify(execFile);
+
 const resolve = (token: TokenReference, env: NodeJS.ProcessEnv = {}, withPolicy = policy) =>
   resolveAgentToken({ name: 'coder', token }, withPolicy, env);
 
@@ -31,6 +39,24 @@ async function failure(token: TokenReference, env: NodeJS.ProcessEnv = {}, withP
   );
   expect(err).toBeInstanceOf(AgentTokenError);
   return err as AgentTokenError;
+}
+
+/**
+ * The failure resolving the token file `path` gives to a worker that is not root. Root reads any
+ * file, so as root (as CI runs) the resolution runs in a child process as `nobody`, with the
+ * directories on the way open to it: only the file itself is refused.
+ */
+async function failureForAnUnprivilegedWorker(path: string): Promise<string> {
+  if (process.getuid?.() !== 0) return (await failure({ source: 'file', ref: path })).message;
+  for (const open of [root, dir]) chmodSync(open, 0o755);
+  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', resolveTokenFileScript, path, dir], {
+    cwd: projectRoot,
+    uid: nobody.uid,
+    gid: nobody.gid,
+  });
+  const { uid, outcome } = JSON.parse(stdout) as { uid: number; outcome: string };
+  expect(uid).toBe(nobody.uid);
+  return outcome;
 }
 
 describe("resolving an agent's token on the worker", () => {
@@ -75,12 +101,10 @@ describe("resolving an agent's token on the worker", () => {
     for (const [token, env, message] of cases) expect((await failure(token, env)).message).toBe(message);
   });
 
-  it.skipIf(process.getuid?.() === 0)('says when the worker may not read the file', async () => {
+  it('says when the worker may not read the file', async () => {
     const path = tokenFile('unreadable', 'secret');
     chmodSync(path, 0o000);
-    expect((await failure({ source: 'file', ref: path })).message).toBe(
-      `agent "coder": token file:${path} cannot be read on the worker: permission denied`,
-    );
+    expect(await failureForAnUnprivilegedWorker(path)).toBe(`agent "coder": token file:${path} cannot be read on the worker: permission denied`);
   });
 
   it('refuses a value no bearer token can be, without quoting it', async () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { startAgentServer } from '../../src/agent-server/agent-server.js';
-import { literalToken } from '../../src/agent/token-reference.js';
+import { literalToken } from '../../src/domain/token-reference.js';
 import { LifelineClient } from '../../src/client/lifeline-client.js';
 import { createAgentStore } from '../../src/store/agent-store.js';
 import { createTenantStore } from '../../src/store/tenant-store.js';

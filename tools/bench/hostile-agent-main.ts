@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createAgentClient, defaultMaxResponseBytes } from '../../src/agent/agent-client.js';
+import { createAgentClient } from '../../src/agent/agent-client.js';
+import { defaultMaxResponseBytes } from '../../src/config/config.js';
 
 /**
  * `npm run bench:hostile-agent`: a worker's memory while agents answer every read with an endless

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { literalToken } from '../../src/agent/token-reference.js';
+import { literalToken } from '../../src/domain/token-reference.js';
 import { cpuSince, cpuTime, type CpuTime } from './cpu-time.js';
-import { buildLifelineDeps } from '../../src/deps/build-lifeline-deps.js';
+import { buildLifelineDeps } from '../../src/wiring/build-lifeline-deps.js';
 import { LifelineClient } from '../../src/client/lifeline-client.js';
-import type { DepsConfig } from '../../src/deps/build-lifeline-deps.js';
+import type { DepsConfig } from '../../src/wiring/build-lifeline-deps.js';
 import { createPool } from '../../src/db/pool.js';
 import { createRedis } from '../../src/db/redis.js';
 import { createAgentStore } from '../../src/store/agent-store.js';

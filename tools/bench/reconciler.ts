@@ -1,7 +1,7 @@
-import { literalToken } from '../../src/agent/token-reference.js';
-import { buildLifelineDeps } from '../../src/deps/build-lifeline-deps.js';
+import { literalToken } from '../../src/domain/token-reference.js';
+import { buildLifelineDeps } from '../../src/wiring/build-lifeline-deps.js';
 import type { LifelineConfig } from '../../src/config/config.js';
-import type { ReconcileReport, Sweep } from '../../src/reconciler/cycle.js';
+import type { ReconcileReport, Sweep } from '../../src/contract/reconcile-report.js';
 import { reconcileOnce } from '../../src/reconciler/reconcile.js';
 import { createAgentStore } from '../../src/store/agent-store.js';
 import { forEachConcurrently } from '../../src/util/for-each-concurrently.js';

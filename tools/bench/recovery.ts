@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { startAgentServer } from '../../src/agent-server/agent-server.js';
 import { demoAgentConfig } from '../../src/agent-server/demo-agents.js';
-import { literalToken } from '../../src/agent/token-reference.js';
+import { literalToken } from '../../src/domain/token-reference.js';
 import { LifelineClient } from '../../src/client/lifeline-client.js';
 import { createAgentStore } from '../../src/store/agent-store.js';
 import { reconcilerScheduleId } from '../../src/temporal/reconciler-schedule.js';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startAgentServer } from '../../src/agent-server/agent-server.js';
-import { literalToken } from '../../src/agent/token-reference.js';
+import { literalToken } from '../../src/domain/token-reference.js';
 import { LifelineClient } from '../../src/client/lifeline-client.js';
 import { createAgentStore } from '../../src/store/agent-store.js';
 import { waitUntil } from '../../src/util/wait-until.js';

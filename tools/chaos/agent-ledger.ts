@@ -1,4 +1,4 @@
-import type { AgentRunStatus } from '../../src/agent/protocol.js';
+import type { AgentRunStatus } from '../../src/domain/agent-run-status.js';
 
 /** One process the agent server spawned for an execution, as its own log tells it. */
 export interface AgentRun {

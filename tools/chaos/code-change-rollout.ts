@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { loadWorkflowCode } from '../../src/temporal/workflow-code.js';
-import { deploymentBuilds, setCurrentBuild } from '../../src/temporal/worker-deployment.js';
+import { deploymentBuilds, setCurrentBuild } from '../../src/temporal-api/worker-deployment.js';
 import { waitUntil } from '../../src/util/wait-until.js';
 import type { WorkerPool } from './worker-pool.js';
 

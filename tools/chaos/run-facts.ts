@@ -1,6 +1,7 @@
 import proto from '@temporalio/proto';
 import { isTerminal } from '../../src/domain/execution-status.js';
-import { listStuckExecutions, type StuckExecution } from '../../src/reconciler/stuck-executions.js';
+import { listStuckExecutions } from '../../src/reconciler/stuck-executions.js';
+import { type StuckExecution } from '../../src/contract/reconcile-report.js';
 import { forEachConcurrently } from '../../src/util/for-each-concurrently.js';
 import type { ExecutionSummary, TransitionRecord } from '../../src/store/execution-reader.js';
 import { agentExecution } from '../../src/workflows/agent-execution.js';

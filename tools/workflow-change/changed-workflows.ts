@@ -1,6 +1,6 @@
 import { sleep } from '@temporalio/workflow';
 import { agentExecution as released } from '../../src/workflows/agent-execution.js';
-import type { ExecutionInput, ExecutionResult } from '../../src/workflows/execution-contract.js';
+import type { ExecutionInput, ExecutionResult } from '../../src/contract/execution-contract.js';
 
 export { reconcileWorkflow } from '../../src/workflows/index.js';
 

@@ -1,4 +1,4 @@
-import { ConfigError } from '../config/config.js';
+import { ConfigError } from './config.js';
 
 /** Where a server URL points, without its credentials: `host:port/database` of `postgres://user:pw@host:port/database`. */
 /** A URL with any `user:password@` taken out, the rest as it was: for listings of stored URLs. */

@@ -2,8 +2,8 @@ import { WorkflowNotFoundError, type WorkflowClient, type WorkflowExecutionStatu
 import type { Payload } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import { maxTimeoutSeconds } from '../domain/execution-lifetime.js';
-import type { ExecutionInput } from '../workflows/execution-contract.js';
-import { executionWorkflowType } from '../workflows/execution-contract.js';
+import type { ExecutionInput } from '../contract/execution-contract.js';
+import { executionWorkflowType } from '../contract/execution-contract.js';
 
 // A CommonJS module whose exports Node cannot name statically: imported whole.
 const { PendingWorkflowTaskState } = proto.temporal.api.enums.v1;

@@ -15,7 +15,7 @@ import { createExecutionStore } from '../store/execution-store.js';
 import { createTenantStore } from '../store/tenant-store.js';
 import { createTenantSettingsReader } from '../slots/tenant-shares.js';
 import type { Logger } from '../util/logger.js';
-import type { LifelineDeps } from './lifeline-deps.js';
+import type { LifelineDeps } from '../deps/lifeline-deps.js';
 import { createRepeatedWarnings } from '../util/repeated-warnings.js';
 
 /** Lease length: long enough that only a dead or partitioned run lets it lapse (it only marks a slot suspect). */

@@ -1,5 +1,5 @@
 import { isAbsolute, join, parse, relative, resolve, sep } from 'node:path';
-import type { TokenReference } from './token-reference.js';
+import type { TokenReference } from '../domain/token-reference.js';
 
 /**
  * Which token references a worker resolves, so that registering an agent cannot turn the worker's
