@@ -1,8 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForRowStatus } from 'lifeline/testing';
 import { reconcileOnce } from '../src/reconciler/reconcile.js';
@@ -21,7 +21,9 @@ const workerLimit = 100;
  * run, not after a length of time the checks might outlast on a loaded machine.
  */
 async function holdGate(path: string): Promise<{ open(): Promise<void> }> {
-  writeFileSync(path, '');
+  // Agent processes of a server running as root run as nobody: they must be able to open it.
+  chmodSync(dirname(path), 0o755);
+  writeFileSync(path, '', { mode: 0o644 });
   // flock holds the lock while `cat` runs, and `cat` runs until its input ends.
   const holder = spawn('flock', [path, 'cat'], { stdio: ['pipe', 'ignore', 'ignore'] });
   const exited = once(holder, 'exit');

@@ -44,6 +44,16 @@ export async function waitForAgentOutput(h: Harness, agentKey: string, execution
   });
 }
 
+/**
+ * Freezes a run's processes (SIGSTOP to its process group, which `pid` leads) until `thaw`: the run
+ * cannot end meanwhile, however long what the test does takes on a loaded machine. A demo run then
+ * ends as soon as its time has passed.
+ */
+export function freezeRun(pid: number): { thaw(): void } {
+  process.kill(-pid, 'SIGSTOP');
+  return { thaw: () => process.kill(-pid, 'SIGCONT') };
+}
+
 /** The audit log of an execution as `from>to` steps, `-` standing for "no previous status". */
 export async function auditSteps(h: Harness, executionId: string): Promise<string[]> {
   const audit = await h.executions.transitions(executionId);

@@ -104,7 +104,9 @@ describe("resolving an agent's token on the worker", () => {
   it('says when the worker may not read the file', async () => {
     const path = tokenFile('unreadable', 'secret');
     chmodSync(path, 0o000);
-    expect(await failureForAnUnprivilegedWorker(path)).toBe(`agent "coder": token file:${path} cannot be read on the worker: permission denied`);
+    expect(await failureForAnUnprivilegedWorker(path)).toBe(
+      `agent "coder": token file:${path} cannot be read on the worker: permission denied`,
+    );
   });
 
   it('refuses a value no bearer token can be, without quoting it', async () => {
