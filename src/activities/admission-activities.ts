@@ -91,6 +91,7 @@ export function createAdmissionActivities(deps: LifelineDeps) {
       slotHeld,
       capacity: agent.capacity,
       timeoutSeconds: row.timeoutSeconds,
+      idleTimeoutSeconds: row.idleTimeoutSeconds,
       queueTimeoutSeconds: input.queueTimeoutSeconds ?? settings.queueTimeoutSeconds,
       heartbeatTimeoutSeconds: settings.heartbeatTimeoutSeconds,
       stopWaitSeconds: settings.stopWaitSeconds,

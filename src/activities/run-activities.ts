@@ -223,12 +223,12 @@ export function createRunActivities(deps: LifelineDeps) {
     // An execution that set none is judged by its agent's default idle timeout, which admission recorded
     // in its row. Postgres away must not cost a re-attach: then this attempt goes without one.
     const idleTimeoutSeconds =
-      input.idleTimeoutSeconds ??
-      (await deps.executions.idleTimeoutOf(executionId).catch((err: Error) => {
-        log.warn({ err: err.message }, "could not read the execution's idle timeout; this attempt runs without one");
-        return null;
-      })) ??
-      undefined;
+      (input.idleTimeoutSeconds !== undefined
+        ? input.idleTimeoutSeconds
+        : await deps.executions.idleTimeoutOf(executionId).catch((err: Error) => {
+            log.warn({ err: err.message }, "could not read the execution's idle timeout; this attempt runs without one");
+            return null;
+          })) ?? undefined;
     const { tenant } = input;
     const verdict = createRunVerdict({
       ...input,
@@ -281,9 +281,13 @@ export function createRunActivities(deps: LifelineDeps) {
       await accepted(client, executionId, agent, log);
       const ended = verdict.judge(exec, deps.clock());
       if (ended) throw ended;
-      live.offer(exec, deps.clock());
       beat();
-      announceStarted(executionId, log);
+      // A run the agent already reports ended goes straight to its conclusion, which stores its output:
+      // no live report and no workflow task for a `running` the workflow would write over at once.
+      if (exec.status === 'running') {
+        live.offer(exec, deps.clock());
+        announceStarted(executionId, log);
+      }
       // A deploy's drain ends a long poll at once: the run is handed over without waiting for the agent's answer.
       const pollSignal = AbortSignal.any([ctx.cancellationSignal, deps.draining]);
       let readAt = deps.clock();

@@ -37,8 +37,11 @@ export interface RunAgentInput {
   prompt: string;
   timeoutSeconds: number;
   metadata?: Record<string, unknown>;
-  /** No progress reported for this long ends the run as agent_stalled; absent: no idle timeout. */
-  idleTimeoutSeconds?: number;
+  /**
+   * No progress reported for this long ends the run as agent_stalled; null: no idle timeout. Absent:
+   * the execution set none and its row says whether its agent's default applies.
+   */
+  idleTimeoutSeconds?: number | null;
   /** A reported cost in USD above this ends the run as budget_exceeded; absent: no budget. */
   maxCostUsd?: number;
   /** The tenant whose spent budget may stop it (tenant_over_budget); absent before tenants. */

@@ -22,6 +22,11 @@ export interface ExecutionPlan {
    * Absent in plans recorded before tenants: those run as \`default\`, with no Temporal priority.
    */
   tenant?: PlannedTenant;
+  /**
+   * The idle timeout its row records (null: none), handed to the run so that it need not read the
+   * row. Absent in plans recorded before it: their run reads it.
+   */
+  idleTimeoutSeconds?: number | null;
   /** Its tenant had spent a budget (the message says which): the execution ends \`skipped\` without a slot. */
   overBudget?: string;
   /** Input the row could record only altered (a NUL character): the execution fails `invalid_input` with this reason. */

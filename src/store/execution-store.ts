@@ -92,32 +92,31 @@ export function createExecutionStore(pool: pg.Pool, options: { maxOutputBytes: n
   return {
     ...reader,
     ...createSlotHoldStore(pool),
-    /** Idempotent by id: a second call returns the existing row untouched. */
+    /**
+     * Idempotent by id: a second call returns the existing row untouched. The row and its audit
+     * record go in in one statement, so one round trip and one transaction.
+     */
     async create(input: NewExecution): Promise<{ created: boolean; row: ExecutionRow }> {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        const inserted = await client.query<ExecutionRow>(
-          `INSERT INTO executions (${newRowColumns}) VALUES (${newRowParams})
+      const values = newRowValues(input);
+      const { rows } = await pool.query<ExecutionRow & { created: boolean }>(
+        `WITH inserted AS (
+           INSERT INTO executions (${newRowColumns}) VALUES (${newRowParams})
            ON CONFLICT (id) DO NOTHING
-           RETURNING ${rowColumns}`,
-          newRowValues(input),
-        );
-        const row = inserted.rows[0];
-        if (row) {
-          await client.query(
-            `INSERT INTO execution_transitions (execution_id, from_status, to_status, actor, reason)
-             VALUES ($1, NULL, 'queued', 'workflow', $2)`,
-            [input.id, `created by ${input.trigger}`],
-          );
-        }
-        await client.query('COMMIT');
-        if (row) return { created: true, row };
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
+           RETURNING *
+         ), audit AS (
+           INSERT INTO execution_transitions (execution_id, from_status, to_status, actor, reason)
+           SELECT id, NULL, 'queued', 'workflow', $${values.length + 1} FROM inserted
+         )
+         SELECT true AS created, ${rowColumns} FROM inserted
+         UNION ALL
+         SELECT false AS created, ${rowColumns} FROM executions WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM inserted)`,
+        [...values, `created by ${input.trigger}`],
+      );
+      // Empty when a concurrent create committed after this statement's snapshot: read it now.
+      const found = rows[0];
+      if (found) {
+        const { created, ...row } = found;
+        return { created, row };
       }
       const existing = await reader.get(input.id);
       if (!existing) throw new Error(`execution ${input.id} vanished while being created`);

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { Resource } from '@opentelemetry/resources';
 import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import {
@@ -7,17 +6,16 @@ import {
   OpenTelemetryActivityOutboundInterceptor,
 } from '@temporalio/interceptors-opentelemetry/lib/worker/index.js';
 import type { WorkerOptions } from '@temporalio/worker';
+import { siblingModule } from '../util/module-path.js';
 import type { Tracing } from './tracing.js';
 
 /**
  * The workflow interceptors every bundle of Lifeline's workflows includes (`workflowInterceptorModules`
- * of bundleWorkflowCode, `interceptors.workflowModules` of a worker given a workflowsPath): each
+ * of bundleWorkflowCode, `interceptors.workflowModules` of a worker given a workflowsPath): a traced
  * workflow's span joins the trace of whoever started it, and each activity it schedules carries the
- * context on. Always, so the workflow code and its build never depend on configuration.
+ * context on (workflows/trace-interceptors.ts). Always, so the workflow code and its build never depend on configuration.
  */
-export const workflowInterceptorModules = [
-  createRequire(import.meta.url).resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
-];
+export const workflowInterceptorModules = [siblingModule(import.meta.url, '../workflows/trace-interceptors')];
 
 /**
  * What a worker running Lifeline's workflows needs for their spans: they leave workflow code through

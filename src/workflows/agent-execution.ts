@@ -47,6 +47,7 @@ import {
   withLateResult,
   type EndRequest,
 } from './failure-outcome.js';
+import { searchAttributeWrites } from './search-attribute-writes.js';
 import { cancelledOutcome } from '../domain/execution-status.js';
 
 /**
@@ -69,18 +70,23 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
   const { agent } = input;
   const executionId = workflowInfo().workflowId;
   const state: ExecutionLiveState = { executionId, agent, phase: 'recording', status: 'queued' };
+  // One patch for every change since the ones below: a lean execution records one marker, not one
+  // per change, and gathers its search attribute writes (DESIGN: "A lean lifecycle"). The patches
+  // below are asked only of executions started before it, whose histories carry their markers.
+  const lean = patched('lean-lifecycle');
   // Executions started before this change marked their row running when the slot came, and carry no phase attribute.
-  const agentMarksRunning = patched('running-when-agent-has-it');
+  const agentMarksRunning = lean || patched('running-when-agent-has-it');
   // Executions started before this change let a result the agent reported after a stop or Cancel override it.
-  const stopWinsOverLateResult = patched('stop-wins-over-late-result');
+  const stopWinsOverLateResult = lean || patched('stop-wins-over-late-result');
+  const attributes = searchAttributeWrites(lean);
   const enter = (phase: ExecutionPhase, details: string) => {
     state.phase = phase;
     setCurrentDetails(`**${phase.replace('_', ' ')}** — ${details}`);
-    if (agentMarksRunning) upsertSearchAttributes([{ key: searchAttributes.phase, value: phase }]);
+    if (agentMarksRunning) attributes.set({ key: searchAttributes.phase, value: phase });
   };
   const publishStatus = (status: ExecutionStatus) => {
     state.status = status;
-    upsertSearchAttributes([{ key: searchAttributes.status, value: status }]);
+    attributes.set({ key: searchAttributes.status, value: status });
   };
   setHandler(stateQuery, () => ({ ...state }));
 
@@ -95,7 +101,9 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
 
   // Lifeline's client and schedules set these at start; a workflow started some other way gets them here.
   const startedWith = workflowInfo().typedSearchAttributes;
-  const missing = executionSearchAttributes(input, patched('tenant-attribute')).filter(({ key, value }) => startedWith.get(key) !== value);
+  const missing = executionSearchAttributes(input, lean || patched('tenant-attribute')).filter(
+    ({ key, value }) => startedWith.get(key) !== value,
+  );
   if (missing.length > 0) upsertSearchAttributes(missing);
   enter('recording', 'writing the queued row and trying for a capacity slot');
   // Not cancellable: it may take the slot, and the compensation must know whether it did.
@@ -103,6 +111,7 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
   if (plan.status !== 'queued' && plan.status !== 'running') {
     // A re-run of an execution that already ended: nothing may run twice.
     publishStatus(plan.status);
+    attributes.flush();
     log.warn('execution row is already terminal; nothing to do', { status: plan.status });
     throw alreadyFinishedFailure(executionId, plan.status);
   }
@@ -112,7 +121,9 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
     enter('running', `agent ${agent} running (timeout ${plan.timeoutSeconds} s)`);
   };
   setHandler(agentStartedSignal, () => {
-    if (state.phase === 'awaiting_worker') enterRunning();
+    if (state.phase !== 'awaiting_worker') return;
+    enterRunning();
+    attributes.flush();
   });
 
   let outcome: TerminalOutcome | undefined;
@@ -136,7 +147,7 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
   work.cancelRequested.catch(() => {
     // eslint-disable-next-line no-restricted-properties
     stopRequestedAt = Date.now();
-    if (agentMayRun && patched('stop-at-once')) stopping = stopTheAgent();
+    if (agentMayRun && (lean || patched('stop-at-once'))) stopping = stopTheAgent();
   });
   const stopRequest = (): EndRequest | undefined =>
     stopWinsOverLateResult && stopRequestedAt !== undefined
@@ -147,7 +158,7 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
   // A run's own result, judged against its budget once more by its final usage report.
   const judgedRun = (run: AgentRunSummary): TerminalOutcome => {
     const over = overBudgetAtEnd(run, input.maxCostUsd);
-    return over && patched('budget-judged-at-end') ? over : outcomeFromRun(run);
+    return over && (lean || patched('budget-judged-at-end')) ? over : outcomeFromRun(run);
   };
   try {
     await work.run(async () => {
@@ -165,6 +176,7 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
           return;
         }
         enter('acquiring_slot', `waiting for a capacity slot on ${agent}`);
+        attributes.flush();
         try {
           // Only when planned: the wait's input stays as it was for executions admitted before tenants.
           await acquireSlot({ agent, executionId, capacity: plan.capacity, ...(plan.tenant && { tenant: plan.tenant.name }) });
@@ -185,6 +197,7 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
       // then every worker may be at its limit of concurrent runs, which this phase shows.
       if (agentMarksRunning) enter('awaiting_worker', `holding a capacity slot on ${agent}; waiting for a worker to start the run`);
       else enterRunning();
+      attributes.flush();
       agentMayRun = true;
       // Workflow time, the same on every replay: the moment the run's schedule-to-close clock starts.
       // eslint-disable-next-line no-restricted-properties
@@ -195,8 +208,10 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
         prompt: input.prompt,
         timeoutSeconds: plan.timeoutSeconds,
         metadata: input.metadata,
-        // Only when set: the run's input stays as it was for executions that set none.
-        ...(input.idleTimeoutSeconds !== undefined && { idleTimeoutSeconds: input.idleTimeoutSeconds }),
+        // Lean: the row's own, so the run need not read it. Before: only when set, as it was.
+        ...(lean
+          ? { idleTimeoutSeconds: plan.idleTimeoutSeconds ?? null }
+          : input.idleTimeoutSeconds !== undefined && { idleTimeoutSeconds: input.idleTimeoutSeconds }),
         ...(input.maxCostUsd !== undefined && { maxCostUsd: input.maxCostUsd }),
         ...(plan.tenant && { tenant: plan.tenant.name }),
       });
@@ -219,6 +234,8 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
     await CancellationScope.nonCancellable(async () => {
       enter('finalizing', outcome ? `ending as ${outcome.status}` : 'releasing resources');
       if (!stopping && outcome && agentMayRun && !agentCannotBeStopped(outcome)) stopping = stopTheAgent();
+      // The phase shows while the agent is being stopped, which may take the stop's whole wait.
+      if (stopping) attributes.flush();
       const stopped = await stopping;
       if (outcome && stopped?.failure !== undefined) {
         const why = `the agent process could not be confirmed stopped: ${failureMessage(stopped.failure)}`;
@@ -238,7 +255,7 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
       const actor = outcome?.errorKind === 'cancelled_by_operator' ? 'operator' : 'workflow';
       const reason = state.stopReason === undefined ? outcome?.error : lateNote ? `${state.stopReason} (${lateNote})` : state.stopReason;
       // A process that may still run keeps its capacity slot: the row ends now, the slot once the process is gone.
-      const holdSlot = stopped?.failure !== undefined && patched('hold-slot-until-stopped');
+      const holdSlot = stopped?.failure !== undefined && (lean || patched('hold-slot-until-stopped'));
       const concluded = await steps.conclude({ executionId, agent, outcome, actor, reason, storeOutput, releaseSlot: !holdSlot });
       if (outcome) {
         publishStatus(concluded.status ?? outcome.status);
@@ -246,12 +263,14 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
       }
       if (holdSlot) {
         enter('stopping', `the agent process could not be confirmed stopped; its slot on ${agent} stays held until it is`);
+        attributes.flush();
         await stopUntilGone({ executionId, agent, waitSeconds: plan.stopWaitSeconds }).catch((err: unknown) =>
           log.error('gave up stopping the agent process; releasing its slot', { err: failureMessage(err) }),
         );
         await steps.releaseSlot({ executionId, agent });
       }
       enter('done', outcome ? outcome.status : 'finished elsewhere');
+      attributes.flush();
     });
   }
 

@@ -10,7 +10,7 @@ import { createPool } from '../../src/db/pool.js';
 import { createRedis } from '../../src/db/redis.js';
 import { startScratchStack, type DevStack } from '../../src/stack/dev-stack.js';
 import { installTemporalRuntime } from '../../src/temporal/runtime.js';
-import { workflowsPath } from '../../src/temporal/workflows-path.js';
+import { writeWorkflowBundle } from '../../src/temporal/workflow-bundle.js';
 import { pino } from 'pino';
 import { createLogger, type Logger } from '../../src/util/logger.js';
 
@@ -69,7 +69,8 @@ export async function startBenchStack(): Promise<BenchStack> {
   installTemporalRuntime(log);
   const dir = mkdtempSync(join(tmpdir(), 'lifeline-bench-'));
   const bundles = Promise.all([
-    bundle(workflowsPath, join(dir, 'lifeline-workflows.js')),
+    // Bundled as every worker bundles it, its workflow interceptors included.
+    writeWorkflowBundle(join(dir, 'lifeline-workflows.js')),
     bundle(benchWorkflowsPath, join(dir, 'bench-workflows.js')),
   ]);
   bundles.catch(() => undefined); // awaited below; this only keeps a failure from going unhandled meanwhile

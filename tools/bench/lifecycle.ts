@@ -53,7 +53,7 @@ export interface LifecycleResult {
   ratio: number;
   shapes: Record<Exclude<Kind, 'lifeline'>, NoopSteps>;
   rounds: { kind: Kind; count: number; seconds: number; cpu: CpuTime }[];
-  /** CPU milliseconds per execution under the throughput load: this process (worker and client), and the whole machine. */
+  /** CPU milliseconds per execution under the throughput load, by part: this process (worker and client) and each server. */
   cpuPerExecution: Record<Kind, CpuTime>;
   workerTuning: Record<string, unknown>;
   /** The tuning in a few words, for the table. */
@@ -164,8 +164,9 @@ export async function benchLifecycle(bs: BenchStack, opts: LifecycleOptions): Pr
     const cpuPer = (kind: Kind): CpuTime => {
       const mine = rounds.filter((r) => r.kind === kind);
       const n = mine.reduce((sum, r) => sum + r.count, 0);
-      const total = (field: keyof CpuTime) => mine.reduce((sum, r) => sum + r.cpu[field], 0) / n;
-      return { processMs: total('processMs'), machineMs: total('machineMs') };
+      const per: CpuTime = {};
+      for (const round of mine) for (const [part, ms] of Object.entries(round.cpu)) per[part] = (per[part] ?? 0) + ms / n;
+      return per;
     };
 
     progress(`lifecycle: ${opts.aloneCount} executions one at a time`);

@@ -69,6 +69,13 @@ const count = (n: number) => n.toLocaleString('en');
 const work = (w: TemporalWork) =>
   `${w.workflowTasks} workflow + ${w.activityTasks} activity tasks, ${w.localActivities} local activities, ${w.historyEvents} events`;
 
+/** CPU by part, the biggest first, and their sum. */
+const cpuParts = (cpu: Record<string, number>) => {
+  const parts = Object.entries(cpu).sort(([, a], [, b]) => b - a);
+  const total = parts.reduce((sum, [, v]) => sum + v, 0);
+  return `${ms(total)}: ${parts.map(([part, v]) => `${part} ${ms(v)}`).join(', ')}`;
+};
+
 export type LifecycleFigures = BenchResults['lifecycle'];
 
 /** The lifecycle benchmark's rows: throughput, why, Temporal's work and CPU per execution, latency. */
@@ -94,7 +101,7 @@ export function lifecycleRows(lc: LifecycleFigures): [string, string][] {
     ]),
     ...(['lifeline', 'bare', 'sameSteps', 'localSteps'] as const).map((k): [string, string] => [
       `  CPU per execution, ${k}`,
-      `${ms(lc.cpuPerExecution[k].processMs)} worker+client process, ${ms(lc.cpuPerExecution[k].machineMs)} whole machine`,
+      cpuParts(lc.cpuPerExecution[k]),
     ]),
     [`2 start -> agent called, C=${lc.concurrency}`, dist(lc.latency.loaded.startToAgentMs)],
     [`2 agent finished -> terminal row, C=${lc.concurrency}`, dist(lc.latency.loaded.agentToTerminalMs)],
