@@ -281,10 +281,11 @@ export function createRunActivities(deps: LifelineDeps) {
       await accepted(client, executionId, agent, log);
       const ended = verdict.judge(exec, deps.clock());
       if (ended) throw ended;
-      beat();
       // A run the agent already reports ended goes straight to its conclusion, which stores its output:
-      // no live report and no workflow task for a `running` the workflow would write over at once.
+      // no heartbeat, no live report and no workflow task for a `running` the workflow would write over
+      // at once. (A retry of this attempt finds start_sent_at and re-attaches without the heartbeat.)
       if (exec.status === 'running') {
+        beat();
         live.offer(exec, deps.clock());
         announceStarted(executionId, log);
       }

@@ -1,3 +1,5 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { request } from 'undici';
 import type { z } from 'zod';
 import { SpanKind } from '@opentelemetry/api';
 import { defaultMaxResponseBytes } from '../config/config.js';
@@ -51,10 +53,15 @@ export interface AgentClient {
 
 type Method = 'GET' | 'POST';
 
+/** The answer headers this client reads. */
+interface ResponseHeaders {
+  get(name: string): string | null;
+}
+
 interface RawResponse {
   status: number;
   body: string;
-  headers: Headers;
+  headers: ResponseHeaders;
 }
 
 /** Statuses meaning the agent understood the request and refused it; retrying cannot help. */
@@ -102,19 +109,19 @@ export function createAgentClient({
     if (body !== undefined) headers['content-type'] = 'application/json';
     let status: number;
     let text: string | undefined;
-    let responseHeaders: Headers;
+    let responseHeaders: ResponseHeaders;
     try {
-      const res = await fetch(base + path, {
+      const res = await request(base + path, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
-      status = res.status;
-      responseHeaders = res.headers;
-      const startedAt = Date.parse(res.headers.get(agentStartedAtHeader) ?? '');
+      status = res.statusCode;
+      responseHeaders = responseHeadersOf(res.headers);
+      const startedAt = Date.parse(responseHeaders.get(agentStartedAtHeader) ?? '');
       agentStartedAt = Number.isNaN(startedAt) ? undefined : new Date(startedAt);
-      text = await readBoundedBody(res, maxResponseBytes);
+      text = await readBoundedBody(res.body, Number(responseHeaders.get('content-length') ?? NaN), maxResponseBytes);
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       const reason = timeout.aborted ? `no response within ${requestTimeoutMs + waitMs} ms` : networkReason(err);
@@ -230,15 +237,22 @@ export function createAgentClient({
   };
 }
 
-/** fetch reports every network failure as "fetch failed"; the useful part is in the cause. */
+/** A network failure by its code (ECONNREFUSED, UND_ERR_SOCKET...) and message, from the error or its cause. */
 function networkReason(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
-  const cause = err.cause;
-  if (cause instanceof Error) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    return code ? `${code} (${cause.message})` : cause.message;
-  }
-  return err.message;
+  const failure = err.cause instanceof Error ? err.cause : err;
+  const code = (failure as NodeJS.ErrnoException).code;
+  return code ? `${code} (${failure.message})` : failure.message;
+}
+
+/** An answer's headers, read by name whatever their case; a repeated header reads as its first value. */
+function responseHeadersOf(headers: IncomingHttpHeaders): ResponseHeaders {
+  return {
+    get(name: string) {
+      const value = headers[name.toLowerCase()];
+      return (Array.isArray(value) ? value[0] : value) ?? null;
+    },
+  };
 }
 
 function agentMessage(body: string): string {

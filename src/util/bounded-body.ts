@@ -1,27 +1,26 @@
 /**
  * A response body read whole, up to `maxBytes`: a peer that sends more (an endless stream, a huge
- * answer) has its body cancelled at the limit and never costs more memory than that. Undefined
- * when the body was over the limit.
+ * answer) has its body destroyed at the limit and never costs more memory than that. Undefined
+ * when the body was over the limit (by its declared length, or once read past it).
  */
-export async function readBoundedBody(res: Response, maxBytes: number): Promise<string | undefined> {
-  const declared = Number(res.headers.get('content-length') ?? NaN);
-  if (declared > maxBytes) {
-    await res.body?.cancel();
+export async function readBoundedBody(
+  body: AsyncIterable<Uint8Array> & { destroy(): unknown },
+  declaredLength: number,
+  maxBytes: number,
+): Promise<string | undefined> {
+  if (declaredLength > maxBytes) {
+    body.destroy();
     return undefined;
   }
-  if (!res.body) return '';
-  const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
+  for await (const chunk of body) {
+    total += chunk.byteLength;
     if (total > maxBytes) {
-      await reader.cancel();
+      body.destroy();
       return undefined;
     }
-    chunks.push(value);
+    chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
 }
