@@ -37,7 +37,7 @@ export type Kind = 'lifeline' | 'bare' | 'sameSteps' | 'localSteps';
 export interface TemporalWork {
   workflowTasks: number;
   activityTasks: number;
-  /** Local activity results, each a marker in the history. */
+  /** Local activity results, each a marker in the history (a patch's marker is not one). */
   localActivities: number;
   historyEvents: number;
 }
@@ -237,7 +237,8 @@ async function temporalWork(bs: BenchStack, workflowId: string): Promise<Tempora
   return {
     workflowTasks: events.filter((e) => e.workflowTaskScheduledEventAttributes).length,
     activityTasks: events.filter((e) => e.activityTaskScheduledEventAttributes).length,
-    localActivities: events.filter((e) => e.markerRecordedEventAttributes).length,
+    // Patches record markers too (core_patch): only local activities' (core_local_activity) count.
+    localActivities: events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length,
     historyEvents: events.length,
   };
 }
