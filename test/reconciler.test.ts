@@ -263,7 +263,8 @@ describe('the reconciler', () => {
       if (report.liveRowsChecked > 0) cyclesWithLiveRows.push({ from, to: Date.now() });
       expect(report.recoveries.filter((r) => ids.includes(r.executionId))).toEqual([]);
     }
-    expect(cycles).toBeGreaterThan(3);
+    // Both kinds of cycle ran (they take turns); how many fit depends on the machine's load.
+    expect(cycles).toBeGreaterThanOrEqual(2);
     expect(sawLiveRows).toBeGreaterThan(0);
     let writtenDuringACycle = 0;
     for (const id of ids) {

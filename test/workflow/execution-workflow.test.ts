@@ -513,6 +513,14 @@ describe('the execution workflow, branch by branch', () => {
           { what: "a heartbeat of the run's first attempt", timeoutMs: 30_000, intervalMs: 50 },
         );
         heartbeatRecorded.open();
+        // The test server skips time only while the test waits for the result: until then the heartbeat
+        // timeout passes in real time, and the second attempt runs to its end before any skip could
+        // time it out on a loaded machine.
+        await waitUntil(async () => !(await handle.describe()).raw.pendingActivities?.some((a) => a.activityType?.name === 'runAgent'), {
+          what: 'the run activity completed by its second attempt',
+          timeoutMs: 60_000,
+          intervalMs: 100,
+        });
       },
     );
     expect(run.result).toMatchObject({ status: 'succeeded' });
