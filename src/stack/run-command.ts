@@ -17,6 +17,11 @@ export async function runCommand(command: string, args: string[], options: RunOp
     cwd: options.cwd,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  // A command that never reads its input (openssl with no use for it) may exit before the write
+  // lands: the broken pipe is not the command's failure, which its exit status says.
+  child.stdin.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') child.emit('error', err);
+  });
   child.stdin.end(options.input ?? '');
   const recent: string[] = [];
   const collect = (line: string) => {
