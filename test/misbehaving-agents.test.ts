@@ -42,6 +42,19 @@ describe('executions on agents that break the protocol, and input Postgres canno
     }
   });
 
+  it('a run whose start answer has it ended, output and all, keeps that output without asking the agent again', async () => {
+    const output = 'the whole transcript, in the start answer';
+    const { name, server } = await misbehavingAgent({
+      start: (id) => ({ status: 201, body: JSON.stringify({ ...JSON.parse(finishedRun(id)), output, outputBytes: output.length }) }),
+      // Asked after all, this agent has lost the run: the row would end with the lost-output note.
+      get: () => ({ status: 404, body: '{"error":"unknown execution"}' }),
+    });
+    const { executionId } = await h.client.startExecution({ agent: name, prompt: 'anything' });
+    const row = await h.client.waitForExecution(executionId, endsWithinMs);
+    expect(row).toMatchObject({ status: 'succeeded', output, outputBytes: output.length });
+    expect(server.requests.filter((r) => r.startsWith('GET'))).toEqual([]);
+  });
+
   it('a start the agent refuses ends agent_rejected at once with its cause, and stops nothing', async () => {
     const { name, server } = await misbehavingAgent({ start: () => ({ status: 401, body: '{"error":"bad token"}' }) });
     const { executionId } = await h.client.startExecution({ agent: name, prompt: 'anything' });

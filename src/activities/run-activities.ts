@@ -158,6 +158,21 @@ export function createRunActivities(deps: LifelineDeps) {
     },
   };
 
+  /**
+   * Stores the output of a run whose first answer had it ended, so that its conclusion need not ask
+   * the agent for it again. Best effort: when Postgres does not take it, the conclusion stores it.
+   */
+  async function storedOutput(executionId: string, exec: AgentExecution, log: Logger): Promise<boolean> {
+    if (exec.output === undefined) return false;
+    return deps.executions.saveOutput(executionId, exec.output, exec.outputBytes, exec.usage).then(
+      () => true,
+      (err: Error) => {
+        log.warn({ err: err.message }, 'could not store the output yet; the conclusion stores it');
+        return false;
+      },
+    );
+  }
+
   /** Informational (the live state and search attributes): a signal that cannot be sent only leaves them behind. */
   function announceStarted(executionId: string, log: Logger): void {
     deps.workflows
@@ -284,7 +299,8 @@ export function createRunActivities(deps: LifelineDeps) {
       // A run the agent already reports ended goes straight to its conclusion, which stores its output:
       // no heartbeat, no live report and no workflow task for a `running` the workflow would write over
       // at once. (A retry of this attempt finds start_sent_at and re-attaches without the heartbeat.)
-      if (exec.status === 'running') {
+      const endedAtOnce = exec.status !== 'running';
+      if (!endedAtOnce) {
         beat();
         live.offer(exec, deps.clock());
         announceStarted(executionId, log);
@@ -340,8 +356,9 @@ export function createRunActivities(deps: LifelineDeps) {
           });
         beat();
       }
-      // The output is stored by the conclusion, so a Postgres outage cannot cost this run an attempt.
-      return runSummary(exec, exec.status);
+      const summary = runSummary(exec, exec.status);
+      // Otherwise the output is stored by the conclusion, so a Postgres outage cannot cost this run an attempt.
+      return endedAtOnce && (await storedOutput(executionId, exec, log)) ? { ...summary, outputStored: true } : summary;
     } catch (err) {
       if (err instanceof CancelledFailure || ctx.cancellationSignal.aborted) {
         // Only a cancel the workflow asked for stops the process. This attempt may also end because

@@ -9,6 +9,7 @@ import {
 import type pg from 'pg';
 import { setTimeout as delay } from 'node:timers/promises';
 import { isTerminal, type ExecutionStatus } from '../domain/execution-status.js';
+import { readStartChecks } from '../store/start-checks.js';
 import { createAgentStore } from '../store/agent-store.js';
 import { createExecutionReader, type ExecutionRow } from '../store/execution-reader.js';
 import { recordNeverAdmitted } from '../store/execution-store.js';
@@ -114,9 +115,10 @@ export class LifelineClient {
     // Named at start, so the tenant's search attribute is set from the first moment.
     const input = { ...parsed.input, tenant: parsed.input.tenant ?? defaultTenant };
     span.setAttributes({ 'lifeline.execution_id': executionId, 'lifeline.agent': input.agent, 'lifeline.tenant': input.tenant });
-    const agent = await unavailableOnFailure('Postgres', () => this.agents.get(input.agent));
-    if (!agent) throw new InvalidExecutionInputError([{ field: 'agent', message: `unknown agent "${input.agent}"` }]);
-    if (request.executionId !== undefined) await this.refuseConflict(executionId, input);
+    // Only a caller's own id can name an execution that exists already.
+    const checks = await unavailableOnFailure('Postgres', () => readStartChecks(this.opts.pool, input.agent, request.executionId));
+    if (!checks.agentKnown) throw new InvalidExecutionInputError([{ field: 'agent', message: `unknown agent "${input.agent}"` }]);
+    if (checks.existing) refuseConflict(executionId, input, checks.existing);
     const workflowId = executionId;
     try {
       await this.opts.temporal.workflow.start<typeof agentExecution>(executionWorkflowType, {
@@ -131,18 +133,6 @@ export class LifelineClient {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw asUnavailable('Temporal', err);
     }
     return { executionId, workflowId };
-  }
-
-  /** A caller's own id that already names another execution (another agent or prompt) is a bug to surface, not to paper over. */
-  private async refuseConflict(executionId: string, input: ExecutionInput): Promise<void> {
-    const existing = await this.getExecution(executionId);
-    if (!existing) return;
-    const differs = [existing.agent !== input.agent && 'agent', existing.prompt !== input.prompt && 'prompt'].filter(Boolean);
-    if (differs.length > 0) {
-      throw new ExecutionConflictError(
-        `execution ${executionId} already exists with another ${differs.join(' and ')}; nothing was started`,
-      );
-    }
   }
 
   async getExecution(executionId: string): Promise<ExecutionRow | undefined> {
@@ -300,3 +290,11 @@ export class LifelineClient {
  * setting is not the client's to know). The run never started, so it only describes the row.
  */
 const lifelineDefaultTimeoutSeconds = 900;
+
+/** A caller's own id that already names another execution (another agent or prompt) is a bug to surface, not to paper over. */
+function refuseConflict(executionId: string, input: ExecutionInput, existing: { agent: string; prompt: string }): void {
+  const differs = [existing.agent !== input.agent && 'agent', existing.prompt !== input.prompt && 'prompt'].filter(Boolean);
+  if (differs.length > 0) {
+    throw new ExecutionConflictError(`execution ${executionId} already exists with another ${differs.join(' and ')}; nothing was started`);
+  }
+}

@@ -52,6 +52,11 @@ export interface AgentRunSummary {
    * requested earlier wins over the result (DESIGN.md, "A stop wins over a late result").
    */
   finishedAt?: string;
+  /**
+   * The run activity already stored the run's output and final usage: the agent's first answer had
+   * the run ended, output and all, so the conclusion need not ask the agent again.
+   */
+  outputStored?: boolean;
 }
 
 /** What a failed run tells the workflow beside its type. */

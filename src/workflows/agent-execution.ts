@@ -129,6 +129,7 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
   let outcome: TerminalOutcome | undefined;
   let agentMayRun = false;
   let runFinished = false;
+  let outputStored = false;
   let failure: unknown;
   // A stop or Cancel reaches the run activity only with its next heartbeat, which can be most of a
   // heartbeat timeout away: the agent is told at once instead, by a stop of its own (DESIGN §7).
@@ -217,6 +218,7 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
       });
       agentMayRun = false;
       runFinished = true;
+      outputStored = run.outputStored === true;
       // A result that finished after the stop or Cancel was requested (a process that exits 0 on
       // SIGTERM, an agent that says so) does not override it: the row ends cancelled, noting it.
       const stop = stopRequest();
@@ -250,8 +252,9 @@ export async function agentExecution(input: ExecutionInput): Promise<ExecutionRe
         lateNote = (stop && lateResultNote(record, stop)) ?? lateResultNote(record, { at: runDeadline, what: 'its deadline' });
         if (lateNote) outcome = withLateResult(outcome, record, lateNote);
       }
-      // After a confirmed stop the agent still has what the run printed: the transcript is kept on every ending.
-      const storeOutput = runFinished || stopped?.record !== undefined;
+      // After a confirmed stop the agent still has what the run printed: the transcript is kept on every
+      // ending. Not asked for again when the run activity stored it (a new input, the same commands: replay holds).
+      const storeOutput = (runFinished && !outputStored) || stopped?.record !== undefined;
       const actor = outcome?.errorKind === 'cancelled_by_operator' ? 'operator' : 'workflow';
       const reason = state.stopReason === undefined ? outcome?.error : lateNote ? `${state.stopReason} (${lateNote})` : state.stopReason;
       // A process that may still run keeps its capacity slot: the row ends now, the slot once the process is gone.

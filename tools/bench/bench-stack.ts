@@ -66,6 +66,10 @@ export function benchWorkerEnv(bs: BenchStack, taskQueue: string, extra: Record<
 export async function startBenchStack(): Promise<BenchStack> {
   // On stderr with the progress lines: stdout carries only the results.
   const log = createLogger('bench', process.env.LIFELINE_LOG_LEVEL ?? 'warn', pino.destination(2));
+  // The in-process workers run as the production worker does (`node dist/worker.js`): without the
+  // source maps tsx turns on. With them, the SDK's stack capture of every workflow promise also
+  // parses source maps, a cost no deployed worker pays and that would weigh on Lifeline's figures most.
+  process.setSourceMapsEnabled(false);
   installTemporalRuntime(log);
   const dir = mkdtempSync(join(tmpdir(), 'lifeline-bench-'));
   const bundles = Promise.all([

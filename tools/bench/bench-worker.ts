@@ -23,13 +23,17 @@ export function runWorker(worker: Worker): InProcessWorker {
  * A worker for the bench's own workflows. Like Lifeline's (src/temporal/lifeline-worker.ts) it
  * leaves every tuning option at the SDK default; `tuningOf` lets the caller check that they match.
  */
-export async function startBenchWorker(bs: BenchStack, taskQueue: string): Promise<InProcessWorker> {
+export async function startBenchWorker(
+  bs: BenchStack,
+  taskQueue: string,
+  activities: Record<string, () => Promise<void>> = benchActivities,
+): Promise<InProcessWorker> {
   const worker = await Worker.create({
     connection: bs.nativeConnection,
     namespace: bs.stack.namespace,
     taskQueue,
     workflowBundle: { codePath: bs.benchBundlePath },
-    activities: benchActivities,
+    activities,
   });
   return runWorker(worker);
 }

@@ -11,6 +11,7 @@ import { createLifelineWorker } from '../../src/temporal/lifeline-worker.js';
 import { forEachConcurrently } from '../../src/util/for-each-concurrently.js';
 import { runWorker, slotsOf, startBenchWorker, tuningOf } from './bench-worker.js';
 import type { BenchStack } from './bench-stack.js';
+import { handWrittenActivities, prepareHandWritten } from './hand-written-run.js';
 import { startInstantAgent, type AgentArrival } from './instant-agent.js';
 import { progress } from './progress.js';
 import { alternatingRounds } from './rounds.js';
@@ -28,11 +29,13 @@ export interface LifecycleOptions {
 }
 
 /**
- * `bare` is the baseline of the goal: one no-op activity. The other two explain the gap: no-op
+ * `bare` is the baseline of the goal: one no-op activity. The others explain the gap: no-op
  * workflows with Lifeline's own steps, all as activities, and in Lifeline's own shape (its local
- * activities and its activities, doing nothing).
+ * activities and its activities, doing nothing); and `handWritten`, the least I/O any durable agent
+ * execution does (a row, a Redis count, the agent's call), by hand in one activity.
  */
-export type Kind = 'lifeline' | 'bare' | 'sameSteps' | 'localSteps';
+export type Kind = 'lifeline' | 'bare' | 'sameSteps' | 'localSteps' | 'handWritten';
+type NoopKind = Exclude<Kind, 'lifeline' | 'handWritten'>;
 
 export interface TemporalWork {
   workflowTasks: number;
@@ -51,7 +54,7 @@ export interface LifecycleResult {
   perSecond: Record<Kind, number>;
   /** lifeline / bare. */
   ratio: number;
-  shapes: Record<Exclude<Kind, 'lifeline'>, NoopSteps>;
+  shapes: Record<NoopKind, NoopSteps>;
   rounds: { kind: Kind; count: number; seconds: number; cpu: CpuTime }[];
   /** CPU milliseconds per execution under the throughput load, by part: this process (worker and client) and each server. */
   cpuPerExecution: Record<Kind, CpuTime>;
@@ -70,7 +73,7 @@ export interface LifecycleResult {
 export const lifecycleRun = { perKind: 480, roundsPerKind: 4, concurrency: 20, aloneCount: 30 };
 
 const agentName = 'bench-instant';
-const kinds: Kind[] = ['lifeline', 'bare', 'sameSteps', 'localSteps'];
+const kinds: Kind[] = ['lifeline', 'bare', 'sameSteps', 'localSteps', 'handWritten'];
 
 /**
  * Executions per second of Lifeline's full lifecycle against an instant agent, next to a bare
@@ -111,6 +114,13 @@ export async function benchLifecycle(bs: BenchStack, opts: LifecycleOptions): Pr
     ).worker,
   );
   const bareWorker = await startBenchWorker(bs, bareQueue);
+  const handWrittenQueue = 'bench-hand-written';
+  await prepareHandWritten(bs.pool);
+  const handWrittenWorker = await startBenchWorker(
+    bs,
+    handWrittenQueue,
+    handWrittenActivities({ pool: workerPool, redis: workerRedis, agentBaseUrl: agent.baseUrl, agentToken: token }),
+  );
   const client = new LifelineClient({ temporal: bs.temporal, pool: bs.pool, taskQueue: lifelineQueue });
   const startCalledAt = new Map<string, number>();
   let shapes: LifecycleResult['shapes'] | undefined;
@@ -120,6 +130,8 @@ export async function benchLifecycle(bs: BenchStack, opts: LifecycleOptions): Pr
       startCalledAt.set(id, Date.now());
       await client.startExecution({ executionId: id, agent: agentName, prompt: 'instant' });
       await bs.temporal.workflow.getHandle(id).result();
+    } else if (kind === 'handWritten') {
+      await bs.temporal.workflow.execute('handWrittenWorkflow', { taskQueue: handWrittenQueue, workflowId: id });
     } else {
       await bs.temporal.workflow.execute('noopStepsWorkflow', {
         taskQueue: bareQueue,
@@ -198,6 +210,7 @@ export async function benchLifecycle(bs: BenchStack, opts: LifecycleOptions): Pr
   } finally {
     await lifelineWorker.stop();
     await bareWorker.stop();
+    await handWrittenWorker.stop();
     await agent.close();
     workerRedis.disconnect();
     await workerPool.end();
