@@ -1,18 +1,13 @@
-import { randomBytes } from 'node:crypto';
-import { literalToken } from '../../src/domain/token-reference.js';
+import { startBenchWorkerDeps } from './bench-worker-deps.js';
 import { cpuSince, cpuTime, type CpuTime } from './cpu-time.js';
-import { buildLifelineDeps } from '../../src/wiring/build-lifeline-deps.js';
 import { LifelineClient } from '../../src/client/lifeline-client.js';
 import type { DepsConfig } from '../../src/wiring/build-lifeline-deps.js';
-import { createPool } from '../../src/db/pool.js';
-import { createRedis } from '../../src/db/redis.js';
-import { createAgentStore } from '../../src/store/agent-store.js';
 import { createLifelineWorker } from '../../src/temporal/lifeline-worker.js';
 import { forEachConcurrently } from '../../src/util/for-each-concurrently.js';
 import { runWorker, slotsOf, startBenchWorker, tuningOf } from './bench-worker.js';
 import type { BenchStack } from './bench-stack.js';
 import { handWrittenActivities, prepareHandWritten } from './hand-written-run.js';
-import { startInstantAgent, type AgentArrival } from './instant-agent.js';
+import type { AgentArrival } from './instant-agent.js';
 import { progress } from './progress.js';
 import { alternatingRounds } from './rounds.js';
 import { distribution, nowMs, type Distribution } from './stats.js';
@@ -81,25 +76,8 @@ const kinds: Kind[] = ['lifeline', 'bare', 'sameSteps', 'localSteps', 'handWritt
  * all kinds share the machine's drift. Also the lifecycle latencies of those executions.
  */
 export async function benchLifecycle(bs: BenchStack, opts: LifecycleOptions): Promise<LifecycleResult> {
-  const token = randomBytes(16).toString('hex');
-  const agent = await startInstantAgent(token);
-  await createAgentStore(bs.pool).upsert({
-    name: agentName,
-    baseUrl: agent.baseUrl,
-    token: literalToken(token),
-    capacity: 10_000,
-    defaultTimeoutSeconds: null,
-  });
-  // The worker's own pool and Redis connection, as src/worker.ts gives it.
-  const workerPool = createPool(bs.stack.databaseUrl, bs.log);
-  const workerRedis = createRedis(bs.stack.redisUrl, bs.log);
-  const deps = buildLifelineDeps({
-    pool: workerPool,
-    redis: workerRedis,
-    workflows: bs.temporal.workflow,
-    config: opts.config,
-    log: bs.log,
-  });
+  const wd = await startBenchWorkerDeps(bs, agentName, opts.config);
+  const { agent, deps } = wd;
   const lifelineQueue = 'bench-lifeline';
   const bareQueue = 'bench-bare';
   const lifelineWorker = runWorker(
@@ -119,7 +97,7 @@ export async function benchLifecycle(bs: BenchStack, opts: LifecycleOptions): Pr
   const handWrittenWorker = await startBenchWorker(
     bs,
     handWrittenQueue,
-    handWrittenActivities({ pool: workerPool, redis: workerRedis, agentBaseUrl: agent.baseUrl, agentToken: token }),
+    handWrittenActivities({ pool: wd.pool, redis: wd.redis, agentBaseUrl: agent.baseUrl, agentToken: wd.agentToken }),
   );
   const client = new LifelineClient({ temporal: bs.temporal, pool: bs.pool, taskQueue: lifelineQueue });
   const startCalledAt = new Map<string, number>();
@@ -211,9 +189,7 @@ export async function benchLifecycle(bs: BenchStack, opts: LifecycleOptions): Pr
     await lifelineWorker.stop();
     await bareWorker.stop();
     await handWrittenWorker.stop();
-    await agent.close();
-    workerRedis.disconnect();
-    await workerPool.end();
+    await wd.close();
   }
 }
 
