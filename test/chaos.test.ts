@@ -44,5 +44,5 @@ describe('a small chaos run', () => {
     expect(violations).toEqual([]);
     expect(result.invariants.find((i) => i.name === 'every row terminal')?.checked).toBe(30);
     expect(existsSync(jsonOut)).toBe(true);
-  }, 240_000);
+  }, 360_000);
 });

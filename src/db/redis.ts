@@ -112,5 +112,33 @@ export function createRedis(url: string, log: Logger, tlsSettings: RedisTlsOptio
     downSince = undefined;
   });
   if (redis instanceof Cluster) redis.on('node error', warn);
+  reconnectAfterEnd(redis, warn);
   return redis;
+}
+
+/**
+ * ioredis ends a client for good, every later command failing with "Connection is closed.", when a
+ * connection attempt fails inside its connector: a Sentinel failover noticed while the client
+ * reconnects does it (redis/ioredis#1683). Lifeline's clients live as long as their process, so
+ * one that ends without its owner closing it connects again.
+ */
+function reconnectAfterEnd(redis: RedisClient, warn: (err: Error) => void): void {
+  let closing = false;
+  const disconnect = redis.disconnect.bind(redis);
+  const quit = redis.quit.bind(redis);
+  redis.disconnect = (reconnect?: boolean) => {
+    closing ||= !reconnect;
+    disconnect(reconnect);
+  };
+  redis.quit = (...args: Parameters<typeof quit>) => {
+    closing = true;
+    return quit(...args);
+  };
+  redis.on('end', () => {
+    if (closing) return;
+    warn(new Error('the Redis client library gave up on its connection; connecting again'));
+    setTimeout(() => {
+      if (!closing && redis.status === 'end') redis.connect().catch(() => undefined);
+    }, 1000).unref();
+  });
 }

@@ -16,7 +16,7 @@ export interface FaultsTouching {
   terminated: boolean;
   /** Workers SIGKILLed while the execution was running. */
   workerKillsWhileRunning: number;
-  /** The agent server was down (restarting) while the execution was running. */
+  /** The agent server was down (restarting) while it may have had the run: from its start sent to its end. */
   agentRestartedWhileRunning: boolean;
   /** Rolling deploys and code-change rollouts under way while it was live: they may never change how it ends. */
   deploysWhileLive: number;
@@ -33,6 +33,12 @@ export function faultsTouching(row: ExecutionSummary, faults: FaultEvent[]): Fau
     ? [row.startedAt.getTime(), (row.finishedAt ?? new Date()).getTime()]
     : undefined;
   const live: [number, number] = [row.createdAt.getTime(), (row.finishedAt ?? new Date()).getTime()];
+  // The agent may have the run from the moment its start was sent: a restart before the row turned
+  // running (the worker died in between) loses it as surely as one after.
+  const withAgentFrom = row.startSentAt ?? row.startedAt;
+  const withAgent: [number, number] | undefined = withAgentFrom
+    ? [withAgentFrom.getTime(), (row.finishedAt ?? new Date()).getTime()]
+    : undefined;
   // A kill hits the runs in flight at its instant; a restart or a deploy, everything in flight while it lasted.
   const during = (kinds: FaultEvent['kind'][], span: [number, number] | undefined, window: (f: FaultEvent) => [number, number]) =>
     span === undefined ? 0 : injected.filter((f) => kinds.includes(f.kind) && overlaps(span, window(f))).length;
@@ -41,7 +47,7 @@ export function faultsTouching(row: ExecutionSummary, faults: FaultEvent[]): Fau
     cancelled: requested('cancel'),
     terminated: requested('terminate'),
     workerKillsWhileRunning: during(['worker_kill'], running, (f) => [f.at, f.at]),
-    agentRestartedWhileRunning: during(['agent_server_restart'], running, lasting) > 0,
+    agentRestartedWhileRunning: during(['agent_server_restart'], withAgent, lasting) > 0,
     deploysWhileLive: during(['rolling_deploy', 'code_change'], live, lasting),
     temporalRestartedWhileLive: during(['temporal_restart'], live, lasting) > 0,
   };

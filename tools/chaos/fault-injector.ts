@@ -163,6 +163,8 @@ async function inject(kind: FaultKind, targets: FaultTargets, random: Random, ta
 
 /** How long to watch for rebuilt leases after a Redis fault. */
 const rebuildWatchMs = 15_000;
+/** How long a cancel or terminate looks for a live execution to hit; submissions go on meanwhile. */
+const requestTargetWaitMs = 15_000;
 
 /**
  * The time from a Redis fault to every agent's leases current on the current master again (rebuilt
@@ -189,7 +191,8 @@ async function rebuildTime(targets: FaultTargets, since: number): Promise<string
 
 /**
  * Cancels or terminates a live execution not targeted before, preferring running ones (whose agent
- * process must then be stopped). One that closed meanwhile is replaced by another candidate.
+ * process must then be stopped). Executions end all the time: one that closed meanwhile is replaced
+ * by another, read afresh, and a moment with none live is waited out, while submissions go on.
  */
 async function requestOnLiveExecution(
   kind: 'cancel' | 'terminate',
@@ -197,14 +200,19 @@ async function requestOnLiveExecution(
   random: Random,
   targeted: Set<string>,
 ): Promise<Partial<FaultEvent>> {
-  // Read through a Postgres restart (another fault may be under way): an operator would retry too.
-  const live = (await retryFor(10_000, () => targets.liveExecutions())).filter((e) => !targeted.has(e.id));
-  const running = live.filter((e) => e.status === 'running');
-  const queued = live.filter((e) => e.status === 'queued');
+  const deadline = Date.now() + requestTargetWaitMs;
   let lastError: unknown = new Error('no live execution to target');
-  for (let tries = 0; tries < 3 && (running.length > 0 || queued.length > 0); tries += 1) {
+  while (Date.now() < deadline) {
+    // Read through a Postgres restart (another fault may be under way): an operator would retry too.
+    const live = (await retryFor(10_000, () => targets.liveExecutions())).filter((e) => !targeted.has(e.id));
+    const running = live.filter((e) => e.status === 'running');
+    const queued = live.filter((e) => e.status === 'queued');
+    if (running.length === 0 && queued.length === 0) {
+      await delay(250);
+      continue;
+    }
     const pool = running.length > 0 && (queued.length === 0 || random.next() < 0.75) ? running : queued;
-    const candidate = pool.splice(random.int(0, pool.length - 1), 1)[0]!;
+    const candidate = pool[random.int(0, pool.length - 1)]!;
     const at = Date.now();
     try {
       const handle = targets.workflows.getHandle(candidate.id);
@@ -214,6 +222,8 @@ async function requestOnLiveExecution(
       return { at, recoveredAt: at, target: candidate.id, detail: `while ${candidate.status}` };
     } catch (err) {
       lastError = err;
+      // Closed meanwhile: never a target again.
+      targeted.add(candidate.id);
     }
   }
   throw lastError;
