@@ -515,8 +515,9 @@ describe('the execution workflow, branch by branch', () => {
         heartbeatRecorded.open();
         // The test server skips time only while the test waits for the result: until then the heartbeat
         // timeout passes in real time, and the second attempt runs to its end before any skip could
-        // time it out on a loaded machine.
-        await waitUntil(async () => !(await handle.describe()).raw.pendingActivities?.some((a) => a.activityType?.name === 'runAgent'), {
+        // time it out on a loaded machine. Its end is read from the history: between two attempts
+        // the test server may list no pending run activity at all.
+        await waitUntil(async () => (await handle.fetchHistory()).events?.some((e) => e.activityTaskCompletedEventAttributes), {
           what: 'the run activity completed by its second attempt',
           timeoutMs: 60_000,
           intervalMs: 100,
