@@ -296,9 +296,9 @@ export function createRunActivities(deps: LifelineDeps) {
       await accepted(client, executionId, agent, log);
       const ended = verdict.judge(exec, deps.clock());
       if (ended) throw ended;
-      // A run the agent already reports ended goes straight to its conclusion, which stores its output:
-      // no heartbeat, no live report and no workflow task for a `running` the workflow would write over
-      // at once. (A retry of this attempt finds start_sent_at and re-attaches without the heartbeat.)
+      // A run the agent already reports ended goes straight to its conclusion, its output stored here
+      // (storedOutput): no heartbeat, no live report and no workflow task for a `running` the workflow
+      // would write over at once. (A retry of this attempt finds start_sent_at and re-attaches without the heartbeat.)
       const endedAtOnce = exec.status !== 'running';
       if (!endedAtOnce) {
         beat();
