@@ -129,6 +129,30 @@ describe('capacity slots shared by tenants, on a real Redis', () => {
     expect(await slots.tryAcquire(agent, 'l-1', 2, 'queue', limited)).toBe(true);
   });
 
+  it("keeps a tenant's per-agent limit when its leases changed by a writer that keeps no counts", async () => {
+    const agent = newAgent();
+    const key = (name: string) => `${keyPrefix}:{${agent}}:${name}`;
+    const limited = share('limited', { maxRunningPerAgent: 2 });
+    expect(await slots.tryAcquire(agent, 'l-0', 5, 'skip', limited)).toBe(true);
+    expect(await slots.tryAcquire(agent, 'o-0', 5, 'skip', share('other'))).toBe(true);
+    // An earlier version's acquire for the limited tenant and release of the other's: as many leases
+    // as before, but the limited tenant holds one more, and only its usage entry shows it.
+    const now = Date.now();
+    await redis.zadd(key('leases'), now + 60_000, 'earlier-l');
+    await redis.hset(key('owners'), 'earlier-l', `limited|${now}`);
+    await redis.hset(key('usage'), 'limited', `0.000|${now + 1}`);
+    await redis.zrem(key('leases'), 'o-0');
+    await redis.hdel(key('owners'), 'o-0');
+    expect(await slots.tryAcquire(agent, 'l-1', 5, 'skip', limited)).toBe(false);
+    // A lease written without its usage (a rebuild, a restore): the number of leases shows it.
+    expect(await slots.release(agent, 'l-0')).toBe(true);
+    await redis.zadd(key('leases'), now + 60_000, 'rebuilt-l');
+    await redis.hset(key('owners'), 'rebuilt-l', `limited|${now}`);
+    expect(await slots.tryAcquire(agent, 'l-1', 5, 'skip', limited)).toBe(false);
+    expect(await slots.release(agent, 'earlier-l')).toBe(true);
+    expect(await slots.tryAcquire(agent, 'l-1', 5, 'skip', limited)).toBe(true);
+  });
+
   it('counts a lease and a wait recorded before tenants as the default tenant, in their order', async () => {
     const agent = newAgent();
     expect(await slots.tryAcquire(agent, 'holder', 1, 'skip')).toBe(true);

@@ -61,15 +61,23 @@ interface SlotCommands {
   lifelineCurrent(k1: string, k2: string): Promise<number>;
   lifelineRenew(k1: string, ...args: (string | number)[]): Promise<number>;
   lifelineRelease(...keysThenArgs: (string | number)[]): Promise<number>;
-  lifelineRebuild(k1: string, k2: string, k3: string, k4: string, leaseMs: number, ...membersAndTenants: string[]): Promise<number>;
+  lifelineRebuild(
+    k1: string,
+    k2: string,
+    k3: string,
+    k4: string,
+    k5: string,
+    leaseMs: number,
+    ...membersAndTenants: string[]
+  ): Promise<number>;
 }
 
 const slotCommands = {
-  lifelineAcquire: { numberOfKeys: 10, lua: acquireScript },
+  lifelineAcquire: { numberOfKeys: 11, lua: acquireScript },
   lifelineCurrent: { numberOfKeys: 2, lua: currentScript },
   lifelineRenew: { numberOfKeys: 1, lua: renewScript },
-  lifelineRelease: { numberOfKeys: 7, lua: releaseScript },
-  lifelineRebuild: { numberOfKeys: 4, lua: rebuildScript },
+  lifelineRelease: { numberOfKeys: 8, lua: releaseScript },
+  lifelineRebuild: { numberOfKeys: 5, lua: rebuildScript },
 };
 
 export type CapacitySlots = ReturnType<typeof createCapacitySlots>;
@@ -97,6 +105,7 @@ export function createCapacitySlots(redis: Redis | Cluster, options: CapacitySlo
       byTenant: key('by-tenant'),
       tenants: key('tenants'),
       usage: key('usage'),
+      held: key('held'),
     };
   };
 
@@ -111,7 +120,7 @@ export function createCapacitySlots(redis: Redis | Cluster, options: CapacitySlo
   ): Promise<number> {
     const k = keys(agent);
     return r.lifelineAcquire(
-      ...[k.leases, k.waiting, k.seen, k.arrivals, k.concluded, k.lineage, k.owners, k.byTenant, k.tenants, k.usage],
+      ...[k.leases, k.waiting, k.seen, k.arrivals, k.concluded, k.lineage, k.owners, k.byTenant, k.tenants, k.usage, k.held],
       executionId,
       capacity,
       options.leaseMs,
@@ -142,6 +151,7 @@ export function createCapacitySlots(redis: Redis | Cluster, options: CapacitySlo
       k.concluded,
       k.lineage,
       k.owners,
+      k.held,
       options.leaseMs,
       ...holders.flatMap((h) => [h.executionId, h.tenant]),
     );
@@ -203,7 +213,7 @@ export function createCapacitySlots(redis: Redis | Cluster, options: CapacitySlo
       const owner = await redis.hget(k.owners, executionId);
       const tenant = owner?.split('|')[0] ?? (await options.tenantOf?.(executionId)) ?? defaultTenant;
       const released = await r.lifelineRelease(
-        ...[k.leases, k.waiting, k.seen, k.concluded, k.owners, k.byTenant, k.usage],
+        ...[k.leases, k.waiting, k.seen, k.concluded, k.owners, k.byTenant, k.usage, k.held],
         executionId,
         concludedKeepMs,
         halfLifeMs,

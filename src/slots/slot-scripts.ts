@@ -16,6 +16,8 @@ import { defaultTenant } from '../domain/tenants.js';
  *   byTenant  — sorted set of "tenant:arrival:member" (all scores 0): each tenant's waiters in order, by ZRANGEBYLEX
  *   tenants   — hash: tenant = "weight|priority|per-agent limit (0: none)|blocked until (ms)", as its waiters last said
  *   usage     — hash: tenant = "slot time (ms, decayed)|when it was brought up to date (ms)"; field `~hold`: the average hold (ms)
+ *   held      — hash: tenant = "leases it holds|the `when` of its usage entry then"; fields `~leases` (the
+ *               leases' ZCARD then) and `~recounted` (ms): a count per tenant, so that no try walks the leases
  *
  * Members without an owner (a lease or a wait from a version before tenants) belong to `default`.
  * Keys beyond the declared ones are never touched: the per-tenant order lives in one sorted set.
@@ -50,28 +52,55 @@ redis.call('ZADD', ${key}, '+inf', '${initializedMarker}')
 redis.call('SET', ${lineageKey}, replid)`;
 
 /**
- * Functions over the owners, usage and byTenant keys, named \`owners\`, \`usage\`, \`byTenant\` by
- * the script that includes them. Slot time is decayed with a half-life (\`halfLife\`, ms): a
+ * Functions over the leases, owners, usage, byTenant and held keys, named \`leases\`, \`owners\`,
+ * \`usage\`, \`byTenant\`, \`held\` by the script that includes them. Slot time is decayed with a half-life (\`halfLife\`, ms): a
  * tenant's share is judged by its recent use, so one that was idle gets its share back at once
  * instead of paying for its neighbour's past (DESIGN: Tenants).
  */
 const tenantFunctions = `
+local recountMs = 60000
 local function ownerOf(member)
   local o = redis.call('HGET', owners, member)
   if not o then return '${defaultTenant}', 0 end
   local tenant, since = string.match(o, '^([^|]*)|(%d+)$')
   return tenant, tonumber(since)
 end
-local function heldByTenant()
-  local held, count = {}, 0
+local function usageStamp(tenant)
+  local u = redis.call('HGET', usage, tenant)
+  return u and string.match(u, '|(.*)$') or '-'
+end
+-- Counts every tenant's leases anew: when a writer that keeps no counts (an earlier version, a
+-- restore, a rebuild) changed the leases, and at least every \`recountMs\` in case one slipped by.
+local function recount()
+  local counts = {}
   for _, m in ipairs(redis.call('ZRANGE', leases, 0, -1)) do
     if m ~= '${initializedMarker}' then
       local tenant = ownerOf(m)
-      held[tenant] = (held[tenant] or 0) + 1
-      count = count + 1
+      counts[tenant] = (counts[tenant] or 0) + 1
     end
   end
-  return held, count
+  redis.call('DEL', held)
+  for tenant, n in pairs(counts) do
+    redis.call('HSET', held, tenant, n .. '|' .. usageStamp(tenant))
+  end
+  redis.call('HSET', held, '~leases', redis.call('ZCARD', leases), '~recounted', now)
+end
+-- The leases \`tenant\` holds. A count is trusted while the leases' size is the one it was kept
+-- with and the tenant's usage entry is the one written with it: every writer of a lease that
+-- changes a tenant's count brings its usage up to date, so one that does not keep counts shows.
+local function heldOf(tenant)
+  local kept = redis.call('HMGET', held, '~leases', '~recounted', tenant)
+  local n, stamp = string.match(kept[3] or '0|-', '^(%d+)|(.*)$')
+  if tonumber(kept[1]) ~= redis.call('ZCARD', leases) or tonumber(kept[2]) < now - recountMs
+    or (kept[3] and stamp ~= usageStamp(tenant)) then
+    recount()
+    n = string.match(redis.call('HGET', held, tenant) or '0|-', '^(%d+)|')
+  end
+  return tonumber(n)
+end
+-- Called just after the tenant's count of leases changed by \`delta\` (its usage brought up to date just before).
+local function countHeld(tenant, before, delta)
+  redis.call('HSET', held, tenant, math.max(0, before + delta) .. '|' .. usageStamp(tenant), '~leases', redis.call('ZCARD', leases))
 end
 -- A tenant's decayed slot time now, given the slots it held since it was last brought up to date.
 local function usageOf(tenant, held)
@@ -118,7 +147,7 @@ end`;
 export const acquireScript = `
 ${now}
 local leases, waiting, seen, arrivals, concluded, lineageKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-local owners, byTenant, tenants, usage = KEYS[7], KEYS[8], KEYS[9], KEYS[10]
+local owners, byTenant, tenants, usage, held = KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
 local member, capacity, leaseMs = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local queue, waiterTtl = ARGV[4] == 'queue', tonumber(ARGV[5])
 local tenant, weight, priority, limit = ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
@@ -158,8 +187,7 @@ if redis.call('ZCARD', byTenant) ~= redis.call('ZCARD', waiting) then
     redis.call('ZADD', byTenant, 0, queueEntry(ownerOf(flat[i]), tonumber(flat[i + 1]), flat[i]))
   end
 end
-local held, count = heldByTenant()
-local free = capacity - count
+local free = capacity - (redis.call('ZCARD', leases) - 1)
 if free <= 0 then
   return 0
 end
@@ -171,8 +199,9 @@ for i = 1, #settings, 2 do
   local name = settings[i]
   local w, p, l, blockedUntil = string.match(settings[i + 1], '^([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
   if tonumber(blockedUntil) <= now then
+    local holds = heldOf(name)
     contenders[#contenders + 1] = { name = name, weight = tonumber(w), priority = tonumber(p), limit = tonumber(l),
-      held = held[name] or 0, used = usageOf(name, held[name] or 0), next = 0 }
+      held = holds, used = usageOf(name, holds), next = 0 }
   end
 end
 -- The waiter at a contender's position \`next\` (member, arrival); a skip start stands after its tenant's last.
@@ -205,10 +234,12 @@ for _ = 1, free do
     return 0
   end
   if bestMember == member then
-    bringUpToDate(tenant, held[tenant] or 0)
+    local before = heldOf(tenant)
+    bringUpToDate(tenant, before)
     leaveQueue(member)
     redis.call('HSET', owners, member, tenant .. '|' .. now)
     redis.call('ZADD', leases, now + leaseMs, member)
+    countHeld(tenant, before, 1)
     return 1
   end
   best.next = best.next + 1
@@ -234,26 +265,27 @@ return existed
 `;
 
 /**
- * KEYS: leases, waiting, seen, concluded, owners, byTenant, usage. ARGV: member, concludedKeepMs,
+ * KEYS: leases, waiting, seen, concluded, owners, byTenant, usage, held. ARGV: member, concludedKeepMs,
  * halfLifeMs. Removes the member's lease and queue place and records it as concluded for
  * concludedKeepMs (longer than any late try of its wait), forgetting older ones; its tenant's slot
  * time is brought up to date first, and its hold joins the agent's average. Returns 1 if it held a lease.
  */
 export const releaseScript = `
 ${now}
-local leases, waiting, seen, concluded, owners, byTenant, usage = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local leases, waiting, seen, concluded, owners, byTenant, usage, held = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local member, halfLife = ARGV[1], tonumber(ARGV[3])
 ${tenantFunctions}
 local removed = 0
 if redis.call('ZSCORE', leases, member) then
   local tenant, since = ownerOf(member)
-  local held = heldByTenant()
-  bringUpToDate(tenant, held[tenant] or 0)
+  local before = heldOf(tenant)
+  bringUpToDate(tenant, before)
   if since > 0 then
     local average = tonumber(redis.call('HGET', usage, '~hold') or (now - since))
     redis.call('HSET', usage, '~hold', string.format('%.0f', average * 0.9 + (now - since) * 0.1))
   end
   redis.call('ZREM', leases, member)
+  countHeld(tenant, before, -1)
   removed = 1
 end
 leaveQueue(member)
@@ -270,14 +302,14 @@ return current and 1 or 0
 `;
 
 /**
- * KEYS: leases, concluded, lineage, owners. ARGV: leaseMs, then for each execution that holds
+ * KEYS: leases, concluded, lineage, owners, held. ARGV: leaseMs, then for each execution that holds
  * capacity (read from Postgres) its id and its tenant. When the leases are not current, replaces
  * them with one lease for each of those not concluded meanwhile and sets the marker and lineage, in
  * one step: no acquire runs between. Replaced, not merged: a promoted replica's leases are a
  * snapshot that may still count executions the old master released. An admission whose lease is
  * dropped before its row said so finds it missing in its check after that write (slotStillHeld) and
- * acquires again against the rebuilt count. Returns the number of leases it created that were not
- * there, or -1 when they were current.
+ * acquires again against the rebuilt count. The counts per tenant go with the leases they counted.
+ * Returns the number of leases it created that were not there, or -1 when they were current.
  */
 export const rebuildScript = `
 ${now}
@@ -300,7 +332,7 @@ for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
     redis.call('HDEL', KEYS[4], member)
   end
 end
-redis.call('DEL', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[5])
 for member, tenant in pairs(holders) do
   redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), member)
   local owner = redis.call('HGET', KEYS[4], member)

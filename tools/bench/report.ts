@@ -152,6 +152,10 @@ export function renderTable(r: BenchResults): string {
       `${Math.round(slots.baselinePairsPerSecond).toLocaleString('en')} pairs/s (depth ${slots.depth})`,
     ],
     ['5 ratio slots / baseline', slots.ratio.toFixed(2)],
+    [
+      `5 crowded agent, ${count(slots.crowded.holders)} holders of ${slots.crowded.tenants} tenants`,
+      `Redis ${Math.round(slots.crowded.waiterPollUs)} µs per waiter's poll, ${Math.round(slots.crowded.handOverUs)} µs per hand-over (release + admission)`,
+    ],
   ];
   return [
     `Lifeline benchmarks — ${r.startedAt}, ${r.machine.cpus} CPUs, node ${r.machine.node}, load average ${r.machine.loadAverageAtStart.map((l) => l.toFixed(1)).join(' ')} at start, ${r.machine.loadAverageAtEnd.map((l) => l.toFixed(1)).join(' ')} at end`,

@@ -3,6 +3,7 @@ import { createCapacitySlots } from '../../src/slots/capacity-slots.js';
 import { forEachConcurrently } from '../../src/util/for-each-concurrently.js';
 import type { BenchStack } from './bench-stack.js';
 import { progress } from './progress.js';
+import { benchCrowdedSlots, type CrowdedSlotsResult } from './crowded-slots.js';
 import { alternatingRounds } from './rounds.js';
 import { nowMs } from './stats.js';
 
@@ -19,9 +20,13 @@ export interface SlotsResult {
   baselinePairsPerSecond: number;
   ratio: number;
   depth: number;
+  crowded: CrowdedSlotsResult;
 }
 
 type Kind = 'slots' | 'baseline';
+
+/** Holders of the crowded agent: a shared agent of a large platform. */
+const crowdedHolders = 1500;
 type NoopRedis = (Redis | Cluster) & { benchNoop(key: string, arg: string): Promise<number> };
 
 /**
@@ -66,10 +71,13 @@ export async function benchSlots(bs: BenchStack, opts: SlotsOptions): Promise<Sl
   const total = opts.pairsPerRound * opts.roundsPerKind;
   const slotPairsPerSecond = total / seconds.slots;
   const baselinePairsPerSecond = total / seconds.baseline;
+  progress(`slots: an agent crowded with ${crowdedHolders} holders and as many waiters`);
+  const crowded = await benchCrowdedSlots(bs.redis, crowdedHolders, 3);
   return {
     slotPairsPerSecond,
     baselinePairsPerSecond,
     ratio: slotPairsPerSecond / baselinePairsPerSecond,
     depth: opts.depth,
+    crowded,
   };
 }
