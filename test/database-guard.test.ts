@@ -220,7 +220,7 @@ describe('migrations', () => {
     for (const db of databases) await db.drop();
   });
 
-  const tables = ['agents', 'execution_transitions', 'executions', 'pgmigrations', 'slot_holds', 'tenants'];
+  const tables = ['agents', 'execution_transitions', 'executions', 'pgmigrations', 'slot_holds', 'tenant_spend_days', 'tenants'];
 
   it('applies nothing on the already migrated test database', async () => {
     const log = silentLogger();

@@ -10,9 +10,10 @@ export interface TenantUse {
 }
 
 /**
- * Spend is summed from the rows' usage: the cost its agent reported in USD, the last report of a
- * run that still runs included (copied every few seconds), counted in the UTC day and month the
- * execution was created in. A cost in another currency is never converted, so it counts nothing.
+ * Spend is the rows' usage: the cost its agent reported in USD, the last report of a run that still
+ * runs included (copied every few seconds), counted in the UTC day and month the execution was
+ * created in. A cost in another currency is never converted, so it counts nothing. A trigger keeps
+ * it per tenant and day (migration 0014), so a read costs a month of days, not a month of rows.
  */
 export function createTenantSpend(pool: pg.Pool) {
   return {
@@ -22,12 +23,10 @@ export function createTenantSpend(pool: pg.Pool) {
       const [spent, holding] = await Promise.all([
         pool.query<{ tenant: string; dayUsd: number; monthUsd: number }>(
           `SELECT tenant,
-             coalesce(sum(cost) FILTER (WHERE created_at >= date_trunc('day', now(), 'UTC')), 0)::float8 AS "dayUsd",
-             coalesce(sum(cost), 0)::float8 AS "monthUsd"
-           FROM (SELECT tenant, created_at,
-                   CASE WHEN usage->'cost'->>'currency' = 'USD' THEN (usage->'cost'->>'amount')::numeric END AS cost
-                 FROM executions
-                 WHERE created_at >= date_trunc('month', now(), 'UTC') AND ($1::text[] IS NULL OR tenant = ANY($1))) costs
+             coalesce(sum(usd) FILTER (WHERE day = (now() AT TIME ZONE 'UTC')::date), 0)::float8 AS "dayUsd",
+             coalesce(sum(usd), 0)::float8 AS "monthUsd"
+           FROM tenant_spend_days
+           WHERE day >= date_trunc('month', now() AT TIME ZONE 'UTC')::date AND ($1::text[] IS NULL OR tenant = ANY($1))
            GROUP BY tenant`,
           [only],
         ),

@@ -1,3 +1,4 @@
+import { defaultTenant } from '../../src/domain/tenants.js';
 import { literalToken } from '../../src/domain/token-reference.js';
 import { buildLifelineDeps } from '../../src/wiring/build-lifeline-deps.js';
 import type { LifelineConfig } from '../../src/config/config.js';
@@ -24,6 +25,8 @@ export interface ReconcilerPoint {
   fullSweepDescribed: number;
   /** (b) the live-row query alone (executions.listLive), median. */
   listLiveMs: number;
+  /** (c) a tenant's spend this day and month (what each admission of a tenant with a budget reads), median; every row here is its. */
+  spendReadMs: number;
 }
 
 export interface ReconcilerResult {
@@ -116,11 +119,12 @@ export async function benchReconciler(
       const regular = checkSetup(await reconcile('anomalies'));
       const full = checkSetup(await reconcile('full'));
       progress(
-        `reconciler: ${cycles} regular cycles, ${fullSweeps} full sweeps and ${listLiveRuns} live-row queries with ${target.toLocaleString('en')} terminal rows`,
+        `reconciler: ${cycles} regular cycles, ${fullSweeps} full sweeps, ${listLiveRuns} live-row and spend queries with ${target.toLocaleString('en')} terminal rows`,
       );
       const cycle = await medianTime(cycles, () => reconcile('anomalies'));
       const fullSweep = await medianTime(fullSweeps, () => reconcile('full'));
       const listLive = await medianTime(listLiveRuns, () => deps.executions.listLive(graceSeconds));
+      const spendRead = await medianTime(listLiveRuns, () => deps.tenants.use([defaultTenant]));
       points.push({
         terminalRows: target,
         liveRows,
@@ -130,6 +134,7 @@ export async function benchReconciler(
         fullSweepMs: fullSweep.medianMs,
         fullSweepDescribed: full.workflowsDescribed,
         listLiveMs: listLive.medianMs,
+        spendReadMs: spendRead.medianMs,
       });
     }
     return {

@@ -145,6 +145,10 @@ export function renderTable(r: BenchResults): string {
         `${ms(p.fullSweepMs)} (median of ${rc.runs.fullSweep}; ${count(p.fullSweepDescribed)} describes)`,
       ],
       [`4b listLive, ${count(p.terminalRows)} terminal + ${count(p.liveRows)} live`, `${ms(p.listLiveMs)} (median of ${rc.runs.listLive})`],
+      [
+        `4c a tenant's spend, ${count(p.terminalRows + p.liveRows)} rows of it`,
+        `${ms(p.spendReadMs)} (median of ${rc.runs.listLive}; what each admission under a budget reads)`,
+      ],
     ]),
     ['5 slot acquire+release pairs', `${Math.round(slots.slotPairsPerSecond).toLocaleString('en')} pairs/s (depth ${slots.depth})`],
     [
