@@ -153,6 +153,25 @@ describe('capacity slots shared by tenants, on a real Redis', () => {
     expect(await slots.tryAcquire(agent, 'l-1', 5, 'skip', limited)).toBe(true);
   });
 
+  it('forgets the settings of a tenant with no waiter left, and takes them back at its next try', async () => {
+    const agent = newAgent();
+    const limited = share('limited', { maxRunningPerAgent: 1 });
+    const settingsOf = (tenant: string) => redis.hexists(`${keyPrefix}:{${agent}}:tenants`, tenant);
+    expect(await slots.tryAcquire(agent, 'o-0', 2, 'skip', share('other'))).toBe(true);
+    expect(await slots.tryAcquire(agent, 'l-0', 2, 'queue', limited)).toBe(true);
+    expect(await slots.tryAcquire(agent, 'l-1', 2, 'queue', limited)).toBe(false);
+    expect(await settingsOf('limited')).toBe(1);
+    // l-1 gives up its wait (its execution ended): the limited tenant has no waiter left.
+    expect(await slots.release(agent, 'l-1')).toBe(false);
+    expect(await slots.release(agent, 'o-0')).toBe(true);
+    expect(await slots.tryAcquire(agent, 'o-1', 2, 'skip', share('other'))).toBe(true);
+    expect(await settingsOf('limited')).toBe(0);
+    // Its next try carries its limit again, which still holds it to one slot.
+    expect(await slots.release(agent, 'o-1')).toBe(true);
+    expect(await slots.tryAcquire(agent, 'l-2', 2, 'skip', limited)).toBe(false);
+    expect(await settingsOf('limited')).toBe(1);
+  });
+
   it('counts a lease and a wait recorded before tenants as the default tenant, in their order', async () => {
     const agent = newAgent();
     expect(await slots.tryAcquire(agent, 'holder', 1, 'skip')).toBe(true);

@@ -88,11 +88,19 @@ end
 -- The leases \`tenant\` holds. A count is trusted while the leases' size is the one it was kept
 -- with and the tenant's usage entry is the one written with it: every writer of a lease that
 -- changes a tenant's count brings its usage up to date, so one that does not keep counts shows.
+-- The leases' size is checked once per script: its own changes keep the counts as it goes.
+local sizeChecked = false
 local function heldOf(tenant)
-  local kept = redis.call('HMGET', held, '~leases', '~recounted', tenant)
-  local n, stamp = string.match(kept[3] or '0|-', '^(%d+)|(.*)$')
-  if tonumber(kept[1]) ~= redis.call('ZCARD', leases) or tonumber(kept[2]) < now - recountMs
-    or (kept[3] and stamp ~= usageStamp(tenant)) then
+  if not sizeChecked then
+    local kept = redis.call('HMGET', held, '~leases', '~recounted')
+    if tonumber(kept[1]) ~= redis.call('ZCARD', leases) or (tonumber(kept[2]) or 0) < now - recountMs then
+      recount()
+    end
+    sizeChecked = true
+  end
+  local kept = redis.call('HGET', held, tenant)
+  local n, stamp = string.match(kept or '0|-', '^(%d+)|(.*)$')
+  if kept and stamp ~= usageStamp(tenant) then
     recount()
     n = string.match(redis.call('HGET', held, tenant) or '0|-', '^(%d+)|')
   end
@@ -192,18 +200,6 @@ if free <= 0 then
   return 0
 end
 local avgHold = tonumber(redis.call('HGET', usage, '~hold') or '1000')
--- Each tenant that may take a slot: its settings, its slot time, and where its next waiter is.
-local contenders = {}
-local settings = redis.call('HGETALL', tenants)
-for i = 1, #settings, 2 do
-  local name = settings[i]
-  local w, p, l, blockedUntil = string.match(settings[i + 1], '^([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
-  if tonumber(blockedUntil) <= now then
-    local holds = heldOf(name)
-    contenders[#contenders + 1] = { name = name, weight = tonumber(w), priority = tonumber(p), limit = tonumber(l),
-      held = holds, used = usageOf(name, holds), next = 0 }
-  end
-end
 -- The waiter at a contender's position \`next\` (member, arrival); a skip start stands after its tenant's last.
 local function waiterAt(c)
   for _ = 1, 100 do
@@ -217,23 +213,69 @@ local function waiterAt(c)
   if not queue and c.name == tenant then return member, math.huge end
   return nil
 end
-for _ = 1, free do
-  local best, bestMember, bestKey
-  for _, c in ipairs(contenders) do
-    if c.limit == 0 or c.held < c.limit then
-      local m, arrival = waiterAt(c)
-      if m then
-        local key = { c.priority, (c.used + c.held * avgHold) / c.weight, arrival }
-        if not bestKey or key[1] < bestKey[1] or (key[1] == bestKey[1] and (key[2] < bestKey[2] or (key[2] == bestKey[2] and key[3] < bestKey[3]))) then
-          best, bestMember, bestKey = c, m, key
-        end
-      end
+-- The contenders that may take the next slot, best first: a binary heap on
+-- (priority, slot time per unit of weight, arrival), so a pick costs log(tenants), not tenants.
+local heap = {}
+local function better(a, b)
+  if a.key[1] ~= b.key[1] then return a.key[1] < b.key[1] end
+  if a.key[2] ~= b.key[2] then return a.key[2] < b.key[2] end
+  return a.key[3] < b.key[3]
+end
+local function push(c)
+  local i = #heap + 1
+  heap[i] = c
+  while i > 1 and better(heap[i], heap[math.floor(i / 2)]) do
+    local up = math.floor(i / 2)
+    heap[i], heap[up] = heap[up], heap[i]
+    i = up
+  end
+end
+local function pop()
+  local top = heap[1]
+  heap[1] = heap[#heap]
+  heap[#heap] = nil
+  local i = 1
+  while true do
+    local l, r, best = 2 * i, 2 * i + 1, i
+    if heap[l] and better(heap[l], heap[best]) then best = l end
+    if heap[r] and better(heap[r], heap[best]) then best = r end
+    if best == i then return top end
+    heap[i], heap[best] = heap[best], heap[i]
+    i = best
+  end
+end
+-- A contender with a waiter (\`m\`, its arrival) takes part while it is under its per-agent limit.
+local function offer(c, m, arrival)
+  if not m or (c.limit ~= 0 and c.held >= c.limit) then return end
+  c.member = m
+  c.key = { c.priority, (c.used + c.held * avgHold) / c.weight, arrival }
+  push(c)
+end
+-- Each tenant that may take a slot: its settings, its slot time, and where its next waiter is. A
+-- tenant with no waiter left is forgotten here (its next try brings its settings back), so a pick
+-- costs the tenants that wait, not every tenant that ever used the agent.
+local settings = redis.call('HGETALL', tenants)
+for i = 1, #settings, 2 do
+  local name = settings[i]
+  local w, p, l, blockedUntil = string.match(settings[i + 1], '^([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
+  if tonumber(blockedUntil) <= now then
+    local c = { name = name, weight = tonumber(w), priority = tonumber(p), limit = tonumber(l), next = 0 }
+    local m, arrival = waiterAt(c)
+    if m then
+      c.held = heldOf(name)
+      c.used = usageOf(name, c.held)
+      offer(c, m, arrival)
+    elseif name ~= tenant then
+      redis.call('HDEL', tenants, name)
     end
   end
+end
+for _ = 1, free do
+  local best = pop()
   if not best then
     return 0
   end
-  if bestMember == member then
+  if best.member == member then
     local before = heldOf(tenant)
     bringUpToDate(tenant, before)
     leaveQueue(member)
@@ -244,6 +286,7 @@ for _ = 1, free do
   end
   best.next = best.next + 1
   best.held = best.held + 1
+  offer(best, waiterAt(best))
 end
 return 0
 `;

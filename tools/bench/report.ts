@@ -158,7 +158,8 @@ export function renderTable(r: BenchResults): string {
     ['5 ratio slots / baseline', slots.ratio.toFixed(2)],
     [
       `5 crowded agent, ${count(slots.crowded.holders)} holders of ${slots.crowded.tenants} tenants`,
-      `Redis ${Math.round(slots.crowded.waiterPollUs)} µs per waiter's poll, ${Math.round(slots.crowded.handOverUs)} µs per hand-over (release + admission)`,
+      `Redis µs per try: ${Math.round(slots.crowded.fullPollUs)} while full, ${Math.round(slots.crowded.freePollUs)} while a freed slot waits for its waiter; ` +
+        `${Math.round(slots.crowded.releaseUs)} per release, ${Math.round(slots.crowded.admissionUs)} per admission`,
     ],
   ];
   return [
