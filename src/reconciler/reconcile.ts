@@ -30,10 +30,10 @@ export interface ReconcileOptions {
  * it never had (never-picked-up.ts). It never finalizes or releases an execution
  * whose workflow is running, whatever its lease says. A full sweep asks Temporal about every live
  * row; an `anomalies` cycle only about those the cheap signals single out (see anomalies.ts).
- * Last, it alerts when admitted runs have waited too long for a worker (worker-wait.ts), on
- * executions whose workflow cannot make progress (stuck-report.ts), and on tenants' budgets
- * 80 % or fully spent (tenant-budgets.ts). Without Redis, only the passes
- * that need no slot run.
+ * Last, at once with that record and the stop of agent processes whose row ended, it alerts when
+ * admitted runs have waited too long for a worker (worker-wait.ts), on executions whose workflow
+ * cannot make progress (stuck-report.ts), and on tenants' budgets 80 % or fully spent
+ * (tenant-budgets.ts). Without Redis, only the passes that need no slot run.
  */
 export async function reconcileOnce(
   deps: LifelineDeps,
@@ -58,12 +58,18 @@ export async function reconcileOnce(
       await releaseOrphanLeases(cycle);
       await reconcileTenantHolds(cycle);
     }
-    await recordNeverPickedUp(cycle, graceSeconds);
-    await stopOrphanProcesses(cycle);
-    await reportWorkerWait(cycle);
-    await reportStuckExecutions(cycle);
-    await reportCurrentBuildsWithoutWorkers(cycle);
-    await reportTenantBudgets(cycle);
+    // Independent of each other, so they run at once (a cycle lasts as long as the slowest, not
+    // their sum), and one that fails lets the others finish before the cycle reports it.
+    const passes = await Promise.allSettled([
+      recordNeverPickedUp(cycle, graceSeconds),
+      stopOrphanProcesses(cycle),
+      reportWorkerWait(cycle),
+      reportStuckExecutions(cycle),
+      reportCurrentBuildsWithoutWorkers(cycle),
+      reportTenantBudgets(cycle),
+    ]);
+    const failed = passes.find((pass) => pass.status === 'rejected');
+    if (failed) throw failed.reason;
   } catch (err) {
     // A cycle that cannot run at all (Postgres down, say) is the most degraded of all.
     await deps.alerter.send({
