@@ -2,15 +2,13 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { temporal } from '@temporalio/proto';
-import { runner } from 'node-pg-migrate';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TokenReference } from '../src/domain/token-reference.js';
 import { loadConfig } from '../src/config/config.js';
 import { migrationsDir } from '../src/db/migrate.js';
 import { createAgentStore } from '../src/store/agent-store.js';
 import { startHarness, uniqueSuffix, type Harness } from './support/lifeline-harness.js';
-import { createEmptyDatabase, type PrivateDatabase } from './support/private-database.js';
+import { steppedDatabase } from './support/private-database.js';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
@@ -108,34 +106,24 @@ describe('an agent whose token is held by reference', () => {
 });
 
 describe('the migration to token references', () => {
-  let db: PrivateDatabase;
-  let pool: pg.Pool;
+  const db = steppedDatabase('token_migration');
   // 0004, the token migration, and every one after it.
   const laterMigrations = readdirSync(migrationsDir).filter((file) => /^\d{4}_/.test(file) && file >= '0004').length;
-  const migrateTo = (direction: 'up' | 'down', count: number) =>
-    runner({ databaseUrl: db.url, dir: migrationsDir, direction, count, migrationsTable: 'pgmigrations', log: () => undefined });
-
-  beforeAll(async () => {
-    db = await createEmptyDatabase('token_migration');
-    pool = new pg.Pool({ connectionString: db.url, max: 2 });
-  });
-  afterAll(async () => {
-    await pool?.end();
-    await db?.drop();
-  });
 
   it('keeps an agent registered with a stored token as a literal, and goes back only while every token is one', async () => {
-    await migrateTo('up', 3);
-    await pool.query(
+    await db.migrate('up', 3);
+    await db.pool.query(
       `INSERT INTO agents (name, base_url, auth_token, capacity) VALUES ('old-agent', 'http://127.0.0.1:9', 'the-old-token', 2)`,
     );
-    await migrateTo('up', laterMigrations);
+    await db.migrate('up', laterMigrations);
 
-    const agents = createAgentStore(pool);
+    const agents = createAgentStore(db.pool);
     expect(await agents.getRegistration('old-agent')).toMatchObject({ capacity: 2, token: { source: 'literal', ref: 'the-old-token' } });
     expect(await agents.list()).toEqual([expect.objectContaining({ name: 'old-agent', token: { source: 'literal' } })]);
     await expect(
-      pool.query(`INSERT INTO agents (name, base_url, token_source, token_ref, capacity) VALUES ('rel', 'http://x', 'file', 'run/x', 1)`),
+      db.pool.query(
+        `INSERT INTO agents (name, base_url, token_source, token_ref, capacity) VALUES ('rel', 'http://x', 'file', 'run/x', 1)`,
+      ),
     ).rejects.toThrow(/agents_token_ref_check/);
 
     const registerWithEnv = (name: string, variable: string) =>
@@ -149,12 +137,12 @@ describe('the migration to token references', () => {
     await registerWithEnv('new-agent', 'NEW_TOKEN');
     // Workers of the release before go on beside this one: they read and write auth_token (0008).
     const authToken = async (name: string) =>
-      (await pool.query<{ auth_token: string | null }>('SELECT auth_token FROM agents WHERE name = $1', [name])).rows[0]?.auth_token;
+      (await db.pool.query<{ auth_token: string | null }>('SELECT auth_token FROM agents WHERE name = $1', [name])).rows[0]?.auth_token;
     expect(await authToken('old-agent')).toBe('the-old-token');
     expect(await authToken('new-agent')).toBeNull();
     // The old release's `agents add`, twice: a registration, then a rotation.
     const oldRegistration = (token: string) =>
-      pool.query(
+      db.pool.query(
         `INSERT INTO agents (name, base_url, auth_token, capacity) VALUES ('older', 'http://127.0.0.1:9', $1, 1)
          ON CONFLICT (name) DO UPDATE SET auth_token = EXCLUDED.auth_token`,
         [token],
@@ -164,14 +152,14 @@ describe('the migration to token references', () => {
     expect((await agents.getRegistration('older'))?.token).toEqual({ source: 'literal', ref: 'rotated' });
     await registerWithEnv('older', 'OLDER');
     expect(await authToken('older')).toBeNull();
-    await pool.query(`DELETE FROM agents WHERE name = 'older'`);
+    await db.pool.query(`DELETE FROM agents WHERE name = 'older'`);
 
     // Back to 0004, the token migration, whose own down step is the one under test.
-    await migrateTo('down', laterMigrations - 1);
-    await expect(migrateTo('down', 1)).rejects.toThrow(/cannot go back to stored tokens/);
-    await pool.query(`DELETE FROM agents WHERE name = 'new-agent'`);
-    await migrateTo('down', 1);
-    const { rows } = await pool.query<{ auth_token: string }>(`SELECT auth_token FROM agents WHERE name = 'old-agent'`);
+    await db.migrate('down', laterMigrations - 1);
+    await expect(db.migrate('down', 1)).rejects.toThrow(/cannot go back to stored tokens/);
+    await db.pool.query(`DELETE FROM agents WHERE name = 'new-agent'`);
+    await db.migrate('down', 1);
+    const { rows } = await db.pool.query<{ auth_token: string }>(`SELECT auth_token FROM agents WHERE name = 'old-agent'`);
     expect(rows).toEqual([{ auth_token: 'the-old-token' }]);
   });
 });

@@ -1,12 +1,9 @@
-import { readdirSync } from 'node:fs';
-import { runner } from 'node-pg-migrate';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrationsDir } from '../src/db/migrate.js';
+import { describe, expect, it } from 'vitest';
 import { literalToken } from '../src/domain/token-reference.js';
 import { createAgentStore } from '../src/store/agent-store.js';
 import { createTenantSpend } from '../src/store/tenant-spend.js';
-import { createEmptyDatabase, type PrivateDatabase } from './support/private-database.js';
+import { migrationsBefore, steppedDatabase } from './support/private-database.js';
 
 type Spend = Record<string, { dayUsd: number; monthUsd: number }>;
 
@@ -27,34 +24,21 @@ async function summedFromRows(pool: pg.Pool): Promise<Spend> {
 const cost = (amount: number, currency = 'USD') => JSON.stringify({ cost: { amount, currency } });
 
 describe('the spend kept per tenant and day (migration 0014), on a real Postgres', () => {
-  let db: PrivateDatabase;
-  let pool: pg.Pool;
-  const before0014 = readdirSync(migrationsDir).filter((file) => /^\d{4}_/.test(file) && file < '0014').length;
-  const migrateUp = (count: number) =>
-    runner({ databaseUrl: db.url, dir: migrationsDir, direction: 'up', count, migrationsTable: 'pgmigrations', log: () => undefined });
+  const db = steppedDatabase('tenant_spend');
   const spend = async (): Promise<Spend> =>
-    Object.fromEntries([...(await createTenantSpend(pool).use())].map(([t, u]) => [t, { dayUsd: u.dayUsd, monthUsd: u.monthUsd }]));
+    Object.fromEntries([...(await createTenantSpend(db.pool).use())].map(([t, u]) => [t, { dayUsd: u.dayUsd, monthUsd: u.monthUsd }]));
   let rows = 0;
   const insert = (tenant: string, usage: string | null, createdAt = 'now()') =>
-    pool.query(
+    db.pool.query(
       `INSERT INTO executions (id, agent, prompt, trigger, busy_policy, timeout_seconds, tenant, usage, created_at)
        VALUES ($1, 'spender', 'p', 'manual', 'queue', 60, $2, $3, ${createdAt})`,
       [`row-${++rows}`, tenant, usage],
     );
-  const setUsage = (id: string, usage: string | null) => pool.query('UPDATE executions SET usage = $2 WHERE id = $1', [id, usage]);
-
-  beforeAll(async () => {
-    db = await createEmptyDatabase('tenant_spend');
-    pool = new pg.Pool({ connectionString: db.url, max: 2 });
-  });
-  afterAll(async () => {
-    await pool?.end();
-    await db?.drop();
-  });
+  const setUsage = (id: string, usage: string | null) => db.pool.query('UPDATE executions SET usage = $2 WHERE id = $1', [id, usage]);
 
   it('starts from what the rows cost, and follows every change of their usage', async () => {
-    await migrateUp(before0014);
-    await createAgentStore(pool).upsert({
+    await db.migrate('up', migrationsBefore('0014'));
+    await createAgentStore(db.pool).upsert({
       name: 'spender',
       baseUrl: 'http://127.0.0.1:9',
       token: literalToken('t'),
@@ -66,8 +50,8 @@ describe('the spend kept per tenant and day (migration 0014), on a real Postgres
     await insert('team-a', cost(7), "now() - interval '40 days'"); // row-3: before this month
     await insert('team-a', cost(0.25), "date_trunc('month', now(), 'UTC')"); // row-4: the month's first instant
     await insert('team-b', null); // row-5: no usage yet
-    await migrateUp(1);
-    expect(await spend()).toEqual(await summedFromRows(pool));
+    await db.migrate('up', 1);
+    expect(await spend()).toEqual(await summedFromRows(db.pool));
     expect((await spend())['team-a']?.monthUsd).toBe(2.25);
     expect((await spend())['team-b']).toEqual({ dayUsd: 0, monthUsd: 0 });
 
@@ -77,7 +61,7 @@ describe('the spend kept per tenant and day (migration 0014), on a real Postgres
     await setUsage('row-5', cost(0.5));
     await setUsage('row-3', cost(9));
     // One statement adding several rows: what a bulk import does.
-    await pool.query(
+    await db.pool.query(
       `INSERT INTO executions (id, agent, prompt, trigger, busy_policy, timeout_seconds, tenant, usage)
        VALUES ('bulk-1', 'spender', 'p', 'manual', 'queue', 60, 'team-c', $1), ('bulk-2', 'spender', 'p', 'manual', 'queue', 60, 'team-c', $2),
          ('bulk-3', 'spender', 'p', 'manual', 'queue', 60, 'team-d', NULL)`,
@@ -85,7 +69,7 @@ describe('the spend kept per tenant and day (migration 0014), on a real Postgres
     );
     await setUsage('row-1', JSON.stringify({ inputTokens: 10 }));
     const after = await spend();
-    expect(after).toEqual(await summedFromRows(pool));
+    expect(after).toEqual(await summedFromRows(db.pool));
     expect(after['team-a']?.monthUsd).toBe(1.25);
     expect(after['team-b']).toMatchObject({ monthUsd: 0.5 });
     expect(after['team-c']).toMatchObject({ monthUsd: 4 });

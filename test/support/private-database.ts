@@ -1,6 +1,8 @@
+import { readdirSync } from 'node:fs';
+import { runner } from 'node-pg-migrate';
 import pg from 'pg';
-import { inject } from 'vitest';
-import { migrate } from '../../src/db/migrate.js';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { migrate, migrationsDir } from '../../src/db/migrate.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { waitUntil } from '../../src/util/wait-until.js';
 import { uniqueSuffix } from './lifeline-harness.js';
@@ -51,4 +53,41 @@ export async function createPrivateDatabase(label: string): Promise<PrivateDatab
   const db = await createEmptyDatabase(label);
   await migrate(db.url, silentLogger());
   return db;
+}
+
+/** A database migrated one step at a time by its test: an empty one, with a pool on it. */
+export interface SteppedDatabase {
+  readonly pool: pg.Pool;
+  /** Applies (or undoes) the next `count` migrations. */
+  migrate(direction: 'up' | 'down', count: number): Promise<unknown>;
+}
+
+/**
+ * An empty database of its own for a test file about migrations, created before its tests and
+ * dropped after them.
+ */
+export function steppedDatabase(label: string): SteppedDatabase {
+  let db: PrivateDatabase | undefined;
+  let pool: pg.Pool | undefined;
+  beforeAll(async () => {
+    db = await createEmptyDatabase(label);
+    pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  });
+  afterAll(async () => {
+    await pool?.end();
+    await db?.drop();
+  });
+  return {
+    get pool() {
+      if (!pool) throw new Error('the stepped database is created in beforeAll');
+      return pool;
+    },
+    migrate: (direction, count) =>
+      runner({ databaseUrl: db!.url, dir: migrationsDir, direction, count, migrationsTable: 'pgmigrations', log: () => undefined }),
+  };
+}
+
+/** How many migrations sort before the one whose file name starts with `prefix`. */
+export function migrationsBefore(prefix: string): number {
+  return readdirSync(migrationsDir).filter((file) => /^\d{4}_/.test(file) && file < prefix).length;
 }
